@@ -1,0 +1,24 @@
+{
+  "targets": [
+    {
+      "target_name": "semfield",
+      "sources": [
+        "native/addon.cc",
+        "native/backend_cpu.cc",
+        "native/backend_cuda_stub.cc",
+        "native/bind_info.cc",
+        "native/bind_mesh.cc",
+        "native/bind_project.cc",
+        "native/device.cc",
+        "native/pca.cc",
+        "native/thread_pool.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions"],
+      "libraries": ["-lpthread"]
+    }
+  ]
+}

@@ -1,0 +1,18 @@
+// Shared by the C++ compiler and nvcc: every kernel body in cuda/*_k.h is
+// written once with SF_HD and runs unchanged on the CPU backend and on the GPU.
+// Drivers pass kernel bodies as SF_LAMBDA lambdas to an execution policy
+// (native/exec_cpu.h, cuda/exec_cuda.cuh); nvcc needs --extended-lambda.
+#pragma once
+#include <cstdint>
+
+#if defined(__CUDACC__)
+#define SF_HD __host__ __device__ __forceinline__
+#define SF_LAMBDA __host__ __device__
+#else
+#define SF_HD inline
+#define SF_LAMBDA
+#endif
+
+namespace sf {
+using idx = std::int64_t;
+}  // namespace sf

@@ -1,0 +1,69 @@
+// Grid transfers for cell-centred multigrid: restriction is the average of the
+// 2^dim children (the adjoint of constant injection, scaled), prolongation is
+// bi/tri-linear interpolation of the coarse correction (weights 3/4, 1/4 per
+// axis) with ghost values from the boundary condition. Orders 1 + 2 > 2, as
+// a second-order operator needs for h-independent convergence.
+#pragma once
+#include "grid_k.h"
+
+namespace sf {
+
+// Coarse cell (X, Y, Z) <- mean of its fine children.
+template <class T>
+SF_HD T restrict_point(const Grid& gf, const T* rf, int X, int Y, int Z) {
+  int x = 2 * X, y = 2 * Y;
+  if (gf.dim == 2) {
+    idx c = gf.at(x, y, 0);
+    idx s = gf.n[0];
+    return T(0.25) * ((rf[c] + rf[c + 1]) + (rf[c + s] + rf[c + s + 1]));
+  }
+  int z = 2 * Z;
+  idx c = gf.at(x, y, z);
+  idx s = gf.n[0], p = (idx)gf.n[0] * gf.n[1];
+  return T(0.125) * (((rf[c] + rf[c + 1]) + (rf[c + s] + rf[c + s + 1])) +
+                     ((rf[c + p] + rf[c + p + 1]) + (rf[c + p + s] + rf[c + p + s + 1])));
+}
+
+// Interpolated coarse correction at fine cell (x, y, z).
+template <class T>
+SF_HD T prolong_point(const Grid& gc, const T* ec, int x, int y, int z, int dim) {
+  int X[3] = {x >> 1, y >> 1, z >> 1};
+  int O[3] = {(x & 1) ? 1 : -1, (y & 1) ? 1 : -1, (z & 1) ? 1 : -1};
+  int ia[3][2];
+  T sg[3][2];
+  for (int a = 0; a < 3; ++a) {
+    int s;
+    ia[a][0] = X[a];
+    sg[a][0] = T(1);
+    if (a < dim) {
+      ia[a][1] = ghost_index(X[a] + O[a], gc.n[a], gc.bc[a], s);
+      sg[a][1] = T(s);
+    } else {
+      ia[a][1] = X[a];
+      sg[a][1] = T(1);
+    }
+  }
+  const T w[2] = {T(0.75), T(0.25)};
+  T v = T(0);
+  int nz = dim == 3 ? 2 : 1;
+  for (int k = 0; k < nz; ++k)
+    for (int j = 0; j < 2; ++j)
+      for (int i = 0; i < 2; ++i) {
+        T wk = dim == 3 ? w[k] : T(1);
+        T s = sg[0][i] * sg[1][j] * (dim == 3 ? sg[2][k] : T(1));
+        v += wk * w[j] * w[i] * s * ec[gc.at(ia[0][i], ia[1][j], ia[2][k])];
+      }
+  return v;
+}
+
+// A coarse cell is held fixed when any of its children is.
+SF_HD unsigned char restrict_mask(const Grid& gf, const unsigned char* mf, int X, int Y, int Z) {
+  unsigned char m = 0;
+  int nz = gf.dim == 3 ? 2 : 1;
+  for (int k = 0; k < nz; ++k)
+    for (int j = 0; j < 2; ++j)
+      for (int i = 0; i < 2; ++i) m |= mf[gf.at(2 * X + i, 2 * Y + j, gf.dim == 3 ? 2 * Z + k : 0)];
+  return m;
+}
+
+}  // namespace sf

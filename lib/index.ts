@@ -1,0 +1,24 @@
+/**
+ * semfield: concepts are charges, meaning is the field they create.
+ *
+ * Mesh view: deposit embeddings' positions as charge, solve the screened
+ * Poisson equation for the semantic potential, read its field, and condense
+ * it into basins (the stable nodes of meaning).
+ */
+export { SemfieldError } from './errors';
+export type { ErrorCode } from './errors';
+export type { Boundary, GridSpec, Grid } from './grid';
+export { normalizeGrid, cellCentre } from './grid';
+export type { RunOptions } from './native';
+export * as device from './device';
+export type { DeviceInfo } from './device';
+export { deposit, interpolate, potential, grad, div, curl, laplacian, condense } from './mesh';
+export type {
+  DepositOptions, InterpolateOptions, PotentialOptions, PotentialResult, SolveStats, Anchors,
+  CondenseOptions, CondenseResult, Basin, DiffOp,
+} from './mesh';
+export { project } from './project';
+export type { ProjectOptions, Projection, ProjectionTransform } from './project';
+export { loadVocabulary } from './vocab';
+export type { Vocabulary } from './vocab';
+export { encodePng, fieldToRgb, labelsToRgb } from './png';

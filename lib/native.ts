@@ -1,0 +1,150 @@
+/**
+ * Loads the addon built at install (build/Release/semfield.node, by cmake-js
+ * or node-gyp) through node-gyp-build, and runs every native call through one
+ * wrapper: the caller's stack is captured first, the AbortSignal becomes a
+ * flag the worker polls, and native errors become SemfieldErrors.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { SemfieldError, fromNative } from './errors';
+import { integer, invalid, oneOf } from './validate';
+
+/** The addon's functions (native/addon.cc). Arguments are validated by lib/ first. */
+export interface Addon {
+  info(): NativeInfo;
+  potential(args: object): Promise<NativePotential>;
+  deposit(args: object): Promise<Float32Array>;
+  interpolate(args: object): Promise<Float32Array>;
+  diff(args: object): Promise<Float32Array>;
+  condense(args: object): Promise<NativeCondense>;
+  pca(args: object): Promise<NativePca>;
+  pcaTransform(args: object): Promise<Float32Array>;
+  triad(args: object): void;
+  smoothKernel(args: object): void;
+  residualKernel(args: object): void;
+}
+
+export interface NativeInfo {
+  built: string[];
+  cudaDevices: { index: number; name: string; memoryGiB: number }[];
+  cudaRuntime: number;
+  cudaNote: string;
+  threads: number;
+  auto: 'cpu' | 'cuda';
+}
+
+export interface NativeSolveStats {
+  cycles: number;
+  residual: number;
+  converged: boolean;
+  meanRemoved: number;
+  energy: number;
+  history: Float64Array;
+}
+
+export interface NativePotential {
+  phi: Float32Array;
+  E?: Float32Array;
+  fields: NativeSolveStats[];
+  backend: 'cpu' | 'cuda';
+}
+
+export interface NativeCondense {
+  labels: Int32Array;
+  fields: { cell: Float64Array; value: Float64Array; mass: Float64Array; cells: Float64Array; strict: Uint8Array }[];
+}
+
+export interface NativePca {
+  mean: Float64Array;
+  components: Float64Array;
+  variance: Float64Array;
+  totalVariance: number;
+  iterations: number;
+  coords: Float32Array;
+}
+
+function packageRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg) && JSON.parse(fs.readFileSync(pkg, 'utf8')).name === 'semfield') return dir;
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('semfield: cannot find the package root from ' + __dirname);
+    dir = up;
+  }
+}
+
+let addon: Addon | undefined;
+
+/** The loaded addon; the first call loads it, or explains why it cannot. */
+export function native(): Addon {
+  if (addon) return addon;
+  const root = packageRoot();
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const load = require('node-gyp-build') as (dir: string) => Addon;
+    addon = load(root);
+    return addon;
+  } catch (err) {
+    throw new SemfieldError(
+      'E_DEVICE',
+      [
+        `semfield: the native addon could not be loaded from ${root}: ${(err as Error).message}`,
+        'Possible fixes:',
+        '- build it: npm run build:native (needs cmake or node-gyp, and a C++17 compiler)',
+        '- without CUDA on this machine: SEMFIELD_CUDA=OFF npm run build:native',
+      ].join('\n'),
+    );
+  }
+}
+
+/** Options every asynchronous operation takes. */
+export interface RunOptions {
+  /** 'auto' (default: SEMFIELD_BACKEND, else CUDA when a GPU is usable, else CPU), 'cpu' or 'cuda'. */
+  backend?: 'auto' | 'cpu' | 'cuda';
+  /** CUDA device index (default 0). */
+  device?: number;
+  /** Stops the operation; the promise rejects with E_ABORTED. */
+  signal?: AbortSignal;
+}
+
+export const RUN_OPTION_KEYS = ['backend', 'device', 'signal'] as const;
+
+/**
+ * Calls an asynchronous addon function. args already holds validated inputs;
+ * this adds the backend, the abort flag and the progress callback.
+ */
+export async function callAsync<T>(
+  op: string,
+  fn: (a: Addon, args: object) => Promise<T>,
+  args: Record<string, unknown>,
+  run: RunOptions,
+  onProgress?: (...values: number[]) => void,
+): Promise<T> {
+  const stack = new Error().stack;
+  const signal = run.signal;
+  if (signal?.aborted) throw new SemfieldError('E_ABORTED', `${op}: aborted before it started`);
+  const flag = new Int32Array(1);
+  const onAbort = () => Atomics.store(flag, 0, 1);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const full: Record<string, unknown> = { ...args, cancel: flag };
+    const backend = run.backend ?? process.env.SEMFIELD_BACKEND;
+    if (backend !== undefined) full.backend = backend;
+    if (run.device !== undefined) full.device = run.device;
+    if (onProgress) full.onProgress = onProgress;
+    return await fn(native(), full);
+  } catch (err) {
+    throw fromNative(err, op, stack);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Checks the options every operation shares. */
+export function checkRun(op: string, o: RunOptions & Record<string, unknown>): RunOptions {
+  if (o.backend !== undefined) oneOf(op, 'backend', o.backend, ['auto', 'cpu', 'cuda'] as const);
+  if (o.device !== undefined) integer(op, 'device', o.device, 0, 1024);
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw invalid('E_TYPE', op, 'signal', 'an AbortSignal', o.signal);
+  return { backend: o.backend, device: o.device, signal: o.signal };
+}

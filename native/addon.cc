@@ -1,0 +1,22 @@
+#include <napi.h>
+
+#include "bindings.h"
+
+namespace {
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("info", Napi::Function::New(env, sf::Info, "info"));
+  exports.Set("potential", Napi::Function::New(env, sf::Potential, "potential"));
+  exports.Set("deposit", Napi::Function::New(env, sf::Deposit, "deposit"));
+  exports.Set("interpolate", Napi::Function::New(env, sf::Interpolate, "interpolate"));
+  exports.Set("diff", Napi::Function::New(env, sf::Diff, "diff"));
+  exports.Set("condense", Napi::Function::New(env, sf::Condense, "condense"));
+  exports.Set("pca", Napi::Function::New(env, sf::Pca, "pca"));
+  exports.Set("pcaTransform", Napi::Function::New(env, sf::PcaTransform, "pcaTransform"));
+  exports.Set("triad", Napi::Function::New(env, sf::Triad, "triad"));
+  exports.Set("smoothKernel", Napi::Function::New(env, sf::SmoothKernel, "smoothKernel"));
+  exports.Set("residualKernel", Napi::Function::New(env, sf::ResidualKernel, "residualKernel"));
+  return exports;
+}
+}  // namespace
+
+NODE_API_MODULE(semfield, Init)

@@ -1,0 +1,247 @@
+// Geometric multigrid for (-lap + k2) phi = rho on one field, written once for
+// any execution policy (CpuExec, CudaExec).
+//
+// Precision: the V-cycle works in fp32 on the correction; an outer defect
+// correction keeps phi and its residual in fp64. (In fp32 alone the residual
+// of an n = 1024 grid stalls near 1e-3: rounding phi by eps is amplified by
+// 4/h^2.) Each outer step: r = rho - A phi (fp64, stored fp32), one V-cycle
+// for A e = r from e = 0, phi += e.
+//
+// Singular problems (no Dirichlet axis, k2 = 0, no anchors) are solvable only
+// for zero-mean rho: the mean is subtracted (and reported) and the returned
+// phi has zero mean.
+#pragma once
+#include <cmath>
+#include <functional>
+#include <vector>
+
+#include "../../cuda/poisson_k.h"
+#include "../../cuda/transfer_k.h"
+#include "../errors.h"
+#include "coarse_cg.h"
+
+namespace sf {
+
+struct SolveOptions {
+  double kappa = 0;
+  double tol = 1e-6;
+  int max_cycles = 50;
+  int pre = 2, post = 2;
+};
+
+struct SolveStats {
+  int cycles = 0;
+  double residual = 0;
+  bool converged = false;
+  double mean_removed = 0;
+  double energy = 0;
+  std::vector<double> history;  // relative residual before each cycle and at the end
+};
+
+struct MgLevel {
+  Grid g;
+  float* u;
+  float* f;
+  float* r;
+  unsigned char* mask;  // null when nothing is held
+};
+
+using Progress = std::function<void(int cycle, double relative_residual)>;
+
+inline std::vector<Grid> level_grids(const Grid& g) {
+  std::vector<Grid> gs{g};
+  for (;;) {
+    const Grid& c = gs.back();
+    bool even = c.n[0] % 2 == 0 && c.n[1] % 2 == 0 && (c.dim == 2 || c.n[2] % 2 == 0);
+    bool big = c.n[0] >= 4 && c.n[1] >= 4 && (c.dim == 2 || c.n[2] >= 4);
+    if (!even || !big) break;
+    gs.push_back(c.coarse());
+  }
+  return gs;
+}
+
+inline bool any_dirichlet(const Grid& g) {
+  for (int a = 0; a < g.dim; ++a)
+    if (g.bc[a] == BC_DIRICHLET) return true;
+  return false;
+}
+
+// Red-black Gauss-Seidel, one launch per colour. CpuExec has its own cache-
+// friendly overload (native/smoother_cpu.h) running the same relax_point.
+template <class Exec>
+void rbgs(Exec& ex, const MgLevel& L, float k2, int sweeps) {
+  Grid g = L.g;
+  float* u = L.u;
+  const float* f = L.f;
+  const unsigned char* m = L.mask;
+  float ih2 = (float)(1.0 / (g.h * g.h));
+  for (int s = 0; s < sweeps; ++s)
+    for (int col = 0; col < 2; ++col)
+      ex.for_cells(g, [=] SF_LAMBDA(idx c, int x, int y, int z) {
+        if (colour(x, y, z) != col || (m && m[c])) return;
+        u[c] = relax_point(g, u, f[c], c, x, y, z, ih2, k2);
+      });
+}
+
+template <class Exec>
+void level_residual(Exec& ex, const MgLevel& L, float k2) {
+  Grid g = L.g;
+  const float* u = L.u;
+  const float* f = L.f;
+  float* r = L.r;
+  const unsigned char* m = L.mask;
+  float ih2 = (float)(1.0 / (g.h * g.h));
+  ex.for_cells(g, [=] SF_LAMBDA(idx c, int x, int y, int z) {
+    r[c] = (m && m[c]) ? 0.0f : residual_point<float, float>(g, u, f[c], c, x, y, z, ih2, k2);
+  });
+}
+
+template <class Exec>
+void restrict_mask_level(Exec& ex, const MgLevel& F, const MgLevel& C) {
+  Grid gf = F.g;
+  const unsigned char* mf = F.mask;
+  unsigned char* mc = C.mask;
+  ex.for_cells(C.g, [=] SF_LAMBDA(idx c, int X, int Y, int Z) { mc[c] = restrict_mask(gf, mf, X, Y, Z); });
+}
+
+template <class Exec>
+idx count_held(Exec& ex, idx n, const unsigned char* mask) {
+  return (idx)ex.sum_n(n, [=] SF_LAMBDA(idx i) { return mask[i] ? 1.0 : 0.0; });
+}
+
+// (Kernel lambdas sit in public members or free functions only: nvcc's
+// extended lambdas may not live in constructors or private members.)
+template <class Exec>
+class Multigrid {
+ public:
+  // mask: device pointer to the held cells of the finest grid, or null.
+  Multigrid(Exec& ex, const Grid& g, const unsigned char* mask, const SolveOptions& opt)
+      : ex_(ex), opt_(opt), k2_(opt.kappa * opt.kappa) {
+    std::vector<Grid> gs = level_grids(g);
+    for (size_t l = 0; l < gs.size(); ++l) {
+      idx n = gs[l].cells();
+      MgLevel L{gs[l], ex.template alloc<float>(n), ex.template alloc<float>(n), ex.template alloc<float>(n), nullptr};
+      if (mask) L.mask = l == 0 ? const_cast<unsigned char*>(mask) : ex.template alloc<unsigned char>(n);
+      if (mask && l > 0) restrict_mask_level(ex, levels_[l - 1], L);
+      levels_.push_back(L);
+    }
+    phi_ = ex.template alloc<double>(g.cells());
+    held_ = mask ? count_held(ex, g.cells(), mask) : 0;
+    singular_ = !any_dirichlet(g) && k2_ == 0 && held_ == 0;
+  }
+
+  idx held_cells() const { return held_; }
+  bool singular() const { return singular_; }
+  int levels() const { return (int)levels_.size(); }
+
+  // Solves for one field. rho, anchor and phi_out are device pointers; anchor
+  // gives the held cells' values (null: zero).
+  SolveStats solve(const float* rho, const float* anchor, float* phi_out, const volatile int* cancel,
+                   const Progress& progress) {
+    const Grid g = levels_[0].g;
+    const idx n = g.cells();
+    const unsigned char* m = levels_[0].mask;
+    double* phi = phi_;
+    float* f0 = levels_[0].f;
+    float* u0 = levels_[0].u;
+    const double ih2 = 1.0 / (g.h * g.h), k2 = k2_;
+    SolveStats st;
+
+    double shift = 0;
+    if (singular_) shift = ex_.sum_n(n, [=] SF_LAMBDA(idx i) { return (double)rho[i]; }) / (double)n;
+    st.mean_removed = shift;
+    ex_.for_n(n, [=] SF_LAMBDA(idx i) { phi[i] = (m && m[i]) ? (anchor ? (double)anchor[i] : 0.0) : 0.0; });
+    double ref = std::sqrt(ex_.sum_n(n, [=] SF_LAMBDA(idx i) {
+      double v = (m && m[i]) ? 0.0 : (double)rho[i] - shift;
+      return v * v;
+    }));
+
+    for (int cycle = 0;; ++cycle) {
+      double rn = std::sqrt(ex_.sum_cells(g, [=] SF_LAMBDA(idx c, int x, int y, int z) {
+        double r = 0;
+        if (!(m && m[c])) r = residual_point<double, double>(g, phi, (double)rho[c] - shift, c, x, y, z, ih2, k2);
+        f0[c] = (float)r;
+        return r * r;
+      }));
+      if (cycle == 0 && ref == 0) ref = rn;  // rho = 0: measure against the anchors' initial residual
+      double rel = ref > 0 ? rn / ref : 0.0;
+      if (!std::isfinite(rel)) fail("E_NONFINITE", "potential: the residual became non-finite");
+      st.history.push_back(rel);
+      st.residual = rel;
+      st.cycles = cycle;
+      if (progress) progress(cycle, rel);
+      if (rel <= opt_.tol) {
+        st.converged = true;
+        break;
+      }
+      if (cycle >= opt_.max_cycles) break;
+      if (cancel && *cancel) fail("E_ABORTED", "potential: aborted");
+      ex_.fill_zero(u0, n);
+      vcycle(0);
+      ex_.for_n(n, [=] SF_LAMBDA(idx i) {
+        if (!(m && m[i])) phi[i] += (double)u0[i];
+      });
+    }
+
+    double mean = singular_ ? ex_.sum_n(n, [=] SF_LAMBDA(idx i) { return phi[i]; }) / (double)n : 0.0;
+    ex_.for_n(n, [=] SF_LAMBDA(idx i) { phi_out[i] = (float)(phi[i] - mean); });
+    double hk = std::pow(g.h, g.dim);
+    st.energy = 0.5 * hk * ex_.sum_n(n, [=] SF_LAMBDA(idx i) { return (double)rho[i] * (double)phi_out[i]; });
+    return st;
+  }
+
+  void vcycle(size_t l) {
+    MgLevel& L = levels_[l];
+    float k2 = (float)k2_;
+    if (l + 1 == levels_.size()) {
+      coarse(L);
+      return;
+    }
+    rbgs(ex_, L, k2, opt_.pre);
+    level_residual(ex_, L, k2);
+    MgLevel& C = levels_[l + 1];
+    {
+      Grid gf = L.g;
+      const float* rf = L.r;
+      float* fc = C.f;
+      ex_.for_cells(C.g, [=] SF_LAMBDA(idx c, int X, int Y, int Z) { fc[c] = restrict_point(gf, rf, X, Y, Z); });
+    }
+    ex_.fill_zero(C.u, C.g.cells());
+    vcycle(l + 1);
+    {
+      Grid gc = C.g;
+      const float* uc = C.u;
+      float* u = L.u;
+      const unsigned char* m = L.mask;
+      int dim = L.g.dim;
+      ex_.for_cells(L.g, [=] SF_LAMBDA(idx c, int x, int y, int z) {
+        if (!(m && m[c])) u[c] += prolong_point(gc, uc, x, y, z, dim);
+      });
+    }
+    rbgs(ex_, L, k2, opt_.post);
+  }
+
+  void coarse(MgLevel& L) {
+    idx n = L.g.cells();
+    std::vector<float> f(n), u(n);
+    std::vector<unsigned char> mk;
+    ex_.download(f.data(), L.f, n);
+    if (L.mask) {
+      mk.resize(n);
+      ex_.download(mk.data(), L.mask, n);
+    }
+    coarse_cg(L.g, f.data(), L.mask ? mk.data() : nullptr, k2_, singular_, u.data());
+    ex_.upload_into(L.u, u.data(), n);
+  }
+
+ private:
+  Exec& ex_;
+  SolveOptions opt_;
+  double k2_;
+  std::vector<MgLevel> levels_;
+  double* phi_ = nullptr;
+  idx held_ = 0;
+  bool singular_ = false;
+};
+
+}  // namespace sf

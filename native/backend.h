@@ -1,0 +1,44 @@
+// Where an operation runs. The CPU backend is always built; the CUDA one is
+// cuda/backend_cuda.cu when nvcc was found, else backend_cuda_stub.cc.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "jobs.h"
+
+namespace sf {
+
+enum class Backend { Cpu = 0, Cuda = 1 };
+
+struct Target {
+  Backend backend = Backend::Cpu;
+  int device = 0;
+};
+
+namespace cpu {
+void potential(PotentialJob& job);
+void deposit(DepositJob& job);
+void interpolate(InterpolateJob& job);
+void diff(DiffJob& job);
+void condense(CondenseJob& job);
+}  // namespace cpu
+
+namespace cuda {
+struct DeviceList {
+  bool built = false;
+  int runtime_version = 0;
+  std::vector<std::string> names;
+  std::vector<double> memory_gib;
+  std::string note;  // why no device is usable, when none is
+};
+bool built();        // compiled with nvcc; asks the driver nothing
+DeviceList probe();  // asks the driver; once per process (see device.cc)
+void potential(int device, PotentialJob& job);
+void deposit(int device, DepositJob& job);
+void interpolate(int device, InterpolateJob& job);
+void diff(int device, DiffJob& job);
+void condense(int device, CondenseJob& job);
+void triad(int device, float* a, const float* b, const float* c, float s, idx n, int reps);
+}  // namespace cuda
+
+}  // namespace sf

@@ -1,0 +1,68 @@
+// The CPU backend: the drivers of native/algo on CpuExec. Fields of a batch
+// run one per thread when each is too small to share out; large fields run
+// one after another, each over all threads.
+#include <mutex>
+
+#include "algo/mesh_ops.h"
+#include "algo/multigrid.h"
+#include "backend.h"
+#include "exec_cpu.h"
+#include "potential_field.h"
+#include "smoother_cpu.h"
+
+namespace sf {
+namespace cpu {
+
+namespace {
+constexpr idx kSmallField = 65536;  // cells below which a field runs on one thread
+
+template <class Body>
+void over_fields(int batch, idx cells, const Body& body) {
+  if (batch > 1 && cells < kSmallField && !ThreadPool::inside_task()) {
+    ThreadPool::instance().run(batch, [&](int b) {
+      CpuExec ex(false);
+      body(ex, b);
+    });
+  } else {
+    for (int b = 0; b < batch; ++b) {
+      CpuExec ex(true);
+      body(ex, b);
+    }
+  }
+}
+}  // namespace
+
+void potential(PotentialJob& job) {
+  job.stats.assign(job.batch, SolveStats{});
+  std::mutex progress_lock;
+  auto progress = job.progress;
+  if (progress) job.progress = [&](int b, int c, double r) {
+    std::lock_guard<std::mutex> l(progress_lock);
+    progress(b, c, r);
+  };
+  over_fields(job.batch, job.g.cells(), [&](CpuExec& ex, int b) { potential_field(ex, job, b); });
+  job.progress = progress;
+}
+
+void deposit(DepositJob& job) {
+  CpuExec ex;
+  run_deposit(ex, job);
+}
+
+void interpolate(InterpolateJob& job) {
+  CpuExec ex;
+  run_interpolate(ex, job);
+}
+
+void diff(DiffJob& job) {
+  CpuExec ex;
+  run_diff(ex, job);
+}
+
+void condense(CondenseJob& job) {
+  job.basins.assign(job.batch, {});
+  over_fields(job.batch, job.g.cells(), [&](CpuExec& ex, int b) { condense_field(ex, job, b); });
+}
+
+}  // namespace cpu
+}  // namespace sf

@@ -1,0 +1,27 @@
+// Built when nvcc is absent: the CUDA backend reports itself as not built and
+// refuses work with E_DEVICE (lib/ never routes work here on such a build).
+#include "backend.h"
+#include "errors.h"
+
+namespace sf {
+namespace cuda {
+
+namespace {
+[[noreturn]] void unavailable() { fail("E_DEVICE", "backend 'cuda' is not built into this addon (nvcc was not found at install time)"); }
+}  // namespace
+
+bool built() { return false; }
+DeviceList probe() {
+  DeviceList d;
+  d.note = "built without CUDA";
+  return d;
+}
+void potential(int, PotentialJob&) { unavailable(); }
+void deposit(int, DepositJob&) { unavailable(); }
+void interpolate(int, InterpolateJob&) { unavailable(); }
+void diff(int, DiffJob&) { unavailable(); }
+void condense(int, CondenseJob&) { unavailable(); }
+void triad(int, float*, const float*, const float*, float, idx, int) { unavailable(); }
+
+}  // namespace cuda
+}  // namespace sf

@@ -1,0 +1,94 @@
+// device.info() and the synchronous kernels the benchmarks time (a STREAM
+// triad and single multigrid kernels on caller-owned arrays).
+#include "../cuda/triad_k.h"
+#include "algo/multigrid.h"
+#include "bindings.h"
+#include "device.h"
+#include "exec_cpu.h"
+#include "smoother_cpu.h"
+#include "thread_pool.h"
+#include "worker.h"
+
+namespace sf {
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    const cuda::DeviceList& d = cuda_devices();
+    Napi::Object o = Napi::Object::New(env);
+    Napi::Array built = Napi::Array::New(env);
+    built.Set(0u, "cpu");
+    if (d.built) built.Set(1u, "cuda");
+    o.Set("built", built);
+    Napi::Array devs = Napi::Array::New(env, d.names.size());
+    for (size_t i = 0; i < d.names.size(); ++i) {
+      Napi::Object x = Napi::Object::New(env);
+      x.Set("index", (double)i);
+      x.Set("name", d.names[i]);
+      x.Set("memoryGiB", d.memory_gib[i]);
+      devs.Set((uint32_t)i, x);
+    }
+    o.Set("cudaDevices", devs);
+    o.Set("cudaRuntime", d.runtime_version);
+    o.Set("cudaNote", d.note);
+    o.Set("threads", ThreadPool::instance().size());
+    o.Set("auto", backend_name(resolve_target("auto", 0).backend));
+    return o;
+  });
+}
+
+Napi::Value Triad(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Object a = args_of(info);
+    Napi::TypedArray ta = typed<float>(get(a, "a"), "a", -1);
+    idx n = (idx)ta.ElementLength();
+    float* pa = typed_data<float>(ta);
+    const float* pb = typed_data<float>(typed<float>(get(a, "b"), "b", n));
+    const float* pc = typed_data<float>(typed<float>(get(a, "c"), "c", n));
+    float s = (float)get_number(a, "s", 3.0);
+    int reps = (int)get_int(a, "reps", 1, 1, 1 << 20);
+    Target t = resolve_target(get_string(a, "backend", "cpu"), 0);
+    if (t.backend == Backend::Cuda) {
+      cuda::triad(t.device, pa, pb, pc, s, n, reps);
+    } else {
+      CpuExec ex;
+      for (int r = 0; r < reps; ++r) ex.for_n(n, [=](idx i) { triad_point(pa, pb, pc, s, i); });
+    }
+    return info.Env().Undefined();
+  });
+}
+
+namespace {
+MgLevel level_of(const Napi::Object& a, bool with_r) {
+  MgLevel L{};
+  L.g = parse_grid(get(a, "grid"));
+  idx n = L.g.cells();
+  L.u = typed_data<float>(typed<float>(get(a, "u"), "u", n));
+  L.f = typed_data<float>(typed<float>(get(a, "f"), "f", n));
+  L.r = with_r ? typed_data<float>(typed<float>(get(a, "r"), "r", n)) : nullptr;
+  L.mask = nullptr;
+  return L;
+}
+}  // namespace
+
+Napi::Value SmoothKernel(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Object a = args_of(info);
+    MgLevel L = level_of(a, false);
+    CpuExec ex;
+    rbgs(ex, L, (float)(get_number(a, "kappa", 0) * get_number(a, "kappa", 0)), (int)get_int(a, "sweeps", 1, 1, 1000));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value ResidualKernel(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Object a = args_of(info);
+    MgLevel L = level_of(a, true);
+    CpuExec ex;
+    level_residual(ex, L, (float)(get_number(a, "kappa", 0) * get_number(a, "kappa", 0)));
+    return info.Env().Undefined();
+  });
+}
+
+}  // namespace sf

@@ -1,0 +1,17 @@
+// The functions the addon exports (lib/native.ts types them).
+#pragma once
+#include <napi.h>
+
+namespace sf {
+Napi::Value Info(const Napi::CallbackInfo& info);
+Napi::Value Potential(const Napi::CallbackInfo& info);
+Napi::Value Deposit(const Napi::CallbackInfo& info);
+Napi::Value Interpolate(const Napi::CallbackInfo& info);
+Napi::Value Diff(const Napi::CallbackInfo& info);
+Napi::Value Condense(const Napi::CallbackInfo& info);
+Napi::Value Pca(const Napi::CallbackInfo& info);
+Napi::Value PcaTransform(const Napi::CallbackInfo& info);
+Napi::Value Triad(const Napi::CallbackInfo& info);
+Napi::Value SmoothKernel(const Napi::CallbackInfo& info);
+Napi::Value ResidualKernel(const Napi::CallbackInfo& info);
+}  // namespace sf

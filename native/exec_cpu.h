@@ -1,0 +1,159 @@
+// The CPU execution policy: the same interface as CudaExec (cuda/exec_cuda.cuh)
+// so that every driver in native/algo is written once. for_n runs a kernel
+// body over an index range on the thread pool; sum_n reduces in fixed chunks
+// summed in order, so a result never depends on the number of threads.
+#pragma once
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <vector>
+
+#include "../cuda/sf_config.h"
+#include "errors.h"
+#include "thread_pool.h"
+
+namespace sf {
+
+class CpuExec {
+ public:
+  static constexpr bool on_device = false;
+  explicit CpuExec(bool parallel = true) : parallel_(parallel) {}
+  CpuExec(const CpuExec&) = delete;
+  ~CpuExec() {
+    for (void* p : owned_) std::free(p);
+  }
+
+  bool parallel() const { return parallel_ && !ThreadPool::inside_task(); }
+
+  // Splits [0, n) into contiguous ranges and calls body(lo, hi) on each.
+  template <class B>
+  void for_ranges(idx n, idx grain, const B& body) const {
+    idx tasks = (n + grain - 1) / grain;
+    if (!parallel() || tasks <= 1) {
+      if (n > 0) body((idx)0, n);
+      return;
+    }
+    ThreadPool& pool = ThreadPool::instance();
+    idx nt = std::min<idx>(tasks, (idx)pool.size() * 4);
+    idx chunk = (n + nt - 1) / nt;
+    pool.run((int)nt, [&](int t) {
+      idx lo = (idx)t * chunk, hi = std::min(n, lo + chunk);
+      if (lo < hi) body(lo, hi);
+    });
+  }
+
+  template <class F>
+  void for_n(idx n, const F& f) const {
+    for_ranges(n, 8192, [&](idx lo, idx hi) {
+      for (idx i = lo; i < hi; ++i) f(i);
+    });
+  }
+
+  // Calls f(c, x, y, z) for every cell of one grid, row by row (no divisions).
+  template <class G, class F>
+  void for_cells(const G& g, const F& f) const {
+    idx rows = (idx)g.n[1] * g.n[2];
+    int nx = g.n[0];
+    for_ranges(rows, std::max<idx>(1, 8192 / nx), [&](idx lo, idx hi) {
+      for (idx r = lo; r < hi; ++r) {
+        int y = (int)(r % g.n[1]), z = (int)(r / g.n[1]);
+        idx base = r * nx;
+        for (int x = 0; x < nx; ++x) f(base + x, x, y, z);
+      }
+    });
+  }
+
+  // Sum of f(c, x, y, z) over the cells, in fixed blocks of rows summed in order.
+  template <class G, class F>
+  double sum_cells(const G& g, const F& f) const {
+    idx rows = (idx)g.n[1] * g.n[2];
+    int nx = g.n[0];
+    idx per = std::max<idx>(1, 16384 / nx);
+    return sum_parts((rows + per - 1) / per, [&](idx k) {
+      double s = 0;
+      idx e = std::min(rows, (k + 1) * per);
+      for (idx r = k * per; r < e; ++r) {
+        int y = (int)(r % g.n[1]), z = (int)(r / g.n[1]);
+        idx base = r * nx;
+        for (int x = 0; x < nx; ++x) s += (double)f(base + x, x, y, z);
+      }
+      return s;
+    });
+  }
+
+  // Sum of f(i) over [0, n) in double: fixed chunks, partial sums in order.
+  template <class F>
+  double sum_n(idx n, const F& f) const {
+    constexpr idx chunk = 16384;
+    return sum_parts((n + chunk - 1) / chunk, [&](idx k) {
+      double s = 0;
+      idx e = std::min(n, (k + 1) * chunk);
+      for (idx i = k * chunk; i < e; ++i) s += (double)f(i);
+      return s;
+    });
+  }
+
+ private:
+  // part(k) for k in [0, nparts) in parallel, added up in order of k.
+  template <class P>
+  double sum_parts(idx nparts, const P& part) const {
+    std::vector<double> v((size_t)nparts, 0.0);
+    if (!parallel() || nparts <= 1) {
+      for (idx k = 0; k < nparts; ++k) v[(size_t)k] = part(k);
+    } else {
+      ThreadPool& pool = ThreadPool::instance();
+      idx nt = std::min<idx>(nparts, (idx)pool.size() * 4);
+      idx per = (nparts + nt - 1) / nt;
+      pool.run((int)nt, [&](int t) {
+        for (idx k = (idx)t * per; k < std::min(nparts, (idx)(t + 1) * per); ++k) v[(size_t)k] = part(k);
+      });
+    }
+    double s = 0;
+    for (double x : v) s += x;
+    return s;
+  }
+
+ public:
+  template <class T>
+  T* alloc(idx n) {
+    size_t bytes = ((size_t)std::max<idx>(n, 1) * sizeof(T) + 63) / 64 * 64;
+    void* p = std::aligned_alloc(64, bytes);
+    if (!p) fail("E_OOM", "out of host memory allocating " + std::to_string(bytes) + " bytes");
+    owned_.push_back(p);
+    return static_cast<T*>(p);
+  }
+  template <class T>
+  T* zeros(idx n) {
+    T* p = alloc<T>(n);
+    std::memset(p, 0, (size_t)n * sizeof(T));
+    return p;
+  }
+  template <class T>
+  void fill_zero(T* p, idx n) { for_n(n, [=](idx i) { p[i] = T(0); }); }
+  // Host data is already where the kernels run: no copies.
+  template <class T>
+  const T* upload(const T* host, idx) { return host; }
+  template <class T>
+  void upload_into(T* dev, const T* host, idx n) {
+    if (host != dev) std::memcpy(dev, host, (size_t)n * sizeof(T));
+  }
+  template <class T>
+  void download(T* host, const T* dev, idx n) {
+    if (host != dev) std::memcpy(host, dev, (size_t)n * sizeof(T));
+  }
+  // An output array the kernels can write that ends up in host: the host
+  // array itself.
+  template <class T>
+  T* output(T* host, idx) { return host; }
+  template <class T>
+  void finish_output(T*, T*, idx) {}
+  void sync() {}
+
+ private:
+  bool parallel_;
+  std::vector<void*> owned_;
+};
+
+}  // namespace sf

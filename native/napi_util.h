@@ -1,0 +1,143 @@
+// Small helpers at the JS boundary: typed-array access with exact messages,
+// option getters, and output buffers handed to JS without a copy.
+#pragma once
+#include <napi.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+#include "../cuda/grid_k.h"
+#include "errors.h"
+
+namespace sf {
+
+inline Napi::Value get(const Napi::Object& o, const char* key) { return o.Has(key) ? o.Get(key) : o.Env().Undefined(); }
+
+inline double get_number(const Napi::Object& o, const char* key, double def) {
+  Napi::Value v = get(o, key);
+  if (v.IsUndefined()) return def;
+  if (!v.IsNumber()) fail("E_TYPE", std::string(key) + " must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d)) fail("E_NONFINITE", std::string(key) + " must be finite");
+  return d;
+}
+
+inline long long get_int(const Napi::Object& o, const char* key, long long def, long long lo, long long hi) {
+  double d = get_number(o, key, (double)def);
+  if (d != std::floor(d)) fail("E_TYPE", std::string(key) + " must be an integer");
+  if (d < (double)lo || d > (double)hi)
+    fail("E_RANGE", std::string(key) + " must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "] (got " +
+                        std::to_string((long long)d) + ")");
+  return (long long)d;
+}
+
+inline std::string get_string(const Napi::Object& o, const char* key, const std::string& def) {
+  Napi::Value v = get(o, key);
+  if (v.IsUndefined()) return def;
+  if (!v.IsString()) fail("E_TYPE", std::string(key) + " must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+template <class T>
+struct TypedName;
+template <> struct TypedName<float> { static constexpr napi_typedarray_type type = napi_float32_array; static constexpr const char* name = "Float32Array"; };
+template <> struct TypedName<double> { static constexpr napi_typedarray_type type = napi_float64_array; static constexpr const char* name = "Float64Array"; };
+template <> struct TypedName<int32_t> { static constexpr napi_typedarray_type type = napi_int32_array; static constexpr const char* name = "Int32Array"; };
+template <> struct TypedName<uint8_t> { static constexpr napi_typedarray_type type = napi_uint8_array; static constexpr const char* name = "Uint8Array"; };
+
+// A typed array of the exact kind T and, when expected >= 0, that length.
+template <class T>
+Napi::TypedArray typed(const Napi::Value& v, const char* name, long long expected) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != TypedName<T>::type)
+    fail("E_TYPE", std::string(name) + " must be a " + TypedName<T>::name);
+  Napi::TypedArray a = v.As<Napi::TypedArray>();
+  if (expected >= 0 && (long long)a.ElementLength() != expected)
+    fail("E_SHAPE", std::string(name) + " must have length " + std::to_string(expected) + " (got " +
+                        std::to_string(a.ElementLength()) + ")");
+  if (a.ElementLength() > 0 && a.ArrayBuffer().Data() == nullptr) fail("E_TYPE", std::string(name) + " is detached");
+  return a;
+}
+
+template <class T>
+T* typed_data(const Napi::TypedArray& a) {
+  if (a.ElementLength() == 0) return nullptr;
+  return reinterpret_cast<T*>(static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset());
+}
+
+// Scans an input off the main thread: E_NONFINITE names the argument and index.
+template <class T>
+void require_finite(const T* p, idx n, const char* name) {
+  for (idx i = 0; i < n; ++i)
+    if (!std::isfinite((double)p[i]))
+      fail("E_NONFINITE", std::string(name) + "[" + std::to_string(i) + "] is not finite");
+}
+
+// Memory the worker fills and JS then owns (an external ArrayBuffer whose
+// finalizer frees it; copied only where external buffers are refused).
+template <class T>
+class OutBuf {
+ public:
+  OutBuf() = default;
+  OutBuf(const OutBuf&) = delete;
+  ~OutBuf() { std::free(p_); }
+  T* alloc(idx n) {
+    std::free(p_);
+    n_ = (size_t)n;
+    p_ = static_cast<T*>(std::malloc(std::max<size_t>(n_, 1) * sizeof(T)));
+    if (!p_) fail("E_OOM", "out of memory allocating a result of " + std::to_string(n_ * sizeof(T)) + " bytes");
+    return p_;
+  }
+  T* data() const { return p_; }
+  size_t size() const { return n_; }
+  Napi::TypedArray release(Napi::Env env) {
+    Napi::ArrayBuffer ab;
+    napi_value raw;
+    napi_status s = napi_create_external_arraybuffer(
+        env, p_, n_ * sizeof(T), [](napi_env, void* d, void*) { std::free(d); }, nullptr, &raw);
+    if (s == napi_ok) {
+      ab = Napi::ArrayBuffer(env, raw);
+      p_ = nullptr;
+    } else {
+      ab = Napi::ArrayBuffer::New(env, n_ * sizeof(T));
+      std::memcpy(ab.Data(), p_, n_ * sizeof(T));
+    }
+    return Napi::TypedArrayOf<T>::New(env, n_, ab, 0, TypedName<T>::type);
+  }
+
+ private:
+  T* p_ = nullptr;
+  size_t n_ = 0;
+};
+
+// The grid as lib/ normalises it: {n: [nx, ny, nz], h, bc: [..], dim}.
+inline Grid parse_grid(const Napi::Value& v) {
+  if (!v.IsObject()) fail("E_TYPE", "grid must be an object");
+  Napi::Object o = v.As<Napi::Object>();
+  Grid g{};
+  g.dim = (int)get_int(o, "dim", 2, 2, 3);
+  Napi::Value n = get(o, "n"), bc = get(o, "bc");
+  if (!n.IsArray() || n.As<Napi::Array>().Length() != (uint32_t)g.dim) fail("E_SHAPE", "grid.n must list one size per axis");
+  if (!bc.IsArray() || bc.As<Napi::Array>().Length() != (uint32_t)g.dim) fail("E_SHAPE", "grid.bc must list one boundary per axis");
+  for (int a = 0; a < 3; ++a) {
+    g.n[a] = 1;
+    g.bc[a] = BC_PERIODIC;
+  }
+  idx cells = 1;
+  for (int a = 0; a < g.dim; ++a) {
+    Napi::Value x = n.As<Napi::Array>().Get((uint32_t)a), b = bc.As<Napi::Array>().Get((uint32_t)a);
+    if (!x.IsNumber() || !b.IsNumber()) fail("E_TYPE", "grid.n and grid.bc must hold numbers");
+    double nx = x.As<Napi::Number>().DoubleValue(), bb = b.As<Napi::Number>().DoubleValue();
+    if (!(nx >= 2 && nx <= 65536 && nx == std::floor(nx))) fail("E_RANGE", "grid.n[" + std::to_string(a) + "] must be an integer in [2, 65536]");
+    if (!(bb == 0 || bb == 1 || bb == 2)) fail("E_RANGE", "grid.bc[" + std::to_string(a) + "] must be 0, 1 or 2");
+    g.n[a] = (int)nx;
+    g.bc[a] = (int)bb;
+    cells *= (idx)nx;
+  }
+  if (cells > ((idx)1 << 30)) fail("E_TOO_LARGE", "grid has " + std::to_string(cells) + " cells; the limit is 2^30");
+  g.h = get_number(o, "h", 1.0);
+  if (!(g.h > 0)) fail("E_RANGE", "grid.h must be > 0");
+  return g;
+}
+
+}  // namespace sf

@@ -1,0 +1,122 @@
+#include "thread_pool.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace sf {
+
+namespace {
+thread_local bool tl_inside = false;
+}
+
+struct ThreadPool::Impl {
+  std::vector<std::thread> workers;
+  std::mutex turn;  // one run() at a time
+  std::mutex m;
+  std::condition_variable wake, done;
+  const std::function<void(int)>* task = nullptr;
+  int ntasks = 0;
+  std::atomic<int> next{0};
+  int active = 0;
+  unsigned long generation = 0;
+  bool stop = false;
+  std::exception_ptr error;
+
+  void work() {
+    int t;
+    while ((t = next.fetch_add(1)) < ntasks) {
+      try {
+        (*task)(t);
+      } catch (...) {
+        std::lock_guard<std::mutex> g(m);
+        if (!error) error = std::current_exception();
+      }
+    }
+  }
+
+  void loop() {
+    tl_inside = true;
+    unsigned long seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> l(m);
+        wake.wait(l, [&] { return stop || generation != seen; });
+        if (stop) return;
+        seen = generation;
+      }
+      work();
+      std::lock_guard<std::mutex> g(m);
+      if (--active == 0) done.notify_all();
+    }
+  }
+};
+
+ThreadPool::ThreadPool() : impl_(new Impl) {
+  int n = (int)std::thread::hardware_concurrency();
+  if (const char* e = std::getenv("SEMFIELD_THREADS")) {
+    int v = std::atoi(e);
+    if (v > 0) n = v;
+  }
+  n = std::max(1, n);
+  // The caller of run() works too, so n - 1 helpers make n threads.
+  for (int i = 0; i < n - 1; ++i) impl_->workers.emplace_back([this] { impl_->loop(); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> g(impl_->m);
+    impl_->stop = true;
+  }
+  impl_->wake.notify_all();
+  for (auto& w : impl_->workers) w.join();
+  delete impl_;
+}
+
+ThreadPool& ThreadPool::instance() {
+  // Never destroyed: worker threads must not be joined during static
+  // destruction while an addon instance may still be unloading.
+  static ThreadPool* pool = new ThreadPool();
+  return *pool;
+}
+
+int ThreadPool::size() const { return (int)impl_->workers.size() + 1; }
+
+bool ThreadPool::inside_task() { return tl_inside; }
+
+void ThreadPool::run(int ntasks, const std::function<void(int)>& task) {
+  if (ntasks <= 0) return;
+  if (tl_inside || ntasks == 1 || impl_->workers.empty()) {
+    for (int t = 0; t < ntasks; ++t) task(t);
+    return;
+  }
+  std::lock_guard<std::mutex> turn(impl_->turn);
+  {
+    std::lock_guard<std::mutex> g(impl_->m);
+    impl_->task = &task;
+    impl_->ntasks = ntasks;
+    impl_->next = 0;
+    impl_->error = nullptr;
+    impl_->active = (int)impl_->workers.size();
+    ++impl_->generation;
+  }
+  impl_->wake.notify_all();
+  tl_inside = true;
+  impl_->work();
+  tl_inside = false;
+  std::exception_ptr err;
+  {
+    std::unique_lock<std::mutex> l(impl_->m);
+    impl_->done.wait(l, [&] { return impl_->active == 0; });
+    err = impl_->error;
+    impl_->task = nullptr;
+  }
+  if (err) std::rethrow_exception(err);
+}
+
+}  // namespace sf

@@ -8,7 +8,7 @@
 #include "backend.h"
 #include "exec_cpu.h"
 #include "potential_field.h"
-#include "smoother_cpu.h"
+#include "mg_cpu.h"
 
 namespace sf {
 namespace cpu {

@@ -5,7 +5,7 @@
 #include "bindings.h"
 #include "device.h"
 #include "exec_cpu.h"
-#include "smoother_cpu.h"
+#include "mg_cpu.h"
 #include "thread_pool.h"
 #include "worker.h"
 

@@ -65,20 +65,34 @@ class CpuExec {
     });
   }
 
-  // Sum of f(c, x, y, z) over the cells, in fixed blocks of rows summed in order.
-  template <class G, class F>
-  double sum_cells(const G& g, const F& f) const {
+  // Calls body(y, z, base) for every row of a grid (base: index of x = 0).
+  template <class G, class B>
+  void for_rows(const G& g, const B& body) const {
     idx rows = (idx)g.n[1] * g.n[2];
-    int nx = g.n[0];
-    idx per = std::max<idx>(1, 16384 / nx);
+    for_ranges(rows, std::max<idx>(1, 8192 / g.n[0]), [&](idx lo, idx hi) {
+      for (idx r = lo; r < hi; ++r) body((int)(r % g.n[1]), (int)(r / g.n[1]), r * g.n[0]);
+    });
+  }
+
+  // Sum of body(y, z, base) over the rows, in fixed blocks of rows summed in
+  // order (the same result for any number of threads).
+  template <class G, class B>
+  double sum_rows(const G& g, const B& body) const {
+    idx rows = (idx)g.n[1] * g.n[2];
+    idx per = std::max<idx>(1, 16384 / g.n[0]);
     return sum_parts((rows + per - 1) / per, [&](idx k) {
       double s = 0;
-      idx e = std::min(rows, (k + 1) * per);
-      for (idx r = k * per; r < e; ++r) {
-        int y = (int)(r % g.n[1]), z = (int)(r / g.n[1]);
-        idx base = r * nx;
-        for (int x = 0; x < nx; ++x) s += (double)f(base + x, x, y, z);
-      }
+      for (idx r = k * per; r < std::min(rows, (k + 1) * per); ++r)
+        s += body((int)(r % g.n[1]), (int)(r / g.n[1]), r * g.n[0]);
+      return s;
+    });
+  }
+
+  template <class G, class F>
+  double sum_cells(const G& g, const F& f) const {
+    return sum_rows(g, [&](int y, int z, idx base) {
+      double s = 0;
+      for (int x = 0; x < g.n[0]; ++x) s += (double)f(base + x, x, y, z);
       return s;
     });
   }

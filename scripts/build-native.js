@@ -5,7 +5,8 @@
 //   2. if that fails and CUDA was not demanded, cmake-js without CUDA;
 //   3. without cmake, node-gyp and binding.gyp (CPU backend only).
 // Either way the result is build/Release/semfield.node, which
-// node-gyp-build finds. SEMFIELD_SKIP_BUILD=1 skips the build.
+// node-gyp-build finds. SEMFIELD_SKIP_BUILD=1 skips the build;
+// SEMFIELD_PORTABLE=1 compiles for any x86-64 instead of this CPU.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -26,7 +27,8 @@ function has(cmd) {
 
 function cmakeJs(cuda) {
   const bin = require.resolve('cmake-js/bin/cmake-js', { paths: [root] });
-  return run(process.execPath, [bin, 'rebuild', '--CDSEMFIELD_CUDA=' + cuda]);
+  const arch = process.env.SEMFIELD_PORTABLE === '1' ? 'OFF' : 'ON';
+  return run(process.execPath, [bin, 'rebuild', '--CDSEMFIELD_CUDA=' + cuda, '--CDSEMFIELD_NATIVE_ARCH=' + arch]);
 }
 
 function nodeGyp() {

@@ -66,8 +66,11 @@ inline bool any_dirichlet(const Grid& g) {
   return false;
 }
 
-// Red-black Gauss-Seidel, one launch per colour. CpuExec has its own cache-
-// friendly overload (native/smoother_cpu.h) running the same relax_point.
+// The multigrid kernels as launches over cells. CpuExec has its own
+// overloads (native/mg_cpu.h): row loops with a vectorisable interior path
+// and the same per-cell arithmetic.
+
+// Red-black Gauss-Seidel, one launch per colour.
 template <class Exec>
 void rbgs(Exec& ex, const MgLevel& L, float k2, int sweeps) {
   Grid g = L.g;
@@ -93,6 +96,40 @@ void level_residual(Exec& ex, const MgLevel& L, float k2) {
   float ih2 = (float)(1.0 / (g.h * g.h));
   ex.for_cells(g, [=] SF_LAMBDA(idx c, int x, int y, int z) {
     r[c] = (m && m[c]) ? 0.0f : residual_point<float, float>(g, u, f[c], c, x, y, z, ih2, k2);
+  });
+}
+
+template <class Exec>
+void restrict_level(Exec& ex, const MgLevel& F, const MgLevel& C) {
+  Grid gf = F.g;
+  const float* rf = F.r;
+  float* fc = C.f;
+  ex.for_cells(C.g, [=] SF_LAMBDA(idx c, int X, int Y, int Z) { fc[c] = restrict_point(gf, rf, X, Y, Z); });
+}
+
+template <class Exec>
+void prolong_add(Exec& ex, const MgLevel& C, const MgLevel& F) {
+  Grid gc = C.g;
+  const float* uc = C.u;
+  float* u = F.u;
+  const unsigned char* m = F.mask;
+  int dim = F.g.dim;
+  ex.for_cells(F.g, [=] SF_LAMBDA(idx c, int x, int y, int z) {
+    if (!(m && m[c])) u[c] += prolong_point(gc, uc, x, y, z, dim);
+  });
+}
+
+// The outer fp64 residual r = (rho - shift) - A phi, stored in fp32 into r;
+// returns ||r||^2. Held cells have r = 0.
+template <class Exec>
+double outer_residual(Exec& ex, const Grid& g, const double* phi, const float* rho, double shift,
+                      const unsigned char* m, float* r, double k2) {
+  const double ih2 = 1.0 / (g.h * g.h);
+  return ex.sum_cells(g, [=] SF_LAMBDA(idx c, int x, int y, int z) {
+    double v = 0;
+    if (!(m && m[c])) v = residual_point<double, double>(g, phi, (double)rho[c] - shift, c, x, y, z, ih2, k2);
+    r[c] = (float)v;
+    return v * v;
   });
 }
 
@@ -144,7 +181,7 @@ class Multigrid {
     double* phi = phi_;
     float* f0 = levels_[0].f;
     float* u0 = levels_[0].u;
-    const double ih2 = 1.0 / (g.h * g.h), k2 = k2_;
+    const double k2 = k2_;
     SolveStats st;
 
     double shift = 0;
@@ -157,12 +194,7 @@ class Multigrid {
     }));
 
     for (int cycle = 0;; ++cycle) {
-      double rn = std::sqrt(ex_.sum_cells(g, [=] SF_LAMBDA(idx c, int x, int y, int z) {
-        double r = 0;
-        if (!(m && m[c])) r = residual_point<double, double>(g, phi, (double)rho[c] - shift, c, x, y, z, ih2, k2);
-        f0[c] = (float)r;
-        return r * r;
-      }));
+      double rn = std::sqrt(outer_residual(ex_, g, phi, rho, shift, m, f0, k2));
       if (cycle == 0 && ref == 0) ref = rn;  // rho = 0: measure against the anchors' initial residual
       double rel = ref > 0 ? rn / ref : 0.0;
       if (!std::isfinite(rel)) fail("E_NONFINITE", "potential: the residual became non-finite");
@@ -178,7 +210,8 @@ class Multigrid {
       if (cancel && *cancel) fail("E_ABORTED", "potential: aborted");
       ex_.fill_zero(u0, n);
       vcycle(0);
-      ex_.for_n(n, [=] SF_LAMBDA(idx i) {
+      if (held_ > 0) krylov_step(cycle);
+      else ex_.for_n(n, [=] SF_LAMBDA(idx i) {
         if (!(m && m[i])) phi[i] += (double)u0[i];
       });
     }
@@ -188,6 +221,49 @@ class Multigrid {
     double hk = std::pow(g.h, g.dim);
     st.energy = 0.5 * hk * ex_.sum_n(n, [=] SF_LAMBDA(idx i) { return (double)rho[i] * (double)phi_out[i]; });
     return st;
+  }
+
+  // With held cells the coarse grids represent the anchors only roughly (a
+  // coarse cell is held when any child is), and a plain V-cycle iteration can
+  // slow to a factor near 0.7 on near-singular problems. There the V-cycle is
+  // used as the preconditioner of flexible conjugate gradients instead
+  // (Notay's FCG(1): beta from z.(r - r_prev)), which removes those few slow
+  // modes. On entry: r (fp32, level 0 f) and z = M r (level 0 u).
+  void krylov_step(int iter) {
+    const Grid g = levels_[0].g;
+    const idx n = g.cells();
+    const unsigned char* m = levels_[0].mask;
+    if (!kp_) {
+      kp_ = ex_.template alloc<double>(n);
+      kq_ = ex_.template alloc<double>(n);
+      kr_ = ex_.template alloc<float>(n);
+    }
+    double *p = kp_, *q = kq_, *phi = phi_;
+    float* rp = kr_;
+    const float* r = levels_[0].f;
+    const float* z = levels_[0].u;
+    double rz = ex_.sum_n(n, [=] SF_LAMBDA(idx i) { return (double)r[i] * (double)z[i]; });
+    double beta = 0;
+    if (iter > 0 && krz_prev_ != 0) {
+      double num = ex_.sum_n(n, [=] SF_LAMBDA(idx i) { return (double)z[i] * ((double)r[i] - (double)rp[i]); });
+      beta = num / krz_prev_;
+    }
+    ex_.for_n(n, [=] SF_LAMBDA(idx i) {
+      p[i] = (double)z[i] + beta * (iter > 0 ? p[i] : 0.0);
+      rp[i] = r[i];
+    });
+    const double ih2 = 1.0 / (g.h * g.h), k2 = k2_;
+    double pq = ex_.sum_cells(g, [=] SF_LAMBDA(idx c, int x, int y, int z3) {
+      double v = (m && m[c]) ? 0.0 : apply_point<double>(g, p, c, x, y, z3, ih2, k2);
+      q[c] = v;
+      return v * p[c];
+    });
+    krz_prev_ = rz;
+    if (!(pq > 0)) return;  // converged to rounding: nothing left to add
+    double alpha = rz / pq;
+    ex_.for_n(n, [=] SF_LAMBDA(idx i) {
+      if (!(m && m[i])) phi[i] += alpha * p[i];
+    });
   }
 
   void vcycle(size_t l) {
@@ -200,24 +276,10 @@ class Multigrid {
     rbgs(ex_, L, k2, opt_.pre);
     level_residual(ex_, L, k2);
     MgLevel& C = levels_[l + 1];
-    {
-      Grid gf = L.g;
-      const float* rf = L.r;
-      float* fc = C.f;
-      ex_.for_cells(C.g, [=] SF_LAMBDA(idx c, int X, int Y, int Z) { fc[c] = restrict_point(gf, rf, X, Y, Z); });
-    }
+    restrict_level(ex_, L, C);
     ex_.fill_zero(C.u, C.g.cells());
     vcycle(l + 1);
-    {
-      Grid gc = C.g;
-      const float* uc = C.u;
-      float* u = L.u;
-      const unsigned char* m = L.mask;
-      int dim = L.g.dim;
-      ex_.for_cells(L.g, [=] SF_LAMBDA(idx c, int x, int y, int z) {
-        if (!(m && m[c])) u[c] += prolong_point(gc, uc, x, y, z, dim);
-      });
-    }
+    prolong_add(ex_, C, L);
     rbgs(ex_, L, k2, opt_.post);
   }
 
@@ -240,6 +302,9 @@ class Multigrid {
   double k2_;
   std::vector<MgLevel> levels_;
   double* phi_ = nullptr;
+  double *kp_ = nullptr, *kq_ = nullptr;  // FCG direction and A times it
+  float* kr_ = nullptr;                   // previous residual
+  double krz_prev_ = 0;
   idx held_ = 0;
   bool singular_ = false;
 };

@@ -1,0 +1,171 @@
+// The multigrid kernels driven on the CPU: overloads for CpuExec of the
+// launches in algo/multigrid.h. Rows away from the boundary take the
+// vectorisable interior forms in cuda/poisson_k.h and cuda/transfer_k.h; the
+// boundary cells and grids with held cells take the general per-cell forms.
+// Both compute the same numbers as the GPU launches.
+#pragma once
+#include <algorithm>
+#include <vector>
+
+#include "algo/multigrid.h"
+#include "exec_cpu.h"
+
+namespace sf {
+
+namespace detail {
+
+inline bool interior_row(const Grid& g, int y, int z) {
+  return y > 0 && y < g.n[1] - 1 && (g.dim == 2 || (z > 0 && z < g.n[2] - 1));
+}
+
+// One colour of one row, by the interior form where it applies.
+inline void relax_row(const MgLevel& L, int y, int z, int col, float ih2, float k2, float inv) {
+  const Grid& g = L.g;
+  float* u = L.u;
+  const float* f = L.f;
+  const unsigned char* m = L.mask;
+  idx base = g.at(0, y, z);
+  int nx = g.n[0];
+  if (!m && interior_row(g, y, z) && nx > 2) {
+    int parity = (col + y + z) & 1;  // x parity of this colour in this row
+    for (int x : {0, nx - 1})
+      if ((x & 1) == parity) u[base + x] = relax_point(g, u, f[base + x], base + x, x, y, z, ih2, k2);
+    thread_local std::vector<float> tmp;
+    if ((int)tmp.size() < nx) tmp.resize(nx);
+    relax_row_interior(u, f, tmp.data(), base, 1, nx - 1, parity, (idx)nx, (idx)nx * g.n[1], g.dim, ih2, inv);
+    return;
+  }
+  for (int x = (col + y + z) & 1; x < nx; x += 2) {
+    idx c = base + x;
+    if (m && m[c]) continue;
+    u[c] = relax_point(g, u, f[c], c, x, y, z, ih2, k2);
+  }
+}
+
+// One colour of one slab (a row in 2D, a plane in 3D).
+inline void relax_slab(const MgLevel& L, int s, int col, float ih2, float k2, float inv) {
+  const Grid& g = L.g;
+  if (g.dim == 2) {
+    relax_row(L, s, 0, col, ih2, k2, inv);
+  } else {
+    for (int y = 0; y < g.n[1]; ++y) relax_row(L, y, s, col, ih2, k2, inv);
+  }
+}
+
+}  // namespace detail
+
+// Red-black Gauss-Seidel in one pass over memory per sweep. The outermost
+// axis is cut into slabs; red on slab s is followed by black on slab s - 1,
+// whose red neighbours are then all new and whose black neighbours were never
+// touched: exactly the two-colour sweep, with each slab still in cache for
+// its second colour. Threads own contiguous blocks of slabs and first relax
+// red on their edge slabs, so the black slabs beside a block edge (or across
+// the periodic wrap) see new red values.
+inline void rbgs(CpuExec& ex, const MgLevel& L, float k2, int sweeps) {
+  const Grid& g = L.g;
+  int slabs = g.dim == 3 ? g.n[2] : g.n[1];
+  float ih2 = (float)(1.0 / (g.h * g.h));
+  float inv = inv_diag(2 * g.dim, ih2, k2);
+  int threads = ex.parallel() && g.cells() >= 32768 ? ThreadPool::instance().size() : 1;
+  int blocks = std::max(1, std::min(threads, slabs / 4));
+  auto lo = [&](int b) { return (int)((long long)slabs * b / blocks); };
+  auto edges = [&](int b) {
+    int a = lo(b), e = lo(b + 1) - 1;
+    detail::relax_slab(L, a, 0, ih2, k2, inv);
+    if (e != a) detail::relax_slab(L, e, 0, ih2, k2, inv);
+  };
+  auto pipeline = [&](int b) {
+    int a = lo(b), e = lo(b + 1) - 1;
+    for (int s = a; s <= e; ++s) {
+      if (s != a && s != e) detail::relax_slab(L, s, 0, ih2, k2, inv);
+      if (s > a) detail::relax_slab(L, s - 1, 1, ih2, k2, inv);
+    }
+    detail::relax_slab(L, e, 1, ih2, k2, inv);
+  };
+  for (int sweep = 0; sweep < sweeps; ++sweep) {
+    if (blocks == 1) {
+      edges(0);
+      pipeline(0);
+    } else {
+      ThreadPool::instance().run(blocks, edges);
+      ThreadPool::instance().run(blocks, pipeline);
+    }
+  }
+}
+
+inline void level_residual(CpuExec& ex, const MgLevel& L, float k2) {
+  const Grid& g = L.g;
+  const float* u = L.u;
+  const float* f = L.f;
+  float* r = L.r;
+  const unsigned char* m = L.mask;
+  float ih2 = (float)(1.0 / (g.h * g.h));
+  int nx = g.n[0];
+  ex.for_rows(g, [&](int y, int z, idx base) {
+    bool fast = !m && detail::interior_row(g, y, z) && nx > 2;
+    for (int x = 0; x < nx; ++x) {
+      if (fast && x == 1) {
+        residual_row_interior<float, float>(u, f, r, base, 1, nx - 1, (idx)nx, (idx)nx * g.n[1], g.dim, ih2, k2);
+        x = nx - 2;
+        continue;
+      }
+      idx c = base + x;
+      r[c] = (m && m[c]) ? 0.0f : residual_point<float, float>(g, u, f[c], c, x, y, z, ih2, k2);
+    }
+  });
+}
+
+inline void prolong_add(CpuExec& ex, const MgLevel& C, const MgLevel& F) {
+  const Grid& gf = F.g;
+  const unsigned char* m = F.mask;
+  int nx = gf.n[0];
+  ex.for_rows(gf, [&](int y, int z, idx base) {
+    bool fast = !m && detail::interior_row(gf, y, z) && nx > 2;
+    for (int x = 0; x < nx; ++x) {
+      if (fast && x == 1) {
+        prolong_row_interior(C.g, (const float*)C.u, F.u, base, 1, nx - 1, y, z, gf.dim);
+        x = nx - 2;
+        continue;
+      }
+      idx c = base + x;
+      if (!(m && m[c])) F.u[c] += prolong_point(C.g, (const float*)C.u, x, y, z, gf.dim);
+    }
+  });
+}
+
+inline double outer_residual(CpuExec& ex, const Grid& g, const double* phi, const float* rho, double shift,
+                             const unsigned char* m, float* r, double k2) {
+  const double ih2 = 1.0 / (g.h * g.h), diag = 2.0 * g.dim;
+  int nx = g.n[0];
+  idx sy = nx, sz = (idx)nx * g.n[1];
+  return ex.sum_rows(g, [&](int y, int z, idx base) {
+    bool fast = !m && detail::interior_row(g, y, z) && nx > 2;
+    for (int x = 0; x < nx; x += (fast && x == 0) ? nx - 1 : 1) {
+      idx c = base + x;
+      r[c] = (m && m[c]) ? 0.0f
+                         : (float)residual_point<double, double>(g, phi, (double)rho[c] - shift, c, x, y, z, ih2, k2);
+    }
+    if (fast) {
+      if (g.dim == 3) {
+        for (int x = 1; x < nx - 1; ++x) {
+          idx c = base + x;
+          r[c] = (float)(((double)rho[c] - shift) - ((diag * phi[c] - interior_sum(phi, c, sy, sz, 3)) * ih2 + k2 * phi[c]));
+        }
+      } else {
+        for (int x = 1; x < nx - 1; ++x) {
+          idx c = base + x;
+          r[c] = (float)(((double)rho[c] - shift) - ((diag * phi[c] - interior_sum(phi, c, sy, sz, 2)) * ih2 + k2 * phi[c]));
+        }
+      }
+    }
+    // The norm of the stored (fp32) residual, in four fixed partial sums.
+    double s[4] = {0, 0, 0, 0};
+    for (int x = 0; x < nx; ++x) {
+      double v = r[base + x];
+      s[x & 3] += v * v;
+    }
+    return (s[0] + s[1]) + (s[2] + s[3]);
+  });
+}
+
+}  // namespace sf

@@ -1,0 +1,291 @@
+/**
+ * SPEC, Mesh, potential: manufactured solutions converge at second order for
+ * every boundary kind in 2D and 3D; the V-cycle contracts the residual by a
+ * factor <= 0.2 (2D) / <= 0.3 (3D) that does not grow with n; anchors, the
+ * singular case, E, the energy, batches, progress, abort and errors.
+ */
+import { Boundary, SemfieldError, potential } from '../lib';
+import { convergenceFactor, maxAbs, maxAbsDiff, sample, sum } from './helpers';
+
+const PI = Math.PI;
+
+// A solution of each boundary kind on the unit square/cube and its -lap.
+function manufactured(bc: Boundary, dim: 2 | 3) {
+  const w = bc === 'periodic' ? 2 * PI : PI;
+  const f1 = bc === 'neumann' ? Math.cos : Math.sin;
+  const u = (x: number, y: number, z: number) => f1(w * x) * f1(w * y) * (dim === 3 ? f1(w * z) : 1);
+  return { u, lapFactor: dim * w * w };
+}
+
+async function manufacturedError(bc: Boundary, dim: 2 | 3, n: number, kappa = 0): Promise<number> {
+  const { u, lapFactor } = manufactured(bc, dim);
+  const h = 1 / n;
+  const size = dim === 2 ? [n, n] : [n, n, n];
+  const rho = sample(size, h, (x, y, z) => (lapFactor + kappa * kappa) * u(x, y, z));
+  const r = await potential(rho, { n: size, boundary: bc }, { kappa, tol: 1e-9, field: false, maxCycles: 40 });
+  expect(r.fields[0].converged).toBe(true);
+  return maxAbsDiff(r.phi, sample(size, h, u));
+}
+
+describe('second-order convergence on manufactured solutions', () => {
+  for (const bc of ['dirichlet', 'neumann', 'periodic'] as Boundary[]) {
+    test(`2D ${bc}: error ratio per halving of h in [3.6, 4.4]`, async () => {
+      const errs = [];
+      for (const n of [32, 64, 128, 256]) errs.push(await manufacturedError(bc, 2, n));
+      for (let i = 1; i < errs.length; i++) {
+        const ratio = errs[i - 1] / errs[i];
+        expect(ratio).toBeGreaterThanOrEqual(3.6);
+        expect(ratio).toBeLessThanOrEqual(4.4);
+      }
+    });
+    test(`3D ${bc}: error ratio per halving of h in [3.6, 4.4]`, async () => {
+      const errs = [];
+      for (const n of [16, 32, 64]) errs.push(await manufacturedError(bc, 3, n));
+      for (let i = 1; i < errs.length; i++) {
+        const ratio = errs[i - 1] / errs[i];
+        expect(ratio).toBeGreaterThanOrEqual(3.6);
+        expect(ratio).toBeLessThanOrEqual(4.4);
+      }
+    });
+  }
+
+  test('screened (kappa = 3), 2D Dirichlet, second order too', async () => {
+    const e1 = await manufacturedError('dirichlet', 2, 64, 3);
+    const e2 = await manufacturedError('dirichlet', 2, 128, 3);
+    expect(e1 / e2).toBeGreaterThanOrEqual(3.6);
+    expect(e1 / e2).toBeLessThanOrEqual(4.4);
+  });
+
+  test('mixed boundaries per axis (periodic x, Dirichlet y)', async () => {
+    const errs = [];
+    for (const n of [32, 64, 128]) {
+      const h = 1 / n;
+      const u = (x: number, y: number) => Math.sin(2 * PI * x) * Math.sin(PI * y);
+      const rho = sample([n, n], h, (x, y) => 5 * PI * PI * u(x, y));
+      const r = await potential(rho, { n: [n, n], boundary: ['periodic', 'dirichlet'] }, { tol: 1e-9, field: false });
+      errs.push(maxAbsDiff(r.phi, sample([n, n], h, (x, y) => u(x, y))));
+    }
+    expect(errs[0] / errs[1]).toBeGreaterThan(3.6);
+    expect(errs[1] / errs[2]).toBeGreaterThan(3.6);
+  });
+});
+
+describe('V-cycle convergence factor, flat in n', () => {
+  // A rough right-hand side excites every frequency.
+  function roughRho(cells: number): Float32Array {
+    const rho = new Float32Array(cells);
+    let s = 12345;
+    for (let i = 0; i < cells; i++) {
+      s = (s * 1103515245 + 12345) % 2147483648;
+      rho[i] = s / 2147483648 - 0.5;
+    }
+    return rho;
+  }
+
+  for (const bc of ['dirichlet', 'periodic', 'neumann'] as Boundary[]) {
+    test(`2D ${bc}: factor <= 0.2 for n = 64 .. 1024, spread <= 0.03`, async () => {
+      const factors: number[] = [];
+      for (const n of [64, 128, 256, 512, 1024]) {
+        const r = await potential(roughRho(n * n), { n: [n, n], boundary: bc }, { tol: 1e-10, maxCycles: 6, allowNotConverged: true, field: false });
+        factors.push(convergenceFactor(r.fields[0].history, 2, 7));
+      }
+      for (const f of factors) expect(f).toBeLessThanOrEqual(0.2);
+      expect(Math.max(...factors) - Math.min(...factors)).toBeLessThanOrEqual(0.03);
+    });
+  }
+
+  test('3D Dirichlet and periodic: factor <= 0.3 for n = 16 .. 64', async () => {
+    for (const bc of ['dirichlet', 'periodic'] as Boundary[]) {
+      const factors: number[] = [];
+      for (const n of [16, 32, 64]) {
+        const r = await potential(roughRho(n ** 3), { n: [n, n, n], boundary: bc }, { tol: 1e-10, maxCycles: 6, allowNotConverged: true, field: false });
+        factors.push(convergenceFactor(r.fields[0].history, 2, 7));
+      }
+      for (const f of factors) expect(f).toBeLessThanOrEqual(0.3);
+      expect(Math.max(...factors) - Math.min(...factors)).toBeLessThanOrEqual(0.05);
+    }
+  });
+
+  test('sizes with few factors of two still converge (coarsest level solved by CG)', async () => {
+    const r = await potential(roughRho(96 * 80), { n: [96, 80] }, { tol: 1e-8 });
+    expect(r.fields[0].converged).toBe(true);
+    const r2 = await potential(roughRho(37 * 29), { n: [37, 29], boundary: 'neumann' }, { tol: 1e-8 });
+    expect(r2.fields[0].converged).toBe(true);
+  });
+});
+
+// A dense fp64 reference: Gaussian elimination on the same 5-point operator.
+function denseSolve(n: number, h: number, rho: Float32Array, mask: Uint8Array, values: Float32Array): Float64Array {
+  const N = n * n;
+  const A = new Float64Array(N * N);
+  const b = new Float64Array(N);
+  for (let y = 0; y < n; y++)
+    for (let x = 0; x < n; x++) {
+      const c = y * n + x;
+      if (mask[c]) {
+        A[c * N + c] = 1;
+        b[c] = values[c];
+        continue;
+      }
+      b[c] = rho[c] * h * h;
+      let diag = 0;
+      for (const [dx, dy] of [[-1, 0], [1, 0], [0, -1], [0, 1]]) {
+        const X = x + dx, Y = y + dy;
+        if (X < 0 || X >= n || Y < 0 || Y >= n) diag += 2; // Dirichlet ghost
+        else {
+          diag += 1;
+          A[c * N + Y * n + X] -= 1;
+        }
+      }
+      A[c * N + c] += diag;
+    }
+  for (let k = 0; k < N; k++) {
+    let p = k;
+    for (let i = k + 1; i < N; i++) if (Math.abs(A[i * N + k]) > Math.abs(A[p * N + k])) p = i;
+    if (p !== k) {
+      for (let j = 0; j < N; j++) [A[k * N + j], A[p * N + j]] = [A[p * N + j], A[k * N + j]];
+      [b[k], b[p]] = [b[p], b[k]];
+    }
+    for (let i = k + 1; i < N; i++) {
+      const f = A[i * N + k] / A[k * N + k];
+      if (f === 0) continue;
+      for (let j = k; j < N; j++) A[i * N + j] -= f * A[k * N + j];
+      b[i] -= f * b[k];
+    }
+  }
+  const x = new Float64Array(N);
+  for (let i = N - 1; i >= 0; i--) {
+    let s = b[i];
+    for (let j = i + 1; j < N; j++) s -= A[i * N + j] * x[j];
+    x[i] = s / A[i * N + i];
+  }
+  return x;
+}
+
+describe('anchors (interior conductors)', () => {
+  test('match a dense fp64 solve of the same discrete problem to 1e-5', async () => {
+    const n = 24, h = 1 / n;
+    const mask = new Uint8Array(n * n), values = new Float32Array(n * n);
+    for (let y = 8; y < 12; y++) for (let x = 5; x < 9; x++) { mask[y * n + x] = 1; values[y * n + x] = 2; }
+    for (let y = 15; y < 18; y++) for (let x = 14; x < 20; x++) { mask[y * n + x] = 1; values[y * n + x] = -1; }
+    const rho = sample([n, n], h, (x, y) => 10 * Math.exp(-((x - 0.7) ** 2 + (y - 0.3) ** 2) / 0.01));
+    const r = await potential(rho, { n: [n, n] }, { anchors: { mask, values }, tol: 1e-10 });
+    const ref = denseSolve(n, h, rho, mask, values);
+    expect(maxAbsDiff(r.phi, ref) / maxAbs(ref)).toBeLessThan(1e-5);
+    for (let c = 0; c < n * n; c++) if (mask[c]) expect(r.phi[c]).toBe(values[c]);
+  });
+
+  test('make a periodic kappa = 0 problem non-singular: no mean is removed', async () => {
+    const n = 32;
+    const mask = new Uint8Array(n * n);
+    mask[0] = 1;
+    const rho = new Float32Array(n * n).fill(1);
+    const r = await potential(rho, { n: [n, n], boundary: 'periodic' }, { anchors: { mask }, tol: 1e-8 });
+    expect(r.fields[0].meanRemoved).toBe(0);
+    expect(r.fields[0].converged).toBe(true);
+    expect(r.phi[0]).toBe(0);
+  });
+
+  test('rho = 0 with anchors converges relative to the initial residual', async () => {
+    const n = 32;
+    const mask = new Uint8Array(n * n), values = new Float32Array(n * n);
+    mask[16 * n + 16] = 1;
+    values[16 * n + 16] = 1;
+    const r = await potential(new Float32Array(n * n), { n: [n, n] }, { anchors: { mask, values }, tol: 1e-8 });
+    expect(r.fields[0].converged).toBe(true);
+    expect(r.phi[16 * n + 16]).toBe(1);
+    expect(r.phi[16 * n + 17]).toBeGreaterThan(0);
+    expect(r.phi[16 * n + 17]).toBeLessThan(1);
+  });
+});
+
+describe('singular problems, fields, energy, batches', () => {
+  test('periodic kappa = 0: the mean of rho is removed and reported, phi has zero mean', async () => {
+    const n = 64, h = 1 / n;
+    const rho = sample([n, n], h, (x, y) => 3 + 8 * PI * PI * Math.sin(2 * PI * x) * Math.sin(2 * PI * y));
+    const r = await potential(rho, { n: [n, n], boundary: 'periodic' }, { tol: 1e-8 });
+    expect(r.fields[0].meanRemoved).toBeCloseTo(3, 5);
+    expect(Math.abs(sum(r.phi) / (n * n))).toBeLessThan(1e-7);
+    const err = maxAbsDiff(r.phi, sample([n, n], h, (x, y) => Math.sin(2 * PI * x) * Math.sin(2 * PI * y)));
+    expect(err).toBeLessThan(2e-3);
+  });
+
+  test('E = -grad phi and U = 1/2 sum rho phi h^2 match the analytic values', async () => {
+    const n = 128, h = 1 / n;
+    const u = (x: number, y: number) => Math.sin(PI * x) * Math.sin(PI * y);
+    const rho = sample([n, n], h, (x, y) => 2 * PI * PI * u(x, y));
+    const r = await potential(rho, { n: [n, n] }, { tol: 1e-9 });
+    const Ex = sample([n, n], h, (x, y) => -PI * Math.cos(PI * x) * Math.sin(PI * y));
+    const Ey = sample([n, n], h, (x, y) => -PI * Math.sin(PI * x) * Math.cos(PI * y));
+    expect(maxAbsDiff(r.E!.subarray(0, n * n), Ex)).toBeLessThan(2e-3);
+    expect(maxAbsDiff(r.E!.subarray(n * n), Ey)).toBeLessThan(2e-3);
+    // U = 1/2 int 2 pi^2 sin^2 sin^2 = pi^2 / 4
+    expect(r.fields[0].energy).toBeCloseTo((PI * PI) / 4, 3);
+  });
+
+  test('a batch solves each field as if alone, and runs are bit-for-bit repeatable', async () => {
+    const n = 64, h = 1 / n;
+    const a = sample([n, n], h, (x, y) => Math.exp(-((x - 0.3) ** 2 + (y - 0.6) ** 2) * 50));
+    const b = sample([n, n], h, (x, y) => x * (1 - y));
+    const both = new Float32Array(2 * n * n);
+    both.set(a);
+    both.set(b, n * n);
+    const rb = await potential(both, { n: [n, n] });
+    const ra = await potential(a, { n: [n, n] });
+    const rb2 = await potential(b, { n: [n, n] });
+    expect(rb.fields).toHaveLength(2);
+    expect(Array.from(rb.phi.subarray(0, n * n))).toEqual(Array.from(ra.phi));
+    expect(Array.from(rb.phi.subarray(n * n))).toEqual(Array.from(rb2.phi));
+    const again = await potential(both, { n: [n, n] });
+    expect(Array.from(again.phi)).toEqual(Array.from(rb.phi));
+  });
+
+  test('many small fields in one batch', async () => {
+    const n = 16, B = 64;
+    const rho = new Float32Array(B * n * n);
+    for (let b = 0; b < B; b++) rho[b * n * n + (b % (n * n))] = b + 1;
+    const r = await potential(rho, { n: [n, n] }, { tol: 1e-8 });
+    expect(r.fields.every((f) => f.converged)).toBe(true);
+    const single = await potential(rho.slice(5 * n * n, 6 * n * n), { n: [n, n] }, { tol: 1e-8 });
+    expect(Array.from(r.phi.subarray(5 * n * n, 6 * n * n))).toEqual(Array.from(single.phi));
+  });
+});
+
+describe('progress, abort, not converged', () => {
+  test('progress reports each cycle with a falling residual', async () => {
+    const n = 128;
+    const seen: [number, number, number][] = [];
+    const rho = sample([n, n], 1 / n, (x, y) => x * y);
+    await potential(rho, { n: [n, n] }, { onProgress: (f, c, r) => seen.push([f, c, r]) });
+    expect(seen.length).toBeGreaterThan(2);
+    expect(seen[0][1]).toBe(0);
+    expect(seen[seen.length - 1][2]).toBeLessThan(seen[0][2]);
+  });
+
+  test('not converged is an error unless allowed', async () => {
+    const n = 64;
+    const rho = sample([n, n], 1 / n, (x, y) => Math.sin(9 * x) * y);
+    await expect(potential(rho, { n: [n, n] }, { maxCycles: 1, tol: 1e-12 })).rejects.toMatchObject({ code: 'E_NOT_CONVERGED' });
+    const r = await potential(rho, { n: [n, n] }, { maxCycles: 1, tol: 1e-12, allowNotConverged: true });
+    expect(r.fields[0].converged).toBe(false);
+    expect(r.fields[0].cycles).toBe(1);
+  });
+
+  test('an AbortSignal stops a long solve with E_ABORTED', async () => {
+    const n = 1024;
+    const rho = sample([n, n], 1 / n, (x, y) => Math.sin(50 * x * y));
+    const ac = new AbortController();
+    const p = potential(rho, { n: [n, n] }, { tol: 1e-15, maxCycles: 10000, signal: ac.signal, allowNotConverged: true });
+    setTimeout(() => ac.abort(), 50);
+    const t0 = Date.now();
+    await expect(p).rejects.toBeInstanceOf(SemfieldError);
+    await expect(p).rejects.toMatchObject({ code: 'E_ABORTED' });
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
+  test('an already aborted signal rejects at once', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await expect(potential(new Float32Array(16), { n: [4, 4] }, { signal: ac.signal })).rejects.toMatchObject({ code: 'E_ABORTED' });
+  });
+});

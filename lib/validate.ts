@@ -33,21 +33,30 @@ export function options<T extends object>(op: string, v: unknown, known: readonl
   return v as Partial<T>;
 }
 
+/**
+ * The kind of a typed array, by its tag rather than instanceof: arrays made by
+ * the addon or in another realm (vm contexts, test runners) are still
+ * Float32Arrays.
+ */
+export function typedKind(v: unknown): string | undefined {
+  return ArrayBuffer.isView(v) ? (v as unknown as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] : undefined;
+}
+
 export function float32(op: string, name: string, v: unknown, length?: number): Float32Array {
-  if (!(v instanceof Float32Array)) throw invalid('E_TYPE', op, name, 'a Float32Array', v);
-  if (v.buffer instanceof ArrayBuffer && (v.buffer as ArrayBuffer & { detached?: boolean }).detached)
-    throw invalid('E_TYPE', op, name, 'a Float32Array that is not detached');
-  if (length !== undefined && v.length !== length) throw invalid('E_SHAPE', op, name, `of length ${length}`, v);
-  return v;
+  if (typedKind(v) !== 'Float32Array') throw invalid('E_TYPE', op, name, 'a Float32Array', v);
+  const a = v as Float32Array;
+  if ((a.buffer as ArrayBuffer & { detached?: boolean }).detached) throw invalid('E_TYPE', op, name, 'a Float32Array that is not detached');
+  if (length !== undefined && a.length !== length) throw invalid('E_SHAPE', op, name, `of length ${length}`, v);
+  return a;
 }
 
 export function typedOf<T extends ArrayBufferView>(
   op: string, name: string, v: unknown, ctor: { new (n: number): T; name: string }, length?: number,
 ): T {
-  if (!(v instanceof ctor)) throw invalid('E_TYPE', op, name, `a ${ctor.name}`, v);
+  if (typedKind(v) !== ctor.name) throw invalid('E_TYPE', op, name, `a ${ctor.name}`, v);
   const len = (v as unknown as { length: number }).length;
   if (length !== undefined && len !== length) throw invalid('E_SHAPE', op, name, `of length ${length}`, v);
-  return v;
+  return v as T;
 }
 
 export function finiteNumber(op: string, name: string, v: unknown, min = -Infinity, max = Infinity, open = false): number {

@@ -102,7 +102,8 @@ void check_positions(const float* pos, idx np, const Grid& g) {
     for (int a = 0; a < g.dim; ++a) {
       double p = pos[i * g.dim + a];
       if (!std::isfinite(p)) fail("E_NONFINITE", "positions[" + std::to_string(i * g.dim + a) + "] is not finite");
-      if (g.bc[a] != BC_PERIODIC && (p < 0 || p > g.n[a] * g.h))
+      // The extent as fp32, so a position at the far wall stored in fp32 is inside.
+      if (g.bc[a] != BC_PERIODIC && (p < 0 || p > (double)(float)(g.n[a] * g.h)))
         fail("E_RANGE", "positions[" + std::to_string(i * g.dim + a) + "] = " + std::to_string(p) +
                             " lies outside the domain [0, " + std::to_string(g.n[a] * g.h) + "] of a non-periodic axis");
     }

@@ -1,0 +1,77 @@
+/** The bundled vocabulary and the PNG writer the demo uses. */
+import * as zlib from 'node:zlib';
+import { encodePng, fieldToRgb, labelsToRgb, loadVocabulary } from '../lib';
+import { decodeVocabulary } from '../lib/vocab';
+
+describe('bundled vocabulary', () => {
+  const v = loadVocabulary();
+  test('20,000 words of 100 dimensions, most frequent first', () => {
+    expect(v.n).toBe(20000);
+    expect(v.d).toBe(100);
+    expect(v.words[0]).toBe('the');
+    expect(v.indexOf('king')).toBeLessThan(2000);
+    expect(v.vectors.every(Number.isFinite)).toBe(true);
+  });
+
+  test('related words are closer than unrelated ones', () => {
+    const cos = (a: string, b: string) => {
+      const x = v.rows([a, b]);
+      let d = 0, na = 0, nb = 0;
+      for (let i = 0; i < v.d; i++) {
+        d += x[i] * x[v.d + i];
+        na += x[i] ** 2;
+        nb += x[v.d + i] ** 2;
+      }
+      return d / Math.sqrt(na * nb);
+    };
+    expect(cos('king', 'queen')).toBeGreaterThan(cos('king', 'banana') + 0.3);
+    expect(cos('paris', 'france')).toBeGreaterThan(cos('paris', 'guitar') + 0.3);
+  });
+
+  test('unknown words and corrupt files are errors', () => {
+    expect(() => v.rows(['qwzxv'])).toThrow(expect.objectContaining({ code: 'E_RANGE' }));
+    expect(() => decodeVocabulary(Buffer.from('SFVOCAB1'))).toThrow(expect.objectContaining({ code: 'E_TYPE' }));
+    const b = Buffer.alloc(30);
+    b.write('SFVOCAB1');
+    b.writeUInt32LE(1000, 8);
+    b.writeUInt32LE(100, 12);
+    expect(() => decodeVocabulary(b)).toThrow(expect.objectContaining({ code: 'E_SHAPE' }));
+  });
+});
+
+describe('PNG', () => {
+  // Reads back width, height and the raw rows of an encoded PNG.
+  function decode(png: Buffer) {
+    expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    let o = 8, w = 0, h = 0;
+    const idat: Buffer[] = [];
+    while (o < png.length) {
+      const len = png.readUInt32BE(o), type = png.toString('ascii', o + 4, o + 8);
+      const data = png.subarray(o + 8, o + 8 + len);
+      if (type === 'IHDR') {
+        w = data.readUInt32BE(0);
+        h = data.readUInt32BE(4);
+      }
+      if (type === 'IDAT') idat.push(data);
+      o += 12 + len;
+    }
+    return { w, h, raw: zlib.inflateSync(Buffer.concat(idat)) };
+  }
+
+  test('a field image decodes to its size, y growing upwards', () => {
+    const nx = 5, ny = 3;
+    const f = new Float32Array(nx * ny);
+    f[0] = 1; // x = 0, y = 0: bottom left
+    const png = encodePng(fieldToRgb(f, nx, ny), nx, ny);
+    const { w, h, raw } = decode(png);
+    expect([w, h]).toEqual([nx, ny]);
+    expect(raw.length).toBe((nx * 3 + 1) * ny);
+    const bottomLeft = raw.subarray(2 * (nx * 3 + 1) + 1, 2 * (nx * 3 + 1) + 4);
+    expect(Array.from(bottomLeft)).toEqual([253, 231, 37]); // top of the ramp
+  });
+
+  test('labels get distinct colours', () => {
+    const rgb = labelsToRgb(Int32Array.from([0, 0, 1, 1]), 2, 2);
+    expect(Array.from(rgb.subarray(0, 3))).not.toEqual(Array.from(rgb.subarray(6, 9)));
+  });
+});

@@ -1,0 +1,78 @@
+/**
+ * Backends: info() reports what was built and what 'auto' picks; without a
+ * usable GPU everything runs on the CPU quietly; the CUDA backend, when a GPU
+ * is present, agrees with the CPU to 1e-5 relative (SPEC, Conventions).
+ */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { condense, deposit, device, grad, interpolate, potential } from '../lib';
+import { maxAbs, maxAbsDiff, sample } from './helpers';
+
+const info = device.info();
+const hasGpu = info.cudaDevices.length > 0;
+
+test('info() lists the built backends, the devices, the thread count and the auto choice', () => {
+  expect(info.built).toContain('cpu');
+  expect(info.threads).toBeGreaterThanOrEqual(1);
+  expect(info.auto).toBe(hasGpu ? 'cuda' : 'cpu');
+  if (!hasGpu) expect(info.cudaNote.length).toBeGreaterThan(0);
+});
+
+test('with SEMFIELD_BACKEND=cpu the addon never probes CUDA and prints nothing', () => {
+  const root = path.resolve(__dirname, '..');
+  const r = spawnSync(process.execPath, ['-e', `const a=require('node-gyp-build')(${JSON.stringify(root)}); console.log(JSON.stringify(a.info()))`], {
+    env: { ...process.env, SEMFIELD_BACKEND: 'cpu' },
+    encoding: 'utf8',
+  });
+  expect(r.status).toBe(0);
+  expect(r.stderr).toBe('');
+  const i = JSON.parse(r.stdout);
+  expect(i.auto).toBe('cpu');
+  expect(i.cudaDevices).toEqual([]);
+  if (i.built.includes('cuda')) expect(i.cudaNote).toMatch(/not probed/);
+});
+
+test('the backend option chooses where a call runs', async () => {
+  const r = await potential(new Float32Array(256), { n: [16, 16] }, { backend: 'cpu' });
+  expect(r.backend).toBe('cpu');
+  const a = await potential(new Float32Array(256), { n: [16, 16] }, { backend: 'auto' });
+  expect(a.backend).toBe(info.auto);
+});
+
+(hasGpu ? describe : describe.skip)('CUDA agrees with the CPU (runs where a GPU is present)', () => {
+  const rel = (a: Float32Array, b: Float32Array) => maxAbsDiff(a, b) / Math.max(maxAbs(b), 1e-30);
+
+  test('potential 2D and 3D, every boundary kind, with anchors', async () => {
+    for (const bc of ['dirichlet', 'neumann', 'periodic'] as const) {
+      for (const n of [[256, 128], [32, 32, 32]]) {
+        const h = 1 / n[0];
+        const rho = sample(n, h, (x, y, z) => Math.sin(3 * x) * Math.cos(5 * y) + z);
+        const cpu = await potential(rho, { n, boundary: bc }, { backend: 'cpu', tol: 1e-9 });
+        const gpu = await potential(rho, { n, boundary: bc }, { backend: 'cuda', tol: 1e-9 });
+        expect(gpu.backend).toBe('cuda');
+        expect(rel(gpu.phi, cpu.phi)).toBeLessThan(1e-5);
+        expect(rel(gpu.E!, cpu.E!)).toBeLessThan(1e-5);
+      }
+    }
+    const n = 64;
+    const mask = new Uint8Array(n * n);
+    mask.fill(1, 20 * n, 21 * n);
+    const rho = sample([n, n], 1 / n, (x, y) => x - y);
+    const cpu = await potential(rho, { n: [n, n] }, { backend: 'cpu', anchors: { mask }, tol: 1e-9 });
+    const gpu = await potential(rho, { n: [n, n] }, { backend: 'cuda', anchors: { mask }, tol: 1e-9 });
+    expect(rel(gpu.phi, cpu.phi)).toBeLessThan(1e-5);
+  });
+
+  test('deposit is bit for bit the same; interpolate, grad and condense agree', async () => {
+    const pos = Float32Array.from({ length: 20000 }, (_, i) => ((i * 0.618033) % 1) * 0.999);
+    const g = { n: [64, 64], h: 1 / 64 };
+    const a = await deposit(pos, g, { backend: 'cpu' });
+    const b = await deposit(pos, g, { backend: 'cuda' });
+    expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
+    expect(rel(await interpolate(a, pos, g, { backend: 'cuda' }), await interpolate(a, pos, g, { backend: 'cpu' }))).toBeLessThan(1e-6);
+    expect(rel(await grad(a, g, { backend: 'cuda' }), await grad(a, g, { backend: 'cpu' }))).toBeLessThan(1e-6);
+    const ca = await condense(a, g, { backend: 'cpu' });
+    const cb = await condense(a, g, { backend: 'cuda' });
+    expect(Array.from(cb.labels)).toEqual(Array.from(ca.labels));
+  });
+});

@@ -1,0 +1,166 @@
+/**
+ * The main job on built-in data: the semantic field of a themed vocabulary.
+ *
+ *   npm run demo -- [--out out/demo] [--n 256] [--kappa 24] [--all]
+ *
+ * Words (GloVe-derived vectors bundled in data/) are projected to the plane by
+ * PCA, deposited as unit charges, and their screened potential is solved; its
+ * peaks (the wells an attracted concept settles in) are condensed into basins,
+ * and each word joins the basin it lies in. Writes field.png, basins.png and
+ * summary.json (which words condense together) into the output folder.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { condense, deposit, device, encodePng, fieldToRgb, labelsToRgb, loadVocabulary, potential, project } from '../lib';
+
+const THEMES: Record<string, string[]> = {
+  animals: ['dog', 'cat', 'horse', 'cow', 'pig', 'sheep', 'wolf', 'bear', 'lion', 'tiger', 'elephant', 'monkey', 'rabbit', 'deer', 'fox', 'mouse', 'snake', 'bird', 'eagle', 'duck', 'goat', 'chicken', 'whale', 'shark', 'frog'],
+  countries: ['france', 'germany', 'italy', 'spain', 'china', 'japan', 'india', 'russia', 'brazil', 'mexico', 'canada', 'australia', 'egypt', 'kenya', 'nigeria', 'argentina', 'sweden', 'norway', 'poland', 'turkey', 'iran', 'iraq', 'pakistan', 'vietnam', 'korea'],
+  food: ['bread', 'cheese', 'butter', 'milk', 'rice', 'pasta', 'soup', 'salad', 'chicken', 'beef', 'pork', 'fish', 'apple', 'banana', 'orange', 'potato', 'tomato', 'onion', 'garlic', 'sugar', 'salt', 'pepper', 'chocolate', 'cake', 'coffee'],
+  music: ['guitar', 'piano', 'violin', 'drum', 'jazz', 'rock', 'song', 'album', 'band', 'singer', 'concert', 'orchestra', 'melody', 'rhythm', 'opera', 'symphony', 'chorus', 'lyrics', 'bass', 'trumpet', 'saxophone', 'blues', 'hip', 'pop', 'musician'],
+  science: ['physics', 'chemistry', 'biology', 'atom', 'molecule', 'electron', 'proton', 'energy', 'quantum', 'gravity', 'theory', 'experiment', 'laboratory', 'scientist', 'equation', 'particle', 'cell', 'gene', 'protein', 'dna', 'neutron', 'radiation', 'magnetic', 'chemical', 'hypothesis'],
+  emotions: ['happy', 'sad', 'angry', 'fear', 'joy', 'love', 'hate', 'anxiety', 'grief', 'pride', 'shame', 'guilt', 'hope', 'despair', 'anger', 'sorrow', 'delight', 'jealousy', 'excitement', 'boredom', 'lonely', 'calm', 'nervous', 'afraid', 'cheerful'],
+  sports: ['football', 'soccer', 'basketball', 'baseball', 'tennis', 'golf', 'hockey', 'cricket', 'rugby', 'boxing', 'wrestling', 'swimming', 'cycling', 'marathon', 'olympic', 'championship', 'tournament', 'league', 'coach', 'stadium', 'goal', 'referee', 'athlete', 'team', 'match'],
+  weather: ['rain', 'snow', 'wind', 'storm', 'cloud', 'sunny', 'thunder', 'lightning', 'fog', 'hail', 'hurricane', 'tornado', 'drought', 'flood', 'temperature', 'humidity', 'forecast', 'frost', 'breeze', 'rainfall', 'monsoon', 'blizzard', 'heatwave', 'climate', 'weather'],
+};
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
+}
+
+const step = (msg: string) => process.stdout.write(`\n▸ ${msg}`);
+const done = (msg = '') => process.stdout.write(` ✓ ${msg}`);
+
+// Nearest-neighbour upscaling so a 256-cell field is readable on screen.
+function upscale(rgb: Uint8Array, w: number, h: number, k: number): Uint8Array {
+  const out = new Uint8Array(w * k * h * k * 3);
+  for (let y = 0; y < h * k; y++)
+    for (let x = 0; x < w * k; x++) out.set(rgb.subarray(((Math.floor(y / k) * w + Math.floor(x / k)) * 3), (Math.floor(y / k) * w + Math.floor(x / k)) * 3 + 3), (y * w * k + x) * 3);
+  return out;
+}
+
+// Marks the words' cells in white (image rows run top to bottom, y upwards).
+function markWords(rgb: Uint8Array, cells: number[], n: number): void {
+  for (const c of cells) {
+    const x = c % n, y = Math.floor(c / n);
+    const o = ((n - 1 - y) * n + x) * 3;
+    rgb[o] = rgb[o + 1] = rgb[o + 2] = 255;
+  }
+}
+
+async function main(): Promise<void> {
+  const out = arg('out', path.join('out', 'demo'));
+  const n = Number(arg('n', '256'));
+  const kappa = Number(arg('kappa', '24'));
+  const all = process.argv.includes('--all');
+  fs.mkdirSync(out, { recursive: true });
+  const t0 = Date.now();
+  const info = device.info();
+  process.stdout.write(`semfield demo — backend ${info.auto} (${info.threads} threads; built: ${info.built.join(', ')})`);
+
+  step('loading the bundled vocabulary');
+  const vocab = loadVocabulary();
+  done(`${vocab.n} words x ${vocab.d} dims`);
+
+  const theme = new Map<string, string>();
+  for (const [t, ws] of Object.entries(THEMES)) for (const w of ws) if (vocab.indexOf(w) !== undefined && !theme.has(w)) theme.set(w, t);
+  const words = all ? vocab.words : [...theme.keys()];
+  step(`projecting ${words.length} words to the plane (PCA of unit vectors)`);
+  const x = vocab.rows(words);
+  for (let i = 0; i < words.length; i++) {
+    let s = 0;
+    for (let j = 0; j < vocab.d; j++) s += x[i * vocab.d + j] ** 2;
+    const inv = 1 / Math.sqrt(s);
+    for (let j = 0; j < vocab.d; j++) x[i * vocab.d + j] *= inv;
+  }
+  const grid = { n: [n, n], h: 1 / n, boundary: 'dirichlet' as const };
+  const proj = await project(x, { d: vocab.d, grid, margin: 0.08 });
+  done(`explained variance ${(100 * (proj.transform.explainedRatio[0] + proj.transform.explainedRatio[1])).toFixed(1)}%`);
+
+  step(`depositing ${words.length} unit charges on a ${n}x${n} grid`);
+  const rho = await deposit(proj.positions, grid);
+  done();
+
+  // A point charge's potential is a log spike in 2D, so every word would be a
+  // peak of its own. The field of the field, (-lap + kappa^2)^-2 rho, has a
+  // smooth Green's function (r K1(kappa r) / 2 kappa): nearby words merge
+  // into one peak, distant groups stay apart.
+  const solve = async (src: Float32Array, label: string) => {
+    const title = `solving (-lap + ${kappa}^2) ${label} by multigrid`;
+    step(title);
+    const r = await potential(src, grid, {
+      kappa,
+      tol: 1e-7,
+      onProgress: (_f, cycle, res) => process.stdout.write(`\r▸ ${title}: cycle ${cycle}, residual ${res.toExponential(2)}   `),
+    });
+    const st = r.fields[0];
+    done(`${st.cycles} cycles, residual ${st.residual.toExponential(2)}`);
+    return r;
+  };
+  const first = await solve(rho, 'psi = rho');
+  const pot = await solve(first.phi, 'phi = psi');
+  const st = pot.fields[0];
+
+  step('condensing the field into basins');
+  const cond = await condense(pot.phi, grid, { seek: 'max', rho });
+  const cellOf = (i: number) => {
+    const cx = Math.min(n - 1, Math.floor(proj.positions[2 * i] / grid.h));
+    const cy = Math.min(n - 1, Math.floor(proj.positions[2 * i + 1] / grid.h));
+    return cy * n + cx;
+  };
+  const members = new Map<number, string[]>();
+  words.forEach((w, i) => {
+    const b = cond.labels[cellOf(i)];
+    if (!members.has(b)) members.set(b, []);
+    members.get(b)!.push(w);
+  });
+  const basins = cond.fields[0]
+    .map((b, i) => ({ id: i, ...b, words: members.get(i) ?? [] }))
+    .filter((b) => b.words.length > 0)
+    .sort((a, b) => b.mass - a.mass);
+  done(`${basins.length} basins hold words (${cond.fields[0].length} extrema in all)`);
+
+  step('writing pictures and the summary');
+  const cells = words.map((_, i) => cellOf(i));
+  const fieldRgb = fieldToRgb(pot.phi, n, n);
+  markWords(fieldRgb, cells, n);
+  fs.writeFileSync(path.join(out, 'field.png'), encodePng(upscale(fieldRgb, n, n, 2), 2 * n, 2 * n));
+  const basinRgb = labelsToRgb(cond.labels, n, n);
+  markWords(basinRgb, cells, n);
+  fs.writeFileSync(path.join(out, 'basins.png'), encodePng(upscale(basinRgb, n, n, 2), 2 * n, 2 * n));
+  const summary = {
+    words: words.length,
+    grid: { n: [n, n], h: grid.h, boundary: grid.boundary },
+    kappa,
+    backend: pot.backend,
+    solver: { cycles: first.fields[0].cycles + st.cycles, residual: st.residual, converged: st.converged, energy: st.energy },
+    explainedVariance: proj.transform.explainedRatio,
+    basins: basins.map((b) => {
+      const counts: Record<string, number> = {};
+      if (!all) for (const w of b.words) counts[theme.get(w)!] = (counts[theme.get(w)!] ?? 0) + 1;
+      const top = Object.entries(counts).sort((p, q) => q[1] - p[1])[0];
+      return {
+        position: b.position.map((v) => +v.toFixed(4)),
+        potential: b.value,
+        mass: b.mass,
+        cells: b.cells,
+        mainTheme: top ? { theme: top[0], share: +(top[1] / b.words.length).toFixed(3) } : undefined,
+        words: b.words,
+      };
+    }),
+    seconds: (Date.now() - t0) / 1000,
+  };
+  fs.writeFileSync(path.join(out, 'summary.json'), JSON.stringify(summary, null, 2));
+  done(out);
+
+  process.stdout.write('\n\nWords that condense together (largest basins):\n');
+  for (const b of summary.basins.slice(0, 8))
+    process.stdout.write(`  ${(b.mainTheme ? `${b.mainTheme.theme} ${(100 * b.mainTheme.share).toFixed(0)}%` : '').padEnd(16)} ${b.words.slice(0, 12).join(', ')}${b.words.length > 12 ? ', …' : ''}\n`);
+  process.stdout.write(`\nfinished in ${summary.seconds.toFixed(2)} s: ${path.join(out, 'field.png')}, basins.png, summary.json\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`\ndemo failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -10,6 +10,7 @@
         "native/bind_mesh.cc",
         "native/bind_project.cc",
         "native/device.cc",
+        "native/host_cache.cc",
         "native/pca.cc",
         "native/thread_pool.cc"
       ],

@@ -12,6 +12,7 @@
 
 #include "../cuda/sf_config.h"
 #include "errors.h"
+#include "host_cache.h"
 #include "thread_pool.h"
 
 namespace sf {
@@ -22,7 +23,7 @@ class CpuExec {
   explicit CpuExec(bool parallel = true) : parallel_(parallel) {}
   CpuExec(const CpuExec&) = delete;
   ~CpuExec() {
-    for (void* p : owned_) std::free(p);
+    for (auto& b : owned_) host_release(b.first, b.second);
   }
 
   bool parallel() const { return parallel_ && !ThreadPool::inside_task(); }
@@ -132,10 +133,9 @@ class CpuExec {
  public:
   template <class T>
   T* alloc(idx n) {
-    size_t bytes = ((size_t)std::max<idx>(n, 1) * sizeof(T) + 63) / 64 * 64;
-    void* p = std::aligned_alloc(64, bytes);
-    if (!p) fail("E_OOM", "out of host memory allocating " + std::to_string(bytes) + " bytes");
-    owned_.push_back(p);
+    size_t bytes = (size_t)std::max<idx>(n, 1) * sizeof(T);
+    void* p = host_acquire(bytes);
+    owned_.emplace_back(p, bytes);
     return static_cast<T*>(p);
   }
   template <class T>
@@ -167,7 +167,7 @@ class CpuExec {
 
  private:
   bool parallel_;
-  std::vector<void*> owned_;
+  std::vector<std::pair<void*, size_t>> owned_;
 };
 
 }  // namespace sf

@@ -49,6 +49,17 @@ export function rng(seed: number): () => number {
   };
 }
 
+/**
+ * Whether Debian's python3 with numpy and scipy is there for the peer checks.
+ * CI installs them (.ci/run), so there a missing peer is a failure, not a skip.
+ */
+export function havePythonPeers(): boolean {
+  const r = spawnSync('/usr/bin/python3', ['-c', 'import numpy, scipy'], { encoding: 'utf8' });
+  if (r.status === 0) return true;
+  if (process.env.CI) throw new Error('CI needs /usr/bin/python3 with numpy and scipy (apt-get install python3-numpy python3-scipy)');
+  return false;
+}
+
 /** Runs a Python snippet under Debian's python3 (numpy, scipy) and parses its JSON output. */
 export function python<T>(code: string, input: unknown): T {
   const r = spawnSync('/usr/bin/python3', ['-c', code], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 1 << 28 });

@@ -5,7 +5,7 @@
  * grid and are the same for the same seed.
  */
 import { loadVocabulary, project } from '../lib';
-import { python, rng } from './helpers';
+import { havePythonPeers, python, rng } from './helpers';
 
 // Embeddings with a decaying spectrum (no exact ties), N x d.
 function embeddings(n: number, d: number, seed: number): Float32Array {
@@ -34,7 +34,7 @@ print(json.dumps({'w': w[o].tolist(), 'v': v[:, o].T.tolist()}))
 `;
 
 describe('project (PCA)', () => {
-  test('eigenvalues to 1e-8 relative and axes to 1e-6 against numpy.linalg.eigh', async () => {
+  (havePythonPeers() ? test : test.skip)('eigenvalues to 1e-8 relative and axes to 1e-6 against numpy.linalg.eigh', async () => {
     const n = 2000, d = 24, k = 4;
     const x = embeddings(n, d, 9);
     const ref = python<{ w: number[]; v: number[][] }>(EIGH, { x: Array.from(x), n, d, k });

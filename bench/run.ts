@@ -1,0 +1,153 @@
+/**
+ * Benchmarks (npm run bench): every figure is a median over Benchmark.js
+ * samples, and every ratio is taken against a limit or a peer measured in
+ * this same run.
+ *  - STREAM triad a = b + s c in the addon: this machine's memory bandwidth.
+ *  - multigrid smoother sweep and residual: effective bandwidth (12 bytes per
+ *    cell: read u and f, write u or r) as a fraction of the triad;
+ *  - whole solves in work units (solve time / one fp32 residual evaluation);
+ *  - periodic 1024^2 Poisson vs numpy's FFT solver and a 256^2 Dirichlet
+ *    solve vs scipy.sparse.linalg.spsolve (Debian python3 packages).
+ * Results: bench/results/latest.json and a table on stdout.
+ */
+import Benchmark from 'benchmark';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { device, potential } from '../lib';
+import { native } from '../lib/native';
+
+interface Row {
+  name: string;
+  medianMs: number;
+  samples: number;
+  [key: string]: number | string | boolean;
+}
+
+const rows: Row[] = [];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+// Runs one benchmark (sync fn, or async with defer) and returns the median seconds.
+function measure(name: string, fn: () => void | Promise<unknown>, async = false, minSamples = 15): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const opts: Benchmark.Options = { minSamples, maxTime: 4, initCount: 1 };
+    const b = async
+      ? new Benchmark(name, { ...opts, defer: true, fn: (d: Benchmark.Deferred) => (fn() as Promise<unknown>).then(() => d.resolve(), reject) })
+      : new Benchmark(name, { ...opts, fn });
+    b.on('complete', () => {
+      const s = median(b.stats.sample);
+      process.stdout.write(`  ${name}: ${(s * 1e3).toFixed(3)} ms (median of ${b.stats.sample.length})\n`);
+      resolve(s);
+    });
+    b.on('error', () => reject(b.error));
+    b.run({ async: true });
+  });
+}
+
+function python(args: string[]): { median_s: number; phi_sum_abs: number } | undefined {
+  const r = spawnSync('/usr/bin/python3', [path.join(__dirname, '..', '..', 'bench', 'peers.py'), ...args], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    process.stdout.write(`  (peer ${args[0]} unavailable: ${r.stderr.trim().split('\n').pop()})\n`);
+    return undefined;
+  }
+  return JSON.parse(r.stdout);
+}
+
+// The right-hand side peers.py uses, x fastest.
+function rhs(n: number): Float32Array {
+  const h = 1 / n;
+  const a = new Float32Array(n * n);
+  for (let y = 0; y < n; y++)
+    for (let x = 0; x < n; x++) {
+      const X = (x + 0.5) * h, Y = (y + 0.5) * h;
+      a[y * n + x] = Math.fround(Math.sin(2 * Math.PI * X) * Math.sin(4 * Math.PI * Y) + 0.3 * Math.cos(6 * Math.PI * X));
+    }
+  return a;
+}
+
+async function main(): Promise<void> {
+  const a = native();
+  const info = device.info();
+  process.stdout.write(`semfield bench — ${os.cpus()[0]?.model ?? 'cpu'}, ${info.threads} threads, backend ${info.auto}\n`);
+
+  // STREAM triad over arrays far larger than the caches.
+  const big = 1 << 25;
+  const A = new Float32Array(big), B = new Float32Array(big).fill(1), C = new Float32Array(big).fill(2);
+  const tTriad = await measure('triad 3 x 128 MiB', () => a.triad({ a: A, b: B, c: C, s: 3 }));
+  const triadGBs = (12 * big) / tTriad / 1e9;
+  rows.push({ name: 'triad', medianMs: tTriad * 1e3, samples: big, GBs: triadGBs });
+
+  // Smoother and residual at an in-cache and an out-of-cache size.
+  const residualMs: Record<number, number> = {};
+  for (const n of [1024, 4096]) {
+    const cells = n * n;
+    const grid = { dim: 2, n: [n, n], h: 1 / n, bc: [1, 1] };
+    const u = new Float32Array(cells), f = new Float32Array(cells).fill(1), r = new Float32Array(cells);
+    const tS = await measure(`RB-GS sweep ${n}^2`, () => a.smoothKernel({ grid, u, f, sweeps: 1 }));
+    const tR = await measure(`residual ${n}^2`, () => a.residualKernel({ grid, u, f, r }));
+    residualMs[n] = tR * 1e3;
+    rows.push({ name: `smoother ${n}^2`, medianMs: tS * 1e3, samples: cells, GBs: (12 * cells) / tS / 1e9, ofTriad: (12 * cells) / tS / 1e9 / triadGBs });
+    rows.push({ name: `residual ${n}^2`, medianMs: tR * 1e3, samples: cells, GBs: (12 * cells) / tR / 1e9, ofTriad: (12 * cells) / tR / 1e9 / triadGBs });
+  }
+
+  // Whole solves, in work units, and against the peers.
+  const n1 = 1024;
+  const rho1 = rhs(n1);
+  let last = await potential(rho1, { n: [n1, n1], boundary: 'periodic' }, { field: false });
+  const tPer = await measure(`potential periodic ${n1}^2 tol 1e-6`, () => potential(rho1, { n: [n1, n1], boundary: 'periodic' }, { field: false }).then((r) => (last = r)), true);
+  let sumAbs = 0;
+  for (const v of last.phi) sumAbs += Math.abs(v);
+  const fft = python(['fft', String(n1), '15']);
+  rows.push({
+    name: `potential periodic ${n1}^2`,
+    medianMs: tPer * 1e3,
+    samples: n1 * n1,
+    cycles: last.fields[0].cycles,
+    workUnits: (tPer * 1e3) / residualMs[1024],
+    ...(fft ? { numpyFftMs: fft.median_s * 1e3, speedupVsNumpy: fft.median_s / tPer, agreement: Math.abs(sumAbs - fft.phi_sum_abs) / fft.phi_sum_abs } : {}),
+  });
+  const tDir = await measure(`potential dirichlet ${n1}^2 tol 1e-6`, () => potential(rho1, { n: [n1, n1] }, { field: false }), true);
+  rows.push({ name: `potential dirichlet ${n1}^2`, medianMs: tDir * 1e3, samples: n1 * n1, workUnits: (tDir * 1e3) / residualMs[1024] });
+
+  const n2 = 256;
+  const rho2 = rhs(n2);
+  let last2 = await potential(rho2, { n: [n2, n2] }, { field: false });
+  const tSm = await measure(`potential dirichlet ${n2}^2 tol 1e-6`, () => potential(rho2, { n: [n2, n2] }, { field: false }).then((r) => (last2 = r)), true);
+  let sumAbs2 = 0;
+  for (const v of last2.phi) sumAbs2 += Math.abs(v);
+  const sps = python(['spsolve', String(n2), '5']);
+  rows.push({
+    name: `potential dirichlet ${n2}^2`,
+    medianMs: tSm * 1e3,
+    samples: n2 * n2,
+    ...(sps ? { scipySpsolveMs: sps.median_s * 1e3, speedupVsScipy: sps.median_s / tSm, agreement: Math.abs(sumAbs2 - sps.phi_sum_abs) / sps.phi_sum_abs } : {}),
+  });
+
+  const n3 = 128;
+  const rho3 = new Float32Array(n3 ** 3).map((_, i) => Math.sin(i * 0.001));
+  const tThree = await measure(`potential dirichlet ${n3}^3 tol 1e-6`, () => potential(rho3, { n: [n3, n3, n3] }, { field: false }), true);
+  rows.push({ name: `potential dirichlet ${n3}^3`, medianMs: tThree * 1e3, samples: n3 ** 3, cellsPerSecond: n3 ** 3 / tThree });
+
+  const result = { date: new Date().toISOString(), host: { cpu: os.cpus()[0]?.model, threads: info.threads, node: process.version }, backend: info.auto, rows };
+  const dir = path.join(__dirname, '..', '..', 'bench', 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(result, null, 2));
+
+  process.stdout.write('\n');
+  const keys = ['GBs', 'ofTriad', 'cycles', 'workUnits', 'numpyFftMs', 'speedupVsNumpy', 'scipySpsolveMs', 'speedupVsScipy', 'agreement', 'cellsPerSecond'];
+  const fmt = (v: unknown) => (typeof v === 'number' ? (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toFixed(3)) : String(v ?? ''));
+  process.stdout.write(['benchmark'.padEnd(30), 'median ms'.padStart(10), ...keys.map((k) => k.padStart(14))].join(' ') + '\n');
+  for (const r of rows) process.stdout.write([r.name.padEnd(30), r.medianMs.toFixed(3).padStart(10), ...keys.map((k) => fmt(r[k]).padStart(14))].join(' ') + '\n');
+  process.stdout.write(`\nwritten: bench/results/latest.json\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench failed: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exitCode = 1;
+});

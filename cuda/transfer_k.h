@@ -56,32 +56,50 @@ SF_HD T prolong_point(const Grid& gc, const T* ec, int x, int y, int z, int dim)
   return v;
 }
 
-// prolong_point for a run [x0, x1) of fine cells of row (y, z) whose coarse
-// neighbours all lie inside the coarse grid (no ghosts): the same products
-// in the same order, added to u. Used by the CPU sweeps.
+// prolong_point for the interior fine cells [1, nx - 1) of row (y, z), whose
+// coarse neighbours all lie inside the coarse grid (no ghosts): the same
+// products in the same order, added to u. Fine cells 2X and 2X + 1 share
+// coarse cell X, so the loop runs over X and writes both (it vectorises).
+// Used by the CPU sweeps.
+template <int NR, class T>
+inline T prolong_sum(const T* const* row, const T* wa, const T* wb, int X, int Xo) {
+  T v = T(0);
+  for (int q = 0; q < NR; ++q) {
+    v += wa[q] * row[q][X];
+    v += wb[q] * row[q][Xo];
+  }
+  return v;
+}
+
+template <int NR, class T>
+inline void prolong_row_pairs(const T* const* row, const T* wa, const T* wb, T* u, idx base, int nx) {
+  u[base + 1] += prolong_sum<NR>(row, wa, wb, 0, 1);
+  const int ncx = nx / 2;
+  for (int X = 1; X < ncx - 1; ++X) {
+    u[base + 2 * X] += prolong_sum<NR>(row, wa, wb, X, X - 1);
+    u[base + 2 * X + 1] += prolong_sum<NR>(row, wa, wb, X, X + 1);
+  }
+  u[base + nx - 2] += prolong_sum<NR>(row, wa, wb, ncx - 1, ncx - 2);
+}
+
 template <class T>
-inline void prolong_row_interior(const Grid& gc, const T* ec, T* u, idx base, int x0, int x1, int y, int z, int dim) {
+inline void prolong_row_interior(const Grid& gc, const T* ec, T* u, idx base, int nx, int y, int z, int dim) {
   const T w[2] = {T(0.75), T(0.25)};
   int Y[2] = {y >> 1, (y & 1) ? (y >> 1) + 1 : (y >> 1) - 1};
   int Z[2] = {z >> 1, (z & 1) ? (z >> 1) + 1 : (z >> 1) - 1};
   int nz = dim == 3 ? 2 : 1;
   const T* row[4];
-  T wkj[4];
+  T wa[4], wb[4];
   for (int k = 0; k < nz; ++k)
     for (int j = 0; j < 2; ++j) {
-      row[k * 2 + j] = ec + gc.at(0, Y[j], dim == 3 ? Z[k] : 0);
-      wkj[k * 2 + j] = (dim == 3 ? w[k] : T(1)) * w[j];
+      int q = k * 2 + j;
+      row[q] = ec + gc.at(0, Y[j], dim == 3 ? Z[k] : 0);
+      T wkj = (dim == 3 ? w[k] : T(1)) * w[j];
+      wa[q] = (wkj * w[0]) * T(1);  // prolong_point's (wk wj) wi s, with s = 1
+      wb[q] = (wkj * w[1]) * T(1);
     }
-  const int nr = 2 * nz;
-  for (int x = x0; x < x1; ++x) {
-    int X = x >> 1, Xo = (x & 1) ? X + 1 : X - 1;
-    T v = T(0);
-    for (int q = 0; q < nr; ++q) {
-      v += ((wkj[q] * w[0]) * T(1)) * row[q][X];
-      v += ((wkj[q] * w[1]) * T(1)) * row[q][Xo];
-    }
-    u[base + x] += v;
-  }
+  if (dim == 3) prolong_row_pairs<4>(row, wa, wb, u, base, nx);
+  else prolong_row_pairs<2>(row, wa, wb, u, base, nx);
 }
 
 // A coarse cell is held fixed when any of its children is.

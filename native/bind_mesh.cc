@@ -38,62 +38,75 @@ Napi::Object stats_object(Napi::Env env, const SolveStats& s) {
 
 class PotentialWorker : public Worker {
  public:
-  PotentialWorker(const Napi::Object& a) : Worker(a, "semfield.potential") {
-    job_.g = parse_grid(get(a, "grid"));
-    job_.batch = batch_of(a, job_.g);
-    target_ = target_of(a);
-    idx N = job_.g.cells();
-    job_.opt.kappa = get_number(a, "kappa", 0);
-    if (job_.opt.kappa < 0) fail("E_RANGE", "kappa must be >= 0");
-    job_.opt.tol = get_number(a, "tol", 1e-6);
-    if (!(job_.opt.tol > 0 && job_.opt.tol < 1)) fail("E_RANGE", "tol must be in (0, 1)");
-    job_.opt.max_cycles = (int)get_int(a, "maxCycles", 50, 1, 10000);
-    job_.opt.pre = (int)get_int(a, "preSmooth", 2, 1, 16);
-    job_.opt.post = (int)get_int(a, "postSmooth", 2, 1, 16);
-    job_.rho = input<float>(a, "rho", N * job_.batch);
+  struct Job {
+    PotentialJob job;
+    Target target;
+    bool field = false;
+    long long mask_len = 0;
+  };
+
+  static Job parse(Inputs& in) {
+    const Napi::Object& a = in.args;
+    Job j;
+    PotentialJob& p = j.job;
+    p.g = parse_grid(get(a, "grid"));
+    p.batch = batch_of(a, p.g);
+    j.target = target_of(a);
+    idx N = p.g.cells();
+    p.opt.kappa = get_number(a, "kappa", 0);
+    if (p.opt.kappa < 0) fail("E_RANGE", "kappa must be >= 0");
+    p.opt.tol = get_number(a, "tol", 1e-6);
+    if (!(p.opt.tol > 0 && p.opt.tol < 1)) fail("E_RANGE", "tol must be in (0, 1)");
+    p.opt.max_cycles = (int)get_int(a, "maxCycles", 50, 1, 10000);
+    p.opt.pre = (int)get_int(a, "preSmooth", 2, 1, 16);
+    p.opt.post = (int)get_int(a, "postSmooth", 2, 1, 16);
+    p.rho = in.input<float>("rho", N * p.batch);
     Napi::Value m = get(a, "mask");
     if (!m.IsUndefined() && !m.IsNull()) {
       long long len = typed<uint8_t>(m, "mask", -1).ElementLength();
-      if (len != N && len != N * job_.batch)
-        fail("E_SHAPE", "mask must have length " + std::to_string(N) + " or " + std::to_string(N * job_.batch));
-      job_.mask_per_field = job_.batch > 1 && len == N * job_.batch;
-      job_.mask = input<uint8_t>(a, "mask", len);
-      job_.anchor = input<float>(a, "anchor", len, true);
-      mask_len_ = len;
+      if (len != N && len != N * p.batch)
+        fail("E_SHAPE", "mask must have length " + std::to_string(N) + " or " + std::to_string(N * p.batch));
+      p.mask_per_field = p.batch > 1 && len == N * p.batch;
+      p.mask = in.input<uint8_t>("mask", len);
+      p.anchor = in.input<float>("anchor", len, true);
+      j.mask_len = len;
     } else if (!get(a, "anchor").IsUndefined()) {
       fail("E_TYPE", "anchor needs a mask");
     }
-    if (get(a, "field").ToBoolean()) efield_.alloc((idx)job_.g.dim * N * job_.batch);
+    j.field = get(a, "field").ToBoolean();
+    return j;
   }
+
+  PotentialWorker(Inputs& in, Job j) : Worker(in, "semfield.potential"), j_(std::move(j)) {}
 
  protected:
   void Run() override {
-    idx N = job_.g.cells();
-    require_finite(job_.rho, N * job_.batch, "rho");
-    if (job_.anchor) require_finite(job_.anchor, mask_len_, "anchor");
-    job_.phi = phi_.alloc(N * job_.batch);
-    job_.efield = efield_.data();
-    job_.cancel = cancel_;
-    if (wants_progress()) job_.progress = [this](int b, int c, double r) { report(b, c, r); };
-    if (target_.backend == Backend::Cuda) cuda::potential(target_.device, job_);
-    else cpu::potential(job_);
+    PotentialJob& p = j_.job;
+    idx N = p.g.cells();
+    require_finite(p.rho, N * p.batch, "rho");
+    if (p.anchor) require_finite(p.anchor, j_.mask_len, "anchor");
+    p.phi = phi_.alloc(N * p.batch);
+    p.efield = j_.field ? efield_.alloc((idx)p.g.dim * N * p.batch) : nullptr;
+    p.cancel = cancel_;
+    if (wants_progress()) p.progress = [this](int b, int c, double r) { report(b, c, r); };
+    if (j_.target.backend == Backend::Cuda) cuda::potential(j_.target.device, p);
+    else cpu::potential(p);
   }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
     o.Set("phi", phi_.release(env));
     if (efield_.data()) o.Set("E", efield_.release(env));
-    Napi::Array st = Napi::Array::New(env, job_.stats.size());
-    for (size_t b = 0; b < job_.stats.size(); ++b) st.Set((uint32_t)b, stats_object(env, job_.stats[b]));
+    const auto& stats = j_.job.stats;
+    Napi::Array st = Napi::Array::New(env, stats.size());
+    for (size_t b = 0; b < stats.size(); ++b) st.Set((uint32_t)b, stats_object(env, stats[b]));
     o.Set("fields", st);
-    o.Set("backend", backend_name(target_.backend));
+    o.Set("backend", backend_name(j_.target.backend));
     return o;
   }
 
  private:
-  PotentialJob job_;
-  Target target_;
+  Job j_;
   OutBuf<float> phi_, efield_;
-  long long mask_len_ = 0;
 };
 
 // Positions must lie in the domain along non-periodic axes.
@@ -125,110 +138,152 @@ idx points_of(const Napi::Object& a, const Grid& g) {
 
 class DepositWorker : public Worker {
  public:
-  DepositWorker(const Napi::Object& a) : Worker(a, "semfield.deposit") {
-    job_.g = parse_grid(get(a, "grid"));
-    job_.batch = batch_of(a, job_.g);
-    target_ = target_of(a);
-    job_.points = points_of(a, job_.g);
-    job_.pos = input<float>(a, "positions", job_.points * job_.g.dim);
-    job_.charge = input<float>(a, "charges", job_.points, true);
-    job_.field_of = input<int32_t>(a, "fieldOf", job_.points, true);
-    if (job_.batch > 1 && !job_.field_of) fail("E_SHAPE", "fieldOf is required when batch > 1");
+  struct Job {
+    DepositJob job;
+    Target target;
+  };
+
+  static Job parse(Inputs& in) {
+    const Napi::Object& a = in.args;
+    Job j;
+    DepositJob& d = j.job;
+    d.g = parse_grid(get(a, "grid"));
+    d.batch = batch_of(a, d.g);
+    j.target = target_of(a);
+    d.points = points_of(a, d.g);
+    d.pos = in.input<float>("positions", d.points * d.g.dim);
+    d.charge = in.input<float>("charges", d.points, true);
+    d.field_of = in.input<int32_t>("fieldOf", d.points, true);
+    if (d.batch > 1 && !d.field_of) fail("E_SHAPE", "fieldOf is required when batch > 1");
+    return j;
   }
+
+  DepositWorker(Inputs& in, Job j) : Worker(in, "semfield.deposit"), j_(std::move(j)) {}
 
  protected:
   void Run() override {
-    check_positions(job_.pos, job_.points, job_.g);
-    if (job_.charge) require_finite(job_.charge, job_.points, "charges");
-    if (job_.field_of) check_field_of(job_.field_of, job_.points, job_.batch);
-    job_.out = out_.alloc(job_.g.cells() * job_.batch);
-    if (target_.backend == Backend::Cuda) cuda::deposit(target_.device, job_);
-    else cpu::deposit(job_);
+    DepositJob& d = j_.job;
+    check_positions(d.pos, d.points, d.g);
+    if (d.charge) require_finite(d.charge, d.points, "charges");
+    if (d.field_of) check_field_of(d.field_of, d.points, d.batch);
+    d.out = out_.alloc(d.g.cells() * d.batch);
+    if (j_.target.backend == Backend::Cuda) cuda::deposit(j_.target.device, d);
+    else cpu::deposit(d);
   }
   Napi::Value Result(Napi::Env env) override { return out_.release(env); }
 
  private:
-  DepositJob job_;
-  Target target_;
+  Job j_;
   OutBuf<float> out_;
 };
 
 class InterpolateWorker : public Worker {
  public:
-  InterpolateWorker(const Napi::Object& a) : Worker(a, "semfield.interpolate") {
-    job_.g = parse_grid(get(a, "grid"));
-    job_.batch = batch_of(a, job_.g);
-    target_ = target_of(a);
-    job_.points = points_of(a, job_.g);
-    job_.pos = input<float>(a, "positions", job_.points * job_.g.dim);
-    job_.field = input<float>(a, "field", job_.g.cells() * job_.batch);
-    job_.field_of = input<int32_t>(a, "fieldOf", job_.points, true);
+  struct Job {
+    InterpolateJob job;
+    Target target;
+  };
+
+  static Job parse(Inputs& in) {
+    const Napi::Object& a = in.args;
+    Job j;
+    InterpolateJob& d = j.job;
+    d.g = parse_grid(get(a, "grid"));
+    d.batch = batch_of(a, d.g);
+    j.target = target_of(a);
+    d.points = points_of(a, d.g);
+    d.pos = in.input<float>("positions", d.points * d.g.dim);
+    d.field = in.input<float>("field", d.g.cells() * d.batch);
+    d.field_of = in.input<int32_t>("fieldOf", d.points, true);
+    return j;
   }
+
+  InterpolateWorker(Inputs& in, Job j) : Worker(in, "semfield.interpolate"), j_(std::move(j)) {}
 
  protected:
   void Run() override {
-    check_positions(job_.pos, job_.points, job_.g);
-    require_finite(job_.field, job_.g.cells() * job_.batch, "field");
-    if (job_.field_of) check_field_of(job_.field_of, job_.points, job_.batch);
-    job_.out = out_.alloc(job_.field_of ? job_.points : job_.points * job_.batch);
-    if (target_.backend == Backend::Cuda) cuda::interpolate(target_.device, job_);
-    else cpu::interpolate(job_);
+    InterpolateJob& d = j_.job;
+    check_positions(d.pos, d.points, d.g);
+    require_finite(d.field, d.g.cells() * d.batch, "field");
+    if (d.field_of) check_field_of(d.field_of, d.points, d.batch);
+    d.out = out_.alloc(d.field_of ? d.points : d.points * d.batch);
+    if (j_.target.backend == Backend::Cuda) cuda::interpolate(j_.target.device, d);
+    else cpu::interpolate(d);
   }
   Napi::Value Result(Napi::Env env) override { return out_.release(env); }
 
  private:
-  InterpolateJob job_;
-  Target target_;
+  Job j_;
   OutBuf<float> out_;
 };
 
 class DiffWorker : public Worker {
  public:
-  DiffWorker(const Napi::Object& a) : Worker(a, "semfield.diff") {
-    job_.g = parse_grid(get(a, "grid"));
-    job_.batch = batch_of(a, job_.g);
-    target_ = target_of(a);
+  struct Job {
+    DiffJob job;
+    Target target;
+  };
+
+  static Job parse(Inputs& in) {
+    const Napi::Object& a = in.args;
+    Job j;
+    DiffJob& d = j.job;
+    d.g = parse_grid(get(a, "grid"));
+    d.batch = batch_of(a, d.g);
+    j.target = target_of(a);
     std::string op = get_string(a, "op", "");
-    if (op == "grad") job_.op = OP_GRAD;
-    else if (op == "div") job_.op = OP_DIV;
-    else if (op == "curl") job_.op = OP_CURL;
-    else if (op == "laplacian") job_.op = OP_LAPLACIAN;
+    if (op == "grad") d.op = OP_GRAD;
+    else if (op == "div") d.op = OP_DIV;
+    else if (op == "curl") d.op = OP_CURL;
+    else if (op == "laplacian") d.op = OP_LAPLACIAN;
     else fail("E_RANGE", "op must be 'grad', 'div', 'curl' or 'laplacian' (got '" + op + "')");
-    int need = job_.op == OP_LAPLACIAN ? 4 : 3;
-    for (int ax = 0; ax < job_.g.dim; ++ax)
-      if (job_.g.bc[ax] != BC_PERIODIC && job_.g.n[ax] < need)
+    int need = d.op == OP_LAPLACIAN ? 4 : 3;
+    for (int ax = 0; ax < d.g.dim; ++ax)
+      if (d.g.bc[ax] != BC_PERIODIC && d.g.n[ax] < need)
         fail("E_RANGE", "grid.n[" + std::to_string(ax) + "] must be >= " + std::to_string(need) + " for " + op +
                             " on a non-periodic axis");
-    idx N = job_.g.cells();
-    job_.in = input<float>(a, "input", (idx)op_in_comps(job_.op, job_.g.dim) * N * job_.batch);
+    d.in = in.input<float>("input", (idx)op_in_comps(d.op, d.g.dim) * d.g.cells() * d.batch);
+    return j;
   }
+
+  DiffWorker(Inputs& in, Job j) : Worker(in, "semfield.diff"), j_(std::move(j)) {}
 
  protected:
   void Run() override {
-    idx N = job_.g.cells();
-    require_finite(job_.in, (idx)op_in_comps(job_.op, job_.g.dim) * N * job_.batch, "input");
-    job_.out = out_.alloc((idx)op_out_comps(job_.op, job_.g.dim) * N * job_.batch);
-    if (target_.backend == Backend::Cuda) cuda::diff(target_.device, job_);
-    else cpu::diff(job_);
+    DiffJob& d = j_.job;
+    idx N = d.g.cells();
+    require_finite(d.in, (idx)op_in_comps(d.op, d.g.dim) * N * d.batch, "input");
+    d.out = out_.alloc((idx)op_out_comps(d.op, d.g.dim) * N * d.batch);
+    if (j_.target.backend == Backend::Cuda) cuda::diff(j_.target.device, d);
+    else cpu::diff(d);
   }
   Napi::Value Result(Napi::Env env) override { return out_.release(env); }
 
  private:
-  DiffJob job_;
-  Target target_;
+  Job j_;
   OutBuf<float> out_;
 };
 
 class CondenseWorker : public Worker {
  public:
-  CondenseWorker(const Napi::Object& a) : Worker(a, "semfield.condense") {
-    job_.g = parse_grid(get(a, "grid"));
-    job_.batch = batch_of(a, job_.g);
-    target_ = target_of(a);
-    idx N = job_.g.cells();
-    job_.field = input<float>(a, "field", N * job_.batch);
-    job_.rho = input<float>(a, "rho", N * job_.batch, true);
+  struct Job {
+    CondenseJob job;
+    Target target;
+  };
+
+  static Job parse(Inputs& in) {
+    const Napi::Object& a = in.args;
+    Job j;
+    j.job.g = parse_grid(get(a, "grid"));
+    j.job.batch = batch_of(a, j.job.g);
+    j.target = target_of(a);
+    idx N = j.job.g.cells();
+    j.job.field = in.input<float>("field", N * j.job.batch);
+    j.job.rho = in.input<float>("rho", N * j.job.batch, true);
+    return j;
   }
+
+  CondenseWorker(Inputs& in, Job j) : Worker(in, "semfield.condense"), job_(std::move(j.job)), target_(j.target) {}
 
  protected:
   void Run() override {
@@ -274,11 +329,6 @@ class CondenseWorker : public Worker {
   Target target_;
   OutBuf<int32_t> labels_;
 };
-
-template <class W>
-Napi::Value launch(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value { return start(new W(args_of(info))); });
-}
 
 }  // namespace
 

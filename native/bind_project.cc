@@ -20,17 +20,32 @@ Shape shape_of(const Napi::Object& a) {
 
 class PcaWorker : public Worker {
  public:
-  PcaWorker(const Napi::Object& a) : Worker(a, "semfield.pca") {
-    s_ = shape_of(a);
-    k_ = (int)get_int(a, "k", 2, 1, 64);
-    if (k_ > s_.d) fail("E_RANGE", "k must be <= d (" + std::to_string(s_.d) + ")");
-    if (s_.n < 2) fail("E_RANGE", "n must be >= 2 to estimate a covariance");
-    seed_ = (uint64_t)get_int(a, "seed", 0, 0, (long long)1 << 53);
-    max_iter_ = (int)get_int(a, "maxIter", 200, 1, 100000);
-    tol_ = get_number(a, "tol", 1e-13);
-    if (!(tol_ > 0)) fail("E_RANGE", "tol must be > 0");
-    x_ = input<float>(a, "x", s_.n * s_.d);
+  struct Job {
+    Shape s{};
+    int k = 2;
+    uint64_t seed = 0;
+    int max_iter = 200;
+    double tol = 1e-13;
+    const float* x = nullptr;
+  };
+
+  static Job parse(Inputs& in) {
+    const Napi::Object& a = in.args;
+    Job j;
+    j.s = shape_of(a);
+    j.k = (int)get_int(a, "k", 2, 1, 64);
+    if (j.k > j.s.d) fail("E_RANGE", "k must be <= d (" + std::to_string(j.s.d) + ")");
+    if (j.s.n < 2) fail("E_RANGE", "n must be >= 2 to estimate a covariance");
+    j.seed = (uint64_t)get_int(a, "seed", 0, 0, (long long)1 << 53);
+    j.max_iter = (int)get_int(a, "maxIter", 200, 1, 100000);
+    j.tol = get_number(a, "tol", 1e-13);
+    if (!(j.tol > 0)) fail("E_RANGE", "tol must be > 0");
+    j.x = in.input<float>("x", j.s.n * j.s.d);
+    return j;
   }
+
+  PcaWorker(Inputs& in, Job j)
+      : Worker(in, "semfield.pca"), s_(j.s), k_(j.k), seed_(j.seed), max_iter_(j.max_iter), tol_(j.tol), x_(j.x) {}
 
  protected:
   void Run() override {
@@ -68,13 +83,27 @@ class PcaWorker : public Worker {
 
 class PcaTransformWorker : public Worker {
  public:
-  PcaTransformWorker(const Napi::Object& a) : Worker(a, "semfield.pcaTransform") {
-    s_ = shape_of(a);
-    k_ = (int)get_int(a, "k", 2, 1, 64);
-    x_ = input<float>(a, "x", s_.n * s_.d);
-    mean_ = input<double>(a, "mean", s_.d);
-    comps_ = input<double>(a, "components", (idx)k_ * s_.d);
+  struct Job {
+    Shape s{};
+    int k = 2;
+    const float* x = nullptr;
+    const double* mean = nullptr;
+    const double* comps = nullptr;
+  };
+
+  static Job parse(Inputs& in) {
+    const Napi::Object& a = in.args;
+    Job j;
+    j.s = shape_of(a);
+    j.k = (int)get_int(a, "k", 2, 1, 64);
+    j.x = in.input<float>("x", j.s.n * j.s.d);
+    j.mean = in.input<double>("mean", j.s.d);
+    j.comps = in.input<double>("components", (idx)j.k * j.s.d);
+    return j;
   }
+
+  PcaTransformWorker(Inputs& in, Job j)
+      : Worker(in, "semfield.pcaTransform"), s_(j.s), k_(j.k), x_(j.x), mean_(j.mean), comps_(j.comps) {}
 
  protected:
   void Run() override {
@@ -94,11 +123,7 @@ class PcaTransformWorker : public Worker {
 
 }  // namespace
 
-Napi::Value Pca(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value { return start(new PcaWorker(args_of(info))); });
-}
-Napi::Value PcaTransform(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value { return start(new PcaTransformWorker(args_of(info))); });
-}
+Napi::Value Pca(const Napi::CallbackInfo& info) { return launch<PcaWorker>(info); }
+Napi::Value PcaTransform(const Napi::CallbackInfo& info) { return launch<PcaTransformWorker>(info); }
 
 }  // namespace sf

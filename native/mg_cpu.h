@@ -123,7 +123,7 @@ inline void prolong_add(CpuExec& ex, const MgLevel& C, const MgLevel& F) {
     bool fast = !m && detail::interior_row(gf, y, z) && nx > 2;
     for (int x = 0; x < nx; ++x) {
       if (fast && x == 1) {
-        prolong_row_interior(C.g, (const float*)C.u, F.u, base, 1, nx - 1, y, z, gf.dim);
+        prolong_row_interior(C.g, (const float*)C.u, F.u, base, nx, y, z, gf.dim);
         x = nx - 2;
         continue;
       }

@@ -19,31 +19,50 @@ struct ProgressMsg {
   double value;
 };
 
-class Worker : public Napi::AsyncProgressQueueWorker<ProgressMsg> {
+// What a call passes in, gathered and checked before any worker exists. (A
+// worker owns a thread-safe function from its first line on; a constructor
+// that threw after that would leave it to finalize into freed memory. So all
+// checks that can fail run here, and worker constructors only move data.)
+class Inputs {
  public:
-  Worker(const Napi::Object& args, const char* name)
-      : Napi::AsyncProgressQueueWorker<ProgressMsg>(args.Env(), name),
-        deferred_(Napi::Promise::Deferred::New(args.Env())) {
+  explicit Inputs(const Napi::Object& args) : args(args) {
     Napi::Value p = get(args, "onProgress");
-    if (p.IsFunction()) progress_cb_ = Napi::Persistent(p.As<Napi::Function>());
+    if (p.IsFunction()) progress = p.As<Napi::Function>();
     else if (!p.IsUndefined()) fail("E_TYPE", "onProgress must be a function");
     Napi::Value c = get(args, "cancel");
-    if (!c.IsUndefined()) cancel_ = typed_data<int32_t>(keep(typed<int32_t>(c, "cancel", 1)));
+    if (!c.IsUndefined()) cancel = typed_data<int32_t>(keep(typed<int32_t>(c, "cancel", 1)));
   }
 
-  Napi::Promise promise() { return deferred_.Promise(); }
-
-  // Keeps a JS input alive until the worker is gone.
-  Napi::TypedArray keep(const Napi::TypedArray& a) {
-    refs_.push_back(Napi::Persistent(a.As<Napi::Object>()));
-    return a;
-  }
+  // A typed array input of exact kind T and length len (-1: any), kept alive
+  // while the worker runs; null when optional and absent.
   template <class T>
-  const T* input(const Napi::Object& args, const char* key, long long len, bool optional = false) {
+  const T* input(const char* key, long long len, bool optional = false) {
     Napi::Value v = get(args, key);
     if (optional && (v.IsUndefined() || v.IsNull())) return nullptr;
     return typed_data<T>(keep(typed<T>(v, key, len)));
   }
+  Napi::TypedArray keep(const Napi::TypedArray& a) {
+    kept.push_back(a);
+    return a;
+  }
+
+  Napi::Object args;
+  std::vector<Napi::TypedArray> kept;
+  Napi::Function progress;
+  const volatile int32_t* cancel = nullptr;
+};
+
+class Worker : public Napi::AsyncProgressQueueWorker<ProgressMsg> {
+ public:
+  Worker(Inputs& in, const char* name)
+      : Napi::AsyncProgressQueueWorker<ProgressMsg>(in.args.Env(), name),
+        deferred_(Napi::Promise::Deferred::New(in.args.Env())),
+        cancel_(in.cancel) {
+    if (!in.progress.IsEmpty()) progress_cb_ = Napi::Persistent(in.progress);
+    for (auto& a : in.kept) refs_.push_back(Napi::Persistent(a.As<Napi::Object>()));
+  }
+
+  Napi::Promise promise() { return deferred_.Promise(); }
 
  protected:
   virtual void Run() = 0;
@@ -56,7 +75,6 @@ class Worker : public Napi::AsyncProgressQueueWorker<ProgressMsg> {
     }
   }
   bool wants_progress() const { return !progress_cb_.IsEmpty(); }
-  const volatile int32_t* cancel_ = nullptr;
 
  private:
   void Execute(const ExecutionProgress& p) override {
@@ -109,6 +127,11 @@ class Worker : public Napi::AsyncProgressQueueWorker<ProgressMsg> {
   }
 
   Napi::Promise::Deferred deferred_;
+
+ protected:
+  const volatile int32_t* cancel_ = nullptr;
+
+ private:
   Napi::FunctionReference progress_cb_;
   std::vector<Napi::ObjectReference> refs_;
   const ExecutionProgress* progress_ = nullptr;
@@ -136,11 +159,18 @@ inline Napi::Object args_of(const Napi::CallbackInfo& info) {
   return info[0].As<Napi::Object>();
 }
 
-// Queues the worker and hands its promise to JS.
-inline Napi::Value start(Worker* w) {
-  Napi::Promise p = w->promise();
-  w->Queue();
-  return p;
+// Checks a call's inputs (W::parse, which may throw), then creates, queues
+// and returns the promise of a worker W(inputs, parsed job).
+template <class W>
+Napi::Value launch(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Inputs in(args_of(info));
+    auto job = W::parse(in);
+    W* w = new W(in, std::move(job));
+    Napi::Promise p = w->promise();
+    w->Queue();
+    return p;
+  });
 }
 
 }  // namespace sf

@@ -156,3 +156,27 @@ describe('the native layer checks again on its own', () => {
     expect(r.fields[0].converged).toBe(true);
   });
 });
+
+describe('refused calls leave nothing behind', () => {
+  test('a process making thousands of refused and accepted calls exits cleanly', () => {
+    // Refused calls must not leave native state behind (a worker whose
+    // construction failed once left a thread-safe function to be finalised
+    // into freed memory; now every check runs before a worker exists).
+    const root = require('node:path').resolve(__dirname, '..');
+    const script = `
+      const a = require('node-gyp-build')(${JSON.stringify(root)});
+      const grid = { dim: 2, n: [8, 8], h: 0.125, bc: [1, 1] };
+      (async () => {
+        for (let i = 0; i < 2000; i++) {
+          try { a.potential({ grid, rho: new Float32Array(3), onProgress: () => {} }); } catch (e) { if (e.code !== 'E_SHAPE') throw e; }
+          try { a.deposit({ grid, positions: new Float32Array(3) }); } catch (e) { if (e.code !== 'E_SHAPE') throw e; }
+          if (i % 100 === 0) await a.potential({ grid, rho: new Float32Array(64), onProgress: () => {} });
+        }
+        console.log('ok');
+      })().catch((e) => { console.error(e); process.exit(2); });`;
+    const r = require('node:child_process').spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('ok');
+    expect(r.status).toBe(0);
+  });
+});

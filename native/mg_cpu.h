@@ -12,6 +12,17 @@
 
 namespace sf {
 
+// Sum of squares in eight fixed partial sums (vectorisable, and the same
+// order on every run).
+inline double sum_squares(const float* v, int n) {
+  double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) s[j] += (double)v[i + j] * (double)v[i + j];
+  for (; i < n; ++i) s[i & 7] += (double)v[i] * (double)v[i];
+  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
 namespace detail {
 
 inline bool interior_row(const Grid& g, int y, int z) {
@@ -133,39 +144,100 @@ inline void prolong_add(CpuExec& ex, const MgLevel& C, const MgLevel& F) {
   });
 }
 
-inline double outer_residual(CpuExec& ex, const Grid& g, const double* phi, const float* rho, double shift,
-                             const unsigned char* m, float* r, double k2) {
+namespace detail {
+
+// The outer fp64 residual of one row, stored in fp32 into r; returns the sum
+// of squares of what was stored.
+inline double outer_residual_row(const Grid& g, const double* phi, const float* rho, double shift,
+                                 const unsigned char* m, float* r, double k2, int y, int z, idx base) {
   const double ih2 = 1.0 / (g.h * g.h), diag = 2.0 * g.dim;
   int nx = g.n[0];
   idx sy = nx, sz = (idx)nx * g.n[1];
-  return ex.sum_rows(g, [&](int y, int z, idx base) {
-    bool fast = !m && detail::interior_row(g, y, z) && nx > 2;
-    for (int x = 0; x < nx; x += (fast && x == 0) ? nx - 1 : 1) {
-      idx c = base + x;
-      r[c] = (m && m[c]) ? 0.0f
-                         : (float)residual_point<double, double>(g, phi, (double)rho[c] - shift, c, x, y, z, ih2, k2);
-    }
-    if (fast) {
-      if (g.dim == 3) {
-        for (int x = 1; x < nx - 1; ++x) {
-          idx c = base + x;
-          r[c] = (float)(((double)rho[c] - shift) - ((diag * phi[c] - interior_sum(phi, c, sy, sz, 3)) * ih2 + k2 * phi[c]));
-        }
-      } else {
-        for (int x = 1; x < nx - 1; ++x) {
-          idx c = base + x;
-          r[c] = (float)(((double)rho[c] - shift) - ((diag * phi[c] - interior_sum(phi, c, sy, sz, 2)) * ih2 + k2 * phi[c]));
-        }
+  bool fast = !m && interior_row(g, y, z) && nx > 2;
+  for (int x = 0; x < nx; x += (fast && x == 0) ? nx - 1 : 1) {
+    idx c = base + x;
+    r[c] = (m && m[c]) ? 0.0f
+                       : (float)residual_point<double, double>(g, phi, (double)rho[c] - shift, c, x, y, z, ih2, k2);
+  }
+  if (fast) {
+    if (g.dim == 3) {
+      for (int x = 1; x < nx - 1; ++x) {
+        idx c = base + x;
+        r[c] = (float)(((double)rho[c] - shift) - ((diag * phi[c] - interior_sum(phi, c, sy, sz, 3)) * ih2 + k2 * phi[c]));
+      }
+    } else {
+      for (int x = 1; x < nx - 1; ++x) {
+        idx c = base + x;
+        r[c] = (float)(((double)rho[c] - shift) - ((diag * phi[c] - interior_sum(phi, c, sy, sz, 2)) * ih2 + k2 * phi[c]));
       }
     }
-    // The norm of the stored (fp32) residual, in four fixed partial sums.
-    double s[4] = {0, 0, 0, 0};
-    for (int x = 0; x < nx; ++x) {
-      double v = r[base + x];
-      s[x & 3] += v * v;
-    }
-    return (s[0] + s[1]) + (s[2] + s[3]);
+  }
+  return sum_squares(r + base, nx);
+}
+
+}  // namespace detail
+
+inline double outer_residual(CpuExec& ex, const Grid& g, const double* phi, const float* rho, double shift,
+                             const unsigned char* m, float* r, double k2) {
+  return ex.sum_rows(g, [&](int y, int z, idx base) {
+    return detail::outer_residual_row(g, phi, rho, shift, m, r, k2, y, z, base);
   });
+}
+
+// phi += e, then the outer residual, in one pass: slabs (rows in 2D, planes in
+// 3D) are corrected just before the residual of the slab below them needs
+// them. Threads own blocks of slabs and correct their edge slabs first, so a
+// slab's neighbours across a block edge or the periodic wrap are corrected
+// before its residual is taken. Partial sums are kept per slab and added in
+// order, the same for any number of threads.
+inline double correct_and_residual(CpuExec& ex, const Grid& g, double* phi, const float* e, const float* rho,
+                                   double shift, const unsigned char* m, float* r, double k2) {
+  int slabs = g.dim == 3 ? g.n[2] : g.n[1];
+  int rows_per_slab = g.dim == 3 ? g.n[1] : 1;
+  idx slab_cells = (idx)g.n[0] * rows_per_slab;
+  std::vector<double> part((size_t)slabs, 0.0);
+  auto correct = [&](int s) {
+    idx b = (idx)s * slab_cells;
+    if (m) {
+      for (idx i = b; i < b + slab_cells; ++i)
+        if (!m[i]) phi[i] += (double)e[i];
+    } else {
+      for (idx i = b; i < b + slab_cells; ++i) phi[i] += (double)e[i];
+    }
+  };
+  auto residual = [&](int s) {
+    double acc = 0;
+    for (int j = 0; j < rows_per_slab; ++j) {
+      int y = g.dim == 3 ? j : s, z = g.dim == 3 ? s : 0;
+      acc += detail::outer_residual_row(g, phi, rho, shift, m, r, k2, y, z, g.at(0, y, z));
+    }
+    part[(size_t)s] = acc;
+  };
+  int threads = ex.parallel() && g.cells() >= 32768 ? ThreadPool::instance().size() : 1;
+  int blocks = std::max(1, std::min(threads, slabs / 4));
+  auto lo = [&](int b) { return (int)((long long)slabs * b / blocks); };
+  auto edges = [&](int b) {
+    int a = lo(b), z = lo(b + 1) - 1;
+    correct(a);
+    if (z != a) correct(z);
+  };
+  auto pipeline = [&](int b) {
+    int a = lo(b), z = lo(b + 1) - 1;
+    for (int s = a; s <= z; ++s) {
+      if (s + 1 < z) correct(s + 1);
+      residual(s);
+    }
+  };
+  if (blocks == 1) {
+    edges(0);
+    pipeline(0);
+  } else {
+    ThreadPool::instance().run(blocks, edges);
+    ThreadPool::instance().run(blocks, pipeline);
+  }
+  double sum = 0;
+  for (double v : part) sum += v;
+  return sum;
 }
 
 }  // namespace sf

@@ -5,6 +5,12 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define SF_PAUSE() _mm_pause()
+#else
+#define SF_PAUSE() ((void)0)
+#endif
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -24,7 +30,8 @@ struct ThreadPool::Impl {
   int ntasks = 0;
   std::atomic<int> next{0};
   int active = 0;
-  unsigned long generation = 0;
+  std::atomic<unsigned long> generation{0};
+  int sleeping = 0;  // workers blocked on wake (guarded by m)
   bool stop = false;
   std::exception_ptr error;
 
@@ -44,11 +51,17 @@ struct ThreadPool::Impl {
     tl_inside = true;
     unsigned long seen = 0;
     for (;;) {
+      // Multigrid issues many short parallel steps in a row: spin a little
+      // for the next one before sleeping (a futex wake-up costs more than a
+      // coarse level's whole sweep).
+      for (int i = 0; i < 20000 && generation.load(std::memory_order_acquire) == seen; ++i) SF_PAUSE();
       {
         std::unique_lock<std::mutex> l(m);
-        wake.wait(l, [&] { return stop || generation != seen; });
+        ++sleeping;
+        wake.wait(l, [&] { return stop || generation.load() != seen; });
+        --sleeping;
         if (stop) return;
-        seen = generation;
+        seen = generation.load();
       }
       work();
       std::lock_guard<std::mutex> g(m);
@@ -103,9 +116,9 @@ void ThreadPool::run(int ntasks, const std::function<void(int)>& task) {
     impl_->next = 0;
     impl_->error = nullptr;
     impl_->active = (int)impl_->workers.size();
-    ++impl_->generation;
+    impl_->generation.fetch_add(1, std::memory_order_release);
+    if (impl_->sleeping > 0) impl_->wake.notify_all();
   }
-  impl_->wake.notify_all();
   tl_inside = true;
   impl_->work();
   tl_inside = false;

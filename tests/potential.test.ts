@@ -70,6 +70,8 @@ describe('second-order convergence on manufactured solutions', () => {
   });
 });
 
+// The first cycle is full multigrid; the V-cycle's own factor is measured
+// over the plain V-cycles after it (cycles 3 to 8).
 describe('V-cycle convergence factor, flat in n', () => {
   // A rough right-hand side excites every frequency.
   function roughRho(cells: number): Float32Array {
@@ -86,8 +88,8 @@ describe('V-cycle convergence factor, flat in n', () => {
     test(`2D ${bc}: factor <= 0.2 for n = 64 .. 1024, spread <= 0.03`, async () => {
       const factors: number[] = [];
       for (const n of [64, 128, 256, 512, 1024]) {
-        const r = await potential(roughRho(n * n), { n: [n, n], boundary: bc }, { tol: 1e-10, maxCycles: 6, allowNotConverged: true, field: false });
-        factors.push(convergenceFactor(r.fields[0].history, 2, 7));
+        const r = await potential(roughRho(n * n), { n: [n, n], boundary: bc }, { tol: 1e-14, maxCycles: 8, allowNotConverged: true, field: false });
+        factors.push(convergenceFactor(r.fields[0].history, 3, 9));
       }
       for (const f of factors) expect(f).toBeLessThanOrEqual(0.2);
       expect(Math.max(...factors) - Math.min(...factors)).toBeLessThanOrEqual(0.03);
@@ -98,8 +100,8 @@ describe('V-cycle convergence factor, flat in n', () => {
     for (const bc of ['dirichlet', 'periodic'] as Boundary[]) {
       const factors: number[] = [];
       for (const n of [16, 32, 64]) {
-        const r = await potential(roughRho(n ** 3), { n: [n, n, n], boundary: bc }, { tol: 1e-10, maxCycles: 6, allowNotConverged: true, field: false });
-        factors.push(convergenceFactor(r.fields[0].history, 2, 7));
+        const r = await potential(roughRho(n ** 3), { n: [n, n, n], boundary: bc }, { tol: 1e-14, maxCycles: 8, allowNotConverged: true, field: false });
+        factors.push(convergenceFactor(r.fields[0].history, 3, 9));
       }
       for (const f of factors) expect(f).toBeLessThanOrEqual(0.3);
       expect(Math.max(...factors) - Math.min(...factors)).toBeLessThanOrEqual(0.05);

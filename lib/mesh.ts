@@ -5,7 +5,7 @@
  */
 import { SemfieldError } from './errors';
 import { Grid, GridSpec, batchOf, cellCentre, nativeGrid, normalizeGrid } from './grid';
-import { NativeSolveStats, RUN_OPTION_KEYS, RunOptions, callAsync, checkRun } from './native';
+import { RUN_OPTION_KEYS, RunOptions, callAsync, checkRun } from './native';
 import { boolean, finiteNumber, float32, integer, invalid, oneOf, options, typedOf } from './validate';
 
 function positionsOf(op: string, v: unknown, grid: Grid): { positions: Float32Array; points: number } {
@@ -165,7 +165,7 @@ export async function potential(rho: Float32Array, gridSpec: GridSpec, opts?: Po
     progress = (f, c, r) => cb(f, c, r);
   }
   const r = await callAsync(op, (a, x) => a.potential(x), args, checkRun(op, o), progress);
-  const fields: SolveStats[] = r.fields.map((s: NativeSolveStats) => ({ ...s }));
+  const fields = r.fields;
   const bad = fields.findIndex((s) => !s.converged);
   if (bad >= 0 && !allow) {
     const s = fields[bad];

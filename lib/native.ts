@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SemfieldError, fromNative } from './errors';
+import type { SolveStats } from './mesh';
 import { integer, invalid, oneOf } from './validate';
 
 /** The addon's functions (native/addon.cc). Arguments are validated by lib/ first. */
@@ -33,19 +34,10 @@ export interface NativeInfo {
   auto: 'cpu' | 'cuda';
 }
 
-export interface NativeSolveStats {
-  cycles: number;
-  residual: number;
-  converged: boolean;
-  meanRemoved: number;
-  energy: number;
-  history: Float64Array;
-}
-
 export interface NativePotential {
   phi: Float32Array;
   E?: Float32Array;
-  fields: NativeSolveStats[];
+  fields: SolveStats[];
   backend: 'cpu' | 'cuda';
 }
 

@@ -23,6 +23,28 @@ int batch_of(const Napi::Object& a, const Grid& g) {
   return b;
 }
 
+// What every mesh call shares, read first: its grid, batch and backend.
+template <class J>
+struct MeshCall {
+  J job;
+  Target target;
+};
+
+template <class J>
+MeshCall<J> mesh_call(const Napi::Object& a) {
+  MeshCall<J> c;
+  c.job.g = parse_grid(get(a, "grid"));
+  c.job.batch = batch_of(a, c.job.g);
+  c.target = target_of(a);
+  return c;
+}
+
+template <class J>
+void run_on(const Target& t, J& job, void (*on_cpu)(J&), void (*on_cuda)(int, J&)) {
+  if (t.backend == Backend::Cuda) on_cuda(t.device, job);
+  else on_cpu(job);
+}
+
 Napi::Object stats_object(Napi::Env env, const SolveStats& s) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("cycles", s.cycles);
@@ -38,9 +60,7 @@ Napi::Object stats_object(Napi::Env env, const SolveStats& s) {
 
 class PotentialWorker : public Worker {
  public:
-  struct Job {
-    PotentialJob job;
-    Target target;
+  struct Job : MeshCall<PotentialJob> {
     bool field = false;
     long long mask_len = 0;
   };
@@ -48,10 +68,8 @@ class PotentialWorker : public Worker {
   static Job parse(Inputs& in) {
     const Napi::Object& a = in.args;
     Job j;
+    static_cast<MeshCall<PotentialJob>&>(j) = mesh_call<PotentialJob>(a);
     PotentialJob& p = j.job;
-    p.g = parse_grid(get(a, "grid"));
-    p.batch = batch_of(a, p.g);
-    j.target = target_of(a);
     idx N = p.g.cells();
     p.opt.kappa = get_number(a, "kappa", 0);
     if (p.opt.kappa < 0) fail("E_RANGE", "kappa must be >= 0");
@@ -89,8 +107,7 @@ class PotentialWorker : public Worker {
     p.efield = j_.field ? efield_.alloc((idx)p.g.dim * N * p.batch) : nullptr;
     p.cancel = cancel_;
     if (wants_progress()) p.progress = [this](int b, int c, double r) { report(b, c, r); };
-    if (j_.target.backend == Backend::Cuda) cuda::potential(j_.target.device, p);
-    else cpu::potential(p);
+    run_on(j_.target, p, cpu::potential, cuda::potential);
   }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
@@ -138,18 +155,12 @@ idx points_of(const Napi::Object& a, const Grid& g) {
 
 class DepositWorker : public Worker {
  public:
-  struct Job {
-    DepositJob job;
-    Target target;
-  };
+  using Job = MeshCall<DepositJob>;
 
   static Job parse(Inputs& in) {
     const Napi::Object& a = in.args;
-    Job j;
+    Job j = mesh_call<DepositJob>(a);
     DepositJob& d = j.job;
-    d.g = parse_grid(get(a, "grid"));
-    d.batch = batch_of(a, d.g);
-    j.target = target_of(a);
     d.points = points_of(a, d.g);
     d.pos = in.input<float>("positions", d.points * d.g.dim);
     d.charge = in.input<float>("charges", d.points, true);
@@ -167,8 +178,7 @@ class DepositWorker : public Worker {
     if (d.charge) require_finite(d.charge, d.points, "charges");
     if (d.field_of) check_field_of(d.field_of, d.points, d.batch);
     d.out = out_.alloc(d.g.cells() * d.batch);
-    if (j_.target.backend == Backend::Cuda) cuda::deposit(j_.target.device, d);
-    else cpu::deposit(d);
+    run_on(j_.target, d, cpu::deposit, cuda::deposit);
   }
   Napi::Value Result(Napi::Env env) override { return out_.release(env); }
 
@@ -179,18 +189,12 @@ class DepositWorker : public Worker {
 
 class InterpolateWorker : public Worker {
  public:
-  struct Job {
-    InterpolateJob job;
-    Target target;
-  };
+  using Job = MeshCall<InterpolateJob>;
 
   static Job parse(Inputs& in) {
     const Napi::Object& a = in.args;
-    Job j;
+    Job j = mesh_call<InterpolateJob>(a);
     InterpolateJob& d = j.job;
-    d.g = parse_grid(get(a, "grid"));
-    d.batch = batch_of(a, d.g);
-    j.target = target_of(a);
     d.points = points_of(a, d.g);
     d.pos = in.input<float>("positions", d.points * d.g.dim);
     d.field = in.input<float>("field", d.g.cells() * d.batch);
@@ -207,8 +211,7 @@ class InterpolateWorker : public Worker {
     require_finite(d.field, d.g.cells() * d.batch, "field");
     if (d.field_of) check_field_of(d.field_of, d.points, d.batch);
     d.out = out_.alloc(d.field_of ? d.points : d.points * d.batch);
-    if (j_.target.backend == Backend::Cuda) cuda::interpolate(j_.target.device, d);
-    else cpu::interpolate(d);
+    run_on(j_.target, d, cpu::interpolate, cuda::interpolate);
   }
   Napi::Value Result(Napi::Env env) override { return out_.release(env); }
 
@@ -219,18 +222,12 @@ class InterpolateWorker : public Worker {
 
 class DiffWorker : public Worker {
  public:
-  struct Job {
-    DiffJob job;
-    Target target;
-  };
+  using Job = MeshCall<DiffJob>;
 
   static Job parse(Inputs& in) {
     const Napi::Object& a = in.args;
-    Job j;
+    Job j = mesh_call<DiffJob>(a);
     DiffJob& d = j.job;
-    d.g = parse_grid(get(a, "grid"));
-    d.batch = batch_of(a, d.g);
-    j.target = target_of(a);
     std::string op = get_string(a, "op", "");
     if (op == "grad") d.op = OP_GRAD;
     else if (op == "div") d.op = OP_DIV;
@@ -254,8 +251,7 @@ class DiffWorker : public Worker {
     idx N = d.g.cells();
     require_finite(d.in, (idx)op_in_comps(d.op, d.g.dim) * N * d.batch, "input");
     d.out = out_.alloc((idx)op_out_comps(d.op, d.g.dim) * N * d.batch);
-    if (j_.target.backend == Backend::Cuda) cuda::diff(j_.target.device, d);
-    else cpu::diff(d);
+    run_on(j_.target, d, cpu::diff, cuda::diff);
   }
   Napi::Value Result(Napi::Env env) override { return out_.release(env); }
 
@@ -266,17 +262,11 @@ class DiffWorker : public Worker {
 
 class CondenseWorker : public Worker {
  public:
-  struct Job {
-    CondenseJob job;
-    Target target;
-  };
+  using Job = MeshCall<CondenseJob>;
 
   static Job parse(Inputs& in) {
     const Napi::Object& a = in.args;
-    Job j;
-    j.job.g = parse_grid(get(a, "grid"));
-    j.job.batch = batch_of(a, j.job.g);
-    j.target = target_of(a);
+    Job j = mesh_call<CondenseJob>(a);
     idx N = j.job.g.cells();
     j.job.field = in.input<float>("field", N * j.job.batch);
     j.job.rho = in.input<float>("rho", N * j.job.batch, true);
@@ -292,8 +282,7 @@ class CondenseWorker : public Worker {
     if (job_.rho) require_finite(job_.rho, N * job_.batch, "rho");
     job_.labels = labels_.alloc(N * job_.batch);
     job_.cancel = cancel_;
-    if (target_.backend == Backend::Cuda) cuda::condense(target_.device, job_);
-    else cpu::condense(job_);
+    run_on(target_, job_, cpu::condense, cuda::condense);
   }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);

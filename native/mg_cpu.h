@@ -25,6 +25,24 @@ inline double sum_squares(const float* v, int n) {
 
 namespace detail {
 
+// The slab pipeline shared by the smoother and the fused correction: the
+// outermost axis is cut into one block of slabs per thread; edges(a, e) runs
+// on every block first, then pipeline(a, e), with a barrier between.
+template <class Edges, class Pipeline>
+void slab_blocks(const CpuExec& ex, const Grid& g, const Edges& edges, const Pipeline& pipeline) {
+  int slabs = g.dim == 3 ? g.n[2] : g.n[1];
+  int threads = ex.parallel() && g.cells() >= 32768 ? ThreadPool::instance().size() : 1;
+  int blocks = std::max(1, std::min(threads, slabs / 4));
+  auto lo = [&](int b) { return (int)((long long)slabs * b / blocks); };
+  if (blocks == 1) {
+    edges(0, slabs - 1);
+    pipeline(0, slabs - 1);
+    return;
+  }
+  ThreadPool::instance().run(blocks, [&](int b) { edges(lo(b), lo(b + 1) - 1); });
+  ThreadPool::instance().run(blocks, [&](int b) { pipeline(lo(b), lo(b + 1) - 1); });
+}
+
 inline bool interior_row(const Grid& g, int y, int z) {
   return y > 0 && y < g.n[1] - 1 && (g.dim == 2 || (z > 0 && z < g.n[2] - 1));
 }
@@ -73,35 +91,20 @@ inline void relax_slab(const MgLevel& L, int s, int col, float ih2, float k2, fl
 // red on their edge slabs, so the black slabs beside a block edge (or across
 // the periodic wrap) see new red values.
 inline void rbgs(CpuExec& ex, const MgLevel& L, float k2, int sweeps) {
-  const Grid& g = L.g;
-  int slabs = g.dim == 3 ? g.n[2] : g.n[1];
-  float ih2 = (float)(1.0 / (g.h * g.h));
-  float inv = inv_diag(2 * g.dim, ih2, k2);
-  int threads = ex.parallel() && g.cells() >= 32768 ? ThreadPool::instance().size() : 1;
-  int blocks = std::max(1, std::min(threads, slabs / 4));
-  auto lo = [&](int b) { return (int)((long long)slabs * b / blocks); };
-  auto edges = [&](int b) {
-    int a = lo(b), e = lo(b + 1) - 1;
+  float ih2 = (float)(1.0 / (L.g.h * L.g.h));
+  float inv = inv_diag(2 * L.g.dim, ih2, k2);
+  auto edges = [&](int a, int e) {
     detail::relax_slab(L, a, 0, ih2, k2, inv);
     if (e != a) detail::relax_slab(L, e, 0, ih2, k2, inv);
   };
-  auto pipeline = [&](int b) {
-    int a = lo(b), e = lo(b + 1) - 1;
+  auto pipeline = [&](int a, int e) {
     for (int s = a; s <= e; ++s) {
       if (s != a && s != e) detail::relax_slab(L, s, 0, ih2, k2, inv);
       if (s > a) detail::relax_slab(L, s - 1, 1, ih2, k2, inv);
     }
     detail::relax_slab(L, e, 1, ih2, k2, inv);
   };
-  for (int sweep = 0; sweep < sweeps; ++sweep) {
-    if (blocks == 1) {
-      edges(0);
-      pipeline(0);
-    } else {
-      ThreadPool::instance().run(blocks, edges);
-      ThreadPool::instance().run(blocks, pipeline);
-    }
-  }
+  for (int sweep = 0; sweep < sweeps; ++sweep) detail::slab_blocks(ex, L.g, edges, pipeline);
 }
 
 inline void level_residual(CpuExec& ex, const MgLevel& L, float k2) {
@@ -213,28 +216,17 @@ inline double correct_and_residual(CpuExec& ex, const Grid& g, double* phi, cons
     }
     part[(size_t)s] = acc;
   };
-  int threads = ex.parallel() && g.cells() >= 32768 ? ThreadPool::instance().size() : 1;
-  int blocks = std::max(1, std::min(threads, slabs / 4));
-  auto lo = [&](int b) { return (int)((long long)slabs * b / blocks); };
-  auto edges = [&](int b) {
-    int a = lo(b), z = lo(b + 1) - 1;
+  auto edges = [&](int a, int e) {
     correct(a);
-    if (z != a) correct(z);
+    if (e != a) correct(e);
   };
-  auto pipeline = [&](int b) {
-    int a = lo(b), z = lo(b + 1) - 1;
-    for (int s = a; s <= z; ++s) {
-      if (s + 1 < z) correct(s + 1);
+  auto pipeline = [&](int a, int e) {
+    for (int s = a; s <= e; ++s) {
+      if (s + 1 < e) correct(s + 1);
       residual(s);
     }
   };
-  if (blocks == 1) {
-    edges(0);
-    pipeline(0);
-  } else {
-    ThreadPool::instance().run(blocks, edges);
-    ThreadPool::instance().run(blocks, pipeline);
-  }
+  detail::slab_blocks(ex, g, edges, pipeline);
   double sum = 0;
   for (double v : part) sum += v;
   return sum;

@@ -58,6 +58,10 @@ Napi::Object stats_object(Napi::Env env, const SolveStats& s) {
   return o;
 }
 
+// The coarsest multigrid level is solved by conjugate gradients on the host;
+// past this size that solve would dominate (or seem to hang).
+constexpr idx kMaxCoarsest = 65536;
+
 class PotentialWorker : public Worker {
  public:
   struct Job : MeshCall<PotentialJob> {
@@ -71,6 +75,11 @@ class PotentialWorker : public Worker {
     static_cast<MeshCall<PotentialJob>&>(j) = mesh_call<PotentialJob>(a);
     PotentialJob& p = j.job;
     idx N = p.g.cells();
+    idx coarsest = level_grids(p.g).back().cells();
+    if (coarsest > kMaxCoarsest)
+      fail("E_RANGE", "grid.n has too few factors of two for multigrid: its coarsest level would have " +
+                          std::to_string(coarsest) + " cells (at most " + std::to_string(kMaxCoarsest) +
+                          "); choose extents divisible by a larger power of two");
     p.opt.kappa = get_number(a, "kappa", 0);
     if (p.opt.kappa < 0) fail("E_RANGE", "kappa must be >= 0");
     p.opt.tol = get_number(a, "tol", 1e-6);

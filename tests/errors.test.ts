@@ -63,6 +63,7 @@ const cases: Case[] = [
   ['potential onProgress not a function', () => potential(f64(), g, { onProgress: 3 as never }), 'E_TYPE'],
   ['potential backend unknown', () => potential(f64(), g, { backend: 'tpu' as never }), 'E_RANGE'],
   ['potential device negative', () => potential(f64(), g, { device: -1 }), 'E_RANGE'],
+  ['potential grid without factors of two', () => potential(new Float32Array(1021 * 1021), { n: [1021, 1021] }), 'E_RANGE'],
   ['potential signal not a signal', () => potential(f64(), g, { signal: {} as never }), 'E_TYPE'],
   // deposit
   ['deposit positions not typed', () => deposit([0.5, 0.5] as never, g), 'E_TYPE'],

@@ -7,10 +7,12 @@
 #include <vector>
 
 #include "../../cuda/poisson_k.h"
+#include "../errors.h"
 
 namespace sf {
 
-inline void coarse_cg(const Grid& g, const float* f, const unsigned char* mask, double k2, bool singular, float* u) {
+inline void coarse_cg(const Grid& g, const float* f, const unsigned char* mask, double k2, bool singular, float* u,
+                      const volatile int* cancel) {
   idx n = g.cells();
   double ih2 = 1.0 / (g.h * g.h);
   std::vector<double> x(n, 0.0), r(n), p(n), ap(n);
@@ -30,6 +32,7 @@ inline void coarse_cg(const Grid& g, const float* f, const unsigned char* mask, 
   p = r;
   double rs = bn * bn;
   for (idx it = 0; it < 2 * n + 20 && std::sqrt(rs) > 1e-12 * bn; ++it) {
+    if ((it & 63) == 63 && cancel && *cancel) fail("E_ABORTED", "potential: aborted");
     double pap = 0;
     for (idx c = 0; c < n; ++c) {
       int X, Y, Z;

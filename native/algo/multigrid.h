@@ -196,6 +196,7 @@ class Multigrid {
     float* u0 = levels_[0].u;
     const double k2 = k2_;
     SolveStats st;
+    cancel_ = cancel;
 
     double shift = 0;
     if (singular_) shift = ex_.sum_n(n, [=] SF_LAMBDA(idx i) { return (double)rho[i]; }) / (double)n;
@@ -328,7 +329,7 @@ class Multigrid {
       mk.resize(n);
       ex_.download(mk.data(), L.mask, n);
     }
-    coarse_cg(L.g, f.data(), L.mask ? mk.data() : nullptr, k2_, singular_, u.data());
+    coarse_cg(L.g, f.data(), L.mask ? mk.data() : nullptr, k2_, singular_, u.data(), cancel_);
     ex_.upload_into(L.u, u.data(), n);
   }
 
@@ -341,6 +342,7 @@ class Multigrid {
   double *kp_ = nullptr, *kq_ = nullptr;  // FCG direction and A times it
   float* kr_ = nullptr;                   // previous residual
   double krz_prev_ = 0;
+  const volatile int* cancel_ = nullptr;
   idx held_ = 0;
   bool singular_ = false;
 };

@@ -156,7 +156,7 @@ async function main(): Promise<void> {
 
   process.stdout.write('\n\nWords that condense together (largest basins):\n');
   for (const b of summary.basins.slice(0, 8))
-    process.stdout.write(`  ${(b.mainTheme ? `${b.mainTheme.theme} ${(100 * b.mainTheme.share).toFixed(0)}%` : '').padEnd(16)} ${b.words.slice(0, 12).join(', ')}${b.words.length > 12 ? ', …' : ''}\n`);
+    process.stdout.write(`  ${(b.mainTheme ? `${b.mainTheme.share < 0.5 ? 'mixed, ' : ''}${b.mainTheme.theme} ${(100 * b.mainTheme.share).toFixed(0)}%` : '').padEnd(22)} ${b.words.slice(0, 12).join(', ')}${b.words.length > 12 ? ', …' : ''}\n`);
   process.stdout.write(`\nfinished in ${summary.seconds.toFixed(2)} s: ${path.join(out, 'field.png')}, basins.png, summary.json\n`);
 }
 

@@ -180,10 +180,6 @@ class Multigrid {
     singular_ = !any_dirichlet(g) && k2_ == 0 && held_ == 0;
   }
 
-  idx held_cells() const { return held_; }
-  bool singular() const { return singular_; }
-  int levels() const { return (int)levels_.size(); }
-
   // Solves for one field. rho, anchor and phi_out are device pointers; anchor
   // gives the held cells' values (null: zero).
   SolveStats solve(const float* rho, const float* anchor, float* phi_out, const volatile int* cancel,
@@ -256,10 +252,9 @@ class Multigrid {
     const unsigned char* m = levels_[0].mask;
     if (!kp_) {
       kp_ = ex_.template alloc<double>(n);
-      kq_ = ex_.template alloc<double>(n);
       kr_ = ex_.template alloc<float>(n);
     }
-    double *p = kp_, *q = kq_, *phi = phi_;
+    double *p = kp_, *phi = phi_;
     float* rp = kr_;
     const float* r = levels_[0].f;
     const float* z = levels_[0].u;
@@ -275,9 +270,7 @@ class Multigrid {
     });
     const double ih2 = 1.0 / (g.h * g.h), k2 = k2_;
     double pq = ex_.sum_cells(g, [=] SF_LAMBDA(idx c, int x, int y, int z3) {
-      double v = (m && m[c]) ? 0.0 : apply_point<double>(g, p, c, x, y, z3, ih2, k2);
-      q[c] = v;
-      return v * p[c];
+      return (m && m[c]) ? 0.0 : apply_point<double>(g, p, c, x, y, z3, ih2, k2) * p[c];
     });
     krz_prev_ = rz;
     if (!(pq > 0)) return;  // converged to rounding: nothing left to add
@@ -339,7 +332,7 @@ class Multigrid {
   double k2_;
   std::vector<MgLevel> levels_;
   double* phi_ = nullptr;
-  double *kp_ = nullptr, *kq_ = nullptr;  // FCG direction and A times it
+  double* kp_ = nullptr;                  // FCG direction
   float* kr_ = nullptr;                   // previous residual
   double krz_prev_ = 0;
   const volatile int* cancel_ = nullptr;

@@ -55,14 +55,21 @@ Napi::TypedArray typed(const Napi::Value& v, const char* name, long long expecte
   if (expected >= 0 && (long long)a.ElementLength() != expected)
     fail("E_SHAPE", std::string(name) + " must have length " + std::to_string(expected) + " (got " +
                         std::to_string(a.ElementLength()) + ")");
-  if (a.ElementLength() > 0 && a.ArrayBuffer().Data() == nullptr) fail("E_TYPE", std::string(name) + " is detached");
   return a;
 }
 
+// The first element of a typed array (null when empty or detached). Read
+// through napi_get_typedarray_info, which also serves views of a
+// SharedArrayBuffer.
 template <class T>
 T* typed_data(const Napi::TypedArray& a) {
-  if (a.ElementLength() == 0) return nullptr;
-  return reinterpret_cast<T*>(static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset());
+  napi_typedarray_type type;
+  size_t length = 0, offset = 0;
+  void* data = nullptr;
+  napi_value buffer;
+  if (napi_get_typedarray_info(a.Env(), a, &type, &length, &data, &buffer, &offset) != napi_ok || length == 0)
+    return nullptr;
+  return static_cast<T*>(data);
 }
 
 // Scans an input off the main thread: E_NONFINITE names the argument and index.

@@ -291,3 +291,17 @@ describe('progress, abort, not converged', () => {
     await expect(potential(new Float32Array(16), { n: [4, 4] }, { signal: ac.signal })).rejects.toMatchObject({ code: 'E_ABORTED' });
   });
 });
+
+describe('inputs in any Float32Array', () => {
+  test('views with a byte offset and views of a SharedArrayBuffer are read in place', async () => {
+    const n = 32;
+    const plain = new Float32Array(n * n).fill(1);
+    const offset = new Float32Array(new ArrayBuffer(4 * (n * n + 5)), 20, n * n).fill(1);
+    const shared = new Float32Array(new SharedArrayBuffer(4 * n * n)).fill(1);
+    const a = await potential(plain, { n: [n, n] });
+    const b = await potential(offset, { n: [n, n] });
+    const c = await potential(shared, { n: [n, n] });
+    expect(Array.from(b.phi)).toEqual(Array.from(a.phi));
+    expect(Array.from(c.phi)).toEqual(Array.from(a.phi));
+  });
+});

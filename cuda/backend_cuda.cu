@@ -5,6 +5,7 @@
 #include "../native/algo/mesh_ops.h"
 #include "../native/algo/multigrid.h"
 #include "../native/backend.h"
+#include "../native/points/direct.h"
 #include "../native/potential_field.h"
 #include "exec_cuda.cuh"
 #include "triad_k.h"
@@ -76,6 +77,16 @@ void triad(int device, float* a, const float* b, const float* c, float s, idx n,
   for (int r = 0; r < reps; ++r) ex.for_n(n, [=] SF_LAMBDA(idx i) { triad_point(da, db, dc, s, i); });
   ex.sync();
   ex.download(a, da, n);
+}
+
+void kernel_sum(int device, KernelSumJob& job) {
+  CudaExec ex(device);
+  points::kernel_sum_direct(ex, job);
+}
+
+void set_matrix(int device, SetMatrixJob& job) {
+  CudaExec ex(device);
+  points::set_matrix_direct(ex, job);
 }
 
 }  // namespace cuda

@@ -17,6 +17,8 @@ export type {
   DepositOptions, InterpolateOptions, PotentialOptions, PotentialResult, SolveStats, Anchors,
   CondenseOptions, CondenseResult, Basin, DiffOp,
 } from './mesh';
+export * as points from './points';
+export type { Kernel } from './points';
 export { project } from './project';
 export type { ProjectOptions, Projection, ProjectionTransform } from './project';
 export { loadVocabulary } from './vocab';

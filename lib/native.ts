@@ -20,6 +20,8 @@ export interface Addon {
   condense(args: object): Promise<NativeCondense>;
   pca(args: object): Promise<NativePca>;
   pcaTransform(args: object): Promise<Float32Array>;
+  kernelSum(args: object): Promise<Float64Array>;
+  setMatrix(args: object): Promise<Float64Array>;
   triad(args: object): void;
   smoothKernel(args: object): void;
   residualKernel(args: object): void;

@@ -15,6 +15,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("triad", Napi::Function::New(env, sf::Triad, "triad"));
   exports.Set("smoothKernel", Napi::Function::New(env, sf::SmoothKernel, "smoothKernel"));
   exports.Set("residualKernel", Napi::Function::New(env, sf::ResidualKernel, "residualKernel"));
+  exports.Set("kernelSum", Napi::Function::New(env, sf::KernelSum, "kernelSum"));
+  exports.Set("setMatrix", Napi::Function::New(env, sf::SetMatrix, "setMatrix"));
   return exports;
 }
 }  // namespace

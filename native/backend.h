@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "jobs.h"
+#include "points/jobs.h"
 
 namespace sf {
 
@@ -21,6 +22,8 @@ void deposit(DepositJob& job);
 void interpolate(InterpolateJob& job);
 void diff(DiffJob& job);
 void condense(CondenseJob& job);
+void kernel_sum(KernelSumJob& job);
+void set_matrix(SetMatrixJob& job);
 }  // namespace cpu
 
 namespace cuda {
@@ -39,6 +42,8 @@ void interpolate(int device, InterpolateJob& job);
 void diff(int device, DiffJob& job);
 void condense(int device, CondenseJob& job);
 void triad(int device, float* a, const float* b, const float* c, float s, idx n, int reps);
+void kernel_sum(int device, KernelSumJob& job);
+void set_matrix(int device, SetMatrixJob& job);
 }  // namespace cuda
 
 }  // namespace sf

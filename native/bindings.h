@@ -14,4 +14,6 @@ Napi::Value PcaTransform(const Napi::CallbackInfo& info);
 Napi::Value Triad(const Napi::CallbackInfo& info);
 Napi::Value SmoothKernel(const Napi::CallbackInfo& info);
 Napi::Value ResidualKernel(const Napi::CallbackInfo& info);
+Napi::Value KernelSum(const Napi::CallbackInfo& info);
+Napi::Value SetMatrix(const Napi::CallbackInfo& info);
 }  // namespace sf

@@ -1,0 +1,218 @@
+/**
+ * The points view: in embedding space (any dimension d) no grid exists, so the
+ * semantic field is the PDE's Green's function summed over the concepts.
+ * Pair sums are tiled: no N x M matrix is ever stored.
+ *
+ * Kernels G(r), r = |x - y|:
+ *  - coulomb   1 / sqrt(r^2 + eps^2)                (eps default 1e-3)
+ *  - yukawa    exp(-kappa r) / sqrt(r^2 + eps^2)
+ *  - gaussian  exp(-r^2 / (2 sigma^2))
+ *  - energy    -r
+ *  - helmholtz exp(i k r) / sqrt(r^2 + eps^2), complex k = [re, im], im >= 0
+ */
+import { SemfieldError } from './errors';
+import { RUN_OPTION_KEYS, RunOptions, callAsync, checkRun } from './native';
+import { finiteNumber, float32, integer, invalid, isPlainObject, oneOf, options, typedOf } from './validate';
+
+export type Kernel =
+  | { kind: 'coulomb'; eps?: number }
+  | { kind: 'yukawa'; kappa: number; eps?: number }
+  | { kind: 'gaussian'; sigma: number }
+  | { kind: 'energy' }
+  | { kind: 'helmholtz'; k: readonly [number, number]; eps?: number };
+
+export const KERNELS = ['coulomb', 'yukawa', 'gaussian', 'energy', 'helmholtz'] as const;
+const DEFAULT_EPS = 1e-3;
+
+/** The addon's form of a kernel. */
+export function nativeKernel(op: string, v: unknown): Record<string, number> {
+  if (!isPlainObject(v)) throw invalid('E_TYPE', op, 'kernel', "an object such as { kind: 'gaussian', sigma: 1 }", v);
+  const kind = oneOf(op, 'kernel.kind', v.kind, KERNELS);
+  const allowed: Record<string, string[]> = {
+    coulomb: ['kind', 'eps'], yukawa: ['kind', 'kappa', 'eps'], gaussian: ['kind', 'sigma'], energy: ['kind'], helmholtz: ['kind', 'k', 'eps'],
+  };
+  for (const key of Object.keys(v))
+    if (!allowed[kind].includes(key)) throw new SemfieldError('E_TYPE', `${op}: kernel '${kind}' takes no option '${key}' (known: ${allowed[kind].join(', ')})`);
+  const out: Record<string, number> = { kind: KERNELS.indexOf(kind) };
+  if (kind === 'coulomb' || kind === 'yukawa' || kind === 'helmholtz')
+    out.eps = v.eps === undefined ? DEFAULT_EPS : finiteNumber(op, 'kernel.eps', v.eps, 0, Infinity, true);
+  if (kind === 'yukawa') out.kappa = finiteNumber(op, 'kernel.kappa', v.kappa, 0);
+  if (kind === 'gaussian') out.sigma = finiteNumber(op, 'kernel.sigma', v.sigma, 0, Infinity, true);
+  if (kind === 'helmholtz') {
+    const k = v.k;
+    if (!Array.isArray(k) || k.length !== 2) throw invalid('E_TYPE', op, 'kernel.k', 'a complex number [re, im]', k);
+    out.kre = finiteNumber(op, 'kernel.k[0]', k[0]);
+    out.kim = finiteNumber(op, 'kernel.k[1]', k[1], 0);
+  }
+  return out;
+}
+
+function rowsOf(op: string, name: string, v: unknown, d: number): number {
+  const a = float32(op, name, v);
+  if (a.length === 0) throw invalid('E_SHAPE', op, name, 'non-empty');
+  if (a.length % d !== 0) throw invalid('E_SHAPE', op, name, `[N, ${d}] (a multiple of d = ${d} long)`, a);
+  return a.length / d;
+}
+
+function weightsOf(op: string, name: string, v: unknown, n: number): Float32Array | undefined {
+  return v === undefined ? undefined : float32(op, name, v, n);
+}
+
+function offsetsOf(op: string, name: string, v: unknown, n: number): Int32Array {
+  const o = typedOf(op, name, v, Int32Array);
+  if (o.length < 2) throw invalid('E_SHAPE', op, name, 'at least [0, N] (one set)', o);
+  if (o[0] !== 0) throw invalid('E_SHAPE', op, `${name}[0]`, '0', o[0]);
+  for (let s = 0; s + 1 < o.length; s++)
+    if (o[s + 1] <= o[s]) throw invalid('E_SHAPE', op, name, `strictly increasing (set ${s} is empty)`, `${o[s]} then ${o[s + 1]}`);
+  if (o[o.length - 1] !== n) throw invalid('E_SHAPE', op, `${name}[${o.length - 1}]`, `the number of points ${n}`, o[o.length - 1]);
+  return o;
+}
+
+export interface PotentialPointsOptions extends RunOptions {
+  /** Dimension of every point. */
+  d: number;
+  kernel: Kernel;
+  /** Charge of each source (default 1). */
+  weights?: Float32Array;
+}
+
+/**
+ * phi_i = sum_j w_j G(|t_i - s_j|) at every target: Float64Array [n], or for
+ * helmholtz [n, 2] holding (re, im).
+ */
+export async function potential(sources: Float32Array, targets: Float32Array, opts: PotentialPointsOptions): Promise<Float64Array> {
+  const op = 'points.potential';
+  if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d and kernel');
+  const o = options<PotentialPointsOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'kernel', 'weights']);
+  const d = integer(op, 'd', o.d, 1, 65536);
+  const m = rowsOf(op, 'sources', sources, d);
+  rowsOf(op, 'targets', targets, d);
+  const args: Record<string, unknown> = { d, sources, targets, kernel: nativeKernel(op, o.kernel) };
+  const w = weightsOf(op, 'weights', o.weights, m);
+  if (w) args.weights = w;
+  return callAsync(op, (a, x) => a.kernelSum(x), args, checkRun(op, o));
+}
+
+export interface EnergyOptions extends RunOptions {
+  d: number;
+  kernel: Kernel;
+  /** Weights of A and of B (default 1 each). */
+  wa?: Float32Array;
+  wb?: Float32Array;
+}
+
+/** Interaction energy sum_i sum_j a_i b_j G(r_ij) of two weighted sets (real kernels). */
+export async function energy(A: Float32Array, B: Float32Array, opts: EnergyOptions): Promise<number> {
+  const op = 'points.energy';
+  if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d and kernel');
+  const o = options<EnergyOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'kernel', 'wa', 'wb']);
+  const d = integer(op, 'd', o.d, 1, 65536);
+  const na = rowsOf(op, 'A', A, d), nb = rowsOf(op, 'B', B, d);
+  const kernel = nativeKernel(op, o.kernel);
+  if (o.kernel?.kind === 'helmholtz') throw invalid('E_RANGE', op, 'kernel', 'real (helmholtz is complex: use potential or resonance)');
+  const wa = weightsOf(op, 'wa', o.wa, na), wb = weightsOf(op, 'wb', o.wb, nb);
+  const args: Record<string, unknown> = { d, sources: A, targets: B, kernel };
+  if (wa) args.weights = wa;
+  const phi = await callAsync(op, (a, x) => a.kernelSum(x), args, checkRun(op, o));
+  let total = 0;
+  for (let j = 0; j < nb; j++) total += (wb ? wb[j] : 1) * phi[j];
+  return total;
+}
+
+export interface SetOptions extends RunOptions {
+  d: number;
+  /** Weights of X and of Y (default 1 each; normalised per set, must be >= 0). */
+  wx?: Float32Array;
+  wy?: Float32Array;
+}
+
+async function pairOfSets(op: string, metric: number, X: Float32Array, Y: Float32Array, o: Partial<SetOptions & { kernel: Kernel }>, kernel: Record<string, number>): Promise<number> {
+  const d = integer(op, 'd', o.d, 1, 65536);
+  const nx = rowsOf(op, 'X', X, d), ny = rowsOf(op, 'Y', Y, d);
+  const args: Record<string, unknown> = {
+    d, metric, kernel, x: Y, offsets: Int32Array.from([0, ny]), qx: X, qoffsets: Int32Array.from([0, nx]),
+  };
+  const wx = weightsOf(op, 'wx', o.wx, nx), wy = weightsOf(op, 'wy', o.wy, ny);
+  if (wy) args.weights = wy;
+  if (wx) args.qweights = wx;
+  const out = await callAsync(op, (a, x) => a.setMatrix(x), args, checkRun(op, o));
+  return out[0];
+}
+
+/**
+ * Energy distance 2E|X-Y| - E|X-X'| - E|Y-Y'| between weighted sets
+ * (Szekely; >= 0, 0 only for equal distributions). In 1D it is the square of
+ * scipy.stats.energy_distance.
+ */
+export async function energyDistance(X: Float32Array, Y: Float32Array, opts: SetOptions): Promise<number> {
+  const op = 'points.energyDistance';
+  if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d');
+  const o = options<SetOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'wx', 'wy']);
+  return pairOfSets(op, 0, X, Y, o, { kind: 3 });
+}
+
+/** Squared maximum mean discrepancy E k(X,X') + E k(Y,Y') - 2E k(X,Y) (biased form) for a positive-definite kernel. */
+export async function mmd(X: Float32Array, Y: Float32Array, opts: SetOptions & { kernel: Kernel }): Promise<number> {
+  const op = 'points.mmd';
+  if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d and kernel');
+  const o = options<SetOptions & { kernel: Kernel }>(op, opts, [...RUN_OPTION_KEYS, 'd', 'wx', 'wy', 'kernel']);
+  const kernel = nativeKernel(op, o.kernel);
+  if (!['gaussian', 'coulomb', 'yukawa'].includes(o.kernel!.kind))
+    throw invalid('E_RANGE', op, 'kernel.kind', "positive definite: 'gaussian', 'coulomb' or 'yukawa'", o.kernel!.kind);
+  return pairOfSets(op, 1, X, Y, o, kernel);
+}
+
+export interface DistanceMatrixOptions extends RunOptions {
+  d: number;
+  /** 'energy' (energy distance, the default), 'mmd' (squared MMD) or 'cross' (E k(X, Y)). */
+  metric?: 'energy' | 'mmd' | 'cross';
+  /** Kernel of 'mmd' and 'cross'. */
+  kernel?: Kernel;
+  /** Weight of every point (>= 0; normalised per set). */
+  weights?: Float32Array;
+  /** Rows: these sets against the sets (default: the sets against themselves). */
+  query?: { x: Float32Array; offsets: Int32Array; weights?: Float32Array };
+}
+
+export interface DistanceMatrix {
+  /** [rows, cols], row-major. */
+  values: Float64Array;
+  rows: number;
+  cols: number;
+}
+
+/**
+ * Distances between many ragged point sets (a document is the set of its
+ * chunk vectors): points [N, d] with offsets [S + 1] marking the sets.
+ */
+export async function distanceMatrix(x: Float32Array, offsets: Int32Array, opts: DistanceMatrixOptions): Promise<DistanceMatrix> {
+  const op = 'points.distanceMatrix';
+  if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d');
+  const o = options<DistanceMatrixOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'metric', 'kernel', 'weights', 'query']);
+  const d = integer(op, 'd', o.d, 1, 65536);
+  const n = rowsOf(op, 'x', x, d);
+  const off = offsetsOf(op, 'offsets', offsets, n);
+  const metric = o.metric === undefined ? 'energy' : oneOf(op, 'metric', o.metric, ['energy', 'mmd', 'cross'] as const);
+  let kernel: Record<string, number> = { kind: 3 };
+  if (metric !== 'energy') {
+    if (o.kernel === undefined) throw invalid('E_TYPE', op, 'kernel', `given for metric '${metric}'`);
+    kernel = nativeKernel(op, o.kernel);
+    if (o.kernel.kind === 'helmholtz') throw invalid('E_RANGE', op, 'kernel', 'real');
+  }
+  const args: Record<string, unknown> = { d, x, offsets: off, metric: ['energy', 'mmd', 'cross'].indexOf(metric), kernel };
+  const w = weightsOf(op, 'weights', o.weights, n);
+  if (w) args.weights = w;
+  let rows = off.length - 1;
+  if (o.query !== undefined) {
+    const q = options<{ x: Float32Array; offsets: Int32Array; weights?: Float32Array }>(op, o.query, ['x', 'offsets', 'weights']);
+    const qn = rowsOf(op, 'query.x', q.x, d);
+    const qoff = offsetsOf(op, 'query.offsets', q.offsets, qn);
+    args.qx = q.x;
+    args.qoffsets = qoff;
+    const qw = weightsOf(op, 'query.weights', q.weights, qn);
+    if (qw) args.qweights = qw;
+    rows = qoff.length - 1;
+  }
+  const values = await callAsync(op, (a, y) => a.setMatrix(y), args, checkRun(op, o));
+  return { values, rows, cols: off.length - 1 };
+}

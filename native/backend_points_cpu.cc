@@ -1,0 +1,13 @@
+// The CPU backend of the points operations: the tiled drivers.
+#include "backend.h"
+#include "points/sets.h"
+#include "points/sums.h"
+
+namespace sf {
+namespace cpu {
+
+void kernel_sum(KernelSumJob& job) { points::kernel_sum_cpu(job); }
+void set_matrix(SetMatrixJob& job) { points::set_matrix_cpu(job); }
+
+}  // namespace cpu
+}  // namespace sf

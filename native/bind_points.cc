@@ -1,0 +1,168 @@
+// Bindings of the points operations (kernel sums, set comparisons).
+#include <cmath>
+
+#include "backend.h"
+#include "bindings.h"
+#include "device.h"
+#include "worker.h"
+
+namespace sf {
+
+namespace {
+
+Target points_target(const Napi::Object& a) {
+  return resolve_target(get_string(a, "backend", ""), (int)get_int(a, "device", 0, 0, 1 << 20));
+}
+
+// {kind, eps, kappa, sigma, kre, kim} as lib/points.ts normalises it.
+KernelSpec parse_kernel(const Napi::Value& v) {
+  if (!v.IsObject()) fail("E_TYPE", "kernel must be an object");
+  Napi::Object o = v.As<Napi::Object>();
+  KernelSpec k{};
+  k.kind = (int)get_int(o, "kind", 0, 0, 4);
+  double eps = get_number(o, "eps", 0), kappa = get_number(o, "kappa", 0), sigma = get_number(o, "sigma", 1);
+  if (eps < 0) fail("E_RANGE", "kernel.eps must be >= 0");
+  if (kappa < 0) fail("E_RANGE", "kernel.kappa must be >= 0");
+  if (!(sigma > 0)) fail("E_RANGE", "kernel.sigma must be > 0");
+  k.eps2 = (float)(eps * eps);
+  k.kappa = (float)kappa;
+  k.inv2s2 = (float)(1.0 / (2.0 * sigma * sigma));
+  k.kre = get_number(o, "kre", 0);
+  k.kim = get_number(o, "kim", 0);
+  if (k.kim < 0) fail("E_RANGE", "kernel k must have Im k >= 0");
+  if ((k.kind == K_COULOMB || k.kind == K_YUKAWA || k.kind == K_HELMHOLTZ) && eps == 0)
+    fail("E_RANGE", "kernel.eps must be > 0 for coulomb, yukawa and helmholtz (their value at r = 0 is infinite)");
+  return k;
+}
+
+idx rows_of(const Napi::Object& a, const char* key, int d) {
+  Napi::TypedArray t = typed<float>(get(a, key), key, -1);
+  if (t.ElementLength() == 0) fail("E_SHAPE", std::string(key) + " must not be empty");
+  if (t.ElementLength() % d != 0)
+    fail("E_SHAPE", std::string(key) + " length " + std::to_string(t.ElementLength()) + " is not a multiple of d = " + std::to_string(d));
+  return (idx)(t.ElementLength() / d);
+}
+
+// Offsets [S + 1] of S non-empty sets covering all n points.
+int sets_of(const int32_t* off, long long len, idx n, const char* name) {
+  if (len < 2) fail("E_SHAPE", std::string(name) + " must hold at least 2 entries (one set)");
+  if (off[0] != 0) fail("E_SHAPE", std::string(name) + "[0] must be 0");
+  for (long long s = 0; s + 1 < len; ++s)
+    if (off[s + 1] <= off[s]) fail("E_SHAPE", std::string(name) + " must increase strictly (set " + std::to_string(s) + " is empty or negative)");
+  if (off[len - 1] != n)
+    fail("E_SHAPE", std::string(name) + " must end at the number of points " + std::to_string(n) + " (got " + std::to_string(off[len - 1]) + ")");
+  return (int)(len - 1);
+}
+
+class KernelSumWorker : public Worker {
+ public:
+  struct Job {
+    KernelSumJob job;
+    Target target;
+  };
+
+  static Job parse(Inputs& in) {
+    const Napi::Object& a = in.args;
+    Job j;
+    KernelSumJob& k = j.job;
+    k.d = (int)get_int(a, "d", 0, 1, 65536);
+    k.k = parse_kernel(get(a, "kernel"));
+    k.m = rows_of(a, "sources", k.d);
+    k.n = rows_of(a, "targets", k.d);
+    k.src = in.input<float>("sources", k.m * k.d);
+    k.tgt = in.input<float>("targets", k.n * k.d);
+    k.w = in.input<float>("weights", k.m, true);
+    j.target = points_target(a);
+    return j;
+  }
+
+  KernelSumWorker(Inputs& in, Job j) : Worker(in, "semfield.kernelSum"), j_(std::move(j)) {}
+
+ protected:
+  void Run() override {
+    KernelSumJob& k = j_.job;
+    require_finite(k.src, k.m * k.d, "sources");
+    require_finite(k.tgt, k.n * k.d, "targets");
+    if (k.w) require_finite(k.w, k.m, "weights");
+    k.out = out_.alloc(k.k.kind == K_HELMHOLTZ ? 2 * k.n : k.n);
+    if (j_.target.backend == Backend::Cuda) cuda::kernel_sum(j_.target.device, k);
+    else cpu::kernel_sum(k);
+  }
+  Napi::Value Result(Napi::Env env) override { return out_.release(env); }
+
+ private:
+  Job j_;
+  OutBuf<double> out_;
+};
+
+class SetMatrixWorker : public Worker {
+ public:
+  struct Job {
+    SetMatrixJob job;
+    Target target;
+    idx points = 0, qpoints = 0;
+  };
+
+  static Job parse(Inputs& in) {
+    const Napi::Object& a = in.args;
+    Job j;
+    SetMatrixJob& m = j.job;
+    m.d = (int)get_int(a, "d", 0, 1, 65536);
+    m.metric = (int)get_int(a, "metric", 0, 0, 2);
+    m.k = parse_kernel(get(a, "kernel"));
+    if (m.k.kind == K_HELMHOLTZ) fail("E_RANGE", "kernel helmholtz is complex: set comparisons take real kernels");
+    j.points = rows_of(a, "x", m.d);
+    m.x = in.input<float>("x", j.points * m.d);
+    long long olen = typed<int32_t>(get(a, "offsets"), "offsets", -1).ElementLength();
+    m.off = in.input<int32_t>("offsets", olen);
+    m.sets = sets_of(m.off, olen, j.points, "offsets");
+    m.w = in.input<float>("weights", j.points, true);
+    if (!get(a, "qx").IsUndefined()) {
+      j.qpoints = rows_of(a, "qx", m.d);
+      m.qx = in.input<float>("qx", j.qpoints * m.d);
+      long long qlen = typed<int32_t>(get(a, "qoffsets"), "qoffsets", -1).ElementLength();
+      m.qoff = in.input<int32_t>("qoffsets", qlen);
+      m.qsets = sets_of(m.qoff, qlen, j.qpoints, "qoffsets");
+      m.qw = in.input<float>("qweights", j.qpoints, true);
+    }
+    idx rows = m.qx ? m.qsets : m.sets;
+    if ((double)rows * (double)m.sets > 1e9) fail("E_TOO_LARGE", "the result would have more than 1e9 entries");
+    j.target = points_target(a);
+    return j;
+  }
+
+  SetMatrixWorker(Inputs& in, Job j) : Worker(in, "semfield.setMatrix"), j_(std::move(j)) {}
+
+ protected:
+  void Run() override {
+    SetMatrixJob& m = j_.job;
+    require_finite(m.x, j_.points * m.d, "x");
+    if (m.w) require_nonnegative(m.w, j_.points, "weights");
+    if (m.qx) {
+      require_finite(m.qx, j_.qpoints * m.d, "query points");
+      if (m.qw) require_nonnegative(m.qw, j_.qpoints, "query weights");
+    }
+    idx rows = m.qx ? m.qsets : m.sets;
+    m.out = out_.alloc(rows * m.sets);
+    m.cancel = cancel_;
+    if (j_.target.backend == Backend::Cuda) cuda::set_matrix(j_.target.device, m);
+    else cpu::set_matrix(m);
+  }
+  Napi::Value Result(Napi::Env env) override { return out_.release(env); }
+
+ private:
+  static void require_nonnegative(const float* w, idx n, const char* name) {
+    require_finite(w, n, name);
+    for (idx i = 0; i < n; ++i)
+      if (w[i] < 0) fail("E_RANGE", std::string(name) + "[" + std::to_string(i) + "] is negative");
+  }
+  Job j_;
+  OutBuf<double> out_;
+};
+
+}  // namespace
+
+Napi::Value KernelSum(const Napi::CallbackInfo& info) { return launch<KernelSumWorker>(info); }
+Napi::Value SetMatrix(const Napi::CallbackInfo& info) { return launch<SetMatrixWorker>(info); }
+
+}  // namespace sf

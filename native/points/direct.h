@@ -1,0 +1,109 @@
+// The points operations for any execution policy without tiles: one target
+// per thread, squared distances by differences (pair_r2). The CUDA backend
+// runs these; the CPU backend has the tiled forms (sums.h, sets.h), and the
+// tests hold both to the same fp64 references.
+#pragma once
+#include <vector>
+
+#include "../errors.h"
+#include "jobs.h"
+#include "sets.h"
+
+namespace sf {
+namespace points {
+
+template <class Exec>
+void kernel_sum_direct(Exec& ex, KernelSumJob& job) {
+  const int d = job.d;
+  const idx m = job.m, n = job.n;
+  const KernelSpec k = job.k;
+  const float* src = ex.upload(job.src, m * d);
+  const float* w = ex.upload(job.w, m);
+  const float* tgt = ex.upload(job.tgt, n * d);
+  const bool cplx = k.kind == K_HELMHOLTZ;
+  double* out = ex.output(job.out, cplx ? 2 * n : n);
+  ex.for_n(n, [=] SF_LAMBDA(idx i) {
+    const float* x = tgt + i * d;
+    double re = 0, im = 0;
+    for (idx j = 0; j < m; ++j) {
+      float r2 = pair_r2(x, src + j * d, d);
+      double wj = w ? (double)w[j] : 1.0;
+      if (cplx) {
+        double gr, gi;
+        helmholtz_r2(k.kre, k.kim, k.eps2, r2, gr, gi);
+        re += wj * gr;
+        im += wj * gi;
+      } else {
+        re += wj * (double)kernel_r2(k, r2);
+      }
+    }
+    if (cplx) {
+      out[2 * i] = re;
+      out[2 * i + 1] = im;
+    } else {
+      out[i] = re;
+    }
+  });
+  ex.finish_output(job.out, out, cplx ? 2 * n : n);
+  ex.sync();
+}
+
+// sum_i a_i sum_j b_j G(r_ij) for device arrays.
+template <class Exec>
+double kernel_total_direct(Exec& ex, const float* tx, const float* ta, idx tn, const float* sx, const float* sb, idx sn,
+                           int d, const KernelSpec& k) {
+  return ex.sum_n(tn, [=] SF_LAMBDA(idx i) {
+    double s = 0;
+    for (idx j = 0; j < sn; ++j) s += (double)sb[j] * (double)kernel_r2(k, pair_r2(tx + i * d, sx + j * d, d));
+    return (double)ta[i] * s;
+  });
+}
+
+template <class Exec>
+void set_matrix_direct(Exec& ex, SetMatrixJob& job) {
+  const int d = job.d;
+  KernelSpec k = job.k;
+  if (job.metric == M_ENERGY_DISTANCE) k.kind = K_ENERGY;
+  std::vector<SetView> docs = views(job.x, job.off, job.sets, job.w, d);
+  const bool query = job.qx != nullptr;
+  std::vector<SetView> rows = query ? views(job.qx, job.qoff, job.qsets, job.qw, d) : std::vector<SetView>();
+  auto upload = [&](const std::vector<SetView>& v, std::vector<const float*>& xs, std::vector<const float*>& ws) {
+    for (const SetView& s : v) {
+      xs.push_back(ex.upload(s.x, s.n * d));
+      ws.push_back(ex.upload(s.w.data(), s.n));
+    }
+  };
+  std::vector<const float*> dx, dw, rx, rw;
+  upload(docs, dx, dw);
+  if (query) upload(rows, rx, rw);
+  auto total = [&](bool row_is_query, int r, int s) {
+    const std::vector<const float*>& X = row_is_query ? rx : dx;
+    const std::vector<const float*>& W = row_is_query ? rw : dw;
+    const SetView& R = row_is_query ? rows[r] : docs[r];
+    if (job.cancel && *job.cancel) fail("E_ABORTED", "aborted");
+    return kernel_total_direct(ex, X[r], W[r], R.n, dx[s], dw[s], docs[s].n, d, k);
+  };
+  int nrows = query ? job.qsets : job.sets;
+  std::vector<double> self_doc(job.sets, 0.0);
+  if (job.metric != M_CROSS)
+    for (int s = 0; s < job.sets; ++s) self_doc[s] = total(false, s, s);
+  for (int r = 0; r < nrows; ++r) {
+    double sr = 0.0;
+    if (job.metric != M_CROSS)
+      sr = query ? kernel_total_direct(ex, rx[r], rw[r], rows[r].n, rx[r], rw[r], rows[r].n, d, k) : self_doc[r];
+    for (int s = 0; s < job.sets; ++s) {
+      double v = 0.0;
+      if (query || s != r || job.metric == M_CROSS) {
+        if (!query && s < r && job.metric != M_CROSS) v = job.out[(size_t)s * job.sets + r];
+        else {
+          double x = total(query, r, s);
+          v = job.metric == M_CROSS ? x : sr + self_doc[s] - 2.0 * x;
+        }
+      }
+      job.out[(size_t)r * job.sets + s] = v;
+    }
+  }
+}
+
+}  // namespace points
+}  // namespace sf

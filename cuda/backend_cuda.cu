@@ -89,5 +89,10 @@ void set_matrix(int device, SetMatrixJob& job) {
   points::set_matrix_direct(ex, job);
 }
 
+void attention(int device, AttentionJob& job) {
+  CudaExec ex(device);
+  points::attention_direct(ex, job);
+}
+
 }  // namespace cuda
 }  // namespace sf

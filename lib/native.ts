@@ -22,6 +22,7 @@ export interface Addon {
   pcaTransform(args: object): Promise<Float32Array>;
   kernelSum(args: object): Promise<Float64Array>;
   setMatrix(args: object): Promise<Float64Array>;
+  attention(args: object): Promise<Float32Array>;
   triad(args: object): void;
   smoothKernel(args: object): void;
   residualKernel(args: object): void;

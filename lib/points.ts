@@ -12,7 +12,7 @@
  */
 import { SemfieldError } from './errors';
 import { RUN_OPTION_KEYS, RunOptions, callAsync, checkRun } from './native';
-import { finiteNumber, float32, integer, invalid, isPlainObject, oneOf, options, typedOf } from './validate';
+import { boolean, finiteNumber, float32, integer, invalid, isPlainObject, oneOf, options, typedOf } from './validate';
 
 export type Kernel =
   | { kind: 'coulomb'; eps?: number }
@@ -215,4 +215,72 @@ export async function distanceMatrix(x: Float32Array, offsets: Int32Array, opts:
   }
   const values = await callAsync(op, (a, y) => a.setMatrix(y), args, checkRun(op, o));
   return { values, rows, cols: off.length - 1 };
+}
+
+export type AttentionKind = 'dot' | 'gaussian' | 'energy' | 'coulomb' | 'yukawa';
+
+export interface AttentionOptions extends RunOptions {
+  /** Dimension of queries and keys. */
+  d: number;
+  /** Batch and heads: Q is [batch, heads, N, d], K [batch, heads, M, d], V [batch, heads, M, dv]. */
+  batch?: number;
+  heads?: number;
+  /**
+   * Logits: 'dot' beta q.k (the baseline); 'gaussian' -|q - k|^2 / (2 sigma^2);
+   * 'energy' -beta |q - k|; 'coulomb' beta / sqrt(r^2 + eps^2);
+   * 'yukawa' beta exp(-kappa r) / sqrt(r^2 + eps^2). Default 'dot'.
+   */
+  kind?: AttentionKind;
+  /** Logit scale (default 1/sqrt(d) for 'dot', 1 otherwise; not used by 'gaussian'). */
+  beta?: number;
+  sigma?: number;
+  eps?: number;
+  kappa?: number;
+  /** Query i sees key j only when j <= i + M - N. */
+  causal?: boolean;
+  /** Padding: 1 where key j of batch b may be seen [batch, M]. */
+  keyMask?: Uint8Array;
+  /** Added to every logit of key j [batch, heads, M]. */
+  keyBias?: Float32Array;
+}
+
+/**
+ * Field attention: softmax over keys of the field interaction of query and
+ * key, weighting the values; online softmax over tiles of keys (the N x M
+ * logits never exist). A query that sees no key gets zeros.
+ * Returns [batch, heads, N, dv].
+ */
+export async function attention(Q: Float32Array, K: Float32Array, V: Float32Array, opts: AttentionOptions): Promise<Float32Array> {
+  const op = 'points.attention';
+  if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d');
+  const o = options<AttentionOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'batch', 'heads', 'kind', 'beta', 'sigma', 'eps', 'kappa', 'causal', 'keyMask', 'keyBias']);
+  const d = integer(op, 'd', o.d, 1, 65536);
+  const batch = o.batch === undefined ? 1 : integer(op, 'batch', o.batch, 1, 1 << 20);
+  const heads = o.heads === undefined ? 1 : integer(op, 'heads', o.heads, 1, 1 << 16);
+  const bh = batch * heads;
+  const shape = (name: string, a: unknown, unit: number): number => {
+    const t = float32(op, name, a);
+    if (t.length === 0 || t.length % (bh * unit) !== 0) throw invalid('E_SHAPE', op, name, `[batch=${batch}, heads=${heads}, rows, ${unit}]`, t);
+    return t.length / (bh * unit);
+  };
+  const n = shape('Q', Q, d), m = shape('K', K, d);
+  shape('V', V, m);
+  const kind = o.kind === undefined ? 'dot' : oneOf(op, 'kind', o.kind, ['dot', 'gaussian', 'energy', 'coulomb', 'yukawa'] as const);
+  const beta = o.beta === undefined ? (kind === 'dot' ? 1 / Math.sqrt(d) : 1) : finiteNumber(op, 'beta', o.beta);
+  const kernel: Record<string, number> = { kind: 3 };
+  if (kind === 'gaussian') kernel.sigma = finiteNumber(op, 'sigma', o.sigma, 0, Infinity, true);
+  if (kind === 'coulomb' || kind === 'yukawa') {
+    kernel.kind = kind === 'coulomb' ? 0 : 1;
+    kernel.eps = o.eps === undefined ? DEFAULT_EPS : finiteNumber(op, 'eps', o.eps, 0, Infinity, true);
+    if (kind === 'yukawa') kernel.kappa = finiteNumber(op, 'kappa', o.kappa, 0);
+  }
+  const causal = o.causal === undefined ? false : boolean(op, 'causal', o.causal);
+  if (causal && m < n) throw invalid('E_SHAPE', op, 'K', `at least N = ${n} keys per head for causal attention`, m);
+  const args: Record<string, unknown> = {
+    q: Q, k: K, v: V, d, batch, heads, beta, kernel, causal,
+    kind: ['dot', 'gaussian', 'energy', 'coulomb', 'yukawa'].indexOf(kind),
+  };
+  if (o.keyMask !== undefined) args.mask = typedOf(op, 'keyMask', o.keyMask, Uint8Array, batch * m);
+  if (o.keyBias !== undefined) args.bias = float32(op, 'keyBias', o.keyBias, bh * m);
+  return callAsync(op, (a, x) => a.attention(x), args, checkRun(op, o));
 }

@@ -17,6 +17,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("residualKernel", Napi::Function::New(env, sf::ResidualKernel, "residualKernel"));
   exports.Set("kernelSum", Napi::Function::New(env, sf::KernelSum, "kernelSum"));
   exports.Set("setMatrix", Napi::Function::New(env, sf::SetMatrix, "setMatrix"));
+  exports.Set("attention", Napi::Function::New(env, sf::Attention, "attention"));
   return exports;
 }
 }  // namespace

@@ -24,6 +24,7 @@ void diff(DiffJob& job);
 void condense(CondenseJob& job);
 void kernel_sum(KernelSumJob& job);
 void set_matrix(SetMatrixJob& job);
+void attention(AttentionJob& job);
 }  // namespace cpu
 
 namespace cuda {
@@ -44,6 +45,7 @@ void condense(int device, CondenseJob& job);
 void triad(int device, float* a, const float* b, const float* c, float s, idx n, int reps);
 void kernel_sum(int device, KernelSumJob& job);
 void set_matrix(int device, SetMatrixJob& job);
+void attention(int device, AttentionJob& job);
 }  // namespace cuda
 
 }  // namespace sf

@@ -24,6 +24,7 @@ void condense(int, CondenseJob&) { unavailable(); }
 void triad(int, float*, const float*, const float*, float, idx, int) { unavailable(); }
 void kernel_sum(int, KernelSumJob&) { unavailable(); }
 void set_matrix(int, SetMatrixJob&) { unavailable(); }
+void attention(int, AttentionJob&) { unavailable(); }
 
 }  // namespace cuda
 }  // namespace sf

@@ -1,5 +1,6 @@
 // The CPU backend of the points operations: the tiled drivers.
 #include "backend.h"
+#include "points/attention.h"
 #include "points/sets.h"
 #include "points/sums.h"
 
@@ -8,6 +9,7 @@ namespace cpu {
 
 void kernel_sum(KernelSumJob& job) { points::kernel_sum_cpu(job); }
 void set_matrix(SetMatrixJob& job) { points::set_matrix_cpu(job); }
+void attention(AttentionJob& job) { points::attention_cpu(job); }
 
 }  // namespace cpu
 }  // namespace sf

@@ -160,8 +160,75 @@ class SetMatrixWorker : public Worker {
   OutBuf<double> out_;
 };
 
+class AttentionWorker : public Worker {
+ public:
+  struct Job {
+    AttentionJob job;
+    Target target;
+  };
+
+  static Job parse(Inputs& in) {
+    const Napi::Object& a = in.args;
+    Job j;
+    AttentionJob& t = j.job;
+    t.batch = (int)get_int(a, "batch", 1, 1, 1 << 20);
+    t.heads = (int)get_int(a, "heads", 1, 1, 1 << 16);
+    t.d = (int)get_int(a, "d", 0, 1, 65536);
+    t.kind = (int)get_int(a, "kind", 0, 0, 4);
+    t.beta = (float)get_number(a, "beta", 1.0);
+    KernelSpec k = parse_kernel(get(a, "kernel"));
+    t.k = k;
+    t.causal = get(a, "causal").ToBoolean();
+    const double bh = (double)t.batch * t.heads;
+    Napi::TypedArray q = typed<float>(get(a, "q"), "q", -1), kk = typed<float>(get(a, "k"), "k", -1),
+                     vv = typed<float>(get(a, "v"), "v", -1);
+    auto per = [&](const Napi::TypedArray& x, double unit, const char* name) {
+      double rows = (double)x.ElementLength() / (bh * unit);
+      if (x.ElementLength() == 0 || rows != std::floor(rows))
+        fail("E_SHAPE", std::string(name) + " length " + std::to_string(x.ElementLength()) + " is not batch * heads * rows * " +
+                            std::to_string((long long)unit));
+      return (idx)rows;
+    };
+    t.n = per(q, t.d, "q");
+    t.m = per(kk, t.d, "k");
+    double dv = (double)vv.ElementLength() / (bh * (double)t.m);
+    if (dv != std::floor(dv) || dv < 1) fail("E_SHAPE", "v length must be batch * heads * m * dv");
+    t.dv = (int)dv;
+    if (t.causal && t.m < t.n) fail("E_SHAPE", "causal attention needs m >= n keys");
+    t.q = in.input<float>("q", (idx)(bh * t.n * t.d));
+    t.key = in.input<float>("k", (idx)(bh * t.m * t.d));
+    t.v = in.input<float>("v", (idx)(bh * t.m * t.dv));
+    t.mask = in.input<uint8_t>("mask", (idx)t.batch * t.m, true);
+    t.bias = in.input<float>("bias", (idx)(bh * t.m), true);
+    j.target = points_target(a);
+    return j;
+  }
+
+  AttentionWorker(Inputs& in, Job j) : Worker(in, "semfield.attention"), j_(std::move(j)) {}
+
+ protected:
+  void Run() override {
+    AttentionJob& t = j_.job;
+    size_t bh = (size_t)t.batch * t.heads;
+    require_finite(t.q, (idx)(bh * t.n * t.d), "q");
+    require_finite(t.key, (idx)(bh * t.m * t.d), "k");
+    require_finite(t.v, (idx)(bh * t.m * t.dv), "v");
+    if (t.bias) require_finite(t.bias, (idx)(bh * t.m), "bias");
+    t.out = out_.alloc((idx)(bh * t.n * t.dv));
+    t.cancel = cancel_;
+    if (j_.target.backend == Backend::Cuda) cuda::attention(j_.target.device, t);
+    else cpu::attention(t);
+  }
+  Napi::Value Result(Napi::Env env) override { return out_.release(env); }
+
+ private:
+  Job j_;
+  OutBuf<float> out_;
+};
+
 }  // namespace
 
+Napi::Value Attention(const Napi::CallbackInfo& info) { return launch<AttentionWorker>(info); }
 Napi::Value KernelSum(const Napi::CallbackInfo& info) { return launch<KernelSumWorker>(info); }
 Napi::Value SetMatrix(const Napi::CallbackInfo& info) { return launch<SetMatrixWorker>(info); }
 

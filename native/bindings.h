@@ -16,4 +16,5 @@ Napi::Value SmoothKernel(const Napi::CallbackInfo& info);
 Napi::Value ResidualKernel(const Napi::CallbackInfo& info);
 Napi::Value KernelSum(const Napi::CallbackInfo& info);
 Napi::Value SetMatrix(const Napi::CallbackInfo& info);
+Napi::Value Attention(const Napi::CallbackInfo& info);
 }  // namespace sf

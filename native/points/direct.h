@@ -105,5 +105,69 @@ void set_matrix_direct(Exec& ex, SetMatrixJob& job) {
   }
 }
 
+// Attention, one query row per thread, in two passes over the keys (the
+// largest logit, then the weights and the weighted values).
+template <class Exec>
+void attention_direct(Exec& ex, AttentionJob& job) {
+  AttentionJob a = job;
+  const size_t heads = (size_t)job.batch * job.heads;
+  a.q = ex.upload(job.q, (idx)(heads * job.n * job.d));
+  a.key = ex.upload(job.key, (idx)(heads * job.m * job.d));
+  a.v = ex.upload(job.v, (idx)(heads * job.m * job.dv));
+  a.mask = ex.upload(job.mask, (idx)job.batch * job.m);
+  a.bias = ex.upload(job.bias, (idx)(heads * job.m));
+  idx total = (idx)(heads * job.n * job.dv);
+  a.out = ex.output(job.out, total);
+  a.cancel = nullptr;
+  ex.for_n((idx)(heads * job.n), [=] SF_LAMBDA(idx row) {
+    const idx n = a.n, m = a.m;
+    const int d = a.d, dv = a.dv;
+    idx i = row % n;
+    size_t bh = (size_t)(row / n);
+    size_t b = bh / (size_t)a.heads;
+    const float* qi = a.q + (size_t)row * d;
+    const float* keys = a.key + bh * m * d;
+    const float* vals = a.v + bh * m * dv;
+    float* o = a.out + (size_t)row * dv;
+    auto logit = [&](idx j, bool& ok) {
+      ok = (!a.mask || a.mask[b * m + j]) && (!a.causal || j <= i + (m - n));
+      if (!ok) return 0.0f;
+      const float* kj = keys + (size_t)j * d;
+      float x;
+      if (a.kind == A_DOT) {
+        x = 0.0f;
+        for (int c = 0; c < d; ++c) x += qi[c] * kj[c];
+      } else {
+        x = pair_r2(qi, kj, d);
+      }
+      return attention_logit(a, x) + (a.bias ? a.bias[bh * m + j] : 0.0f);
+    };
+    float mx = -3.0e38f;
+    bool any = false;
+    for (idx j = 0; j < m; ++j) {
+      bool ok;
+      float s = logit(j, ok);
+      if (ok) {
+        any = true;
+        mx = s > mx ? s : mx;
+      }
+    }
+    for (int c = 0; c < dv; ++c) o[c] = 0.0f;
+    if (!any) return;
+    double l = 0;
+    for (idx j = 0; j < m; ++j) {
+      bool ok;
+      float s = logit(j, ok);
+      if (!ok) continue;
+      float p = sf_expf(s - mx);
+      l += p;
+      for (int c = 0; c < dv; ++c) o[c] += p * vals[(size_t)j * dv + c];
+    }
+    for (int c = 0; c < dv; ++c) o[c] = (float)(o[c] / l);
+  });
+  ex.finish_output(job.out, a.out, total);
+  ex.sync();
+}
+
 }  // namespace points
 }  // namespace sf

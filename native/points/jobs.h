@@ -42,4 +42,43 @@ struct SetMatrixJob {
   const volatile int32_t* cancel = nullptr;
 };
 
+enum AttentionKind : int { A_DOT = 0, A_GAUSSIAN = 1, A_ENERGY = 2, A_COULOMB = 3, A_YUKAWA = 4 };
+
+// out[b,h,i] = sum_j softmax_j(logit_ij) v[b,h,j] with
+//   dot      beta q.k + bias_j       gaussian -r^2 / (2 s^2) + bias_j
+//   energy   -beta r                 coulomb  beta / sqrt(r^2 + e^2)
+//   yukawa   beta exp(-kappa r) / sqrt(r^2 + e^2)
+// Key j is seen by query i when causal allows (j <= i + m - n) and mask[b, j]
+// is 1. A query that sees no key gets zeros.
+struct AttentionJob {
+  int batch = 1, heads = 1, d = 0, dv = 0;
+  idx n = 0, m = 0;
+  int kind = A_DOT;
+  float beta = 1.0f;
+  KernelSpec k{};  // sigma (inv2s2), eps2, kappa
+  bool causal = false;
+  const float* q = nullptr;        // [B, H, n, d]
+  const float* key = nullptr;      // [B, H, m, d]
+  const float* v = nullptr;        // [B, H, m, dv]
+  const uint8_t* mask = nullptr;   // [B, m] or null
+  const float* bias = nullptr;     // [B, H, m] or null
+  float* out = nullptr;            // [B, H, n, dv]
+  const volatile int32_t* cancel = nullptr;
+};
+
+// The logit of one pair from its squared distance r2 (distance kinds) or dot
+// product (dot), shared by the tiled and the direct drivers.
+SF_HD float attention_logit(const AttentionJob& a, float dot_or_r2) {
+  switch (a.kind) {
+    case A_DOT: return a.beta * dot_or_r2;
+    case A_GAUSSIAN: {
+      float r2 = dot_or_r2 > 0.0f ? dot_or_r2 : 0.0f;
+      return -r2 * a.k.inv2s2;
+    }
+    case A_ENERGY: return -a.beta * sqrtf(dot_or_r2 > 0.0f ? dot_or_r2 : 0.0f);
+    case A_COULOMB: return a.beta * kernel_of<K_COULOMB>(a.k, dot_or_r2);
+    default: return a.beta * kernel_of<K_YUKAWA>(a.k, dot_or_r2);
+  }
+}
+
 }  // namespace sf

@@ -133,9 +133,10 @@ inline void refine_close(const float* const* xr, const float* xn, const float* y
 
 // Calls f(b, r2) for every source block, r2 holding the squared distances of
 // targets [i0, i0 + rows) (rows <= TI; the rows past the end repeat the last
-// target and are to be ignored) to the block's sources.
+// target and are to be ignored) to the block's sources. With distances =
+// false and zero norms, r2 holds -2 x.y instead (dot-product attention).
 template <class F>
-void over_blocks(const Targets& t, const Packed& p, idx i0, int rows, const F& f) {
+void over_blocks(const Targets& t, const Packed& p, idx i0, int rows, const F& f, bool distances = true) {
   float acc[TI][TJ];
   const float* xr[TI];
   float xn[TI];
@@ -149,7 +150,7 @@ void over_blocks(const Targets& t, const Packed& p, idx i0, int rows, const F& f
     const float* yn = p.norm.data() + (size_t)(b * TJ);
     dot_tile(xr, yb, p.d, acc);
     to_r2(acc, xn, yn);
-    refine_close(xr, xn, yb, yn, p.d, acc);
+    if (distances) refine_close(xr, xn, yb, yn, p.d, acc);
     f(b, acc);
   }
 }

@@ -94,5 +94,10 @@ void attention(int device, AttentionJob& job) {
   points::attention_direct(ex, job);
 }
 
+void resonance(int device, ResonanceJob& job) {
+  CudaExec ex(device);
+  points::resonance_direct(ex, job);
+}
+
 }  // namespace cuda
 }  // namespace sf

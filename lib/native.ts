@@ -23,6 +23,7 @@ export interface Addon {
   kernelSum(args: object): Promise<Float64Array>;
   setMatrix(args: object): Promise<Float64Array>;
   attention(args: object): Promise<Float32Array>;
+  resonance(args: object): Promise<Float64Array>;
   triad(args: object): void;
   smoothKernel(args: object): void;
   residualKernel(args: object): void;

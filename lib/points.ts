@@ -284,3 +284,58 @@ export async function attention(Q: Float32Array, K: Float32Array, V: Float32Arra
   if (o.keyBias !== undefined) args.bias = float32(op, 'keyBias', o.keyBias, bh * m);
   return callAsync(op, (a, x) => a.attention(x), args, checkRun(op, o));
 }
+
+export interface ResonanceOptions extends RunOptions {
+  d: number;
+  /** Weights of A and B (default 1). */
+  wa?: Float32Array;
+  wb?: Float32Array;
+  /** Damping g >= 0, screening kappa >= 0, wave speed c > 0 (defaults 0, 0, 1). */
+  g?: number;
+  kappa?: number;
+  c?: number;
+  /** Softening (default 1e-3). */
+  eps?: number;
+}
+
+export interface ResonanceSpectrum {
+  /** The frequencies swept. */
+  w: Float64Array;
+  /** R_AB(w) = |sum a_i b_j G_w(r_ij)|. */
+  R: Float64Array;
+  /** The complex sums (re, im) per frequency. */
+  re: Float64Array;
+  im: Float64Array;
+}
+
+/**
+ * The resonance spectrum of two weighted sets: R_AB(w) = |sum_ij a_i b_j G_w(r_ij)|
+ * with G_w the damped helmholtz kernel, k(w) = sqrt(w^2 + i g w - kappa^2) / c,
+ * Im k >= 0. At w = 0 it is the yukawa energy with screening kappa / c.
+ */
+export async function resonance(A: Float32Array, B: Float32Array, w: Float64Array | readonly number[], opts: ResonanceOptions): Promise<ResonanceSpectrum> {
+  const op = 'points.resonance';
+  if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d');
+  const o = options<ResonanceOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'wa', 'wb', 'g', 'kappa', 'c', 'eps']);
+  const d = integer(op, 'd', o.d, 1, 65536);
+  const na = rowsOf(op, 'A', A, d), nb = rowsOf(op, 'B', B, d);
+  const ws = Array.isArray(w) ? Float64Array.from(w as number[]) : typedOf(op, 'w', w, Float64Array);
+  if (ws.length === 0) throw invalid('E_SHAPE', op, 'w', 'non-empty');
+  ws.forEach((v, i) => finiteNumber(op, `w[${i}]`, v));
+  const args: Record<string, unknown> = { d, a: A, b: B, w: ws };
+  const wa = weightsOf(op, 'wa', o.wa, na), wb = weightsOf(op, 'wb', o.wb, nb);
+  if (wa) args.wa = wa;
+  if (wb) args.wb = wb;
+  if (o.g !== undefined) args.g = finiteNumber(op, 'g', o.g, 0);
+  if (o.kappa !== undefined) args.kappa = finiteNumber(op, 'kappa', o.kappa, 0);
+  if (o.c !== undefined) args.c = finiteNumber(op, 'c', o.c, 0, Infinity, true);
+  if (o.eps !== undefined) args.eps = finiteNumber(op, 'eps', o.eps, 0, Infinity, true);
+  const z = await callAsync(op, (a, x) => a.resonance(x), args, checkRun(op, o));
+  const re = new Float64Array(ws.length), im = new Float64Array(ws.length), R = new Float64Array(ws.length);
+  for (let q = 0; q < ws.length; q++) {
+    re[q] = z[2 * q];
+    im[q] = z[2 * q + 1];
+    R[q] = Math.hypot(re[q], im[q]);
+  }
+  return { w: ws, R, re, im };
+}

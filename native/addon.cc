@@ -18,6 +18,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("kernelSum", Napi::Function::New(env, sf::KernelSum, "kernelSum"));
   exports.Set("setMatrix", Napi::Function::New(env, sf::SetMatrix, "setMatrix"));
   exports.Set("attention", Napi::Function::New(env, sf::Attention, "attention"));
+  exports.Set("resonance", Napi::Function::New(env, sf::Resonance, "resonance"));
   return exports;
 }
 }  // namespace

@@ -25,6 +25,7 @@ void condense(CondenseJob& job);
 void kernel_sum(KernelSumJob& job);
 void set_matrix(SetMatrixJob& job);
 void attention(AttentionJob& job);
+void resonance(ResonanceJob& job);
 }  // namespace cpu
 
 namespace cuda {
@@ -46,6 +47,7 @@ void triad(int device, float* a, const float* b, const float* c, float s, idx n,
 void kernel_sum(int device, KernelSumJob& job);
 void set_matrix(int device, SetMatrixJob& job);
 void attention(int device, AttentionJob& job);
+void resonance(int device, ResonanceJob& job);
 }  // namespace cuda
 
 }  // namespace sf

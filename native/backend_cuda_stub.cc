@@ -25,6 +25,7 @@ void triad(int, float*, const float*, const float*, float, idx, int) { unavailab
 void kernel_sum(int, KernelSumJob&) { unavailable(); }
 void set_matrix(int, SetMatrixJob&) { unavailable(); }
 void attention(int, AttentionJob&) { unavailable(); }
+void resonance(int, ResonanceJob&) { unavailable(); }
 
 }  // namespace cuda
 }  // namespace sf

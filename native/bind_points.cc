@@ -226,8 +226,65 @@ class AttentionWorker : public Worker {
   OutBuf<float> out_;
 };
 
+class ResonanceWorker : public Worker {
+ public:
+  struct Job {
+    ResonanceJob job;
+    Target target;
+  };
+
+  static Job parse(Inputs& in) {
+    const Napi::Object& a = in.args;
+    Job j;
+    ResonanceJob& r = j.job;
+    r.d = (int)get_int(a, "d", 0, 1, 65536);
+    r.na = rows_of(a, "a", r.d);
+    r.nb = rows_of(a, "b", r.d);
+    r.a = in.input<float>("a", r.na * r.d);
+    r.b = in.input<float>("b", r.nb * r.d);
+    r.wa = in.input<float>("wa", r.na, true);
+    r.wb = in.input<float>("wb", r.nb, true);
+    long long nw = typed<double>(get(a, "w"), "w", -1).ElementLength();
+    if (nw < 1 || nw > 1000000) fail("E_SHAPE", "w must hold 1 to 1e6 frequencies");
+    r.nw = (int)nw;
+    r.w = in.input<double>("w", nw);
+    r.g = get_number(a, "g", 0);
+    r.kappa = get_number(a, "kappa", 0);
+    r.c = get_number(a, "c", 1);
+    r.eps = get_number(a, "eps", 1e-3);
+    if (r.g < 0) fail("E_RANGE", "g must be >= 0");
+    if (r.kappa < 0) fail("E_RANGE", "kappa must be >= 0");
+    if (!(r.c > 0)) fail("E_RANGE", "c must be > 0");
+    if (!(r.eps > 0)) fail("E_RANGE", "eps must be > 0");
+    j.target = points_target(a);
+    return j;
+  }
+
+  ResonanceWorker(Inputs& in, Job j) : Worker(in, "semfield.resonance"), j_(std::move(j)) {}
+
+ protected:
+  void Run() override {
+    ResonanceJob& r = j_.job;
+    require_finite(r.a, r.na * r.d, "a");
+    require_finite(r.b, r.nb * r.d, "b");
+    if (r.wa) require_finite(r.wa, r.na, "wa");
+    if (r.wb) require_finite(r.wb, r.nb, "wb");
+    require_finite(r.w, r.nw, "w");
+    r.out = out_.alloc(2 * (idx)r.nw);
+    r.cancel = cancel_;
+    if (j_.target.backend == Backend::Cuda) cuda::resonance(j_.target.device, r);
+    else cpu::resonance(r);
+  }
+  Napi::Value Result(Napi::Env env) override { return out_.release(env); }
+
+ private:
+  Job j_;
+  OutBuf<double> out_;
+};
+
 }  // namespace
 
+Napi::Value Resonance(const Napi::CallbackInfo& info) { return launch<ResonanceWorker>(info); }
 Napi::Value Attention(const Napi::CallbackInfo& info) { return launch<AttentionWorker>(info); }
 Napi::Value KernelSum(const Napi::CallbackInfo& info) { return launch<KernelSumWorker>(info); }
 Napi::Value SetMatrix(const Napi::CallbackInfo& info) { return launch<SetMatrixWorker>(info); }

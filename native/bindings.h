@@ -17,4 +17,5 @@ Napi::Value ResidualKernel(const Napi::CallbackInfo& info);
 Napi::Value KernelSum(const Napi::CallbackInfo& info);
 Napi::Value SetMatrix(const Napi::CallbackInfo& info);
 Napi::Value Attention(const Napi::CallbackInfo& info);
+Napi::Value Resonance(const Napi::CallbackInfo& info);
 }  // namespace sf

@@ -105,6 +105,48 @@ void set_matrix_direct(Exec& ex, SetMatrixJob& job) {
   }
 }
 
+// Resonance: one (frequency, point of A) per thread, reduced on the host.
+template <class Exec>
+void resonance_direct(Exec& ex, ResonanceJob& job) {
+  const int d = job.d, nw = job.nw;
+  const idx na = job.na, nb = job.nb;
+  const float* A = ex.upload(job.a, na * d);
+  const float* wa = ex.upload(job.wa, na);
+  const float* B = ex.upload(job.b, nb * d);
+  const float* wb = ex.upload(job.wb, nb);
+  const double* w = ex.upload(job.w, nw);
+  const double g = job.g, kappa = job.kappa, c = job.c, eps2 = job.eps * job.eps;
+  idx cells = (idx)nw * na;
+  double* part = ex.template alloc<double>(2 * cells);
+  ex.for_n(cells, [=] SF_LAMBDA(idx t) {
+    int q = (int)(t / na);
+    idx i = t % na;
+    double kre, kim;
+    resonance_k(w[q], g, kappa, c, kre, kim);
+    double sr = 0, si = 0, ai = wa ? (double)wa[i] : 1.0;
+    for (idx j = 0; j < nb; ++j) {
+      double gr, gi;
+      helmholtz_r2(kre, kim, eps2, pair_r2(A + i * d, B + j * d, d), gr, gi);
+      double bj = wb ? (double)wb[j] : 1.0;
+      sr += bj * gr;
+      si += bj * gi;
+    }
+    part[2 * t] = ai * sr;
+    part[2 * t + 1] = ai * si;
+  });
+  std::vector<double> h((size_t)(2 * cells));
+  ex.download(h.data(), part, 2 * cells);
+  for (int q = 0; q < nw; ++q) {
+    double sr = 0, si = 0;
+    for (idx i = 0; i < na; ++i) {
+      sr += h[(size_t)(2 * ((idx)q * na + i))];
+      si += h[(size_t)(2 * ((idx)q * na + i) + 1)];
+    }
+    job.out[2 * q] = sr;
+    job.out[2 * q + 1] = si;
+  }
+}
+
 // Attention, one query row per thread, in two passes over the keys (the
 // largest logit, then the weights and the weighted values).
 template <class Exec>

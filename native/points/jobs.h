@@ -42,6 +42,37 @@ struct SetMatrixJob {
   const volatile int32_t* cancel = nullptr;
 };
 
+// R_AB(w) = |sum_i sum_j a_i b_j G_w(r_ij)|, G_w the helmholtz kernel with
+// k(w) = sqrt(w^2 + i g w - kappa^2) / c (the root with Im k >= 0).
+struct ResonanceJob {
+  int d = 0;
+  const float* a = nullptr;   // [na, d]
+  const float* wa = nullptr;  // [na] or null
+  idx na = 0;
+  const float* b = nullptr;   // [nb, d]
+  const float* wb = nullptr;
+  idx nb = 0;
+  const double* w = nullptr;  // [nw] frequencies
+  int nw = 0;
+  double g = 0, kappa = 0, c = 1, eps = 1e-3;
+  double* out = nullptr;  // [nw, 2]: the complex sum (|R| is its modulus)
+  const volatile int32_t* cancel = nullptr;
+};
+
+// k(w) with Im k >= 0.
+SF_HD void resonance_k(double w, double g, double kappa, double c, double& kre, double& kim) {
+  // z = w^2 - kappa^2 + i g w; principal sqrt has Re >= 0; flip to Im >= 0.
+  double zr = w * w - kappa * kappa, zi = g * w;
+  double m = sqrt(sqrt(zr * zr + zi * zi));
+  double th = 0.5 * atan2(zi, zr);
+  kre = m * cos(th) / c;
+  kim = m * sin(th) / c;
+  if (kim < 0) {
+    kre = -kre;
+    kim = -kim;
+  }
+}
+
 enum AttentionKind : int { A_DOT = 0, A_GAUSSIAN = 1, A_ENERGY = 2, A_COULOMB = 3, A_YUKAWA = 4 };
 
 // out[b,h,i] = sum_j softmax_j(logit_ij) v[b,h,j] with

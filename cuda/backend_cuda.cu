@@ -99,5 +99,10 @@ void resonance(int device, ResonanceJob& job) {
   points::resonance_direct(ex, job);
 }
 
+void mean_shift(int device, MeanShiftJob& job) {
+  CudaExec ex(device);
+  points::mean_shift_direct(ex, job);
+}
+
 }  // namespace cuda
 }  // namespace sf

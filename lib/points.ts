@@ -339,3 +339,59 @@ export async function resonance(A: Float32Array, B: Float32Array, w: Float64Arra
   }
   return { w: ws, R, re, im };
 }
+
+export interface CondensePointsOptions extends RunOptions {
+  d: number;
+  /** Weight of each point (default 1, >= 0). */
+  weights?: Float32Array;
+  /**
+   * 'gaussian' (default): climbs phi(x) = -sum w_j exp(-|x - x_j|^2 / (2 bandwidth^2));
+   * 'flat': the mean of the ball of radius bandwidth, as
+   * sklearn.cluster.MeanShift(bin_seeding=False).
+   */
+  kernel?: 'gaussian' | 'flat';
+  bandwidth: number;
+  /** A seed stops when it moves less than tol * bandwidth (default 1e-3). */
+  tol?: number;
+  /** A converged seed within merge of a stronger centre joins it (default: bandwidth). */
+  merge?: number;
+  maxIter?: number;
+}
+
+export interface CondensedPoints {
+  /** Stable nodes [k, d], strongest first. */
+  centers: Float64Array;
+  k: number;
+  /** Nearest centre of every point [N]. */
+  labels: Int32Array;
+  /** Weight of the points of each centre [k]. */
+  mass: Float64Array;
+  /** phi at each centre: -sum_j w_j G(|c - x_j|) [k]. */
+  potential: Float64Array;
+  /** Kernel sum at each centre's last step (the order of the centres) [k]. */
+  intensity: Float64Array;
+  iterations: number;
+}
+
+/**
+ * Condensation in embedding space: the stable nodes of the field of the
+ * points by mean shift from every point. Seeds are ordered by intensity
+ * (then coordinates, descending); a seed within `merge` of a centre already
+ * taken joins it; every point is labelled with its nearest centre.
+ */
+export async function condense(X: Float32Array, opts: CondensePointsOptions): Promise<CondensedPoints> {
+  const op = 'points.condense';
+  if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d and bandwidth');
+  const o = options<CondensePointsOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'weights', 'kernel', 'bandwidth', 'tol', 'merge', 'maxIter']);
+  const d = integer(op, 'd', o.d, 1, 65536);
+  const n = rowsOf(op, 'X', X, d);
+  const args: Record<string, unknown> = { d, x: X, bandwidth: finiteNumber(op, 'bandwidth', o.bandwidth, 0, Infinity, true) };
+  if (o.kernel !== undefined) args.kernel = oneOf(op, 'kernel', o.kernel, ['gaussian', 'flat'] as const);
+  const w = weightsOf(op, 'weights', o.weights, n);
+  if (w) args.weights = w;
+  if (o.tol !== undefined) args.tol = finiteNumber(op, 'tol', o.tol, 0, 1, true);
+  if (o.merge !== undefined) args.merge = finiteNumber(op, 'merge', o.merge, 0);
+  if (o.maxIter !== undefined) args.maxIter = integer(op, 'maxIter', o.maxIter, 1, 100000);
+  const r = await callAsync(op, (a, x) => a.meanShift(x), args, checkRun(op, o));
+  return { ...r, k: r.intensity.length };
+}

@@ -19,6 +19,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setMatrix", Napi::Function::New(env, sf::SetMatrix, "setMatrix"));
   exports.Set("attention", Napi::Function::New(env, sf::Attention, "attention"));
   exports.Set("resonance", Napi::Function::New(env, sf::Resonance, "resonance"));
+  exports.Set("meanShift", Napi::Function::New(env, sf::MeanShift, "meanShift"));
   return exports;
 }
 }  // namespace

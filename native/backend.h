@@ -26,6 +26,7 @@ void kernel_sum(KernelSumJob& job);
 void set_matrix(SetMatrixJob& job);
 void attention(AttentionJob& job);
 void resonance(ResonanceJob& job);
+void mean_shift(MeanShiftJob& job);
 }  // namespace cpu
 
 namespace cuda {
@@ -48,6 +49,7 @@ void kernel_sum(int device, KernelSumJob& job);
 void set_matrix(int device, SetMatrixJob& job);
 void attention(int device, AttentionJob& job);
 void resonance(int device, ResonanceJob& job);
+void mean_shift(int device, MeanShiftJob& job);
 }  // namespace cuda
 
 }  // namespace sf

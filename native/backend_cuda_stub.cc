@@ -26,6 +26,7 @@ void kernel_sum(int, KernelSumJob&) { unavailable(); }
 void set_matrix(int, SetMatrixJob&) { unavailable(); }
 void attention(int, AttentionJob&) { unavailable(); }
 void resonance(int, ResonanceJob&) { unavailable(); }
+void mean_shift(int, MeanShiftJob&) { unavailable(); }
 
 }  // namespace cuda
 }  // namespace sf

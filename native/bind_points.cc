@@ -282,8 +282,74 @@ class ResonanceWorker : public Worker {
   OutBuf<double> out_;
 };
 
+class MeanShiftWorker : public Worker {
+ public:
+  struct Job {
+    MeanShiftJob job;
+    Target target;
+  };
+
+  static Job parse(Inputs& in) {
+    const Napi::Object& a = in.args;
+    Job j;
+    MeanShiftJob& m = j.job;
+    m.d = (int)get_int(a, "d", 0, 1, 65536);
+    m.n = rows_of(a, "x", m.d);
+    m.x = in.input<float>("x", m.n * m.d);
+    m.w = in.input<float>("weights", m.n, true);
+    m.flat = get_string(a, "kernel", "gaussian") == "flat";
+    m.bandwidth = get_number(a, "bandwidth", 1);
+    if (!(m.bandwidth > 0)) fail("E_RANGE", "bandwidth must be > 0");
+    m.tol = get_number(a, "tol", 1e-3);
+    if (!(m.tol > 0)) fail("E_RANGE", "tol must be > 0");
+    m.merge = get_number(a, "merge", m.bandwidth);
+    if (m.merge < 0) fail("E_RANGE", "merge must be >= 0");
+    m.max_iter = (int)get_int(a, "maxIter", 300, 1, 100000);
+    j.target = points_target(a);
+    return j;
+  }
+
+  MeanShiftWorker(Inputs& in, Job j) : Worker(in, "semfield.meanShift"), j_(std::move(j)) {}
+
+ protected:
+  void Run() override {
+    MeanShiftJob& m = j_.job;
+    require_finite(m.x, m.n * m.d, "x");
+    if (m.w) {
+      require_finite(m.w, m.n, "weights");
+      for (idx i = 0; i < m.n; ++i)
+        if (m.w[i] < 0) fail("E_RANGE", "weights[" + std::to_string(i) + "] is negative");
+    }
+    m.labels = labels_.alloc(m.n);
+    m.cancel = cancel_;
+    if (j_.target.backend == Backend::Cuda) cuda::mean_shift(j_.target.device, m);
+    else cpu::mean_shift(m);
+  }
+  Napi::Value Result(Napi::Env env) override {
+    const MeanShiftJob& m = j_.job;
+    auto f64 = [&](const std::vector<double>& v) {
+      Napi::Float64Array a = Napi::Float64Array::New(env, v.size());
+      std::copy(v.begin(), v.end(), a.Data());
+      return a;
+    };
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("centers", f64(m.centers));
+    o.Set("intensity", f64(m.intensity));
+    o.Set("mass", f64(m.mass));
+    o.Set("potential", f64(m.potential));
+    o.Set("labels", labels_.release(env));
+    o.Set("iterations", m.iterations);
+    return o;
+  }
+
+ private:
+  Job j_;
+  OutBuf<int32_t> labels_;
+};
+
 }  // namespace
 
+Napi::Value MeanShift(const Napi::CallbackInfo& info) { return launch<MeanShiftWorker>(info); }
 Napi::Value Resonance(const Napi::CallbackInfo& info) { return launch<ResonanceWorker>(info); }
 Napi::Value Attention(const Napi::CallbackInfo& info) { return launch<AttentionWorker>(info); }
 Napi::Value KernelSum(const Napi::CallbackInfo& info) { return launch<KernelSumWorker>(info); }

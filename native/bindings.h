@@ -18,4 +18,5 @@ Napi::Value KernelSum(const Napi::CallbackInfo& info);
 Napi::Value SetMatrix(const Napi::CallbackInfo& info);
 Napi::Value Attention(const Napi::CallbackInfo& info);
 Napi::Value Resonance(const Napi::CallbackInfo& info);
+Napi::Value MeanShift(const Napi::CallbackInfo& info);
 }  // namespace sf

@@ -7,6 +7,7 @@
 
 #include "../errors.h"
 #include "jobs.h"
+#include "meanshift.h"
 #include "sets.h"
 
 namespace sf {
@@ -103,6 +104,45 @@ void set_matrix_direct(Exec& ex, SetMatrixJob& job) {
       job.out[(size_t)r * job.sets + s] = v;
     }
   }
+}
+
+// Mean shift with one seed per thread for each step.
+template <class Exec>
+void mean_shift_direct(Exec& ex, MeanShiftJob& job) {
+  const int d = job.d;
+  const idx n = job.n;
+  const float* X = ex.upload(job.x, n * d);
+  const float* W = ex.upload(job.w, n);
+  const bool flat = job.flat;
+  const float bw2 = (float)(job.bandwidth * job.bandwidth), inv2s2 = (float)(1.0 / (2 * job.bandwidth * job.bandwidth));
+  double* cur_d = ex.template alloc<double>(n * d);
+  double* next_d = ex.template alloc<double>(n * d);
+  double* z_d = ex.template alloc<double>(n);
+  mean_shift(job, [&](const std::vector<double>& cur, idx s, std::vector<double>& next, std::vector<double>& z) {
+    ex.upload_into(cur_d, cur.data(), s * d);
+    const double* c = cur_d;
+    double* nx = next_d;
+    double* zz = z_d;
+    ex.for_n(s, [=] SF_LAMBDA(idx i) {
+      double zs = 0;
+      for (int q = 0; q < d; ++q) nx[i * d + q] = 0;
+      for (idx j = 0; j < n; ++j) {
+        float r2 = 0;
+        for (int q = 0; q < d; ++q) {
+          float t = (float)c[i * d + q] - X[j * d + q];
+          r2 += t * t;
+        }
+        float kw = (W ? W[j] : 1.0f) * shift_weight(flat, r2, bw2, inv2s2);
+        if (kw == 0.0f) continue;
+        zs += kw;
+        for (int q = 0; q < d; ++q) nx[i * d + q] += (double)kw * X[j * d + q];
+      }
+      for (int q = 0; q < d; ++q) nx[i * d + q] = zs > 0 ? nx[i * d + q] / zs : c[i * d + q];
+      zz[i] = zs;
+    });
+    ex.download(next.data(), next_d, s * d);
+    ex.download(z.data(), z_d, s);
+  });
 }
 
 // Resonance: one (frequency, point of A) per thread, reduced on the host.

@@ -73,6 +73,27 @@ SF_HD void resonance_k(double w, double g, double kappa, double c, double& kre, 
   }
 }
 
+// Mean-shift condensation: every point is a seed and climbs the density
+// sum_j w_j K(|x - x_j|) (gaussian, or flat: the ball of radius bandwidth,
+// as sklearn.cluster.MeanShift(bin_seeding=False)); see meanshift.h.
+struct MeanShiftJob {
+  int d = 0;
+  idx n = 0;
+  const float* x = nullptr;
+  const float* w = nullptr;
+  bool flat = false;
+  double bandwidth = 1, tol = 1e-3, merge = 1;
+  int max_iter = 300;
+  const volatile int32_t* cancel = nullptr;
+  // results
+  std::vector<double> centers;    // [k, d]
+  std::vector<double> intensity;  // [k] weighted kernel sum at the centre
+  std::vector<double> mass;       // [k] weight of the points labelled k
+  std::vector<double> potential;  // [k] -sum_j w_j G(|c - x_j|)
+  int32_t* labels = nullptr;      // [n]
+  int iterations = 0;
+};
+
 enum AttentionKind : int { A_DOT = 0, A_GAUSSIAN = 1, A_ENERGY = 2, A_COULOMB = 3, A_YUKAWA = 4 };
 
 // out[b,h,i] = sum_j softmax_j(logit_ij) v[b,h,j] with

@@ -104,5 +104,10 @@ void mean_shift(int device, MeanShiftJob& job) {
   points::mean_shift_direct(ex, job);
 }
 
+void induce(int device, InduceJob& job) {
+  CudaExec ex(device);
+  points::induce_direct(ex, job);
+}
+
 }  // namespace cuda
 }  // namespace sf

@@ -24,6 +24,7 @@ export interface Addon {
   setMatrix(args: object): Promise<Float64Array>;
   attention(args: object): Promise<Float32Array>;
   resonance(args: object): Promise<Float64Array>;
+  induce(args: object): Promise<{ values: Float32Array; iterations: number; residual: number; converged: boolean }>;
   meanShift(args: object): Promise<{ centers: Float64Array; intensity: Float64Array; mass: Float64Array; potential: Float64Array; labels: Int32Array; iterations: number }>;
   triad(args: object): void;
   smoothKernel(args: object): void;

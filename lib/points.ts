@@ -395,3 +395,67 @@ export async function condense(X: Float32Array, opts: CondensePointsOptions): Pr
   const r = await callAsync(op, (a, x) => a.meanShift(x), args, checkRun(op, o));
   return { ...r, k: r.intensity.length };
 }
+
+export interface InduceOptions extends RunOptions {
+  d: number;
+  /** Indices of the labelled points (distinct). */
+  labeled: Int32Array;
+  /** Their values [labeled, channels]: one channel for a scalar, one per class for one-hot labels. */
+  values: Float32Array;
+  /** Edge weights W_ij = G(r_ij): gaussian, coulomb or yukawa. */
+  kernel: Kernel;
+  /** Keep only edges between k nearest neighbours (symmetrised); default: all pairs, matrix-free. */
+  knn?: number;
+  /** Relative residual of every channel (default 1e-8), and the iteration cap (default 1000). */
+  tol?: number;
+  maxIter?: number;
+  /** Resolve with converged: false instead of rejecting with E_NOT_CONVERGED. */
+  allowNotConverged?: boolean;
+}
+
+export interface Induced {
+  /** The harmonic function at every point [N, channels] (the given values on the labelled points). */
+  values: Float32Array;
+  channels: number;
+  /** argmax over channels per point (the induced class of one-hot values). */
+  labels: Int32Array;
+  iterations: number;
+  residual: number;
+  converged: boolean;
+}
+
+/**
+ * Induction: the harmonic function on the kernel graph that takes the given
+ * values on the labelled points, (D - W)_UU f_U = W_UL f_L, by matrix-free
+ * Jacobi-preconditioned conjugate gradients (label propagation's fixed point).
+ */
+export async function induce(X: Float32Array, opts: InduceOptions): Promise<Induced> {
+  const op = 'points.induce';
+  if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d, labeled and values');
+  const o = options<InduceOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'labeled', 'values', 'kernel', 'knn', 'tol', 'maxIter', 'allowNotConverged']);
+  const d = integer(op, 'd', o.d, 1, 65536);
+  const n = rowsOf(op, 'X', X, d);
+  const labeled = typedOf(op, 'labeled', o.labeled, Int32Array);
+  if (labeled.length === 0) throw invalid('E_SHAPE', op, 'labeled', 'at least one point index');
+  const values = float32(op, 'values', o.values);
+  if (values.length === 0 || values.length % labeled.length !== 0) throw invalid('E_SHAPE', op, 'values', `[${labeled.length}, channels]`, values);
+  const channels = values.length / labeled.length;
+  if (o.kernel === undefined) throw invalid('E_TYPE', op, 'kernel', "given, e.g. { kind: 'gaussian', sigma: 1 }");
+  const kernel = nativeKernel(op, o.kernel);
+  if (!['gaussian', 'coulomb', 'yukawa'].includes(o.kernel.kind)) throw invalid('E_RANGE', op, 'kernel.kind', "'gaussian', 'coulomb' or 'yukawa'", o.kernel.kind);
+  const args: Record<string, unknown> = { d, x: X, labeled, values, kernel };
+  if (o.knn !== undefined) args.knn = integer(op, 'knn', o.knn, 1, Math.max(1, n - 1));
+  if (o.tol !== undefined) args.tol = finiteNumber(op, 'tol', o.tol, 0, 1, true);
+  if (o.maxIter !== undefined) args.maxIter = integer(op, 'maxIter', o.maxIter, 1, 1000000);
+  const allow = o.allowNotConverged === undefined ? false : boolean(op, 'allowNotConverged', o.allowNotConverged);
+  const r = await callAsync(op, (a, x) => a.induce(x), args, checkRun(op, o));
+  if (!r.converged && !allow)
+    throw new SemfieldError('E_NOT_CONVERGED', `${op}: relative residual ${r.residual.toExponential(3)} > tol after ${r.iterations} iterations`, r);
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let c = 1; c < channels; c++) if (r.values[i * channels + c] > r.values[i * channels + best]) best = c;
+    labels[i] = best;
+  }
+  return { ...r, channels, labels };
+}

@@ -20,6 +20,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("attention", Napi::Function::New(env, sf::Attention, "attention"));
   exports.Set("resonance", Napi::Function::New(env, sf::Resonance, "resonance"));
   exports.Set("meanShift", Napi::Function::New(env, sf::MeanShift, "meanShift"));
+  exports.Set("induce", Napi::Function::New(env, sf::Induce, "induce"));
   return exports;
 }
 }  // namespace

@@ -27,6 +27,7 @@ void set_matrix(SetMatrixJob& job);
 void attention(AttentionJob& job);
 void resonance(ResonanceJob& job);
 void mean_shift(MeanShiftJob& job);
+void induce(InduceJob& job);
 }  // namespace cpu
 
 namespace cuda {
@@ -50,6 +51,7 @@ void set_matrix(int device, SetMatrixJob& job);
 void attention(int device, AttentionJob& job);
 void resonance(int device, ResonanceJob& job);
 void mean_shift(int device, MeanShiftJob& job);
+void induce(int device, InduceJob& job);
 }  // namespace cuda
 
 }  // namespace sf

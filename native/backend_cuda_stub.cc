@@ -27,6 +27,7 @@ void set_matrix(int, SetMatrixJob&) { unavailable(); }
 void attention(int, AttentionJob&) { unavailable(); }
 void resonance(int, ResonanceJob&) { unavailable(); }
 void mean_shift(int, MeanShiftJob&) { unavailable(); }
+void induce(int, InduceJob&) { unavailable(); }
 
 }  // namespace cuda
 }  // namespace sf

@@ -347,8 +347,74 @@ class MeanShiftWorker : public Worker {
   OutBuf<int32_t> labels_;
 };
 
+class InduceWorker : public Worker {
+ public:
+  struct Job {
+    InduceJob job;
+    Target target;
+  };
+
+  static Job parse(Inputs& in) {
+    const Napi::Object& a = in.args;
+    Job j;
+    InduceJob& t = j.job;
+    t.d = (int)get_int(a, "d", 0, 1, 65536);
+    t.n = rows_of(a, "x", t.d);
+    t.x = in.input<float>("x", t.n * t.d);
+    t.k = parse_kernel(get(a, "kernel"));
+    if (t.k.kind == K_HELMHOLTZ || t.k.kind == K_ENERGY) fail("E_RANGE", "induce needs a kernel of positive weights (gaussian, coulomb or yukawa)");
+    long long nl = typed<int32_t>(get(a, "labeled"), "labeled", -1).ElementLength();
+    if (nl < 1) fail("E_SHAPE", "labeled must hold at least one point");
+    t.nl = nl;
+    t.labeled = in.input<int32_t>("labeled", nl);
+    long long nv = typed<float>(get(a, "values"), "values", -1).ElementLength();
+    if (nv % nl != 0 || nv == 0) fail("E_SHAPE", "values must be [labeled, channels]");
+    t.channels = (int)(nv / nl);
+    if (t.channels > 4096) fail("E_TOO_LARGE", "at most 4096 channels");
+    t.values = in.input<float>("values", nv);
+    t.knn = (int)get_int(a, "knn", 0, 0, 100000);
+    t.tol = get_number(a, "tol", 1e-8);
+    if (!(t.tol > 0 && t.tol < 1)) fail("E_RANGE", "tol must be in (0, 1)");
+    t.max_iter = (int)get_int(a, "maxIter", 1000, 1, 1000000);
+    j.target = points_target(a);
+    return j;
+  }
+
+  InduceWorker(Inputs& in, Job j) : Worker(in, "semfield.induce"), j_(std::move(j)) {}
+
+ protected:
+  void Run() override {
+    InduceJob& t = j_.job;
+    require_finite(t.x, t.n * t.d, "x");
+    require_finite(t.values, t.nl * t.channels, "values");
+    std::vector<char> seen((size_t)t.n, 0);
+    for (idx l = 0; l < t.nl; ++l) {
+      int32_t i = t.labeled[l];
+      if (i < 0 || i >= t.n) fail("E_RANGE", "labeled[" + std::to_string(l) + "] = " + std::to_string(i) + " is not a point index");
+      if (seen[(size_t)i]++) fail("E_RANGE", "labeled[" + std::to_string(l) + "] repeats point " + std::to_string(i));
+    }
+    t.out = out_.alloc(t.n * t.channels);
+    t.cancel = cancel_;
+    if (j_.target.backend == Backend::Cuda) cuda::induce(j_.target.device, t);
+    else cpu::induce(t);
+  }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("values", out_.release(env));
+    o.Set("iterations", j_.job.iterations);
+    o.Set("residual", j_.job.residual);
+    o.Set("converged", j_.job.converged);
+    return o;
+  }
+
+ private:
+  Job j_;
+  OutBuf<float> out_;
+};
+
 }  // namespace
 
+Napi::Value Induce(const Napi::CallbackInfo& info) { return launch<InduceWorker>(info); }
 Napi::Value MeanShift(const Napi::CallbackInfo& info) { return launch<MeanShiftWorker>(info); }
 Napi::Value Resonance(const Napi::CallbackInfo& info) { return launch<ResonanceWorker>(info); }
 Napi::Value Attention(const Napi::CallbackInfo& info) { return launch<AttentionWorker>(info); }

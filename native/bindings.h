@@ -19,4 +19,5 @@ Napi::Value SetMatrix(const Napi::CallbackInfo& info);
 Napi::Value Attention(const Napi::CallbackInfo& info);
 Napi::Value Resonance(const Napi::CallbackInfo& info);
 Napi::Value MeanShift(const Napi::CallbackInfo& info);
+Napi::Value Induce(const Napi::CallbackInfo& info);
 }  // namespace sf

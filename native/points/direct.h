@@ -7,6 +7,7 @@
 
 #include "../errors.h"
 #include "jobs.h"
+#include "induce.h"
 #include "meanshift.h"
 #include "sets.h"
 
@@ -143,6 +144,78 @@ void mean_shift_direct(Exec& ex, MeanShiftJob& job) {
     ex.download(next.data(), next_d, s * d);
     ex.download(z.data(), z_d, s);
   });
+}
+
+// Dense induction with one unknown per thread in each matrix-free product;
+// the CG itself runs on the host. (kNN graphs are built and solved on the
+// host: induce_cpu.)
+template <class Exec>
+void induce_direct(Exec& ex, InduceJob& job) {
+  if (job.knn > 0) {
+    induce_cpu(job);
+    return;
+  }
+  const int d = job.d, C = job.channels;
+  const idx n = job.n;
+  std::vector<int> role((size_t)n, -1);
+  for (idx l = 0; l < job.nl; ++l) role[(size_t)job.labeled[l]] = (int)l;
+  std::vector<idx> U;
+  for (idx i = 0; i < n; ++i)
+    if (role[(size_t)i] < 0) U.push_back(i);
+  const idx u = (idx)U.size();
+  for (idx l = 0; l < job.nl; ++l)
+    for (int c = 0; c < C; ++c) job.out[(size_t)job.labeled[l] * C + c] = job.values[(size_t)l * C + c];
+  if (u == 0) {
+    job.converged = true;
+    return;
+  }
+  std::vector<int32_t> uidx(U.begin(), U.end());
+  const float* X = ex.upload(job.x, n * d);
+  const int32_t* Ud = ex.upload(uidx.data(), u);
+  const KernelSpec k = job.k;
+  // sums[a, c] = sum_{j != U[a]} G(r) v[j, c] over all points (v [n, C]).
+  double* out_d = ex.template alloc<double>(u * C);
+  float* v_d = ex.template alloc<float>(n * C);
+  auto pass = [&](const std::vector<float>& v, std::vector<double>& out) {
+    ex.upload_into(v_d, v.data(), n * C);
+    const float* vv = v_d;
+    double* o = out_d;
+    ex.for_n(u, [=] SF_LAMBDA(idx a) {
+      idx i = Ud[a];
+      for (int c = 0; c < C; ++c) o[a * C + c] = 0;
+      for (idx j = 0; j < n; ++j) {
+        if (j == i) continue;
+        double g = (double)kernel_r2(k, pair_r2(X + i * d, X + j * d, d));
+        for (int c = 0; c < C; ++c) o[a * C + c] += g * (double)vv[j * C + c];
+      }
+    });
+    out.resize((size_t)(u * C));
+    ex.download(out.data(), out_d, u * C);
+  };
+  std::vector<float> v((size_t)(n * C), 0.0f);
+  std::vector<double> diag, b, x, tmp;
+  {
+    std::vector<float> ones((size_t)(n * C), 0.0f);
+    for (idx i = 0; i < n; ++i) ones[(size_t)i * C] = 1.0f;
+    pass(ones, tmp);
+    diag.resize((size_t)u);
+    for (idx a = 0; a < u; ++a) diag[(size_t)a] = tmp[(size_t)a * C];
+    require_connected(diag, U);
+  }
+  for (idx l = 0; l < job.nl; ++l)
+    for (int c = 0; c < C; ++c) v[(size_t)job.labeled[l] * C + c] = job.values[(size_t)l * C + c];
+  pass(v, b);
+  block_cg(job, u, C, diag, b,
+           [&](const std::vector<double>& p, std::vector<double>& q) {
+             std::fill(v.begin(), v.end(), 0.0f);
+             for (idx a = 0; a < u; ++a)
+               for (int c = 0; c < C; ++c) v[(size_t)U[a] * C + c] = (float)p[(size_t)a * C + c];
+             pass(v, tmp);
+             for (size_t s = 0; s < q.size(); ++s) q[s] = diag[s / C] * p[s] - tmp[s];
+           },
+           x);
+  for (idx a = 0; a < u; ++a)
+    for (int c = 0; c < C; ++c) job.out[(size_t)U[a] * C + c] = (float)x[(size_t)a * C + c];
 }
 
 // Resonance: one (frequency, point of A) per thread, reduced on the host.

@@ -94,6 +94,29 @@ struct MeanShiftJob {
   int iterations = 0;
 };
 
+// Induction: the harmonic function on the kernel graph W_ij = G(r_ij) (i != j,
+// optionally kept only between k-nearest neighbours, symmetrised) that takes
+// the given values on the labelled points: (D - W)_UU f_U = W_UL f_L, solved
+// by Jacobi-preconditioned conjugate gradients, one system per channel.
+struct InduceJob {
+  int d = 0;
+  idx n = 0;
+  const float* x = nullptr;
+  const int32_t* labeled = nullptr;  // [nl] point indices, distinct
+  idx nl = 0;
+  const float* values = nullptr;     // [nl, channels]
+  int channels = 1;
+  KernelSpec k{};
+  int knn = 0;  // 0: dense
+  double tol = 1e-8;
+  int max_iter = 1000;
+  const volatile int32_t* cancel = nullptr;
+  float* out = nullptr;  // [n, channels]
+  int iterations = 0;
+  double residual = 0;
+  bool converged = false;
+};
+
 enum AttentionKind : int { A_DOT = 0, A_GAUSSIAN = 1, A_ENERGY = 2, A_COULOMB = 3, A_YUKAWA = 4 };
 
 // out[b,h,i] = sum_j softmax_j(logit_ij) v[b,h,j] with

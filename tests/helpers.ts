@@ -50,13 +50,13 @@ export function rng(seed: number): () => number {
 }
 
 /**
- * Whether Debian's python3 with numpy and scipy is there for the peer checks.
+ * Whether Debian's python3 with numpy, scipy and scikit-learn is there for the peer checks.
  * CI installs them (.ci/run), so there a missing peer is a failure, not a skip.
  */
 export function havePythonPeers(): boolean {
-  const r = spawnSync('/usr/bin/python3', ['-c', 'import numpy, scipy'], { encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/python3', ['-c', 'import numpy, scipy, sklearn'], { encoding: 'utf8' });
   if (r.status === 0) return true;
-  if (process.env.CI) throw new Error('CI needs /usr/bin/python3 with numpy and scipy (apt-get install python3-numpy python3-scipy)');
+  if (process.env.CI) throw new Error('CI needs /usr/bin/python3 with numpy, scipy and scikit-learn (apt-get install python3-numpy python3-scipy python3-sklearn)');
   return false;
 }
 

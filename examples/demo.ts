@@ -6,12 +6,15 @@
  * Words (GloVe-derived vectors bundled in data/) are projected to the plane by
  * PCA, deposited as unit charges, and their screened potential is solved; its
  * peaks (the wells an attracted concept settles in) are condensed into basins,
- * and each word joins the basin it lies in. Writes field.png, basins.png and
- * summary.json (which words condense together) into the output folder.
+ * and each word joins the basin it lies in. Then in the embedding space itself
+ * (100 dimensions, no grid): documents (groups of words) ranked for query
+ * phrases by energy distance and by cosine, the words condensed by mean shift,
+ * and themes induced from one seed word each. Writes field.png, basins.png and
+ * summary.json into the output folder.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { condense, deposit, device, encodePng, fieldToRgb, labelsToRgb, loadVocabulary, potential, project } from '../lib';
+import { condense, deposit, device, encodePng, fieldToRgb, labelsToRgb, loadVocabulary, points, potential, project } from '../lib';
 
 const THEMES: Record<string, string[]> = {
   animals: ['dog', 'cat', 'horse', 'cow', 'pig', 'sheep', 'wolf', 'bear', 'lion', 'tiger', 'elephant', 'monkey', 'rabbit', 'deer', 'fox', 'mouse', 'snake', 'bird', 'eagle', 'duck', 'goat', 'chicken', 'whale', 'shark', 'frog'],
@@ -151,13 +154,87 @@ async function main(): Promise<void> {
     }),
     seconds: (Date.now() - t0) / 1000,
   };
-  fs.writeFileSync(path.join(out, 'summary.json'), JSON.stringify(summary, null, 2));
+  const space = all ? undefined : await embeddingSpace(words, x, vocab.d, theme);
+  fs.writeFileSync(path.join(out, 'summary.json'), JSON.stringify({ ...summary, embeddingSpace: space }, null, 2));
   done(out);
 
   process.stdout.write('\n\nWords that condense together (largest basins):\n');
   for (const b of summary.basins.slice(0, 8))
     process.stdout.write(`  ${(b.mainTheme ? `${b.mainTheme.share < 0.5 ? 'mixed, ' : ''}${b.mainTheme.theme} ${(100 * b.mainTheme.share).toFixed(0)}%` : '').padEnd(22)} ${b.words.slice(0, 12).join(', ')}${b.words.length > 12 ? ', …' : ''}\n`);
   process.stdout.write(`\nfinished in ${summary.seconds.toFixed(2)} s: ${path.join(out, 'field.png')}, basins.png, summary.json\n`);
+}
+
+// The points view on the same words: search, condensation, induction.
+async function embeddingSpace(words: string[], x: Float32Array, d: number, theme: Map<string, string>) {
+  // Documents: each theme's words split in thirds; a query is a short phrase.
+  step('ranking documents for query phrases by energy distance and by cosine');
+  const themes = [...new Set(words.map((w) => theme.get(w)!))];
+  const docs: { name: string; rows: number[] }[] = [];
+  for (const t of themes) {
+    const rows = words.map((w, i) => [w, i] as const).filter(([w]) => theme.get(w) === t).map(([, i]) => i);
+    for (let part = 0; part < 3; part++) docs.push({ name: `${t}-${part + 1}`, rows: rows.filter((_, k) => k % 3 === part) });
+  }
+  const offsets = new Int32Array(docs.length + 1);
+  docs.forEach((doc, k) => (offsets[k + 1] = offsets[k] + doc.rows.length));
+  const dx = new Float32Array(offsets[docs.length] * d);
+  docs.forEach((doc, k) => doc.rows.forEach((r, j) => dx.set(x.subarray(r * d, (r + 1) * d), (offsets[k] + j) * d)));
+  const vocab = loadVocabulary();
+  const queries = [['violin', 'melody'], ['wolf', 'forest', 'hunt'], ['storm', 'coast'], ['goal', 'crowd'], ['protein', 'diet']];
+  const unit = (v: Float32Array) => {
+    for (let i = 0; i < v.length / d; i++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += v[i * d + j] ** 2;
+      for (let j = 0; j < d; j++) v[i * d + j] /= Math.sqrt(s);
+    }
+    return v;
+  };
+  const mean = (v: Float32Array, rows: number) => {
+    const m = new Float64Array(d);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < d; j++) m[j] += v[i * d + j] / rows;
+    return m;
+  };
+  const cos = (a: Float64Array, b: Float64Array) => {
+    let s = 0, na = 0, nb = 0;
+    for (let j = 0; j < d; j++) {
+      s += a[j] * b[j];
+      na += a[j] ** 2;
+      nb += b[j] ** 2;
+    }
+    return s / Math.sqrt(na * nb);
+  };
+  const search = [];
+  for (const q of queries.map((ws) => ws.filter((w) => vocab.indexOf(w) !== undefined))) {
+    const qx = unit(vocab.rows(q));
+    const D = await points.distanceMatrix(dx, offsets, { d, query: { x: qx, offsets: Int32Array.from([0, q.length]) } });
+    const byEnergy = docs.map((doc, k) => ({ doc: doc.name, score: D.values[k] })).sort((a, b) => a.score - b.score).slice(0, 3);
+    const qm = mean(qx, q.length);
+    const byCosine = docs
+      .map((doc, k) => ({ doc: doc.name, score: cos(qm, mean(dx.subarray(offsets[k] * d, offsets[k + 1] * d), doc.rows.length)) }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, 3);
+    search.push({ query: q.join(' '), byEnergyDistance: byEnergy, byCosine });
+    process.stdout.write(`\n    ${q.join(' ').padEnd(20)} energy: ${byEnergy.map((e) => e.doc).join(', ').padEnd(40)} cosine: ${byCosine.map((e) => e.doc).join(', ')}`);
+  }
+
+  step('condensing the words in 100 dimensions by mean shift');
+  const cond = await points.condense(x, { d, bandwidth: 0.3 });
+  const groups = Array.from({ length: cond.k }, (_, k) => words.filter((_, i) => cond.labels[i] === k)).filter((g) => g.length > 1);
+  done(`${cond.k} stable nodes, ${groups.length} with more than one word`);
+  for (const g of groups.slice(0, 6)) process.stdout.write(`\n    ${g.slice(0, 12).join(', ')}${g.length > 12 ? ', …' : ''}`);
+
+  step('inducing themes from one seed word per theme');
+  const seeds = themes.map((t) => words.findIndex((w) => theme.get(w) === t));
+  const values = new Float32Array(seeds.length * themes.length);
+  seeds.forEach((s, k) => (values[k * themes.length + k] = 1));
+  const ind = await points.induce(x, { d, labeled: Int32Array.from(seeds), values, kernel: { kind: 'gaussian', sigma: 0.35 }, knn: 10 });
+  let right = 0;
+  words.forEach((w, i) => (right += themes[ind.labels[i]] === theme.get(w) ? 1 : 0));
+  done(`${right} of ${words.length} words get their own theme (${(100 * right / words.length).toFixed(0)}%), ${ind.iterations} CG steps`);
+  return {
+    search,
+    condensed: groups,
+    induced: { seeds: seeds.map((s) => words[s]), accuracy: right / words.length, themes: Object.fromEntries(words.map((w, i) => [w, themes[ind.labels[i]]])) },
+  };
 }
 
 main().catch((err) => {

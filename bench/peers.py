@@ -2,6 +2,11 @@
 
   python3 bench/peers.py fft N REPS     periodic Poisson on N x N by numpy's FFT
   python3 bench/peers.py spsolve N REPS Dirichlet 5-point Poisson by scipy spsolve
+  python3 bench/peers.py matmul N D REPS          float32 (N x D) @ (D x N) GFLOP/s
+  python3 bench/peers.py labelprop FILE D GAMMA   LabelPropagation(rbf) on FILE
+  python3 bench/peers.py meanshift FILE D BW      MeanShift(bin_seeding=False) on FILE
+FILE holds float32 points (and, for labelprop, a sibling FILE.labels of int32
+labels, -1 for unlabelled).
 
 Both solve the same discrete problem semfield solves (the cell-centred
 5-point stencil; the FFT uses its exact eigenvalues). Prints JSON with the
@@ -53,7 +58,35 @@ def median_time(fn, reps):
     return float(np.median(ts)), out
 
 
+def points_peer(kind):
+    x = np.fromfile(sys.argv[2], dtype=np.float32).astype(np.float64).reshape(-1, int(sys.argv[3]))
+    param = float(sys.argv[4])
+    if kind == "labelprop":
+        from sklearn.semi_supervised import LabelPropagation
+
+        y = np.fromfile(sys.argv[2] + ".labels", dtype=np.int32)
+        m = LabelPropagation(kernel="rbf", gamma=param, max_iter=100000, tol=1e-10)
+        t = time.perf_counter()
+        m.fit(x, y)
+        return {"median_s": time.perf_counter() - t, "labels": m.transduction_.tolist(), "iterations": int(m.n_iter_)}
+    from sklearn.cluster import MeanShift
+
+    t = time.perf_counter()
+    m = MeanShift(bandwidth=param, bin_seeding=False).fit(x)
+    return {"median_s": time.perf_counter() - t, "labels": m.labels_.tolist(), "k": len(m.cluster_centers_)}
+
+
 def main():
+    if sys.argv[1] in ("labelprop", "meanshift"):
+        print(json.dumps(points_peer(sys.argv[1])))
+        return
+    if sys.argv[1] == "matmul":
+        n, d, reps = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+        a = np.random.default_rng(0).standard_normal((n, d), dtype=np.float32)
+        b = np.random.default_rng(1).standard_normal((d, n), dtype=np.float32)
+        sec, _ = median_time(lambda: a @ b, reps)
+        print(json.dumps({"median_s": sec, "gflops": 2.0 * n * n * d / sec / 1e9}))
+        return
     kind, n, reps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     rho, h = rhs(n)
     if kind == "fft":

@@ -15,8 +15,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { device, potential } from '../lib';
+import { device, points, potential } from '../lib';
 import { native } from '../lib/native';
+import { ortAttention } from './ort';
 
 interface Row {
   name: string;
@@ -53,6 +54,7 @@ async function measure(name: string, fn: () => void | Promise<unknown>, async = 
 }
 
 function python(args: string[]): { median_s: number; phi_sum_abs: number } | undefined {
+  // (each peer prints one JSON object; the fields differ by peer)
   const r = spawnSync('/usr/bin/python3', [path.join(__dirname, '..', '..', 'bench', 'peers.py'), ...args], { encoding: 'utf8' });
   if (r.status !== 0) {
     process.stdout.write(`  (peer ${args[0]} unavailable: ${r.stderr.trim().split('\n').pop()})\n`);
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
   const triadGBs = await triad(a);
   const residualMs = await kernels(a, triadGBs);
   await solves(residualMs);
+  await pointsBench();
 
   const result = { date: new Date().toISOString(), host: { cpu: os.cpus()[0]?.model, threads: info.threads, node: process.version }, backend: info.auto, rows };
   const dir = path.join(__dirname, '..', '..', 'bench', 'results');
@@ -94,7 +97,7 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(result, null, 2));
 
   process.stdout.write('\n');
-  const keys = ['GBs', 'ofTriad', 'cycles', 'workUnits', 'numpyFftMs', 'speedupVsNumpy', 'scipySpsolveMs', 'speedupVsScipy', 'agreement', 'cellsPerSecond'];
+  const keys = ['GBs', 'ofTriad', 'cycles', 'workUnits', 'numpyFftMs', 'speedupVsNumpy', 'scipySpsolveMs', 'speedupVsScipy', 'agreement', 'cellsPerSecond', 'GFLOPs', 'ofNumpyMatmul', 'overDot', 'peerMs', 'speedupVsPeer'];
   const fmt = (v: unknown) => (typeof v === 'number' ? (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toFixed(3)) : String(v ?? ''));
   process.stdout.write(['benchmark'.padEnd(30), 'median ms'.padStart(10), ...keys.map((k) => k.padStart(14))].join(' ') + '\n');
   for (const r of rows) process.stdout.write([r.name.padEnd(30), r.medianMs.toFixed(3).padStart(10), ...keys.map((k) => fmt(r[k]).padStart(14))].join(' ') + '\n');
@@ -164,6 +167,89 @@ async function solves(residualMs: Record<number, number>): Promise<void> {
   const rho3 = new Float32Array(n3 ** 3).map((_, i) => Math.sin(i * 0.001));
   const tThree = await measure(`potential dirichlet ${n3}^3 tol 1e-6`, () => potential(rho3, { n: [n3, n3, n3] }, { field: false }), true);
   rows.push({ name: `potential dirichlet ${n3}^3`, medianMs: tThree * 1e3, samples: n3 ** 3, cellsPerSecond: n3 ** 3 / tThree });
+}
+
+// Deterministic gaussian points (the peers read the same bytes).
+function gaussianPoints(n: number, d: number, seed: number, centres = 1, spread = 1): Float32Array {
+  let s = seed >>> 0;
+  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296;
+  const g = () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+  const c = Array.from({ length: centres }, () => Array.from({ length: d }, () => (u() - 0.5) * 12));
+  const x = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) for (let q = 0; q < d; q++) x[i * d + q] = c[i % centres][q] + spread * g();
+  return x;
+}
+
+function peerFile(x: Float32Array, labels?: Int32Array): string {
+  const f = path.join(os.tmpdir(), `semfield-bench-${process.pid}.f32`);
+  fs.writeFileSync(f, Buffer.from(x.buffer, x.byteOffset, x.byteLength));
+  if (labels) fs.writeFileSync(f + '.labels', Buffer.from(labels.buffer, labels.byteOffset, labels.byteLength));
+  return f;
+}
+
+// The points view: pair-kernel throughput against numpy's float32 matmul,
+// field attention against dot-product attention, and induce / condense
+// against scikit-learn on the same data.
+async function pointsBench(): Promise<void> {
+  const n = 4096;
+  for (const d of [64, 384]) {
+    const x = gaussianPoints(n, d, d);
+    const mm = python(['matmul', String(n), String(d), '10']) as unknown as { gflops: number } | undefined;
+    for (const kernel of [{ kind: 'gaussian', sigma: Math.sqrt(d) }, { kind: 'energy' }] as const) {
+      const t = await measure(`pair sum ${kernel.kind} ${n}x${n} d=${d}`, () => points.potential(x, x, { d, kernel }), true, 8);
+      const gf = (2 * d * n * n) / t / 1e9;
+      rows.push({ name: `pairs ${kernel.kind} d=${d}`, medianMs: t * 1e3, samples: n * n, GFLOPs: gf, ...(mm ? { ofNumpyMatmul: gf / mm.gflops } : {}) });
+    }
+  }
+  {
+    const d = 64;
+    const Q = gaussianPoints(n, d, 1), K = gaussianPoints(n, d, 2), V = gaussianPoints(n, d, 3);
+    const tDot = await measure(`attention dot ${n}x${n} d=${d}`, () => points.attention(Q, K, V, { d }), true, 8);
+    const ort = await ortAttention(1, n, n, d, d, device.info().threads);
+    let peer: Row | Record<string, never> = {};
+    if (ort) {
+      const ours = await points.attention(Q, K, V, { d });
+      const theirs = await ort.run(Q, K, V);
+      let diff = 0;
+      for (let i = 0; i < ours.length; i++) diff = Math.max(diff, Math.abs(ours[i] - theirs[i]));
+      const tOrt = await measure(`onnxruntime-node ${ort.version} attention ${n}x${n} d=${d}`, () => ort.run(Q, K, V), true, 8);
+      peer = { name: '', medianMs: 0, samples: 0, peerMs: tOrt * 1e3, speedupVsPeer: tOrt / tDot, agreement: diff };
+    } else {
+      process.stdout.write('  (onnxruntime-node peer skipped: ONNXRUNTIME_NODE_INSTALL=skip npm install --no-save onnxruntime-node onnx-proto, or SEMFIELD_ORT_DIR)\n');
+    }
+    rows.push({ ...peer, name: 'attention dot', medianMs: tDot * 1e3, samples: n * n, GFLOPs: (4 * d * n * n) / tDot / 1e9 });
+    for (const kind of ['gaussian', 'energy', 'coulomb'] as const) {
+      const t = await measure(`attention ${kind} ${n}x${n} d=${d}`, () => points.attention(Q, K, V, { d, kind, sigma: 8 }), true, 8);
+      rows.push({ name: `attention ${kind}`, medianMs: t * 1e3, samples: n * n, GFLOPs: (4 * d * n * n) / t / 1e9, overDot: t / tDot });
+    }
+  }
+  {
+    const N = 2000, d = 10, sigma = 1.5;
+    const x = gaussianPoints(N, d, 7, 4, 1.2);
+    const truth = Int32Array.from({ length: N }, (_, i) => i % 4);
+    const y = Int32Array.from(truth, (t, i) => (i % 20 === 0 ? t : -1));
+    const labeled = Int32Array.from(Array.from(y.keys()).filter((i) => y[i] >= 0));
+    const values = new Float32Array(labeled.length * 4);
+    labeled.forEach((i, l) => (values[l * 4 + truth[i]] = 1));
+    let ours = await points.induce(x, { d, labeled, values, kernel: { kind: 'gaussian', sigma }, tol: 1e-10 });
+    const t = await measure(`induce ${N} points d=${d}`, async () => (ours = await points.induce(x, { d, labeled, values, kernel: { kind: 'gaussian', sigma }, tol: 1e-10 })), true, 5);
+    const lp = python(['labelprop', peerFile(x, y), String(d), String(1 / (2 * sigma * sigma))]) as unknown as { median_s: number; labels: number[] } | undefined;
+    rows.push({
+      name: `induce ${N} d=${d}`, medianMs: t * 1e3, samples: N,
+      ...(lp ? { peerMs: lp.median_s * 1e3, speedupVsPeer: lp.median_s / t, agreement: lp.labels.filter((v, i) => v === ours.labels[i]).length / N } : {}),
+    });
+  }
+  {
+    const N = 1500, d = 2, bw = 1.5;
+    const x = gaussianPoints(N, d, 9, 5, 0.6);
+    let ours = await points.condense(x, { d, kernel: 'flat', bandwidth: bw });
+    const t = await measure(`condense ${N} points d=${d}`, async () => (ours = await points.condense(x, { d, kernel: 'flat', bandwidth: bw })), true, 5);
+    const ms = python(['meanshift', peerFile(x), String(d), String(bw)]) as unknown as { median_s: number; labels: number[]; k: number } | undefined;
+    rows.push({
+      name: `condense ${N} d=${d}`, medianMs: t * 1e3, samples: N,
+      ...(ms ? { peerMs: ms.median_s * 1e3, speedupVsPeer: ms.median_s / t, agreement: ms.k === ours.k ? ms.labels.filter((v, i) => v === ours.labels[i]).length / N : 0 } : {}),
+    });
+  }
 }
 
 main().catch((e) => {

@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { condense, deposit, device, grad, interpolate, potential } from '../lib';
+import { condense, deposit, device, grad, interpolate, points, potential } from '../lib';
 import { maxAbs, maxAbsDiff, sample } from './helpers';
 
 const info = device.info();
@@ -74,5 +74,37 @@ test('the backend option chooses where a call runs', async () => {
     const ca = await condense(a, g, { backend: 'cpu' });
     const cb = await condense(a, g, { backend: 'cuda' });
     expect(Array.from(cb.labels)).toEqual(Array.from(ca.labels));
+  });
+});
+
+(hasGpu ? describe : describe.skip)('CUDA agrees with the CPU on the points operations (runs where a GPU is present)', () => {
+  const rel = (a: ArrayLike<number>, b: ArrayLike<number>) => maxAbsDiff(a, b) / Math.max(maxAbs(b), 1e-30);
+  const cloud = (n: number, d: number, seed: number) => Float32Array.from({ length: n * d }, (_, i) => Math.sin(i * 0.37 + seed) * 2);
+
+  test('potential, distance matrix, attention, resonance, condense, induce', async () => {
+    const d = 24;
+    const S = cloud(700, d, 1), T = cloud(300, d, 2);
+    for (const kernel of [{ kind: 'gaussian', sigma: 2 }, { kind: 'energy' }, { kind: 'yukawa', kappa: 0.3, eps: 0.1 }] as const) {
+      const a = await points.potential(S, T, { d, kernel, backend: 'cpu' });
+      const b = await points.potential(S, T, { d, kernel, backend: 'cuda' });
+      expect(rel(b, a)).toBeLessThan(1e-5);
+    }
+    const offsets = Int32Array.from([0, 100, 350, 700]);
+    const ma = await points.distanceMatrix(S, offsets, { d, backend: 'cpu' });
+    const mb = await points.distanceMatrix(S, offsets, { d, backend: 'cuda' });
+    expect(rel(mb.values, ma.values)).toBeLessThan(1e-4);
+    const at = await points.attention(T, S, S, { d, kind: 'gaussian', sigma: 3, backend: 'cpu' });
+    const bt = await points.attention(T, S, S, { d, kind: 'gaussian', sigma: 3, backend: 'cuda' });
+    expect(rel(bt, at)).toBeLessThan(1e-5);
+    const ra = await points.resonance(S, T, [0, 1, 2], { d, g: 0.2, backend: 'cpu' });
+    const rb = await points.resonance(S, T, [0, 1, 2], { d, g: 0.2, backend: 'cuda' });
+    expect(rel(rb.R, ra.R)).toBeLessThan(1e-5);
+    const ca = await points.condense(T, { d, bandwidth: 2, backend: 'cpu' });
+    const cb = await points.condense(T, { d, bandwidth: 2, backend: 'cuda' });
+    expect(cb.k).toBe(ca.k);
+    const labeled = Int32Array.from([0, 5, 99]), values = Float32Array.from([1, 0, -1]);
+    const ia = await points.induce(T, { d, labeled, values, kernel: { kind: 'gaussian', sigma: 3 }, backend: 'cpu' });
+    const ib = await points.induce(T, { d, labeled, values, kernel: { kind: 'gaussian', sigma: 3 }, backend: 'cuda' });
+    expect(rel(ib.values, ia.values)).toBeLessThan(1e-4);
   });
 });

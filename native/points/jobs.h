@@ -142,17 +142,25 @@ struct AttentionJob {
 };
 
 // The logit of one pair from its squared distance r2 (distance kinds) or dot
-// product (dot), shared by the tiled and the direct drivers.
+// product (dot), shared by the tiled and the direct drivers; the kind fixed
+// at compile time for the tile loops, or chosen at run time.
+template <int KIND>
+SF_HD float logit_of(const AttentionJob& a, float dot_or_r2) {
+  float r2 = dot_or_r2 > 0.0f ? dot_or_r2 : 0.0f;
+  if (KIND == A_DOT) return a.beta * dot_or_r2;
+  if (KIND == A_GAUSSIAN) return -r2 * a.k.inv2s2;
+  if (KIND == A_ENERGY) return -a.beta * sqrtf(r2);
+  if (KIND == A_COULOMB) return a.beta * kernel_of<K_COULOMB>(a.k, r2);
+  return a.beta * kernel_of<K_YUKAWA>(a.k, r2);
+}
+
 SF_HD float attention_logit(const AttentionJob& a, float dot_or_r2) {
   switch (a.kind) {
-    case A_DOT: return a.beta * dot_or_r2;
-    case A_GAUSSIAN: {
-      float r2 = dot_or_r2 > 0.0f ? dot_or_r2 : 0.0f;
-      return -r2 * a.k.inv2s2;
-    }
-    case A_ENERGY: return -a.beta * sqrtf(dot_or_r2 > 0.0f ? dot_or_r2 : 0.0f);
-    case A_COULOMB: return a.beta * kernel_of<K_COULOMB>(a.k, dot_or_r2);
-    default: return a.beta * kernel_of<K_YUKAWA>(a.k, dot_or_r2);
+    case A_DOT: return logit_of<A_DOT>(a, dot_or_r2);
+    case A_GAUSSIAN: return logit_of<A_GAUSSIAN>(a, dot_or_r2);
+    case A_ENERGY: return logit_of<A_ENERGY>(a, dot_or_r2);
+    case A_COULOMB: return logit_of<A_COULOMB>(a, dot_or_r2);
+    default: return logit_of<A_YUKAWA>(a, dot_or_r2);
   }
 }
 

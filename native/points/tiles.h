@@ -86,40 +86,42 @@ inline Targets centre_targets(const float* x, idx n, int d, const float* centre)
   return t;
 }
 
-// acc[i][j] = x_i . y_j for up to TI target rows and one packed block.
-inline void dot_tile(const float* const* xr, const float* yb, int d, float (&acc)[TI][TJ]) {
-  for (int i = 0; i < TI; ++i)
+// acc[i][j] = x_i . y_j for R target rows and one packed block (R x TJ
+// accumulators stay in registers: R = 4 for the pair sums, 8 in attention).
+template <int R = TI>
+inline void dot_tile(const float* const* xr, const float* yb, int d, float (&acc)[R][TJ]) {
+  for (int i = 0; i < R; ++i)
     for (int j = 0; j < TJ; ++j) acc[i][j] = 0.0f;
   for (int k = 0; k < d; ++k) {
     const float* yk = yb + (size_t)k * TJ;
-    const float x0 = xr[0][k], x1 = xr[1][k], x2 = xr[2][k], x3 = xr[3][k];
+    float xk[R];
+    for (int i = 0; i < R; ++i) xk[i] = xr[i][k];
     for (int j = 0; j < TJ; ++j) {
       float v = yk[j];
-      acc[0][j] += x0 * v;
-      acc[1][j] += x1 * v;
-      acc[2][j] += x2 * v;
-      acc[3][j] += x3 * v;
+      for (int i = 0; i < R; ++i) acc[i][j] += xk[i] * v;
     }
   }
 }
 
 // Squared distances of a tile, in place: r2 = |x|^2 + |y|^2 - 2 x.y.
-inline void to_r2(float (&acc)[TI][TJ], const float* xn, const float* yn) {
-  for (int i = 0; i < TI; ++i)
+template <int R = TI>
+inline void to_r2(float (&acc)[R][TJ], const float* xn, const float* yn) {
+  for (int i = 0; i < R; ++i)
     for (int j = 0; j < TJ; ++j) acc[i][j] = xn[i] + yn[j] - 2.0f * acc[i][j];
 }
 
 // Pairs closer than 2^-7 of their norms lose most digits of r^2 to the
 // cancellation in |x|^2 + |y|^2 - 2 x.y (a point against itself would be at
 // distance sqrt(eps) |x| instead of 0): those are recomputed by differences.
+template <int R = TI>
 inline void refine_close(const float* const* xr, const float* xn, const float* yb, const float* yn, int d,
-                         float (&r2)[TI][TJ]) {
+                         float (&r2)[R][TJ]) {
   const float thr = 1.0f / 128.0f;
   bool any = false;
-  for (int i = 0; i < TI; ++i)
+  for (int i = 0; i < R; ++i)
     for (int j = 0; j < TJ; ++j) any |= r2[i][j] < thr * (xn[i] + yn[j]);
   if (!any) return;
-  for (int i = 0; i < TI; ++i)
+  for (int i = 0; i < R; ++i)
     for (int j = 0; j < TJ; ++j) {
       if (!(r2[i][j] < thr * (xn[i] + yn[j]))) continue;
       float s = 0.0f;

@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(result, null, 2));
 
   process.stdout.write('\n');
-  const keys = ['GBs', 'ofTriad', 'cycles', 'workUnits', 'numpyFftMs', 'speedupVsNumpy', 'scipySpsolveMs', 'speedupVsScipy', 'agreement', 'cellsPerSecond', 'GFLOPs', 'ofNumpyMatmul', 'overDot', 'peerMs', 'speedupVsPeer'];
+  const keys = ['GBs', 'ofTriad', 'cycles', 'workUnits', 'numpyFftMs', 'speedupVsNumpy', 'scipySpsolveMs', 'speedupVsScipy', 'agreement', 'cellsPerSecond', 'GFLOPs', 'ofNumpyMatmul', 'overDot', 'peerMs', 'speedupVsPeer', 'peakRssMiB'];
   const fmt = (v: unknown) => (typeof v === 'number' ? (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toFixed(3)) : String(v ?? ''));
   process.stdout.write(['benchmark'.padEnd(30), 'median ms'.padStart(10), ...keys.map((k) => k.padStart(14))].join(' ') + '\n');
   for (const r of rows) process.stdout.write([r.name.padEnd(30), r.medianMs.toFixed(3).padStart(10), ...keys.map((k) => fmt(r[k]).padStart(14))].join(' ') + '\n');
@@ -221,6 +221,24 @@ async function pointsBench(): Promise<void> {
     for (const kind of ['gaussian', 'energy', 'coulomb'] as const) {
       const t = await measure(`attention ${kind} ${n}x${n} d=${d}`, () => points.attention(Q, K, V, { d, kind, sigma: 8 }), true, 8);
       rows.push({ name: `attention ${kind}`, medianMs: t * 1e3, samples: n * n, GFLOPs: (4 * d * n * n) / t / 1e9, overDot: t / tDot });
+    }
+  }
+  {
+    // Memory stays O(N + M): a 40000 x 40000 pair sum in a fresh process,
+    // whose N x M matrix would be 6.4 GB, against the process's peak RSS.
+    const script = `
+      const fs = require('fs'); const { points } = require(${JSON.stringify(path.join(__dirname, '..', 'lib'))});
+      const hwm = () => Number(/VmHWM:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
+      const n = 40000, d = 16, x = Float32Array.from({ length: n * d }, (_, i) => Math.sin(i * 0.7));
+      const before = hwm(), t = process.hrtime.bigint();
+      points.potential(x, x, { d, kernel: { kind: 'energy' } }).then(() => {
+        console.log(JSON.stringify({ before, after: hwm(), ms: Number(process.hrtime.bigint() - t) / 1e6 }));
+      });`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    if (r.status === 0) {
+      const m = JSON.parse(r.stdout) as { before: number; after: number; ms: number };
+      process.stdout.write(`  pair sum 40000x40000 d=16: ${m.ms.toFixed(0)} ms, peak RSS +${((m.after - m.before) / 2 ** 20).toFixed(1)} MiB (the N x M matrix: 6104 MiB)\n`);
+      rows.push({ name: 'pairs 40000^2 memory', medianMs: m.ms, samples: 40000 * 40000, peakRssMiB: (m.after - m.before) / 2 ** 20, GFLOPs: (2 * 16 * 40000 * 40000) / (m.ms / 1e3) / 1e9 });
     }
   }
   {

@@ -47,6 +47,12 @@ export function nativeKernel(op: string, v: unknown): Record<string, number> {
   return out;
 }
 
+function progressOf<F extends (...a: number[]) => void>(op: string, v: unknown): F | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'function') throw invalid('E_TYPE', op, 'onProgress', 'a function', v);
+  return v as F;
+}
+
 function rowsOf(op: string, name: string, v: unknown, d: number): number {
   const a = float32(op, name, v);
   if (a.length === 0) throw invalid('E_SHAPE', op, name, 'non-empty');
@@ -172,6 +178,8 @@ export interface DistanceMatrixOptions extends RunOptions {
   weights?: Float32Array;
   /** Rows: these sets against the sets (default: the sets against themselves). */
   query?: { x: Float32Array; offsets: Int32Array; weights?: Float32Array };
+  /** Called as set totals complete with (done, total). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface DistanceMatrix {
@@ -188,7 +196,7 @@ export interface DistanceMatrix {
 export async function distanceMatrix(x: Float32Array, offsets: Int32Array, opts: DistanceMatrixOptions): Promise<DistanceMatrix> {
   const op = 'points.distanceMatrix';
   if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d');
-  const o = options<DistanceMatrixOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'metric', 'kernel', 'weights', 'query']);
+  const o = options<DistanceMatrixOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'metric', 'kernel', 'weights', 'query', 'onProgress']);
   const d = integer(op, 'd', o.d, 1, 65536);
   const n = rowsOf(op, 'x', x, d);
   const off = offsetsOf(op, 'offsets', offsets, n);
@@ -213,7 +221,8 @@ export async function distanceMatrix(x: Float32Array, offsets: Int32Array, opts:
     if (qw) args.qweights = qw;
     rows = qoff.length - 1;
   }
-  const values = await callAsync(op, (a, y) => a.setMatrix(y), args, checkRun(op, o));
+  const cb = progressOf(op, o.onProgress);
+  const values = await callAsync(op, (a, y) => a.setMatrix(y), args, checkRun(op, o), cb && ((_f, done, total) => cb(done, total)));
   return { values, rows, cols: off.length - 1 };
 }
 
@@ -356,6 +365,8 @@ export interface CondensePointsOptions extends RunOptions {
   /** A converged seed within merge of a stronger centre joins it (default: bandwidth). */
   merge?: number;
   maxIter?: number;
+  /** Called after each step with (iteration, seeds still moving). */
+  onProgress?: (iteration: number, moving: number) => void;
 }
 
 export interface CondensedPoints {
@@ -382,7 +393,7 @@ export interface CondensedPoints {
 export async function condense(X: Float32Array, opts: CondensePointsOptions): Promise<CondensedPoints> {
   const op = 'points.condense';
   if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d and bandwidth');
-  const o = options<CondensePointsOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'weights', 'kernel', 'bandwidth', 'tol', 'merge', 'maxIter']);
+  const o = options<CondensePointsOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'weights', 'kernel', 'bandwidth', 'tol', 'merge', 'maxIter', 'onProgress']);
   const d = integer(op, 'd', o.d, 1, 65536);
   const n = rowsOf(op, 'X', X, d);
   const args: Record<string, unknown> = { d, x: X, bandwidth: finiteNumber(op, 'bandwidth', o.bandwidth, 0, Infinity, true) };
@@ -392,7 +403,8 @@ export async function condense(X: Float32Array, opts: CondensePointsOptions): Pr
   if (o.tol !== undefined) args.tol = finiteNumber(op, 'tol', o.tol, 0, 1, true);
   if (o.merge !== undefined) args.merge = finiteNumber(op, 'merge', o.merge, 0);
   if (o.maxIter !== undefined) args.maxIter = integer(op, 'maxIter', o.maxIter, 1, 100000);
-  const r = await callAsync(op, (a, x) => a.meanShift(x), args, checkRun(op, o));
+  const cb = progressOf(op, o.onProgress);
+  const r = await callAsync(op, (a, x) => a.meanShift(x), args, checkRun(op, o), cb && ((_f, it, moving) => cb(it, moving)));
   return { ...r, k: r.intensity.length };
 }
 
@@ -411,6 +423,8 @@ export interface InduceOptions extends RunOptions {
   maxIter?: number;
   /** Resolve with converged: false instead of rejecting with E_NOT_CONVERGED. */
   allowNotConverged?: boolean;
+  /** Called after each CG step with (iteration, worst relative residual). */
+  onProgress?: (iteration: number, residual: number) => void;
 }
 
 export interface Induced {
@@ -432,7 +446,7 @@ export interface Induced {
 export async function induce(X: Float32Array, opts: InduceOptions): Promise<Induced> {
   const op = 'points.induce';
   if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d, labeled and values');
-  const o = options<InduceOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'labeled', 'values', 'kernel', 'knn', 'tol', 'maxIter', 'allowNotConverged']);
+  const o = options<InduceOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'labeled', 'values', 'kernel', 'knn', 'tol', 'maxIter', 'allowNotConverged', 'onProgress']);
   const d = integer(op, 'd', o.d, 1, 65536);
   const n = rowsOf(op, 'X', X, d);
   const labeled = typedOf(op, 'labeled', o.labeled, Int32Array);
@@ -448,7 +462,8 @@ export async function induce(X: Float32Array, opts: InduceOptions): Promise<Indu
   if (o.tol !== undefined) args.tol = finiteNumber(op, 'tol', o.tol, 0, 1, true);
   if (o.maxIter !== undefined) args.maxIter = integer(op, 'maxIter', o.maxIter, 1, 1000000);
   const allow = o.allowNotConverged === undefined ? false : boolean(op, 'allowNotConverged', o.allowNotConverged);
-  const r = await callAsync(op, (a, x) => a.induce(x), args, checkRun(op, o));
+  const cb = progressOf(op, o.onProgress);
+  const r = await callAsync(op, (a, x) => a.induce(x), args, checkRun(op, o), cb && ((_f, it, res) => cb(it, res)));
   if (!r.converged && !allow)
     throw new SemfieldError('E_NOT_CONVERGED', `${op}: relative residual ${r.residual.toExponential(3)} > tol after ${r.iterations} iterations`, r);
   const labels = new Int32Array(n);

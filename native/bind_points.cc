@@ -145,6 +145,7 @@ class SetMatrixWorker : public Worker {
     idx rows = m.qx ? m.qsets : m.sets;
     m.out = out_.alloc(rows * m.sets);
     m.cancel = cancel_;
+    if (wants_progress()) m.progress = [this](int done, int total) { report(0, done, (double)total); };
     if (j_.target.backend == Backend::Cuda) cuda::set_matrix(j_.target.device, m);
     else cpu::set_matrix(m);
   }
@@ -322,6 +323,7 @@ class MeanShiftWorker : public Worker {
     }
     m.labels = labels_.alloc(m.n);
     m.cancel = cancel_;
+    if (wants_progress()) m.progress = [this](int it, double moving) { report(0, it, moving); };
     if (j_.target.backend == Backend::Cuda) cuda::mean_shift(j_.target.device, m);
     else cpu::mean_shift(m);
   }
@@ -395,6 +397,7 @@ class InduceWorker : public Worker {
     }
     t.out = out_.alloc(t.n * t.channels);
     t.cancel = cancel_;
+    if (wants_progress()) t.progress = [this](int it, double res) { report(0, it, res); };
     if (j_.target.backend == Backend::Cuda) cuda::induce(j_.target.device, t);
     else cpu::induce(t);
   }

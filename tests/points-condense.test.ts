@@ -91,3 +91,26 @@ print(json.dumps({'labels': m.labels_.tolist(), 'centers': m.cluster_centers_.to
     expect(Array.from(c.mass)).toEqual([10, 2]);
   });
 });
+
+describe('long points calls report progress and stop on abort', () => {
+  test('condense, induce and distanceMatrix call onProgress; an aborted signal stops them', async () => {
+    const d = 3;
+    const X = Float32Array.from({ length: 3000 * d }, (_, i) => Math.sin(i * 1.7) * 4);
+    const steps: number[] = [];
+    await points.condense(X, { d, bandwidth: 1, onProgress: (it) => steps.push(it) });
+    expect(steps.length).toBeGreaterThan(1);
+    expect(steps[steps.length - 1]).toBeGreaterThan(steps[0]);
+    const res: number[] = [];
+    await points.induce(X, { d, labeled: Int32Array.from([0, 1]), values: Float32Array.from([1, 0]), kernel: { kind: 'gaussian', sigma: 1 }, onProgress: (_i, r) => res.push(r) });
+    expect(res.length).toBeGreaterThan(1);
+    expect(res[res.length - 1]).toBeLessThan(res[0]);
+    const done: number[] = [];
+    const offsets = Int32Array.from({ length: 31 }, (_, i) => i * 100);
+    await points.distanceMatrix(X, offsets, { d, onProgress: (k, total) => done.push(k / total) });
+    expect(done[done.length - 1]).toBe(1);
+    const ac = new AbortController();
+    const p = points.condense(Float32Array.from({ length: 20000 * d }, (_, i) => Math.sin(i)), { d, bandwidth: 0.5, signal: ac.signal, maxIter: 100000, tol: 1e-9 });
+    setTimeout(() => ac.abort(), 30);
+    await expect(p).rejects.toMatchObject({ code: 'E_ABORTED' });
+  });
+});

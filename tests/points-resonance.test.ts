@@ -29,9 +29,9 @@ function reference(A: Float32Array, B: Float32Array, d: number, w: number, g: nu
 }
 
 describe('points.resonance', () => {
-  for (const d of [2, 3, 50]) {
+  for (const d of [2, 3, 50, 384]) {
     test(`d = ${d}: the spectrum over a sweep of w matches fp64 to 1e-5`, async () => {
-      const A = cloud(60, d, d), B = cloud(45, d, d + 1, 0.5);
+      const A = cloud(d === 384 ? 20 : 60, d, d), B = cloud(d === 384 ? 15 : 45, d, d + 1, 0.5);
       const w = [0, 0.5, 1, 2, 3.5, 7];
       const s = await points.resonance(A, B, w, { d, g: 0.3, kappa: 0.2, c: 1.5, eps: 0.05 });
       w.forEach((wq, q) => {

@@ -97,6 +97,7 @@ inline void block_cg(InduceJob& job, idx u, int C, const std::vector<double>& di
     }
     job.residual = worst;
     job.iterations = it;
+    if (job.progress) job.progress(it, worst);
     if (worst <= job.tol) {
       job.converged = true;
       return;

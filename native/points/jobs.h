@@ -2,6 +2,7 @@
 // read by the backends (see native/jobs.h for the mesh ones).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "../../cuda/pairs_k.h"
@@ -40,6 +41,7 @@ struct SetMatrixJob {
   const float* qw = nullptr;
   double* out = nullptr;  // [rows, sets]
   const volatile int32_t* cancel = nullptr;
+  std::function<void(int done, int total)> progress;  // set totals computed so far
 };
 
 // R_AB(w) = |sum_i sum_j a_i b_j G_w(r_ij)|, G_w the helmholtz kernel with
@@ -85,6 +87,7 @@ struct MeanShiftJob {
   double bandwidth = 1, tol = 1e-3, merge = 1;
   int max_iter = 300;
   const volatile int32_t* cancel = nullptr;
+  std::function<void(int iteration, double moving)> progress;  // seeds still moving
   // results
   std::vector<double> centers;    // [k, d]
   std::vector<double> intensity;  // [k] weighted kernel sum at the centre
@@ -111,6 +114,7 @@ struct InduceJob {
   double tol = 1e-8;
   int max_iter = 1000;
   const volatile int32_t* cancel = nullptr;
+  std::function<void(int iteration, double residual)> progress;
   float* out = nullptr;  // [n, channels]
   int iterations = 0;
   double residual = 0;

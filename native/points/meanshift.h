@@ -104,6 +104,7 @@ void mean_shift(MeanShiftJob& job, const Step& step) {
     }
     active.swap(still);
     job.iterations = it + 1;
+    if (job.progress) job.progress(it + 1, (double)active.size());
   }
 
   // Centres: seeds by (intensity, coordinates) descending; a seed within

@@ -5,6 +5,7 @@
 // schedule. Points are centred once on the mean of everything.
 #pragma once
 #include <atomic>
+#include <mutex>
 #include <vector>
 
 #include "../errors.h"
@@ -90,7 +91,9 @@ inline void set_matrix_cpu(SetMatrixJob& job) {
   int diag = job.metric == M_CROSS ? 0 : 1;  // a set against itself: 0 by definition, unless raw totals
   for (int r = 0; r < nrows; ++r)
     for (int s = query ? 0 : r + diag; s < job.sets; ++s) items.push_back({2, r, s});
-  std::atomic<size_t> next{0};
+  std::atomic<size_t> next{0}, finished{0};
+  std::mutex report;
+  const size_t every = std::max<size_t>(1, items.size() / 100);
   int workers = ThreadPool::instance().size();
   ThreadPool::instance().run(workers, [&](int) {
     for (size_t i; (i = next.fetch_add(1)) < items.size();) {
@@ -99,6 +102,11 @@ inline void set_matrix_cpu(SetMatrixJob& job) {
       if (it.kind == 0) self_doc[it.a] = kernel_total(dt[it.a], docs[it.a].w.data(), dp[it.a], k);
       else if (it.kind == 1) self_row[it.a] = kernel_total(rt[it.a], rows[it.a].w.data(), rp[it.a], k);
       else cross[(size_t)it.a * job.sets + it.b] = kernel_total(rowT[it.a], rowV[it.a].w.data(), dp[it.b], k);
+      size_t f = finished.fetch_add(1) + 1;
+      if (job.progress && (f % every == 0 || f == items.size())) {
+        std::lock_guard<std::mutex> l(report);
+        job.progress((int)f, (int)items.size());
+      }
     }
   });
 

@@ -51,15 +51,36 @@ SF_HD float sf_expf(float x) {
   return x < lo ? 0.0f : v;
 }
 
+// 1 / sqrt(x) for x > 0 without a division or a library call (vectorises):
+// the exponent-halving first guess, then three Newton steps (relative error
+// 3.4e-2 -> 1.8e-3 -> 4.6e-6 -> below fp32 rounding).
+SF_HD float sf_rsqrtf(float x) {
+  union {
+    float f;
+    int i;
+  } u;
+  u.f = x;
+  u.i = 0x5f3759df - (u.i >> 1);
+  float y = u.f;
+  const float h = 0.5f * x;
+  y = y * (1.5f - h * y * y);
+  y = y * (1.5f - h * y * y);
+  y = y * (1.5f - h * y * y);
+  return y;
+}
+
+// sqrt(x) for x >= 0 as x / sqrt(x), through sf_rsqrtf (0 at 0).
+SF_HD float sf_sqrtf(float x) { return x > 0.0f ? x * sf_rsqrtf(x) : 0.0f; }
+
 // Real kernels of the squared distance, the kind fixed at compile time so
 // the loops over a tile vectorise (helmholtz: see helmholtz_r2).
 template <int KIND>
 SF_HD float kernel_of(const KernelSpec& k, float r2) {
   r2 = r2 > 0.0f ? r2 : 0.0f;
-  if (KIND == K_COULOMB) return 1.0f / sqrtf(r2 + k.eps2);
-  if (KIND == K_YUKAWA) return sf_expf(-k.kappa * sqrtf(r2)) / sqrtf(r2 + k.eps2);
+  if (KIND == K_COULOMB) return sf_rsqrtf(r2 + k.eps2);
+  if (KIND == K_YUKAWA) return sf_expf(-k.kappa * sf_sqrtf(r2)) * sf_rsqrtf(r2 + k.eps2);
   if (KIND == K_GAUSSIAN) return sf_expf(-r2 * k.inv2s2);
-  if (KIND == K_ENERGY) return -sqrtf(r2);
+  if (KIND == K_ENERGY) return -sf_sqrtf(r2);
   return 0.0f;
 }
 

@@ -153,7 +153,7 @@ SF_HD float logit_of(const AttentionJob& a, float dot_or_r2) {
   float r2 = dot_or_r2 > 0.0f ? dot_or_r2 : 0.0f;
   if (KIND == A_DOT) return a.beta * dot_or_r2;
   if (KIND == A_GAUSSIAN) return -r2 * a.k.inv2s2;
-  if (KIND == A_ENERGY) return -a.beta * sqrtf(r2);
+  if (KIND == A_ENERGY) return -a.beta * sf_sqrtf(r2);
   if (KIND == A_COULOMB) return a.beta * kernel_of<K_COULOMB>(a.k, r2);
   return a.beta * kernel_of<K_YUKAWA>(a.k, r2);
 }

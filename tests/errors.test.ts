@@ -6,6 +6,7 @@
  */
 import { SemfieldError, condense, curl, deposit, div, grad, interpolate, laplacian, potential, project } from '../lib';
 import { native } from '../lib/native';
+import { errorOf } from './helpers';
 
 type Case = [string, () => Promise<unknown>, string];
 
@@ -109,12 +110,7 @@ const cases: Case[] = [
 
 describe('bad input is refused with the right code', () => {
   test.each(cases)('%s', async (_name, call, code) => {
-    let err: unknown;
-    try {
-      await call();
-    } catch (e) {
-      err = e;
-    }
+    const err = await errorOf(call);
     expect(err).toBeInstanceOf(SemfieldError);
     expect((err as SemfieldError).code).toBe(code);
     expect((err as SemfieldError).message.length).toBeGreaterThan(10);
@@ -141,12 +137,7 @@ describe('the native layer checks again on its own', () => {
   if (a.info().cudaDevices.length === 0)
     nativeCases.push(['backend cuda without a device', () => a.potential({ grid, rho: new Float32Array(64), backend: 'cuda' }), 'E_DEVICE']);
   test.each(nativeCases)('%s', async (_name, call, code) => {
-    let err: { code?: string } | undefined;
-    try {
-      await call();
-    } catch (e) {
-      err = e as { code?: string };
-    }
+    const err = (await errorOf(call)) as { code?: string } | undefined;
     expect(err?.code).toBe(code);
   });
 

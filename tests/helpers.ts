@@ -66,3 +66,13 @@ export function python<T>(code: string, input: unknown): T {
   if (r.status !== 0) throw new Error(`python failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
+
+/** The error a call rejects or throws with (undefined if it succeeds). */
+export async function errorOf(call: () => unknown): Promise<unknown> {
+  try {
+    await call();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}

@@ -4,6 +4,7 @@
  * non-finite values, unknown kernels and options: SemfieldErrors with codes.
  */
 import { SemfieldError, points } from '../lib';
+import { errorOf } from './helpers';
 
 const P = new Float32Array(12).map((_, i) => i * 0.1); // 4 points in d = 3
 const Q = new Float32Array(9).map((_, i) => i * 0.2);  // 3 points in d = 3
@@ -64,12 +65,7 @@ const cases: [string, () => Promise<unknown>, string][] = [
 
 describe('points: bad input is refused with the right code', () => {
   test.each(cases)('%s', async (_n, call, code) => {
-    let err: unknown;
-    try {
-      await call();
-    } catch (e) {
-      err = e;
-    }
+    const err = await errorOf(call);
     expect(err).toBeInstanceOf(SemfieldError);
     expect((err as SemfieldError).code).toBe(code);
   });
@@ -88,12 +84,7 @@ describe('points: the native layer checks again on its own', () => {
     ['meanShift bandwidth 0', () => a.meanShift({ d: 3, x: P, bandwidth: 0 }), 'E_RANGE'],
   ];
   test.each(nativeCases)('%s', async (_n, call, code) => {
-    let err: { code?: string } | undefined;
-    try {
-      await call();
-    } catch (e) {
-      err = e as { code?: string };
-    }
+    const err = (await errorOf(call)) as { code?: string } | undefined;
     expect(err?.code).toBe(code);
   });
 });

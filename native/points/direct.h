@@ -157,18 +157,10 @@ void induce_direct(Exec& ex, InduceJob& job) {
   }
   const int d = job.d, C = job.channels;
   const idx n = job.n;
-  std::vector<int> role((size_t)n, -1);
-  for (idx l = 0; l < job.nl; ++l) role[(size_t)job.labeled[l]] = (int)l;
-  std::vector<idx> U;
-  for (idx i = 0; i < n; ++i)
-    if (role[(size_t)i] < 0) U.push_back(i);
+  std::vector<int> role;
+  const std::vector<idx> U = unknowns(job, role);
   const idx u = (idx)U.size();
-  for (idx l = 0; l < job.nl; ++l)
-    for (int c = 0; c < C; ++c) job.out[(size_t)job.labeled[l] * C + c] = job.values[(size_t)l * C + c];
-  if (u == 0) {
-    job.converged = true;
-    return;
-  }
+  if (u == 0) return;
   std::vector<int32_t> uidx(U.begin(), U.end());
   const float* X = ex.upload(job.x, n * d);
   const int32_t* Ud = ex.upload(uidx.data(), u);

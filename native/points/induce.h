@@ -160,22 +160,29 @@ inline std::vector<std::vector<idx>> knn_lists(const tiles::Targets& t, const ti
   return out;
 }
 
+// The unknowns of an induction: writes the given values of the labelled
+// points into the output and returns the other points in order, with each
+// point's index among the labelled (-1 for an unknown) in role.
+inline std::vector<idx> unknowns(InduceJob& job, std::vector<int>& role) {
+  const int C = job.channels;
+  role.assign((size_t)job.n, -1);
+  for (idx l = 0; l < job.nl; ++l) role[(size_t)job.labeled[l]] = (int)l;
+  std::vector<idx> U;
+  for (idx i = 0; i < job.n; ++i)
+    if (role[(size_t)i] < 0) U.push_back(i);
+  for (idx l = 0; l < job.nl; ++l)
+    for (int c = 0; c < C; ++c) job.out[(size_t)job.labeled[l] * C + c] = job.values[(size_t)l * C + c];
+  if (U.empty()) job.converged = true;
+  return U;
+}
+
 inline void induce_cpu(InduceJob& job) {
   const int d = job.d, C = job.channels;
   const idx n = job.n;
-  std::vector<int> role((size_t)n, -1);  // index among the labelled, or -1
-  for (idx l = 0; l < job.nl; ++l) role[(size_t)job.labeled[l]] = (int)l;
-  std::vector<idx> U;
-  for (idx i = 0; i < n; ++i)
-    if (role[(size_t)i] < 0) U.push_back(i);
+  std::vector<int> role;
+  const std::vector<idx> U = unknowns(job, role);
   const idx u = (idx)U.size();
-  // f on the labelled points is given.
-  for (idx l = 0; l < job.nl; ++l)
-    for (int c = 0; c < C; ++c) job.out[(size_t)job.labeled[l] * C + c] = job.values[(size_t)l * C + c];
-  if (u == 0) {
-    job.converged = true;
-    return;
-  }
+  if (u == 0) return;
   std::vector<float> centre = tiles::centre_of(job.x, n, d);
   std::vector<float> xu((size_t)(u * d));
   for (idx a = 0; a < u; ++a) std::copy_n(job.x + U[a] * d, d, xu.begin() + a * d);

@@ -72,6 +72,16 @@ inline void shift_step_cpu(const MeanShiftJob& job, const tiles::Packed& p, cons
   });
 }
 
+// |x - c|^2 in fp64 for a point and a centre.
+inline double dist2(const float* x, const double* c, int d) {
+  double r2 = 0;
+  for (int q = 0; q < d; ++q) {
+    double t = (double)x[q] - c[q];
+    r2 += t * t;
+  }
+  return r2;
+}
+
 // Iterates the active seeds with `step` until each moves less than tol *
 // bandwidth, then picks the centres and labels the points.
 template <class Step>
@@ -141,11 +151,7 @@ void mean_shift(MeanShiftJob& job, const Step& step) {
     double best = INFINITY;
     int32_t lab = 0;
     for (size_t k = 0; k < kc; ++k) {
-      double r2 = 0;
-      for (int c = 0; c < d; ++c) {
-        double t = (double)job.x[i * d + c] - job.centers[k * d + c];
-        r2 += t * t;
-      }
+      double r2 = dist2(job.x + i * d, job.centers.data() + k * d, d);
       if (r2 < best) {
         best = r2;
         lab = (int32_t)k;
@@ -159,11 +165,7 @@ void mean_shift(MeanShiftJob& job, const Step& step) {
   for (size_t k = 0; k < kc; ++k) {
     double phi = 0;
     for (idx j = 0; j < n; ++j) {
-      double r2 = 0;
-      for (int c = 0; c < d; ++c) {
-        double t = (double)job.x[j * d + c] - job.centers[k * d + c];
-        r2 += t * t;
-      }
+      double r2 = dist2(job.x + j * d, job.centers.data() + k * d, d);
       double g = job.flat ? (r2 <= bw2 ? 1.0 : 0.0) : std::exp(-r2 / (2 * bw2));
       phi -= (job.w ? (double)job.w[j] : 1.0) * g;
     }

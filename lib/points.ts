@@ -328,9 +328,11 @@ export async function resonance(A: Float32Array, B: Float32Array, w: Float64Arra
   const o = options<ResonanceOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'wa', 'wb', 'g', 'kappa', 'c', 'eps']);
   const d = integer(op, 'd', o.d, 1, 65536);
   const na = rowsOf(op, 'A', A, d), nb = rowsOf(op, 'B', B, d);
-  const ws = Array.isArray(w) ? Float64Array.from(w as number[]) : typedOf(op, 'w', w, Float64Array);
-  if (ws.length === 0) throw invalid('E_SHAPE', op, 'w', 'non-empty');
-  ws.forEach((v, i) => finiteNumber(op, `w[${i}]`, v));
+  // Elements are checked before any conversion (Float64Array.from would coerce anything).
+  const raw: ArrayLike<unknown> = Array.isArray(w) ? w : typedOf(op, 'w', w, Float64Array);
+  if (raw.length === 0) throw invalid('E_SHAPE', op, 'w', 'non-empty');
+  for (let i = 0; i < raw.length; i++) finiteNumber(op, `w[${i}]`, raw[i]);
+  const ws = Float64Array.from(raw as ArrayLike<number>);
   const args: Record<string, unknown> = { d, a: A, b: B, w: ws };
   const wa = weightsOf(op, 'wa', o.wa, na), wb = weightsOf(op, 'wb', o.wb, nb);
   if (wa) args.wa = wa;

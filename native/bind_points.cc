@@ -318,8 +318,12 @@ class MeanShiftWorker : public Worker {
     require_finite(m.x, m.n * m.d, "x");
     if (m.w) {
       require_finite(m.w, m.n, "weights");
-      for (idx i = 0; i < m.n; ++i)
+      double total = 0;
+      for (idx i = 0; i < m.n; ++i) {
         if (m.w[i] < 0) fail("E_RANGE", "weights[" + std::to_string(i) + "] is negative");
+        total += m.w[i];
+      }
+      if (!(total > 0)) fail("E_RANGE", "weights must have a positive total");
     }
     m.labels = labels_.alloc(m.n);
     m.cancel = cancel_;

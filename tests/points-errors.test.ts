@@ -54,6 +54,7 @@ const cases: [string, () => Promise<unknown>, string][] = [
   ['condense without bandwidth', () => points.condense(P, { d: 3 } as never), 'E_TYPE'],
   ['condense unknown kernel', () => points.condense(P, { d: 3, bandwidth: 1, kernel: 'epanechnikov' as never }), 'E_RANGE'],
   ['condense negative weight', () => points.condense(P, { d: 3, bandwidth: 1, weights: Float32Array.from([1, 1, -1, 1]) }), 'E_RANGE'],
+  ['condense all weights zero', () => points.condense(P, { d: 3, bandwidth: 1, weights: new Float32Array(4) }), 'E_RANGE'],
   ['induce without kernel', () => points.induce(P, { d: 3, labeled: Int32Array.from([0]), values: Float32Array.from([1]) } as never), 'E_TYPE'],
   ['induce values not [labeled, channels]', () => points.induce(P, { d: 3, labeled: Int32Array.from([0, 1]), values: Float32Array.from([1, 2, 3]), kernel: g }), 'E_SHAPE'],
   ['induce knn of zero', () => points.induce(P, { d: 3, labeled: Int32Array.from([0]), values: Float32Array.from([1]), kernel: g, knn: 0 }), 'E_RANGE'],

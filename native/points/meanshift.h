@@ -144,6 +144,8 @@ void mean_shift(MeanShiftJob& job, const Step& step) {
     job.intensity.push_back(inten[(size_t)a]);
   }
   const size_t kc = job.intensity.size();
+  // Only all-zero weights leave no seed with a positive density.
+  if (kc == 0) fail("E_RANGE", "condense: the weights have no positive total");
   job.mass.assign(kc, 0.0);
   job.potential.assign(kc, 0.0);
   // Labels: the nearest centre (the first on ties); potentials at the centres.

@@ -13,6 +13,7 @@
         "native/bind_project.cc",
         "native/device.cc",
         "native/host_cache.cc",
+        "native/nice.cc",
         "native/pca.cc",
         "native/thread_pool.cc"
       ],

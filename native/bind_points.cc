@@ -85,6 +85,7 @@ class KernelSumWorker : public Worker {
     require_finite(k.tgt, k.n * k.d, "targets");
     if (k.w) require_finite(k.w, k.m, "weights");
     k.out = out_.alloc(k.k.kind == K_HELMHOLTZ ? 2 * k.n : k.n);
+    k.cancel = cancel_;
     if (j_.target.backend == Backend::Cuda) cuda::kernel_sum(j_.target.device, k);
     else cpu::kernel_sum(k);
   }

@@ -1,5 +1,7 @@
 #include "thread_pool.h"
 
+#include "nice.h"
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -49,6 +51,7 @@ struct ThreadPool::Impl {
 
   void loop() {
     tl_inside = true;
+    lower_this_thread_priority();
     unsigned long seen = 0;
     for (;;) {
       // Multigrid issues many short parallel steps in a row: spin a little

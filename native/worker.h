@@ -10,6 +10,7 @@
 
 #include "errors.h"
 #include "napi_util.h"
+#include "nice.h"
 
 namespace sf {
 
@@ -78,6 +79,7 @@ class Worker : public Napi::AsyncProgressQueueWorker<ProgressMsg> {
 
  private:
   void Execute(const ExecutionProgress& p) override {
+    lower_this_thread_priority();
     progress_ = &p;
     try {
       if (cancel_ && *cancel_) fail("E_ABORTED", std::string("aborted before it started"));

@@ -297,6 +297,8 @@ class Multigrid {
   }
 
   void vcycle(size_t l) {
+    // Checked on every level, so an abort lands within a few sweeps.
+    if (cancel_ && *cancel_) fail("E_ABORTED", "potential: aborted");
     MgLevel& L = levels_[l];
     float k2 = (float)k2_;
     if (l + 1 == levels_.size()) {

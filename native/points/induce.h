@@ -20,7 +20,7 @@ namespace points {
 // product with the tile's kernel row (both loops vectorise).
 template <int KIND>
 void kernel_matvec_kind(const CpuExec& ex, const tiles::Targets& t, const tiles::Packed& p, const KernelSpec& k,
-                        const float* v, int C, double* out) {
+                        const float* v, int C, double* out, const volatile int32_t* cancel) {
   std::vector<float> vt((size_t)(p.blocks * C * tiles::TJ), 0.0f);
   for (idx b = 0; b < p.blocks; ++b)
     for (int j = 0; j < tiles::TJ; ++j) {
@@ -32,6 +32,7 @@ void kernel_matvec_kind(const CpuExec& ex, const tiles::Targets& t, const tiles:
   ex.for_ranges(groups, 1, [&](idx g0, idx g1) {
     std::vector<double> acc((size_t)tiles::TI * C);
     for (idx g = g0; g < g1; ++g) {
+      if (cancel && *cancel) fail("E_ABORTED", "induce: aborted");
       idx i0 = g * tiles::TI;
       int rows = (int)std::min<idx>(tiles::TI, t.n - i0);
       std::fill(acc.begin(), acc.end(), 0.0);
@@ -55,8 +56,8 @@ void kernel_matvec_kind(const CpuExec& ex, const tiles::Targets& t, const tiles:
 }
 
 inline void kernel_matvec(const CpuExec& ex, const tiles::Targets& t, const tiles::Packed& p, const KernelSpec& k,
-                          const float* v, int C, double* out) {
-  tiles::with_kernel(k.kind, [&](auto K) { kernel_matvec_kind<decltype(K)::value>(ex, t, p, k, v, C, out); });
+                          const float* v, int C, double* out, const volatile int32_t* cancel) {
+  tiles::with_kernel(k.kind, [&](auto K) { kernel_matvec_kind<decltype(K)::value>(ex, t, p, k, v, C, out, cancel); });
 }
 
 // Every unknown must be connected to the graph, or its value is undetermined.
@@ -197,20 +198,20 @@ inline void induce_cpu(InduceJob& job) {
     tiles::Packed pall = tiles::pack(job.x, n, d, centre.data(), nullptr);
     // Degrees: sum over all points, less the self pair.
     std::vector<float> ones((size_t)(pall.blocks * tiles::TJ), 1.0f);
-    kernel_matvec(ex, tu, pall, k, ones.data(), 1, diag.data());
+    kernel_matvec(ex, tu, pall, k, ones.data(), 1, diag.data(), job.cancel);
     for (double& v : diag) v -= g0;
     require_connected(diag, U);
     // Right-hand side W_UL f_L: labelled values as sources, unlabelled zero.
     std::vector<float> vl((size_t)(pall.blocks * tiles::TJ * C), 0.0f);
     for (idx l = 0; l < job.nl; ++l)
       for (int c = 0; c < C; ++c) vl[(size_t)job.labeled[l] * C + c] = job.values[(size_t)l * C + c];
-    kernel_matvec(ex, tu, pall, k, vl.data(), C, b.data());
+    kernel_matvec(ex, tu, pall, k, vl.data(), C, b.data(), job.cancel);
     std::vector<float> pf((size_t)(pu.blocks * tiles::TJ * C), 0.0f);
     std::vector<double> wp((size_t)(u * C));
     block_cg(job, u, C, diag, b,
              [&](const std::vector<double>& p, std::vector<double>& q) {
                for (size_t i = 0; i < p.size(); ++i) pf[i] = (float)p[i];
-               kernel_matvec(ex, tu, pu, k, pf.data(), C, wp.data());
+               kernel_matvec(ex, tu, pu, k, pf.data(), C, wp.data(), job.cancel);
                for (idx i = 0; i < u; ++i)
                  for (int c = 0; c < C; ++c) {
                    size_t s = (size_t)i * C + c;

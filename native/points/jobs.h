@@ -19,6 +19,7 @@ struct KernelSumJob {
   const float* tgt = nullptr;  // [n, d]
   idx n = 0;
   double* out = nullptr;       // [n] (real) or [n, 2] (helmholtz: re, im)
+  const volatile int32_t* cancel = nullptr;
 };
 
 enum SetMetric : int { M_ENERGY_DISTANCE = 0, M_MMD = 1, M_CROSS = 2 };

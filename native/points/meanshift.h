@@ -41,6 +41,7 @@ inline void shift_step_cpu(const MeanShiftJob& job, const tiles::Packed& p, cons
     std::vector<double> acc((size_t)tiles::TI * d);
     std::vector<float> blk((size_t)d);
     for (idx g = g0; g < g1; ++g) {
+      if (job.cancel && *job.cancel) fail("E_ABORTED", "condense: aborted");
       idx i0 = g * tiles::TI;
       int rows = (int)std::min<idx>(tiles::TI, s - i0);
       double zs[tiles::TI] = {0, 0, 0, 0};

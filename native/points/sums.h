@@ -5,6 +5,7 @@
 #pragma once
 #include <vector>
 
+#include "../errors.h"
 #include "jobs.h"
 #include "tiles.h"
 
@@ -30,11 +31,12 @@ inline void group_sums(const tiles::Targets& t, const tiles::Packed& p, const Ke
 
 // phi[i] for every target, in parallel over groups of targets.
 inline void kernel_sums(const CpuExec& ex, const tiles::Targets& t, const tiles::Packed& p, const KernelSpec& k,
-                        double* phi) {
+                        double* phi, const volatile int32_t* cancel = nullptr) {
   tiles::with_kernel(k.kind, [&](auto K) {
     idx groups = (t.n + tiles::TI - 1) / tiles::TI;
     ex.for_ranges(groups, 4, [&](idx g0, idx g1) {
       for (idx g = g0; g < g1; ++g) {
+        if (cancel && *cancel) fail("E_ABORTED", "aborted");
         idx i0 = g * tiles::TI;
         group_sums<decltype(K)::value>(t, p, k, i0, (int)std::min<idx>(tiles::TI, t.n - i0), phi + i0);
       }
@@ -63,13 +65,14 @@ inline void kernel_sum_cpu(const KernelSumJob& job) {
   tiles::Targets t = tiles::centre_targets(job.tgt, job.n, job.d, c.data());
   CpuExec ex;
   if (job.k.kind != K_HELMHOLTZ) {
-    kernel_sums(ex, t, p, job.k, job.out);
+    kernel_sums(ex, t, p, job.k, job.out, job.cancel);
     return;
   }
   idx groups = (t.n + tiles::TI - 1) / tiles::TI;
   const KernelSpec k = job.k;
   ex.for_ranges(groups, 4, [&](idx g0, idx g1) {
     for (idx g = g0; g < g1; ++g) {
+      if (job.cancel && *job.cancel) fail("E_ABORTED", "aborted");
       idx i0 = g * tiles::TI;
       int rows = (int)std::min<idx>(tiles::TI, t.n - i0);
       double re[tiles::TI] = {0, 0, 0, 0}, im[tiles::TI] = {0, 0, 0, 0};

@@ -27,6 +27,7 @@ export interface Addon {
   induce(args: object): Promise<{ values: Float32Array; iterations: number; residual: number; converged: boolean }>;
   meanShift(args: object): Promise<{ centers: Float64Array; intensity: Float64Array; mass: Float64Array; potential: Float64Array; labels: Int32Array; iterations: number }>;
   triad(args: object): void;
+  mallocInUse(): number | null;
   smoothKernel(args: object): void;
   residualKernel(args: object): void;
 }

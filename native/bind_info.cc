@@ -1,5 +1,10 @@
 // device.info() and the synchronous kernels the benchmarks time (a STREAM
 // triad and single multigrid kernels on caller-owned arrays).
+#include <cstdlib>  // defines __GLIBC__
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "../cuda/triad_k.h"
 #include "algo/multigrid.h"
 #include "bindings.h"
@@ -35,6 +40,18 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
     o.Set("auto", backend_name(resolve_target("auto", 0).backend));
     return o;
   });
+}
+
+// Bytes the C allocator has handed out and not taken back (glibc), for leak
+// checks that RSS cannot settle (RSS also holds V8's and the allocator's
+// retained pages).
+Napi::Value MallocInUse(const Napi::CallbackInfo& info) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  struct mallinfo2 m = ::mallinfo2();
+  return Napi::Number::New(info.Env(), (double)(m.uordblks + m.hblkhd));
+#else
+  return info.Env().Null();
+#endif
 }
 
 Napi::Value Triad(const Napi::CallbackInfo& info) {

@@ -12,6 +12,7 @@ Napi::Value Condense(const Napi::CallbackInfo& info);
 Napi::Value Pca(const Napi::CallbackInfo& info);
 Napi::Value PcaTransform(const Napi::CallbackInfo& info);
 Napi::Value Triad(const Napi::CallbackInfo& info);
+Napi::Value MallocInUse(const Napi::CallbackInfo& info);
 Napi::Value SmoothKernel(const Napi::CallbackInfo& info);
 Napi::Value ResidualKernel(const Napi::CallbackInfo& info);
 Napi::Value KernelSum(const Napi::CallbackInfo& info);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../native/errors.h"
+#include "../native/fault.h"
 #include "sf_config.h"
 
 namespace sf {
@@ -64,6 +65,7 @@ class CudaExec {
 
   template <class F>
   void for_n(idx n, const F& f) {
+    if (fault_now(FAULT_LAUNCH)) cuda_check(cudaErrorLaunchFailure, "kernel launch (simulated)");
     if (n <= 0) return;
     k_for_n<<<blocks(n), kBlock>>>(n, f);
     cuda_check(cudaGetLastError(), "kernel launch");
@@ -71,6 +73,7 @@ class CudaExec {
 
   template <class G, class F>
   void for_cells(const G& g, const F& f) {
+    if (fault_now(FAULT_LAUNCH)) cuda_check(cudaErrorLaunchFailure, "kernel launch (simulated)");
     if (g.cells() <= 0) return;
     k_for_cells<<<blocks(g.cells()), kBlock>>>(g, f);
     cuda_check(cudaGetLastError(), "kernel launch");
@@ -102,6 +105,7 @@ class CudaExec {
   template <class T>
   T* alloc(idx n) {
     void* p = nullptr;
+    if (fault_now(FAULT_OOM)) cuda_check(cudaErrorMemoryAllocation, "cudaMalloc (simulated)");
     cuda_check(cudaMalloc(&p, (size_t)std::max<idx>(n, 1) * sizeof(T)), "cudaMalloc");
     owned_.push_back(p);
     return static_cast<T*>(p);

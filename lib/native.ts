@@ -28,6 +28,7 @@ export interface Addon {
   meanShift(args: object): Promise<{ centers: Float64Array; intensity: Float64Array; mass: Float64Array; potential: Float64Array; labels: Int32Array; iterations: number }>;
   triad(args: object): void;
   mallocInUse(): number | null;
+  _setFault(args: { kind: 'oom' | 'launch' | 'none'; after?: number }): void;
   smoothKernel(args: object): void;
   residualKernel(args: object): void;
 }

@@ -14,6 +14,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pcaTransform", Napi::Function::New(env, sf::PcaTransform, "pcaTransform"));
   exports.Set("triad", Napi::Function::New(env, sf::Triad, "triad"));
   exports.Set("mallocInUse", Napi::Function::New(env, sf::MallocInUse, "mallocInUse"));
+  exports.Set("_setFault", Napi::Function::New(env, sf::SetFault, "_setFault"));
   exports.Set("smoothKernel", Napi::Function::New(env, sf::SmoothKernel, "smoothKernel"));
   exports.Set("residualKernel", Napi::Function::New(env, sf::ResidualKernel, "residualKernel"));
   exports.Set("kernelSum", Napi::Function::New(env, sf::KernelSum, "kernelSum"));

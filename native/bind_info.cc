@@ -10,6 +10,7 @@
 #include "bindings.h"
 #include "device.h"
 #include "exec_cpu.h"
+#include "fault.h"
 #include "mg_cpu.h"
 #include "thread_pool.h"
 #include "worker.h"
@@ -52,6 +53,20 @@ Napi::Value MallocInUse(const Napi::CallbackInfo& info) {
 #else
   return info.Env().Null();
 #endif
+}
+
+// Testing hook: {kind: 'oom' | 'launch' | 'none', after: n}.
+Napi::Value SetFault(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Object a = args_of(info);
+    std::string kind = get_string(a, "kind", "none");
+    long after = (long)get_int(a, "after", 0, 0, 1L << 40);
+    if (kind == "oom") arm_fault(FAULT_OOM, after);
+    else if (kind == "launch") arm_fault(FAULT_LAUNCH, after);
+    else if (kind == "none") arm_fault(FAULT_NONE, 0);
+    else fail("E_RANGE", "kind must be 'oom', 'launch' or 'none'");
+    return info.Env().Undefined();
+  });
 }
 
 Napi::Value Triad(const Napi::CallbackInfo& info) {

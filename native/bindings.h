@@ -13,6 +13,7 @@ Napi::Value Pca(const Napi::CallbackInfo& info);
 Napi::Value PcaTransform(const Napi::CallbackInfo& info);
 Napi::Value Triad(const Napi::CallbackInfo& info);
 Napi::Value MallocInUse(const Napi::CallbackInfo& info);
+Napi::Value SetFault(const Napi::CallbackInfo& info);
 Napi::Value SmoothKernel(const Napi::CallbackInfo& info);
 Napi::Value ResidualKernel(const Napi::CallbackInfo& info);
 Napi::Value KernelSum(const Napi::CallbackInfo& info);

@@ -12,6 +12,7 @@
 
 #include "../cuda/sf_config.h"
 #include "errors.h"
+#include "fault.h"
 #include "host_cache.h"
 #include "thread_pool.h"
 
@@ -31,6 +32,7 @@ class CpuExec {
   // Splits [0, n) into contiguous ranges and calls body(lo, hi) on each.
   template <class B>
   void for_ranges(idx n, idx grain, const B& body) const {
+    if (fault_now(FAULT_LAUNCH)) fail("E_DEVICE", "kernel launch failed (simulated)");
     idx tasks = (n + grain - 1) / grain;
     if (!parallel() || tasks <= 1) {
       if (n > 0) body((idx)0, n);
@@ -134,6 +136,7 @@ class CpuExec {
   template <class T>
   T* alloc(idx n) {
     size_t bytes = (size_t)std::max<idx>(n, 1) * sizeof(T);
+    if (fault_now(FAULT_OOM)) fail("E_OOM", "out of memory allocating " + std::to_string(bytes) + " bytes (simulated)");
     void* p = host_acquire(bytes);
     owned_.emplace_back(p, bytes);
     return static_cast<T*>(p);

@@ -6,7 +6,8 @@
 //   3. without cmake, node-gyp and binding.gyp (CPU backend only).
 // Either way the result is build/Release/semfield.node, which
 // node-gyp-build finds. SEMFIELD_SKIP_BUILD=1 skips the build;
-// SEMFIELD_PORTABLE=1 compiles for any x86-64 instead of this CPU.
+// SEMFIELD_PORTABLE=1 compiles for any x86-64 instead of this CPU;
+// SEMFIELD_SANITIZE=1 builds under ASan and UBSan (see npm run test:asan).
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -28,7 +29,8 @@ function has(cmd) {
 function cmakeJs(cuda) {
   const bin = require.resolve('cmake-js/bin/cmake-js', { paths: [root] });
   const arch = process.env.SEMFIELD_PORTABLE === '1' ? 'OFF' : 'ON';
-  return run(process.execPath, [bin, 'rebuild', '--CDSEMFIELD_CUDA=' + cuda, '--CDSEMFIELD_NATIVE_ARCH=' + arch]);
+  const sanitize = process.env.SEMFIELD_SANITIZE === '1' ? 'ON' : 'OFF';
+  return run(process.execPath, [bin, 'rebuild', '--CDSEMFIELD_CUDA=' + cuda, '--CDSEMFIELD_NATIVE_ARCH=' + arch, '--CDSEMFIELD_SANITIZE=' + sanitize]);
 }
 
 function nodeGyp() {

@@ -45,5 +45,7 @@ test('64 mixed operations at once: the same answers as one by one; no event-loop
     together.forEach((r, i) => expect(Buffer.from(new Uint8Array((r as Float32Array).buffer)).equals(Buffer.from(new Uint8Array((alone[i] as Float32Array).buffer)))).toBe(true));
     best = Math.min(best, worst);
   }
-  expect(best).toBeLessThan(20);
+  // Under the sanitizers everything, the event loop included, runs several
+  // times slower: there only the answers are checked.
+  if (!process.env.SEMFIELD_SANITIZED) expect(best).toBeLessThan(20);
 });

@@ -1,0 +1,311 @@
+// The core kernels without Node. Besides the numbers themselves, every
+// operation is run twice on the CPU: once by the CPU backend's drivers (row
+// sweeps, tiles) and once by the generic drivers the CUDA backend launches,
+// here on PlainExec, a CpuExec the CPU overloads do not match. Agreement to
+// 1e-5 checks the CUDA backend's driver logic on machines without a GPU.
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "algo/mesh_ops.h"
+#include "backend.h"
+#include "exec_cpu.h"
+#include "mg_cpu.h"
+#include "pca.h"
+#include "points/direct.h"
+#include "potential_field.h"
+
+using namespace sf;
+
+struct PlainExec : CpuExec {};
+
+static int passed = 0, failed = 0;
+
+static void check(bool ok, const std::string& what) {
+  if (ok) ++passed;
+  else {
+    ++failed;
+    std::printf("FAIL %s\n", what.c_str());
+  }
+}
+
+template <class A, class B>
+static double rel_diff(const A& a, const B& b, size_t n) {
+  double d = 0, s = 0;
+  for (size_t i = 0; i < n; ++i) {
+    d = std::max(d, std::fabs((double)a[i] - (double)b[i]));
+    s = std::max(s, std::fabs((double)b[i]));
+  }
+  return s > 0 ? d / s : d;
+}
+
+static std::vector<float> wave(size_t n, double f, double s = 0) {
+  std::vector<float> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = (float)std::sin(f * (double)i + s);
+  return v;
+}
+
+static void potential_tests() {
+  const double PI = 3.14159265358979;
+  for (int bc : {BC_DIRICHLET, BC_NEUMANN, BC_PERIODIC})
+    for (int dim : {2, 3}) {
+      int n = dim == 2 ? 64 : 16;
+      Grid g{};
+      g.dim = dim;
+      for (int a = 0; a < 3; ++a) {
+        g.n[a] = a < dim ? n : 1;
+        g.bc[a] = bc;
+      }
+      g.h = 1.0 / n;
+      idx N = g.cells();
+      std::vector<float> rho(N), exact(N);
+      for (idx c = 0; c < N; ++c) {
+        int x, y, z;
+        g.coords(c, x, y, z);
+        double w = bc == BC_PERIODIC ? 2 * PI : PI;
+        auto f = [&](int i) { return bc == BC_NEUMANN ? std::cos(w * (i + 0.5) * g.h) : std::sin(w * (i + 0.5) * g.h); };
+        double u = f(x) * f(y) * (dim == 3 ? f(z) : 1.0);
+        exact[c] = (float)u;
+        rho[c] = (float)(dim * w * w * u);
+      }
+      std::vector<unsigned char> mask(N, 0);
+      std::vector<float> anchor(N, 0.0f);
+      for (int pass = 0; pass < 2; ++pass) {
+        bool anchored = pass == 1;
+        if (anchored)
+          for (idx c = N / 3; c < N / 3 + n; ++c) {
+            mask[c] = 1;
+            anchor[c] = exact[c];
+          }
+        std::vector<float> phi_cpu(N), phi_gen(N), e_cpu(dim * N), e_gen(dim * N);
+        auto job = [&](float* phi, float* e) {
+          PotentialJob j;
+          j.g = g;
+          j.opt.tol = 1e-9;
+          j.rho = rho.data();
+          j.mask = anchored ? mask.data() : nullptr;
+          j.anchor = anchored ? anchor.data() : nullptr;
+          j.phi = phi;
+          j.efield = e;
+          j.stats.assign(1, SolveStats{});
+          return j;
+        };
+        PotentialJob a = job(phi_cpu.data(), e_cpu.data());
+        cpu::potential(a);
+        PotentialJob b = job(phi_gen.data(), e_gen.data());
+        PlainExec ex;
+        potential_field(ex, b, 0);
+        std::string tag = "potential dim " + std::to_string(dim) + " bc " + std::to_string(bc) + (anchored ? " anchored" : "");
+        check(a.stats[0].converged && b.stats[0].converged, tag + ": both converge");
+        check(rel_diff(phi_gen, phi_cpu, N) < 1e-5, tag + ": generic drivers agree with the CPU drivers");
+        check(rel_diff(e_gen, e_cpu, dim * N) < 1e-4, tag + ": E agrees");
+        if (!anchored) check(rel_diff(phi_cpu, exact, N) < (dim == 2 ? 2e-3 : 2e-2), tag + ": close to the exact solution");
+      }
+    }
+}
+
+static void mesh_tests() {
+  Grid g{};
+  g.dim = 2;
+  g.n[0] = 40;
+  g.n[1] = 30;
+  g.n[2] = 1;
+  g.bc[0] = BC_PERIODIC;
+  g.bc[1] = BC_DIRICHLET;
+  g.h = 0.1;
+  idx N = g.cells(), P = 500;
+  std::vector<float> pos(2 * P), q = wave(P, 0.9);
+  for (idx i = 0; i < P; ++i) {
+    pos[2 * i] = (float)(7.9 * std::fabs(std::sin(0.31 * i)));
+    pos[2 * i + 1] = (float)(2.9 * std::fabs(std::cos(0.17 * i)));
+  }
+  std::vector<float> r1(N), r2(N);
+  DepositJob d;
+  d.g = g;
+  d.points = P;
+  d.pos = pos.data();
+  d.charge = q.data();
+  d.out = r1.data();
+  cpu::deposit(d);
+  d.out = r2.data();
+  PlainExec ex;
+  run_deposit(ex, d);
+  check(rel_diff(r1, r2, N) == 0, "deposit: bit for bit on both drivers");
+  double total = 0, charge = 0;
+  for (float v : r1) total += v * g.h * g.h;
+  for (float v : q) charge += v;
+  check(std::fabs(total - charge) < 1e-5, "deposit: charge conserved");
+
+  CondenseJob c;
+  c.g = g;
+  c.field = r1.data();
+  std::vector<int32_t> l1(N), l2(N);
+  c.labels = l1.data();
+  cpu::condense(c);
+  CondenseJob c2 = c;
+  c2.labels = l2.data();
+  c2.basins.assign(1, {});
+  PlainExec ex2;
+  condense_field(ex2, c2, 0);
+  check(l1 == l2 && c.basins[0].size() == c2.basins[0].size(), "condense: the same basins on both drivers");
+
+  for (int op : {OP_GRAD, OP_DIV, OP_CURL, OP_LAPLACIAN}) {
+    std::vector<float> in = wave(2 * N, 0.05), o1(2 * N), o2(2 * N);
+    DiffJob j;
+    j.g = g;
+    j.op = op;
+    j.in = in.data();
+    j.out = o1.data();
+    cpu::diff(j);
+    j.out = o2.data();
+    PlainExec e3;
+    run_diff(e3, j);
+    check(rel_diff(o1, o2, (size_t)op_out_comps(op, 2) * N) == 0, "diff op " + std::to_string(op) + ": both drivers");
+  }
+}
+
+static void points_tests() {
+  const int d = 7;
+  const idx n = 300, m = 450;
+  std::vector<float> src = wave(m * d, 0.37), tgt = wave(n * d, 0.29, 1.0), w = wave(m, 0.11);
+  for (float& v : w) v = std::fabs(v) + 0.1f;  // positive: no cancellation to blur the comparison
+  for (int kind : {K_COULOMB, K_YUKAWA, K_GAUSSIAN, K_ENERGY, K_HELMHOLTZ}) {
+    KernelSumJob j;
+    j.d = d;
+    j.k = KernelSpec{kind, 0.01f, 0.5f, 0.25f, 2.0, 0.3};
+    j.src = src.data();
+    j.m = m;
+    j.w = w.data();
+    j.tgt = tgt.data();
+    j.n = n;
+    size_t len = kind == K_HELMHOLTZ ? 2 * n : n;
+    std::vector<double> a(len), b(len);
+    j.out = a.data();
+    cpu::kernel_sum(j);
+    j.out = b.data();
+    PlainExec ex;
+    points::kernel_sum_direct(ex, j);
+    check(rel_diff(a, b, len) < 1e-5, "kernel sum kind " + std::to_string(kind) + ": tiles agree with direct");
+  }
+
+  std::vector<int32_t> off{0, 50, 51, 200, 450};
+  for (int metric : {M_ENERGY_DISTANCE, M_MMD, M_CROSS}) {
+    SetMatrixJob s;
+    s.d = d;
+    s.k = KernelSpec{K_GAUSSIAN, 0, 0, 0.1f, 0, 0};
+    s.metric = metric;
+    s.x = src.data();
+    s.off = off.data();
+    s.sets = 4;
+    std::vector<double> a(16), b(16);
+    s.out = a.data();
+    cpu::set_matrix(s);
+    s.out = b.data();
+    PlainExec ex;
+    points::set_matrix_direct(ex, s);
+    check(rel_diff(a, b, 16) < 1e-5, "set matrix metric " + std::to_string(metric) + ": tiles agree with direct");
+  }
+
+  for (int kind : {A_DOT, A_GAUSSIAN, A_ENERGY, A_COULOMB, A_YUKAWA}) {
+    AttentionJob a;
+    a.heads = 2;
+    a.d = d;
+    a.n = 60;
+    a.m = 75;
+    a.dv = 5;
+    a.kind = kind;
+    a.beta = 0.8f;
+    a.k = KernelSpec{kind == A_YUKAWA ? K_YUKAWA : K_COULOMB, 0.04f, 0.3f, 0.2f, 0, 0};
+    a.causal = kind % 2 == 0;
+    std::vector<float> Q = wave(2 * 60 * d, 0.13), K = wave(2 * 75 * d, 0.21), V = wave(2 * 75 * 5, 0.41);
+    std::vector<uint8_t> mask(75, 1);
+    mask[3] = 0;
+    a.q = Q.data();
+    a.key = K.data();
+    a.v = V.data();
+    a.mask = mask.data();
+    std::vector<float> o1(2 * 60 * 5), o2(2 * 60 * 5);
+    a.out = o1.data();
+    cpu::attention(a);
+    a.out = o2.data();
+    PlainExec ex;
+    points::attention_direct(ex, a);
+    check(rel_diff(o1, o2, o1.size()) < 1e-5, "attention kind " + std::to_string(kind) + ": tiles agree with direct");
+  }
+
+  {
+    ResonanceJob r;
+    r.d = d;
+    r.a = tgt.data();
+    r.na = n;
+    r.b = src.data();
+    r.nb = m;
+    std::vector<double> ws{0, 0.5, 2}, a(6), b(6);
+    r.w = ws.data();
+    r.nw = 3;
+    r.g = 0.2;
+    r.kappa = 0.1;
+    r.out = a.data();
+    cpu::resonance(r);
+    r.out = b.data();
+    PlainExec ex;
+    points::resonance_direct(ex, r);
+    check(rel_diff(a, b, 6) < 1e-5, "resonance: tiles agree with direct");
+  }
+
+  {
+    std::vector<int32_t> l1(n), l2(n);
+    MeanShiftJob a;
+    a.d = d;
+    a.n = n;
+    a.x = tgt.data();
+    a.bandwidth = 0.8;
+    a.merge = 0.8;
+    a.labels = l1.data();
+    cpu::mean_shift(a);
+    MeanShiftJob b = a;
+    b.labels = l2.data();
+    PlainExec ex;
+    points::mean_shift_direct(ex, b);
+    check(a.centers.size() == b.centers.size() && l1 == l2, "mean shift: tiles agree with direct");
+  }
+
+  {
+    std::vector<int32_t> lab{0, 10, 100};
+    std::vector<float> vals{1, 0, 0, 1, 1, 1};
+    InduceJob a;
+    a.d = d;
+    a.n = n;
+    a.x = tgt.data();
+    a.labeled = lab.data();
+    a.nl = 3;
+    a.values = vals.data();
+    a.channels = 2;
+    a.k = KernelSpec{K_GAUSSIAN, 0, 0, 0.5f, 0, 0};
+    std::vector<float> f1(2 * n), f2(2 * n);
+    a.out = f1.data();
+    cpu::induce(a);
+    InduceJob b = a;
+    b.out = f2.data();
+    PlainExec ex;
+    points::induce_direct(ex, b);
+    check(a.converged && b.converged && rel_diff(f1, f2, 2 * n) < 1e-4, "induce: tiles agree with direct");
+  }
+
+  {
+    PcaResult r = pca(src.data(), m, d, 2, 0, 200, 1e-13, nullptr);
+    double dot = 0;
+    for (int j = 0; j < d; ++j) dot += r.components[j] * r.components[d + j];
+    check(std::fabs(dot) < 1e-9 && r.variance[0] >= r.variance[1], "pca: orthonormal axes by decreasing variance");
+  }
+}
+
+int main() {
+  potential_tests();
+  mesh_tests();
+  points_tests();
+  std::printf("%d passed, %d failed\n", passed, failed);
+  return failed == 0 ? 0 : 1;
+}

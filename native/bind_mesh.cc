@@ -101,6 +101,9 @@ class PotentialWorker : public Worker {
       fail("E_TYPE", "anchor needs a mask");
     }
     j.field = get(a, "field").ToBoolean();
+    // Per field: levels (u, f, r, 4/3 of the finest), the fp64 iterate and
+    // FCG vectors; plus the outputs of all fields.
+    check_budget((double)N * (12.0 * 4 / 3 + 8 + 12) + (double)N * p.batch * 4 * (1 + (j.field ? p.g.dim : 0)), "potential");
     return j;
   }
 
@@ -175,6 +178,7 @@ class DepositWorker : public Worker {
     d.charge = in.input<float>("charges", d.points, true);
     d.field_of = in.input<int32_t>("fieldOf", d.points, true);
     if (d.batch > 1 && !d.field_of) fail("E_SHAPE", "fieldOf is required when batch > 1");
+    check_budget((double)d.g.cells() * d.batch * 12, "deposit");  // fixed-point grid and output
     return j;
   }
 
@@ -279,6 +283,7 @@ class CondenseWorker : public Worker {
     idx N = j.job.g.cells();
     j.job.field = in.input<float>("field", N * j.job.batch);
     j.job.rho = in.input<float>("rho", N * j.job.batch, true);
+    check_budget((double)N * 16 + (double)N * j.job.batch * 4, "condense");  // pointers and labels
     return j;
   }
 

@@ -72,6 +72,7 @@ class KernelSumWorker : public Worker {
     k.src = in.input<float>("sources", k.m * k.d);
     k.tgt = in.input<float>("targets", k.n * k.d);
     k.w = in.input<float>("weights", k.m, true);
+    check_budget(((double)k.m + k.n) * (k.d + 2) * 4 + (double)k.n * 16, "potential");  // centred copies
     j.target = points_target(a);
     return j;
   }
@@ -128,6 +129,7 @@ class SetMatrixWorker : public Worker {
     }
     idx rows = m.qx ? m.qsets : m.sets;
     if ((double)rows * (double)m.sets > 1e9) fail("E_TOO_LARGE", "the result would have more than 1e9 entries");
+    check_budget(((double)j.points + j.qpoints) * (m.d + 2) * 8 + (double)rows * m.sets * 24, "distanceMatrix");
     j.target = points_target(a);
     return j;
   }
@@ -202,6 +204,8 @@ class AttentionWorker : public Worker {
     t.v = in.input<float>("v", (idx)(bh * t.m * t.dv));
     t.mask = in.input<uint8_t>("mask", (idx)t.batch * t.m, true);
     t.bias = in.input<float>("bias", (idx)(bh * t.m), true);
+    // Per head in flight (one per thread at most): packed keys, values, queries.
+    check_budget(((double)t.m * (t.d + t.dv + 2) + (double)t.n * (t.d + 1)) * 4 * 16, "attention");
     j.target = points_target(a);
     return j;
   }
@@ -258,6 +262,7 @@ class ResonanceWorker : public Worker {
     if (r.kappa < 0) fail("E_RANGE", "kappa must be >= 0");
     if (!(r.c > 0)) fail("E_RANGE", "c must be > 0");
     if (!(r.eps > 0)) fail("E_RANGE", "eps must be > 0");
+    check_budget(((double)r.na + r.nb) * (r.d + 2) * 4 + (double)(r.na / 4 + 1) * r.nw * 16, "resonance");
     j.target = points_target(a);
     return j;
   }
@@ -307,6 +312,7 @@ class MeanShiftWorker : public Worker {
     m.merge = get_number(a, "merge", m.bandwidth);
     if (m.merge < 0) fail("E_RANGE", "merge must be >= 0");
     m.max_iter = (int)get_int(a, "maxIter", 300, 1, 100000);
+    check_budget((double)m.n * (m.d + 2) * 4 * 2 + (double)m.n * m.d * 8 * 4, "condense");
     j.target = points_target(a);
     return j;
   }
@@ -383,6 +389,7 @@ class InduceWorker : public Worker {
     t.tol = get_number(a, "tol", 1e-8);
     if (!(t.tol > 0 && t.tol < 1)) fail("E_RANGE", "tol must be in (0, 1)");
     t.max_iter = (int)get_int(a, "maxIter", 1000, 1, 1000000);
+    check_budget((double)t.n * (t.d + 2) * 4 * 3 + (double)t.n * t.channels * 8 * 8 + (double)t.n * t.knn * 48, "induce");
     j.target = points_target(a);
     return j;
   }

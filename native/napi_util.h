@@ -117,6 +117,18 @@ class OutBuf {
   size_t n_ = 0;
 };
 
+// Memory a call may allocate beyond its inputs and outputs (scratch, copies):
+// SEMFIELD_MAX_CALL_MB, default 16 GiB. Estimated before anything is
+// allocated; past it the call fails with E_TOO_LARGE.
+inline void check_budget(double bytes, const std::string& what) {
+  double mb = 16384;
+  if (const char* e = std::getenv("SEMFIELD_MAX_CALL_MB")) mb = std::atof(e);
+  if (bytes > mb * 1048576.0)
+    fail("E_TOO_LARGE", what + " would need about " + std::to_string((long long)(bytes / 1048576.0)) +
+                            " MiB of working memory; the limit is " + std::to_string((long long)mb) +
+                            " MiB (SEMFIELD_MAX_CALL_MB)");
+}
+
 // The grid as lib/ normalises it: {n: [nx, ny, nz], h, bc: [..], dim}.
 inline Grid parse_grid(const Napi::Value& v) {
   if (!v.IsObject()) fail("E_TYPE", "grid must be an object");

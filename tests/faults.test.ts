@@ -38,3 +38,28 @@ describe('simulated device faults', () => {
     expect((err as SemfieldError).code).toBe('E_DEVICE');
   });
 });
+
+describe('memory per call', () => {
+  test('a call whose working memory would pass SEMFIELD_MAX_CALL_MB fails with E_TOO_LARGE before allocating', () => {
+    // In a child process: the limit is read from the real environment.
+    const root = require('node:path').resolve(__dirname, '..');
+    const script = `
+      const { potential, points } = require(${JSON.stringify(root)} + '/dist/lib');
+      const f32 = (n) => Float32Array.from({ length: n }, (_, i) => Math.sin(i));
+      (async () => {
+        const codes = [];
+        for (const call of [
+          () => potential(new Float32Array(512 * 512), { n: [512, 512] }),
+          () => points.potential(f32(3 * 60000), f32(3 * 60000), { d: 3, kernel: { kind: 'energy' } }),
+          () => potential(new Float32Array(16 * 16), { n: [16, 16] }),
+        ]) codes.push(await call().then(() => 'ok', (e) => e.code));
+        console.log(JSON.stringify(codes));
+      })();`;
+    const r = require('node:child_process').spawnSync(process.execPath, ['-e', script], {
+      env: { ...process.env, SEMFIELD_MAX_CALL_MB: '1' },
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual(['E_TOO_LARGE', 'E_TOO_LARGE', 'ok']);
+  });
+});

@@ -6,6 +6,7 @@
 #include "backend.h"
 #include "bindings.h"
 #include "device.h"
+#include "dispatch.h"
 #include "worker.h"
 
 namespace sf {
@@ -25,24 +26,12 @@ int batch_of(const Napi::Object& a, const Grid& g) {
 
 // What every mesh call shares, read first: its grid, batch and backend.
 template <class J>
-struct MeshCall {
-  J job;
-  Target target;
-};
-
-template <class J>
-MeshCall<J> mesh_call(const Napi::Object& a) {
-  MeshCall<J> c;
+Call<J> mesh_call(const Napi::Object& a) {
+  Call<J> c;
   c.job.g = parse_grid(get(a, "grid"));
   c.job.batch = batch_of(a, c.job.g);
   c.target = target_of(a);
   return c;
-}
-
-template <class J>
-void run_on(const Target& t, J& job, void (*on_cpu)(J&), void (*on_cuda)(int, J&)) {
-  if (t.backend == Backend::Cuda) on_cuda(t.device, job);
-  else on_cpu(job);
 }
 
 Napi::Object stats_object(Napi::Env env, const SolveStats& s) {
@@ -64,7 +53,7 @@ constexpr idx kMaxCoarsest = 65536;
 
 class PotentialWorker : public Worker {
  public:
-  struct Job : MeshCall<PotentialJob> {
+  struct Job : Call<PotentialJob> {
     bool field = false;
     long long mask_len = 0;
   };
@@ -72,7 +61,7 @@ class PotentialWorker : public Worker {
   static Job parse(Inputs& in) {
     const Napi::Object& a = in.args;
     Job j;
-    static_cast<MeshCall<PotentialJob>&>(j) = mesh_call<PotentialJob>(a);
+    static_cast<Call<PotentialJob>&>(j) = mesh_call<PotentialJob>(a);
     PotentialJob& p = j.job;
     idx N = p.g.cells();
     idx coarsest = level_grids(p.g).back().cells();
@@ -167,7 +156,7 @@ idx points_of(const Napi::Object& a, const Grid& g) {
 
 class DepositWorker : public Worker {
  public:
-  using Job = MeshCall<DepositJob>;
+  using Job = Call<DepositJob>;
 
   static Job parse(Inputs& in) {
     const Napi::Object& a = in.args;
@@ -202,7 +191,7 @@ class DepositWorker : public Worker {
 
 class InterpolateWorker : public Worker {
  public:
-  using Job = MeshCall<InterpolateJob>;
+  using Job = Call<InterpolateJob>;
 
   static Job parse(Inputs& in) {
     const Napi::Object& a = in.args;
@@ -235,7 +224,7 @@ class InterpolateWorker : public Worker {
 
 class DiffWorker : public Worker {
  public:
-  using Job = MeshCall<DiffJob>;
+  using Job = Call<DiffJob>;
 
   static Job parse(Inputs& in) {
     const Napi::Object& a = in.args;
@@ -275,7 +264,7 @@ class DiffWorker : public Worker {
 
 class CondenseWorker : public Worker {
  public:
-  using Job = MeshCall<CondenseJob>;
+  using Job = Call<CondenseJob>;
 
   static Job parse(Inputs& in) {
     const Napi::Object& a = in.args;

@@ -4,6 +4,7 @@
 #include "backend.h"
 #include "bindings.h"
 #include "device.h"
+#include "dispatch.h"
 #include "worker.h"
 
 namespace sf {
@@ -56,10 +57,7 @@ int sets_of(const int32_t* off, long long len, idx n, const char* name) {
 
 class KernelSumWorker : public Worker {
  public:
-  struct Job {
-    KernelSumJob job;
-    Target target;
-  };
+  using Job = Call<KernelSumJob>;
 
   static Job parse(Inputs& in) {
     const Napi::Object& a = in.args;
@@ -87,8 +85,7 @@ class KernelSumWorker : public Worker {
     if (k.w) require_finite(k.w, k.m, "weights");
     k.out = out_.alloc(k.k.kind == K_HELMHOLTZ ? 2 * k.n : k.n);
     k.cancel = cancel_;
-    if (j_.target.backend == Backend::Cuda) cuda::kernel_sum(j_.target.device, k);
-    else cpu::kernel_sum(k);
+    run_on(j_.target, k, cpu::kernel_sum, cuda::kernel_sum);
   }
   Napi::Value Result(Napi::Env env) override { return out_.release(env); }
 
@@ -149,8 +146,7 @@ class SetMatrixWorker : public Worker {
     m.out = out_.alloc(rows * m.sets);
     m.cancel = cancel_;
     if (wants_progress()) m.progress = [this](int done, int total) { report(0, done, (double)total); };
-    if (j_.target.backend == Backend::Cuda) cuda::set_matrix(j_.target.device, m);
-    else cpu::set_matrix(m);
+    run_on(j_.target, m, cpu::set_matrix, cuda::set_matrix);
   }
   Napi::Value Result(Napi::Env env) override { return out_.release(env); }
 
@@ -166,10 +162,7 @@ class SetMatrixWorker : public Worker {
 
 class AttentionWorker : public Worker {
  public:
-  struct Job {
-    AttentionJob job;
-    Target target;
-  };
+  using Job = Call<AttentionJob>;
 
   static Job parse(Inputs& in) {
     const Napi::Object& a = in.args;
@@ -222,8 +215,7 @@ class AttentionWorker : public Worker {
     if (t.bias) require_finite(t.bias, (idx)(bh * t.m), "bias");
     t.out = out_.alloc((idx)(bh * t.n * t.dv));
     t.cancel = cancel_;
-    if (j_.target.backend == Backend::Cuda) cuda::attention(j_.target.device, t);
-    else cpu::attention(t);
+    run_on(j_.target, t, cpu::attention, cuda::attention);
   }
   Napi::Value Result(Napi::Env env) override { return out_.release(env); }
 
@@ -234,10 +226,7 @@ class AttentionWorker : public Worker {
 
 class ResonanceWorker : public Worker {
  public:
-  struct Job {
-    ResonanceJob job;
-    Target target;
-  };
+  using Job = Call<ResonanceJob>;
 
   static Job parse(Inputs& in) {
     const Napi::Object& a = in.args;
@@ -279,8 +268,7 @@ class ResonanceWorker : public Worker {
     require_finite(r.w, r.nw, "w");
     r.out = out_.alloc(2 * (idx)r.nw);
     r.cancel = cancel_;
-    if (j_.target.backend == Backend::Cuda) cuda::resonance(j_.target.device, r);
-    else cpu::resonance(r);
+    run_on(j_.target, r, cpu::resonance, cuda::resonance);
   }
   Napi::Value Result(Napi::Env env) override { return out_.release(env); }
 
@@ -291,10 +279,7 @@ class ResonanceWorker : public Worker {
 
 class MeanShiftWorker : public Worker {
  public:
-  struct Job {
-    MeanShiftJob job;
-    Target target;
-  };
+  using Job = Call<MeanShiftJob>;
 
   static Job parse(Inputs& in) {
     const Napi::Object& a = in.args;
@@ -335,8 +320,7 @@ class MeanShiftWorker : public Worker {
     m.labels = labels_.alloc(m.n);
     m.cancel = cancel_;
     if (wants_progress()) m.progress = [this](int it, double moving) { report(0, it, moving); };
-    if (j_.target.backend == Backend::Cuda) cuda::mean_shift(j_.target.device, m);
-    else cpu::mean_shift(m);
+    run_on(j_.target, m, cpu::mean_shift, cuda::mean_shift);
   }
   Napi::Value Result(Napi::Env env) override {
     const MeanShiftJob& m = j_.job;
@@ -362,10 +346,7 @@ class MeanShiftWorker : public Worker {
 
 class InduceWorker : public Worker {
  public:
-  struct Job {
-    InduceJob job;
-    Target target;
-  };
+  using Job = Call<InduceJob>;
 
   static Job parse(Inputs& in) {
     const Napi::Object& a = in.args;
@@ -410,8 +391,7 @@ class InduceWorker : public Worker {
     t.out = out_.alloc(t.n * t.channels);
     t.cancel = cancel_;
     if (wants_progress()) t.progress = [this](int it, double res) { report(0, it, res); };
-    if (j_.target.backend == Backend::Cuda) cuda::induce(j_.target.device, t);
-    else cpu::induce(t);
+    run_on(j_.target, t, cpu::induce, cuda::induce);
   }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);

@@ -195,10 +195,10 @@ async function diff(op: DiffOp, input: Float32Array, gridSpec: GridSpec, opts: R
   return callAsync(op, (a, x) => a.diff(x), { grid: nativeGrid(grid), op, input, batch }, checkRun(op, o));
 }
 
-/**
- * Second-order differences: central inside and across periodic faces,
- * one-sided second-order at other boundaries (no boundary value needed).
- */
+// The operators are second-order differences: central inside and across
+// periodic faces, one-sided second-order at other boundaries (no boundary
+// value needed, so non-periodic axes need at least 3 cells, 4 for laplacian).
+
 /** grad u: scalar fields [B, cells] to vector fields [B, dim, cells]. */
 export const grad = (u: Float32Array, grid: GridSpec, opts?: RunOptions) => diff('grad', u, grid, opts, () => 1);
 /** div v: vector fields [B, dim, cells] to scalar fields. The condensation rate of a flow is -div. */

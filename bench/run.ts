@@ -180,10 +180,15 @@ function gaussianPoints(n: number, d: number, seed: number, centres = 1, spread 
   return x;
 }
 
+// Writes points (and labels) for a peer to read; removed when the bench exits.
 function peerFile(x: Float32Array, labels?: Int32Array): string {
   const f = path.join(os.tmpdir(), `semfield-bench-${process.pid}.f32`);
   fs.writeFileSync(f, Buffer.from(x.buffer, x.byteOffset, x.byteLength));
   if (labels) fs.writeFileSync(f + '.labels', Buffer.from(labels.buffer, labels.byteOffset, labels.byteLength));
+  process.once('exit', () => {
+    fs.rmSync(f, { force: true });
+    fs.rmSync(f + '.labels', { force: true });
+  });
   return f;
 }
 

@@ -154,7 +154,7 @@ idx points_of(const Napi::Object& a, const Grid& g) {
   return (idx)(p.ElementLength() / g.dim);
 }
 
-class DepositWorker : public Worker {
+class DepositWorker : public ArrayWorker<Call<DepositJob>, float> {
  public:
   using Job = Call<DepositJob>;
 
@@ -171,7 +171,7 @@ class DepositWorker : public Worker {
     return j;
   }
 
-  DepositWorker(Inputs& in, Job j) : Worker(in, "semfield.deposit"), j_(std::move(j)) {}
+  DepositWorker(Inputs& in, Job j) : ArrayWorker(in, std::move(j), "semfield.deposit") {}
 
  protected:
   void Run() override {
@@ -182,14 +182,9 @@ class DepositWorker : public Worker {
     d.out = out_.alloc(d.g.cells() * d.batch);
     run_on(j_.target, d, cpu::deposit, cuda::deposit);
   }
-  Napi::Value Result(Napi::Env env) override { return out_.release(env); }
-
- private:
-  Job j_;
-  OutBuf<float> out_;
 };
 
-class InterpolateWorker : public Worker {
+class InterpolateWorker : public ArrayWorker<Call<InterpolateJob>, float> {
  public:
   using Job = Call<InterpolateJob>;
 
@@ -204,7 +199,7 @@ class InterpolateWorker : public Worker {
     return j;
   }
 
-  InterpolateWorker(Inputs& in, Job j) : Worker(in, "semfield.interpolate"), j_(std::move(j)) {}
+  InterpolateWorker(Inputs& in, Job j) : ArrayWorker(in, std::move(j), "semfield.interpolate") {}
 
  protected:
   void Run() override {
@@ -215,14 +210,9 @@ class InterpolateWorker : public Worker {
     d.out = out_.alloc(d.field_of ? d.points : d.points * d.batch);
     run_on(j_.target, d, cpu::interpolate, cuda::interpolate);
   }
-  Napi::Value Result(Napi::Env env) override { return out_.release(env); }
-
- private:
-  Job j_;
-  OutBuf<float> out_;
 };
 
-class DiffWorker : public Worker {
+class DiffWorker : public ArrayWorker<Call<DiffJob>, float> {
  public:
   using Job = Call<DiffJob>;
 
@@ -245,7 +235,7 @@ class DiffWorker : public Worker {
     return j;
   }
 
-  DiffWorker(Inputs& in, Job j) : Worker(in, "semfield.diff"), j_(std::move(j)) {}
+  DiffWorker(Inputs& in, Job j) : ArrayWorker(in, std::move(j), "semfield.diff") {}
 
  protected:
   void Run() override {
@@ -255,11 +245,6 @@ class DiffWorker : public Worker {
     d.out = out_.alloc((idx)op_out_comps(d.op, d.g.dim) * N * d.batch);
     run_on(j_.target, d, cpu::diff, cuda::diff);
   }
-  Napi::Value Result(Napi::Env env) override { return out_.release(env); }
-
- private:
-  Job j_;
-  OutBuf<float> out_;
 };
 
 class CondenseWorker : public Worker {

@@ -55,7 +55,7 @@ int sets_of(const int32_t* off, long long len, idx n, const char* name) {
   return (int)(len - 1);
 }
 
-class KernelSumWorker : public Worker {
+class KernelSumWorker : public ArrayWorker<Call<KernelSumJob>, double> {
  public:
   using Job = Call<KernelSumJob>;
 
@@ -75,7 +75,7 @@ class KernelSumWorker : public Worker {
     return j;
   }
 
-  KernelSumWorker(Inputs& in, Job j) : Worker(in, "semfield.kernelSum"), j_(std::move(j)) {}
+  KernelSumWorker(Inputs& in, Job j) : ArrayWorker(in, std::move(j), "semfield.kernelSum") {}
 
  protected:
   void Run() override {
@@ -87,11 +87,6 @@ class KernelSumWorker : public Worker {
     k.cancel = cancel_;
     run_on(j_.target, k, cpu::kernel_sum, cuda::kernel_sum);
   }
-  Napi::Value Result(Napi::Env env) override { return out_.release(env); }
-
- private:
-  Job j_;
-  OutBuf<double> out_;
 };
 
 class SetMatrixWorker : public Worker {
@@ -160,7 +155,7 @@ class SetMatrixWorker : public Worker {
   OutBuf<double> out_;
 };
 
-class AttentionWorker : public Worker {
+class AttentionWorker : public ArrayWorker<Call<AttentionJob>, float> {
  public:
   using Job = Call<AttentionJob>;
 
@@ -203,7 +198,7 @@ class AttentionWorker : public Worker {
     return j;
   }
 
-  AttentionWorker(Inputs& in, Job j) : Worker(in, "semfield.attention"), j_(std::move(j)) {}
+  AttentionWorker(Inputs& in, Job j) : ArrayWorker(in, std::move(j), "semfield.attention") {}
 
  protected:
   void Run() override {
@@ -217,14 +212,9 @@ class AttentionWorker : public Worker {
     t.cancel = cancel_;
     run_on(j_.target, t, cpu::attention, cuda::attention);
   }
-  Napi::Value Result(Napi::Env env) override { return out_.release(env); }
-
- private:
-  Job j_;
-  OutBuf<float> out_;
 };
 
-class ResonanceWorker : public Worker {
+class ResonanceWorker : public ArrayWorker<Call<ResonanceJob>, double> {
  public:
   using Job = Call<ResonanceJob>;
 
@@ -256,7 +246,7 @@ class ResonanceWorker : public Worker {
     return j;
   }
 
-  ResonanceWorker(Inputs& in, Job j) : Worker(in, "semfield.resonance"), j_(std::move(j)) {}
+  ResonanceWorker(Inputs& in, Job j) : ArrayWorker(in, std::move(j), "semfield.resonance") {}
 
  protected:
   void Run() override {
@@ -270,11 +260,6 @@ class ResonanceWorker : public Worker {
     r.cancel = cancel_;
     run_on(j_.target, r, cpu::resonance, cuda::resonance);
   }
-  Napi::Value Result(Napi::Env env) override { return out_.release(env); }
-
- private:
-  Job j_;
-  OutBuf<double> out_;
 };
 
 class MeanShiftWorker : public Worker {

@@ -140,6 +140,19 @@ class Worker : public Napi::AsyncProgressQueueWorker<ProgressMsg> {
   std::string code_ = "E_DEVICE";
 };
 
+// A worker whose result is one typed array: its parsed job, and the buffer
+// Run fills and Result hands to JS.
+template <class J, class T>
+class ArrayWorker : public Worker {
+ public:
+  ArrayWorker(Inputs& in, J j, const char* name) : Worker(in, name), j_(std::move(j)) {}
+
+ protected:
+  Napi::Value Result(Napi::Env env) override { return out_.release(env); }
+  J j_;
+  OutBuf<T> out_;
+};
+
 // Runs a binding body, turning native errors into coded JS exceptions.
 template <class F>
 Napi::Value guarded(const Napi::CallbackInfo& info, const F& body) {

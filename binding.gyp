@@ -7,6 +7,8 @@
         "native/backend_cpu.cc",
         "native/backend_cuda_stub.cc",
         "native/backend_points_cpu.cc",
+        "native/backend_fractal_cpu.cc",
+        "native/bind_fractal.cc",
         "native/bind_info.cc",
         "native/bind_mesh.cc",
         "native/bind_points.cc",

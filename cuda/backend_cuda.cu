@@ -5,6 +5,8 @@
 #include "../native/algo/mesh_ops.h"
 #include "../native/algo/multigrid.h"
 #include "../native/backend.h"
+#include "../native/fractal/codec.h"
+#include "../native/fractal/ifs.h"
 #include "../native/points/direct.h"
 #include "../native/potential_field.h"
 #include "exec_cuda.cuh"
@@ -107,6 +109,36 @@ void mean_shift(int device, MeanShiftJob& job) {
 void induce(int device, InduceJob& job) {
   CudaExec ex(device);
   points::induce_direct(ex, job);
+}
+
+void ifs_unfold(int device, IfsJob& job) {
+  CudaExec ex(device);
+  fractal::unfold(ex, job);
+}
+
+void chaos_game(int device, IfsJob& job) {
+  CudaExec ex(device);
+  fractal::chaos_game(ex, job);
+}
+
+void token_unfold(int device, TokenJob& job) {
+  CudaExec ex(device);
+  fractal::token_unfold(ex, job);
+}
+
+void pair_counts(int device, PairCountJob& job) {
+  CudaExec ex(device);
+  fractal::pair_counts(ex, job);
+}
+
+void codec_encode(int device, fractal::EncodeJob& job) {
+  CudaExec ex(device);
+  fractal::encode(ex, job);
+}
+
+void codec_decode(int device, fractal::DecodeJob& job) {
+  CudaExec ex(device);
+  fractal::decode(ex, job);
 }
 
 }  // namespace cuda

@@ -71,6 +71,10 @@ class CudaExec {
     cuda_check(cudaGetLastError(), "kernel launch");
   }
 
+  // Large items (chains, block searches): one thread each, as for_n.
+  template <class F>
+  void for_items(idx n, const F& f) { for_n(n, f); }
+
   template <class G, class F>
   void for_cells(const G& g, const F& f) {
     if (fault_now(FAULT_LAUNCH)) cuda_check(cudaErrorLaunchFailure, "kernel launch (simulated)");

@@ -16,3 +16,15 @@
 namespace sf {
 using idx = std::int64_t;
 }  // namespace sf
+
+namespace sf {
+// An exact integer add that other threads may be doing at once: the sums are
+// the same in any order, so histograms built with it are deterministic.
+SF_HD void sf_atomic_add_u64(unsigned long long* p, unsigned long long v) {
+#if defined(__CUDA_ARCH__)
+  atomicAdd(p, v);
+#else
+  __atomic_fetch_add(p, v, __ATOMIC_RELAXED);
+#endif
+}
+}  // namespace sf

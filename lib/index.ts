@@ -19,6 +19,8 @@ export type {
 } from './mesh';
 export * as points from './points';
 export type { Kernel } from './points';
+export * as fractal from './fractal';
+export type { Ifs, AffineMap, DimensionFit, EncodedImage, DecodedImage } from './fractal';
 export { project } from './project';
 export type { ProjectOptions, Projection, ProjectionTransform } from './project';
 export { loadVocabulary } from './vocab';

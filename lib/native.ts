@@ -26,6 +26,14 @@ export interface Addon {
   resonance(args: object): Promise<Float64Array>;
   induce(args: object): Promise<{ values: Float32Array; iterations: number; residual: number; converged: boolean }>;
   meanShift(args: object): Promise<{ centers: Float64Array; intensity: Float64Array; mass: Float64Array; potential: Float64Array; labels: Int32Array; iterations: number }>;
+  unfold(args: object): Promise<Float32Array>;
+  chaosGame(args: object): Promise<Float32Array | Float64Array>;
+  tokenUnfold(args: object): Promise<{ points: Float32Array; weights: Float64Array; pi: Float64Array }>;
+  pairCounts(args: object): Promise<Float64Array>;
+  boxCount(args: object): Promise<{ scales: Float64Array; counts: Float64Array }>;
+  encode(args: object): Promise<{ code: Uint8Array; leaves: number; leavesPerSize: number[]; collageRmse: number; lo: number; hi: number }>;
+  decode(args: object): Promise<{ image: Float32Array; width: number; height: number; changes: Float64Array }>;
+  codeInfo(args: object): import('./codec').CodeInfo;
   triad(args: object): void;
   mallocInUse(): number | null;
   _setFault(args: { kind: 'oom' | 'launch' | 'none'; after?: number }): void;

@@ -23,6 +23,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("resonance", Napi::Function::New(env, sf::Resonance, "resonance"));
   exports.Set("meanShift", Napi::Function::New(env, sf::MeanShift, "meanShift"));
   exports.Set("induce", Napi::Function::New(env, sf::Induce, "induce"));
+  exports.Set("unfold", Napi::Function::New(env, sf::Unfold, "unfold"));
+  exports.Set("chaosGame", Napi::Function::New(env, sf::ChaosGame, "chaosGame"));
+  exports.Set("tokenUnfold", Napi::Function::New(env, sf::TokenUnfold, "tokenUnfold"));
+  exports.Set("pairCounts", Napi::Function::New(env, sf::PairCounts, "pairCounts"));
+  exports.Set("boxCount", Napi::Function::New(env, sf::BoxCount, "boxCount"));
+  exports.Set("encode", Napi::Function::New(env, sf::Encode, "encode"));
+  exports.Set("decode", Napi::Function::New(env, sf::Decode, "decode"));
+  exports.Set("codeInfo", Napi::Function::New(env, sf::CodeInfo, "codeInfo"));
   return exports;
 }
 }  // namespace

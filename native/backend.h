@@ -6,8 +6,14 @@
 
 #include "jobs.h"
 #include "points/jobs.h"
+#include "fractal/jobs.h"
 
 namespace sf {
+
+namespace fractal {
+struct EncodeJob;
+struct DecodeJob;
+}  // namespace fractal
 
 enum class Backend { Cpu = 0, Cuda = 1 };
 
@@ -28,6 +34,12 @@ void attention(AttentionJob& job);
 void resonance(ResonanceJob& job);
 void mean_shift(MeanShiftJob& job);
 void induce(InduceJob& job);
+void ifs_unfold(IfsJob& job);
+void chaos_game(IfsJob& job);
+void token_unfold(TokenJob& job);
+void pair_counts(PairCountJob& job);
+void codec_encode(fractal::EncodeJob& job);
+void codec_decode(fractal::DecodeJob& job);
 }  // namespace cpu
 
 namespace cuda {
@@ -52,6 +64,12 @@ void attention(int device, AttentionJob& job);
 void resonance(int device, ResonanceJob& job);
 void mean_shift(int device, MeanShiftJob& job);
 void induce(int device, InduceJob& job);
+void ifs_unfold(int device, IfsJob& job);
+void chaos_game(int device, IfsJob& job);
+void token_unfold(int device, TokenJob& job);
+void pair_counts(int device, PairCountJob& job);
+void codec_encode(int device, fractal::EncodeJob& job);
+void codec_decode(int device, fractal::DecodeJob& job);
 }  // namespace cuda
 
 }  // namespace sf

@@ -28,6 +28,12 @@ void attention(int, AttentionJob&) { unavailable(); }
 void resonance(int, ResonanceJob&) { unavailable(); }
 void mean_shift(int, MeanShiftJob&) { unavailable(); }
 void induce(int, InduceJob&) { unavailable(); }
+void ifs_unfold(int, IfsJob&) { unavailable(); }
+void chaos_game(int, IfsJob&) { unavailable(); }
+void token_unfold(int, TokenJob&) { unavailable(); }
+void pair_counts(int, PairCountJob&) { unavailable(); }
+void codec_encode(int, fractal::EncodeJob&) { unavailable(); }
+void codec_decode(int, fractal::DecodeJob&) { unavailable(); }
 
 }  // namespace cuda
 }  // namespace sf

@@ -22,4 +22,12 @@ Napi::Value Attention(const Napi::CallbackInfo& info);
 Napi::Value Resonance(const Napi::CallbackInfo& info);
 Napi::Value MeanShift(const Napi::CallbackInfo& info);
 Napi::Value Induce(const Napi::CallbackInfo& info);
+Napi::Value Unfold(const Napi::CallbackInfo& info);
+Napi::Value ChaosGame(const Napi::CallbackInfo& info);
+Napi::Value TokenUnfold(const Napi::CallbackInfo& info);
+Napi::Value PairCounts(const Napi::CallbackInfo& info);
+Napi::Value BoxCount(const Napi::CallbackInfo& info);
+Napi::Value Encode(const Napi::CallbackInfo& info);
+Napi::Value Decode(const Napi::CallbackInfo& info);
+Napi::Value CodeInfo(const Napi::CallbackInfo& info);
 }  // namespace sf

@@ -54,6 +54,15 @@ class CpuExec {
     });
   }
 
+  // f(i) for i in [0, n) where each item is a large piece of work (a chain,
+  // a block search): shared out one item at a time.
+  template <class F>
+  void for_items(idx n, const F& f) const {
+    for_ranges(n, 1, [&](idx lo, idx hi) {
+      for (idx i = lo; i < hi; ++i) f(i);
+    });
+  }
+
   // Calls f(c, x, y, z) for every cell of one grid, row by row (no divisions).
   template <class G, class F>
   void for_cells(const G& g, const F& f) const {

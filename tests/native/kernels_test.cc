@@ -4,6 +4,7 @@
 // here on PlainExec, a CpuExec the CPU overloads do not match. Agreement to
 // 1e-5 checks the CUDA backend's driver logic on machines without a GPU.
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -16,6 +17,9 @@
 #include "pca.h"
 #include "points/direct.h"
 #include "potential_field.h"
+#include "fractal/codec.h"
+#include "fractal/ifs.h"
+#include "fractal/ifs_check.h"
 
 using namespace sf;
 
@@ -302,7 +306,89 @@ static void points_tests() {
   }
 }
 
+// Philox4x32-10 against the known-answer vectors of Random123 (kat_vectors),
+// the IFS checks, and the codec's bit stream.
+static void fractal_tests() {
+  Philox4 a = philox4x32(0, 0, 0, 0, 0, 0);
+  check(a.v[0] == 0x6627e8d5u && a.v[1] == 0xe169c58du && a.v[2] == 0xbc57ac4cu && a.v[3] == 0x9b00dbd8u, "philox kat zero");
+  Philox4 b = philox4x32(~0u, ~0u, ~0u, ~0u, ~0u, ~0u);
+  check(b.v[0] == 0x408f276du && b.v[1] == 0x41c83b0eu && b.v[2] == 0xa20bc7c6u && b.v[3] == 0x6d5451fdu, "philox kat ones");
+  Philox4 c = philox4x32(0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u, 0xa4093822u, 0x299f31d0u);
+  check(c.v[0] == 0xd16cfe09u && c.v[1] == 0x94fdccebu && c.v[2] == 0x5001e420u && c.v[3] == 0x24126ea1u, "philox kat pi");
+
+  // Spectral norm of a shear [[0.5, 0.6], [0, 0.5]]: sqrt of the top eigenvalue of A^T A.
+  float shear[4] = {0.5f, 0.6f, 0.0f, 0.5f};
+  double t = 0.25 + 0.36 + 0.25, det = 0.25 * 0.25;
+  double top = std::sqrt((t + std::sqrt(t * t - 4 * det)) / 2);
+  check(std::fabs(fractal::spectral_norm(shear, 2) - top) < 1e-6, "spectral norm of a shear");
+  float A[4] = {0.5f, 0.0f, 0.0f, 0.5f}, bb[2] = {0.5f, 0.25f};
+  std::vector<float> fp = fractal::fixed_point(A, bb, 2);
+  check(std::fabs(fp[0] - 1.0f) < 1e-6 && std::fabs(fp[1] - 0.5f) < 1e-6, "fixed point");
+
+  // The chaos game: the CPU driver over the thread pool and a plain serial
+  // run of the same body (as one GPU thread per chain would) give the same bits.
+  float sA[12] = {0.5f, 0, 0, 0.5f, 0.5f, 0, 0, 0.5f, 0.5f, 0, 0, 0.5f}, sb[6] = {0, 0, 0.5f, 0, 0.25f, 0.433f};
+  double p[3] = {1, 1, 1};
+  IfsJob job;
+  job.m = 3;
+  job.dd = 2;
+  job.A = sA;
+  job.b = sb;
+  job.start = fractal::fixed_point(sA, sb, 2);
+  job.thresholds = fractal::thresholds_of(p, 3);
+  job.seed = 7;
+  job.burn_in = 10;
+  job.chains = 37;
+  job.n = 10000;
+  std::vector<float> pts((size_t)job.n * 2), serial((size_t)job.n * 2);
+  job.points = pts.data();
+  cpu::chaos_game(job);
+  ChaosSpec s{sA, sb, job.thresholds.data(), 3, 2, 7u, 0u, (job.n + job.chains - 1) / job.chains, 10, job.n};
+  for (idx ch = 0; ch < job.chains; ++ch) {
+    float x[2] = {job.start[0], job.start[1]};
+    chaos_steps(s, ch, 0, 1 << 30, x, [&](idx i, const float* y) {
+      serial[(size_t)(2 * i)] = y[0];
+      serial[(size_t)(2 * i + 1)] = y[1];
+    });
+  }
+  check(std::memcmp(pts.data(), serial.data(), pts.size() * sizeof(float)) == 0, "chaos game: pool and serial identical");
+
+  // A code survives a write and read, and a cut or flipped code is refused.
+  const int W = 32;
+  std::vector<float> img(W * W);
+  for (int i = 0; i < W * W; ++i) img[i] = (float)(std::sin(0.2 * (i % W)) * std::cos(0.15 * (i / W)));
+  fractal::EncodeJob ej;
+  ej.hd.w = ej.hd.h = W;
+  ej.hd.lo = -1;
+  ej.hd.hi = 1;
+  ej.img = img.data();
+  ej.tol = 0.01;
+  cpu::codec_encode(ej);
+  fractal::CodecHeader h;
+  std::vector<fractal::CodedLeaf> leaves = fractal::read_leaves(ej.code.data(), ej.code.size(), h);
+  check(h.leaves == leaves.size() && h.w == (uint32_t)W && leaves.size() > 0, "codec: read back what was written");
+  int refused = 0, tries = 0;
+  for (size_t cut = 0; cut < ej.code.size(); ++cut, ++tries) {
+    try {
+      fractal::read_leaves(ej.code.data(), cut, h);
+    } catch (const Error&) {
+      ++refused;
+    }
+  }
+  for (size_t bit = 0; bit < ej.code.size() * 8; ++bit, ++tries) {
+    std::vector<uint8_t> bad = ej.code;
+    bad[bit / 8] ^= (uint8_t)(1 << (bit % 8));
+    try {
+      fractal::read_leaves(bad.data(), bad.size(), h);
+    } catch (const Error&) {
+      ++refused;
+    }
+  }
+  check(refused == tries, "codec: every truncated or bit-flipped code refused (" + std::to_string(refused) + "/" + std::to_string(tries) + ")");
+}
+
 int main() {
+  fractal_tests();
   potential_tests();
   mesh_tests();
   points_tests();

@@ -1,0 +1,184 @@
+// The fractal codec (partitioned IFS, Jacquin 1992, Fisher 1995): kernel
+// bodies shared by the encoder's search and the decoder's iteration.
+//
+// A range block R (n x n) is coded as an isometry of a domain block D (2n x
+// 2n, averaged down to n x n) under the gray map R ~ s (D - mean D) + mean R,
+// i.e. s D + o with o = mean R - s mean D. s takes 31 levels k/16, |k| <= 15
+// (so |s| < 1 and the decoder's map is contractive), and mean R 8 bits over
+// the image's value range. Coding the offset through mean R rather than o
+// keeps its quantization error small and independent of s.
+#pragma once
+#include <math.h>
+
+#include "sf_config.h"
+
+namespace sf {
+
+constexpr int kCodecScaleLevels = 15;  // s = k / 16, k in [-15, 15]
+constexpr int kCodecScaleZero = 15;    // code of s = 0 (stored without a domain)
+constexpr int kCodecMeanLevels = 255;  // mean R = q / 255 of the value range
+
+// Isometry k of an n x n block (the dihedral group D4): output pixel (x, y)
+// takes source pixel (sx, sy). Bit 2 transposes, bit 0 mirrors x, bit 1
+// mirrors y.
+SF_HD void codec_iso_src(int k, int n, int x, int y, int& sx, int& sy) {
+  int u = x, v = y;
+  if (k & 4) {
+    u = y;
+    v = x;
+  }
+  if (k & 1) u = n - 1 - u;
+  if (k & 2) v = n - 1 - v;
+  sx = u;
+  sy = v;
+}
+
+SF_HD float codec_scale(int q) { return (float)(q - kCodecScaleZero) * (1.0f / 16.0f); }
+
+// Class of a block for the classified search: the order of its four quadrant
+// sums (0..23), brightest first; ties keep the quadrant order. A domain that
+// matches a range with s > 0 tends to share its order, with s < 0 the reverse.
+SF_HD int codec_order_class(float q0, float q1, float q2, float q3) {
+  float q[4] = {q0, q1, q2, q3};
+  int rank[4];
+  for (int i = 0; i < 4; ++i) {
+    int r = 0;
+    for (int j = 0; j < 4; ++j)
+      if (q[j] > q[i] || (q[j] == q[i] && j < i)) ++r;
+    rank[i] = r;
+  }
+  // Lehmer code of the permutation rank[] (a bijection onto 0..23).
+  int code = 0;
+  for (int i = 0; i < 4; ++i) {
+    int smaller = 0;
+    for (int j = i + 1; j < 4; ++j)
+      if (rank[j] < rank[i]) ++smaller;
+    code = code * (4 - i) + smaller;
+  }
+  return code;
+}
+
+struct CodecFit {
+  float err;  // sum of squared errors of the quantized map, normalized units
+  int sq;     // scale code
+  int mq;     // mean code
+};
+
+// The quantized least-squares gray map of a range (sums sr, srr) onto a
+// domain (sums sd, sdd), given their inner product sdr, over n pixels, in
+// units where the value range is [0, 1].
+SF_HD CodecFit codec_fit(int n, double sr, double srr, double sd, double sdd, double sdr) {
+  double inv = 1.0 / n;
+  double vr = srr - sr * sr * inv;  // n var(R)
+  double vd = sdd - sd * sd * inv;  // n var(D)
+  double cdr = sdr - sd * sr * inv; // n cov(D, R)
+  double mean = sr * inv;
+  int mq = (int)floor(mean * kCodecMeanLevels + 0.5);
+  mq = mq < 0 ? 0 : (mq > kCodecMeanLevels ? kCodecMeanLevels : mq);
+  double s = vd > 1e-12 ? cdr / vd : 0.0;
+  int k = (int)floor(s * 16.0 + 0.5);
+  k = k < -kCodecScaleLevels ? -kCodecScaleLevels : (k > kCodecScaleLevels ? kCodecScaleLevels : k);
+  double sqv = k / 16.0, dm = mean - mq * (1.0 / kCodecMeanLevels);
+  double e = vr - 2.0 * sqv * cdr + sqv * sqv * vd + n * dm * dm;
+  CodecFit f;
+  f.err = (float)(e > 0 ? e : 0);
+  f.sq = k + kCodecScaleZero;
+  f.mq = mq;
+  return f;
+}
+
+// One coded block as the decoder uses it, in pixels of the output scale.
+struct CodecLeaf {
+  int x, y, size;   // range block
+  int dx, dy;       // domain block (2 * size square)
+  int iso, sq, mq;
+};
+
+// One pixel of a decoding iteration: pixel (px, py) of leaf L from the
+// previous iterate img (width w), given the mean of the leaf's domain in it.
+SF_HD float codec_decode_pixel(const CodecLeaf& L, const float* img, int w, int px, int py, float domain_mean) {
+  float s = codec_scale(L.sq);
+  float mean = (float)L.mq * (1.0f / kCodecMeanLevels);
+  if (L.sq == kCodecScaleZero) return mean;
+  int sx, sy;
+  codec_iso_src(L.iso, L.size, px - L.x, py - L.y, sx, sy);
+  const float* d = img + (idx)(L.dy + 2 * sy) * w + L.dx + 2 * sx;
+  float avg = 0.25f * ((d[0] + d[1]) + (d[w] + d[w + 1]));
+  return fmaf(s, avg - domain_mean, mean);
+}
+
+// Element e of the level's domain table: [domain, isometry, pixel] over n x n
+// pixels, each the 2 x 2 average of the 2n x 2n domain block of img (width
+// w) at lattice position (domain mod ndx, domain / ndx) * step, seen through
+// the isometry.
+SF_HD void codec_domain_elem(const float* img, int w, int ndx, int step, int n, float* table, idx e) {
+  int n2 = n * n;
+  idx di = e / (8 * n2);
+  int rest = (int)(e - di * 8 * n2);
+  int iso = rest / n2, pix = rest - iso * n2;
+  int sx, sy;
+  codec_iso_src(iso, n, pix % n, pix / n, sx, sy);
+  int dx = (int)(di % ndx) * step, dy = (int)(di / ndx) * step;
+  const float* d = img + (idx)(dy + 2 * sy) * w + dx + 2 * sx;
+  table[e] = 0.25f * ((d[0] + d[1]) + (d[w] + d[w + 1]));
+}
+
+// Quadrant sums of an n x n block (n even) and its order class.
+SF_HD int codec_block_class(const float* v, int n) {
+  float q[4] = {0, 0, 0, 0};
+  int h = n / 2;
+  for (int y = 0; y < n; ++y)
+    for (int x = 0; x < n; ++x) q[(y >= h ? 2 : 0) + (x >= h ? 1 : 0)] += v[y * n + x];
+  return codec_order_class(q[0], q[1], q[2], q[3]);
+}
+
+// The inner product of two blocks of n2 pixels (a multiple of 8) in eight
+// independent partial sums, which the CPU compiler vectorises.
+SF_HD float codec_dot(const float* a, const float* b, int n2) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (int k = 0; k < n2; k += 8)
+    for (int j = 0; j < 8; ++j) acc[j] += a[k + j] * b[k + j];
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+struct CodecMatch {
+  float err;
+  int cand;  // domain * 8 + isometry, or -1 for s = 0
+  int sq, mq;
+};
+
+// The best domain and isometry for one range among candidates (cand[i] for i
+// in [0, count), or every entry of the table when cand is null). Ties go to
+// the earlier candidate.
+SF_HD CodecMatch codec_search(const float* R, int n2, const float* table, const float* dsum, const float* dsq,
+                              const int* cand, idx count) {
+  double sr = 0, srr = 0;
+  for (int k = 0; k < n2; ++k) {
+    sr += R[k];
+    srr += (double)R[k] * R[k];
+  }
+  CodecMatch best;
+  best.err = 3.0e38f;
+  best.cand = -1;
+  best.sq = kCodecScaleZero;
+  best.mq = 0;
+  for (idx i = 0; i < count; ++i) {
+    int c = cand ? cand[i] : (int)i;
+    int dom = c >> 3;
+    CodecFit f = codec_fit(n2, sr, srr, dsum[dom], dsq[dom], (double)codec_dot(R, table + (idx)c * n2, n2));
+    if (f.err < best.err) {
+      best.err = f.err;
+      best.cand = f.sq == kCodecScaleZero ? -1 : c;
+      best.sq = f.sq;
+      best.mq = f.mq;
+    }
+  }
+  if (count == 0) {
+    CodecFit f = codec_fit(n2, sr, srr, 0, 0, 0);
+    best.err = f.err;
+    best.mq = f.mq;
+  }
+  return best;
+}
+
+}  // namespace sf

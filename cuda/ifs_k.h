@@ -1,0 +1,115 @@
+// Iterated function systems: the kernel bodies of unfold, the chaos game and
+// rendering, shared by the CPU backend and the CUDA kernels. Arithmetic is
+// written with explicit fmaf so that both compilers produce the same bits
+// (neither may contract or reorder it), which makes the chaos game's points
+// identical on CPU and GPU.
+#pragma once
+#include <math.h>
+
+#include "philox_k.h"
+#include "sf_config.h"
+
+namespace sf {
+
+constexpr int kIfsMaxDim = 8;    // dimension of an IFS's space
+constexpr int kIfsMaxMaps = 64;  // maps of one IFS
+
+// y = A_i x + b_i for an IFS in dimension dd: A is [m, dd, dd] row-major, b [m, dd].
+SF_HD void ifs_apply(const float* A, const float* b, int i, int dd, const float* x, float* y) {
+  const float* a = A + (idx)i * dd * dd;
+  for (int r = 0; r < dd; ++r) {
+    float acc = b[i * dd + r];
+    for (int c = 0; c < dd; ++c) acc = fmaf(a[r * dd + c], x[c], acc);
+    y[r] = acc;
+  }
+}
+
+// One level of unfolding. prev holds the m^(k-1) points of depth k-1 in
+// address order; point p of depth k is w_{p / m^(k-1)}(prev[p mod m^(k-1)]),
+// so the most significant base-m digit of p is the outermost map: points that
+// share a prefix lie in the same sub-copy of the attractor.
+SF_HD void ifs_unfold_point(const float* A, const float* b, int dd, const float* prev, idx prev_n, float* next, idx p) {
+  int i = (int)(p / prev_n);
+  ifs_apply(A, b, i, dd, prev + (p % prev_n) * dd, next + p * dd);
+}
+
+// The same level for a fractal token, whose maps are w_i(x) = s x + (1-s) p_i
+// in any dimension d: one coordinate per call, element e = p * d + k.
+SF_HD void token_unfold_elem(const float* P, float s, int d, const float* prev, idx prev_n, float* next, idx e) {
+  idx p = e / d;
+  int k = (int)(e - p * d);
+  int i = (int)(p / prev_n);
+  next[e] = fmaf(s, prev[(p % prev_n) * d + k], (1.0f - s) * P[(idx)i * d + k]);
+}
+
+// Weight of address p at depth: the product of the context's probabilities
+// pi over its digits.
+SF_HD double token_weight(const double* pi, int m, int depth, idx p) {
+  double w = 1;
+  for (int j = 0; j < depth; ++j) {
+    w *= pi[p % m];
+    p /= m;
+  }
+  return w;
+}
+
+// Map i for a 32-bit random number: the first i whose threshold exceeds u.
+// Thresholds are the cumulative probabilities scaled to 2^32, made once on the
+// host, so the choice is integer arithmetic and exact everywhere.
+SF_HD int ifs_pick(const uint32_t* thresholds, int m, uint32_t u) {
+  for (int i = 0; i + 1 < m; ++i)
+    if (u < thresholds[i]) return i;
+  return m - 1;
+}
+
+struct ChaosSpec {
+  const float* A;
+  const float* b;
+  const uint32_t* thresholds;
+  int m, dd;
+  uint32_t seed_lo, seed_hi;
+  idx per_chain;   // points each chain keeps
+  int burn_in;     // steps each chain discards first
+  idx n;           // points in all
+};
+
+// Steps [t0, t1) of chain c of the chaos game, from its state x (dd floats,
+// updated in place). Step t draws Philox(counter = (t, c), key = seed); after
+// burn_in steps each point is passed to emit(index, point). A chain's points
+// depend only on (seed, c, t), never on how steps are grouped into calls.
+template <class Emit>
+SF_HD void chaos_steps(const ChaosSpec& s, idx c, idx t0, idx t1, float* x, const Emit& emit) {
+  float y[kIfsMaxDim];
+  idx first = c * s.per_chain;
+  idx keep = s.n - first < s.per_chain ? s.n - first : s.per_chain;
+  idx end = (idx)s.burn_in + (keep > 0 ? keep : 0);
+  if (t1 > end) t1 = end;
+  for (idx t = t0; t < t1; ++t) {
+    Philox4 r = philox4x32((uint32_t)t, (uint32_t)(t >> 32), (uint32_t)c, (uint32_t)(c >> 32), s.seed_lo, s.seed_hi);
+    ifs_apply(s.A, s.b, ifs_pick(s.thresholds, s.m, r.v[0]), s.dd, x, y);
+    for (int k = 0; k < s.dd; ++k) x[k] = y[k];
+    if (t >= s.burn_in) emit(first + t - s.burn_in, x);
+  }
+}
+
+// A render grid over the box [lo, lo + n / inv) of up to 3 axes, x fastest.
+struct RenderBox {
+  float lo[3], inv[3];
+  int n[3];
+};
+
+// Cell of a point on the render grid, or -1 when outside it.
+SF_HD idx render_cell(const float* x, int dd, const RenderBox& b) {
+  idx cell = 0, stride = 1;
+  for (int k = 0; k < dd; ++k) {
+    float f = (x[k] - b.lo[k]) * b.inv[k];
+    if (!(f >= 0.0f) || f >= (float)b.n[k]) return -1;
+    int i = (int)f;
+    if (i >= b.n[k]) i = b.n[k] - 1;
+    cell += (idx)i * stride;
+    stride *= b.n[k];
+  }
+  return cell;
+}
+
+}  // namespace sf

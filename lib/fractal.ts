@@ -1,0 +1,12 @@
+/**
+ * The fractal half of semfield: IFS attractors and their hierarchy, fractal
+ * tokens, fractal dimension and the fractal (partitioned IFS) codec.
+ */
+export { presets, unfold, chaosGame, render, packIfs } from './ifs';
+export type { AffineMap, Ifs, UnfoldOptions, ChaosOptions, RenderOptions, Rendering } from './ifs';
+export { unfoldToken } from './token';
+export type { TokenOptions, UnfoldedToken } from './token';
+export { boxDimension, boxDimensionMask, correlationDimension, fitLine } from './dimension';
+export type { DimensionFit, BoxDimensionOptions, MaskDimensionOptions, CorrelationOptions } from './dimension';
+export { encode, decode, codeInfo, psnr } from './codec';
+export type { EncodeOptions, EncodedImage, DecodeOptions, DecodedImage, CodeInfo } from './codec';

@@ -1,0 +1,171 @@
+// Drivers of the IFS operations for any execution policy (CpuExec, CudaExec):
+// they only move data and launch the bodies of cuda/ifs_k.h and
+// cuda/dimension_k.h.
+#pragma once
+#include <algorithm>
+#include <string>
+
+#include "../../cuda/dimension_k.h"
+#include "../errors.h"
+#include "jobs.h"
+
+namespace sf {
+namespace fractal {
+
+inline void check_cancel(const volatile int32_t* c, const char* what) {
+  if (c && *c) fail("E_ABORTED", std::string(what) + ": aborted");
+}
+
+// Level by level from one start point: level k holds the m^k points of depth
+// k in address order (see ifs_unfold_point).
+template <class Exec>
+void unfold(Exec& ex, IfsJob& job) {
+  const int dd = job.dd;
+  const float* A = ex.upload(job.A, (idx)job.m * dd * dd);
+  const float* b = ex.upload(job.b, (idx)job.m * dd);
+  float* out = ex.output(job.points, job.n * dd);
+  // Ping-pong between out and a scratch buffer, arranged so the last level
+  // lands in out.
+  float* scratch = ex.template alloc<float>(std::max<idx>(job.n / job.m, 1) * dd);
+  float* bufs[2] = {out, scratch};
+  int cur = job.depth % 2 == 0 ? 0 : 1;
+  ex.upload_into(bufs[cur], job.start.data(), dd);
+  idx prev_n = 1;
+  for (int k = 1; k <= job.depth; ++k) {
+    check_cancel(job.cancel, "unfold");
+    const float* prev = bufs[cur];
+    float* next = bufs[1 - cur];
+    idx pn = prev_n;
+    int m = job.m;
+    ex.for_n(pn * m, [=] SF_LAMBDA(idx p) { ifs_unfold_point(A, b, dd, prev, pn, next, p); });
+    cur = 1 - cur;
+    prev_n *= m;
+  }
+  ex.finish_output(job.points, out, job.n * dd);
+  ex.sync();
+}
+
+// The chaos game in rounds of steps, so that a long run can be stopped and
+// report progress; each chain's state carries over between rounds.
+template <class Exec>
+void chaos_game(Exec& ex, IfsJob& job) {
+  const int dd = job.dd;
+  ChaosSpec s;
+  s.A = ex.upload(job.A, (idx)job.m * dd * dd);
+  s.b = ex.upload(job.b, (idx)job.m * dd);
+  s.thresholds = ex.upload(job.thresholds.data(), job.m);
+  s.m = job.m;
+  s.dd = dd;
+  s.seed_lo = (uint32_t)job.seed;
+  s.seed_hi = (uint32_t)(job.seed >> 32);
+  s.per_chain = (job.n + job.chains - 1) / job.chains;
+  s.burn_in = job.burn_in;
+  s.n = job.n;
+  std::vector<float> init((size_t)job.chains * dd);
+  for (idx c = 0; c < job.chains; ++c) std::copy(job.start.begin(), job.start.end(), init.begin() + c * dd);
+  float* state = ex.template alloc<float>(job.chains * dd);
+  ex.upload_into(state, init.data(), job.chains * dd);
+  idx cells = (idx)job.rn[0] * job.rn[1] * job.rn[2];
+  float* pts = job.render ? nullptr : ex.output(job.points, job.n * dd);
+  unsigned long long* counts = job.render ? ex.output(job.counts, cells) : nullptr;
+  if (job.render) ex.fill_zero(counts, cells);
+  RenderBox box;
+  for (int k = 0; k < 3; ++k) {
+    box.lo[k] = job.lo[k];
+    box.inv[k] = job.inv[k];
+    box.n[k] = job.rn[k];
+  }
+  idx total = (idx)s.burn_in + s.per_chain;
+  // About 2^22 steps over all chains per round.
+  idx round = std::max<idx>(64, ((idx)1 << 22) / std::max<idx>(job.chains, 1));
+  for (idx t0 = 0; t0 < total; t0 += round) {
+    check_cancel(job.cancel, "chaosGame");
+    idx t1 = std::min(total, t0 + round);
+    if (job.render) {
+      ex.for_items(job.chains, [=] SF_LAMBDA(idx c) {
+        chaos_steps(s, c, t0, t1, state + c * dd, [&](idx, const float* x) {
+          idx cell = render_cell(x, dd, box);
+          if (cell >= 0) sf_atomic_add_u64(counts + cell, 1ull);
+        });
+      });
+    } else {
+      ex.for_items(job.chains, [=] SF_LAMBDA(idx c) {
+        chaos_steps(s, c, t0, t1, state + c * dd, [&](idx p, const float* x) {
+          for (int k = 0; k < dd; ++k) pts[p * dd + k] = x[k];
+        });
+      });
+    }
+    ex.sync();
+    if (job.progress) job.progress((double)t1 / (double)total);
+  }
+  if (job.render) ex.finish_output(job.counts, counts, cells);
+  else ex.finish_output(job.points, pts, job.n * dd);
+  ex.sync();
+}
+
+// A fractal token under each context: level by level from the context's mean,
+// one coordinate per thread; then the addresses' weights.
+template <class Exec>
+void token_unfold(Exec& ex, TokenJob& job) {
+  const int d = job.d, m = job.m;
+  const float* P = ex.upload(job.P, (idx)m * d);
+  const float s = job.s;
+  const idx n = job.n;
+  float* out = ex.output(job.points, (idx)job.contexts * n * d);
+  double* wout = ex.output(job.weights, (idx)job.contexts * n);
+  float* scratch = ex.template alloc<float>(std::max<idx>(n / m, 1) * d);
+  const double* pi = ex.upload(job.pi.data(), (idx)job.contexts * m);
+  for (int c = 0; c < job.contexts; ++c) {
+    float* bufs[2] = {out + (idx)c * n * d, scratch};
+    int cur = job.depth % 2 == 0 ? 0 : 1;
+    ex.upload_into(bufs[cur], job.start.data() + (idx)c * d, d);
+    idx prev_n = 1;
+    for (int k = 1; k <= job.depth; ++k) {
+      const float* prev = bufs[cur];
+      float* next = bufs[1 - cur];
+      idx pn = prev_n;
+      ex.for_n(pn * m * d, [=] SF_LAMBDA(idx e) { token_unfold_elem(P, s, d, prev, pn, next, e); });
+      cur = 1 - cur;
+      prev_n *= m;
+    }
+    const double* pc = pi + (idx)c * m;
+    double* wc = wout + (idx)c * n;
+    int depth = job.depth;
+    ex.for_n(n, [=] SF_LAMBDA(idx p) { wc[p] = token_weight(pc, m, depth, p); });
+  }
+  ex.finish_output(job.points, out, (idx)job.contexts * n * d);
+  ex.finish_output(job.weights, wout, (idx)job.contexts * n);
+  ex.sync();
+}
+
+// Correlation sum by one row of pairs per thread, counted into a histogram
+// with exact atomic adds.
+template <class Exec>
+void pair_counts(Exec& ex, PairCountJob& job) {
+  const int d = job.d;
+  const idx n = job.n;
+  const int nb = (int)job.edges2.size();
+  const float* x = ex.upload(job.x, n * d);
+  const float* e2 = ex.upload(job.edges2.data(), nb);
+  unsigned long long* h = ex.template zeros<unsigned long long>(nb + 1);
+  // Rows in slices, for cancellation; row i pairs with j > i.
+  idx slice = std::max<idx>(256, n / 16);
+  for (idx i0 = 0; i0 < n; i0 += slice) {
+    check_cancel(job.cancel, "correlationDimension");
+    idx i1 = std::min(n, i0 + slice);
+    ex.for_items(i1 - i0, [=] SF_LAMBDA(idx r) {
+      idx i = i0 + r;
+      unsigned long long local[kDimMaxBins + 1];
+      for (int k = 0; k <= nb; ++k) local[k] = 0;
+      for (idx j = i + 1; j < n; ++j) ++local[dim_bin(e2, nb, dim_r2(x + i * d, x + j * d, d))];
+      for (int k = 0; k <= nb; ++k)
+        if (local[k]) sf_atomic_add_u64(h + k, local[k]);
+    });
+    ex.sync();
+  }
+  job.counts.assign((size_t)nb + 1, 0);
+  ex.download(job.counts.data(), h, nb + 1);
+}
+
+}  // namespace fractal
+}  // namespace sf

@@ -123,7 +123,8 @@ export async function boxDimension(points: Float32Array, opts: BoxDimensionOptio
   for (let k = 0, prev = 0; k < 400 && list.length < 4096; k++) {
     const M = Math.round(4 * 2 ** (k / perOctave)), eps = (size * (1 + 1e-6)) / M;
     if (M === prev || (range && eps > range[1])) continue;
-    if ((range && eps < range[0]) || M > 2 ** 40) break;
+    // Below 2^-20 of the extent, fp32 coordinates no longer resolve the set.
+    if ((range && eps < range[0]) || M > 2 ** 20) break;
     list.push(eps);
     prev = M;
   }

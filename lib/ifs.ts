@@ -206,6 +206,8 @@ export interface RenderOptions extends ChaosOptions {
 export interface Rendering {
   /** Fraction of the n points in each cell, x fastest: Float32Array [cells]. */
   density: Float32Array;
+  /** Points in each cell (exact integers). */
+  counts: Float64Array;
   size: number[];
   lo: number[];
   hi: number[];
@@ -213,18 +215,23 @@ export interface Rendering {
   inside: number;
 }
 
-/** The attractor's bounding box, from the points of an unfolding to about 4096 addresses. */
+/**
+ * The attractor's bounding box: that of 2^16 chaos-game points (seed 0) and
+ * of an unfolding to about 4096 addresses, grown by 2% per side. Points of
+ * rarely visited tips can still fall outside; pass lo and hi to fix the box.
+ */
 async function bounds(f: PackedIfs, ifs: Ifs, run: RunOptions): Promise<{ lo: number[]; hi: number[] }> {
   const depth = Math.max(1, Math.floor(Math.log(4096) / Math.log(Math.max(2, f.m))));
-  const pts = await unfold(ifs, depth, run);
+  const sets = [await unfold(ifs, depth, run), await chaosGame(ifs, 65536, { ...run, chains: 256 })];
   const lo = new Array(f.dd).fill(Infinity), hi = new Array(f.dd).fill(-Infinity);
-  for (let i = 0; i < pts.length; i++) {
-    const k = i % f.dd;
-    lo[k] = Math.min(lo[k], pts[i]);
-    hi[k] = Math.max(hi[k], pts[i]);
-  }
+  for (const pts of sets)
+    for (let i = 0; i < pts.length; i++) {
+      const k = i % f.dd;
+      lo[k] = Math.min(lo[k], pts[i]);
+      hi[k] = Math.max(hi[k], pts[i]);
+    }
   for (let k = 0; k < f.dd; k++) {
-    const pad = 0.01 * Math.max(hi[k] - lo[k], 1e-6);
+    const pad = 0.02 * Math.max(hi[k] - lo[k], 1e-6);
     lo[k] -= pad;
     hi[k] += pad;
   }
@@ -264,5 +271,5 @@ export async function render(ifs: Ifs, n: number, opts: RenderOptions = {}): Pro
     density[i] = counts[i] / n;
     inside += counts[i];
   }
-  return { density, size: [...size], lo, hi, inside: inside / n };
+  return { density, counts, size: [...size], lo, hi, inside: inside / n };
 }

@@ -99,9 +99,10 @@ class ChaosWorker : public Worker {
         fail("E_SHAPE", "render.n, render.lo and render.hi must list one entry per axis");
       double cells = 1;
       for (int k = 0; k < f.dd; ++k) {
-        double n = nv.As<Napi::Array>().Get((uint32_t)k).As<Napi::Number>().DoubleValue();
-        double lo = lv.As<Napi::Array>().Get((uint32_t)k).As<Napi::Number>().DoubleValue();
-        double hi = hv.As<Napi::Array>().Get((uint32_t)k).As<Napi::Number>().DoubleValue();
+        Napi::Value nk = nv.As<Napi::Array>().Get((uint32_t)k), lk = lv.As<Napi::Array>().Get((uint32_t)k),
+                    hk = hv.As<Napi::Array>().Get((uint32_t)k);
+        if (!nk.IsNumber() || !lk.IsNumber() || !hk.IsNumber()) fail("E_TYPE", "render.n, render.lo and render.hi must hold numbers");
+        double n = nk.As<Napi::Number>().DoubleValue(), lo = lk.As<Napi::Number>().DoubleValue(), hi = hk.As<Napi::Number>().DoubleValue();
         if (!(n >= 1 && n <= 65536 && n == std::floor(n))) fail("E_RANGE", "render.n entries must be integers in [1, 65536]");
         if (!std::isfinite(lo) || !std::isfinite(hi) || !(hi > lo)) fail("E_RANGE", "render.lo must be below render.hi");
         f.rn[k] = (int)n;

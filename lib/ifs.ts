@@ -250,17 +250,19 @@ export async function render(ifs: Ifs, n: number, opts: RenderOptions = {}): Pro
   size.forEach((v, k) => integer(op, `size[${k}]`, v, 1, 65536));
   if (size.reduce((a: number, b: number) => a * b, 1) > 2 ** 28) throw invalid('E_TOO_LARGE', op, 'size', 'at most 2^28 cells');
   const run = checkRun(op, o);
-  let { lo, hi } = o.lo !== undefined && o.hi !== undefined ? { lo: [...o.lo], hi: [...o.hi] } : await bounds(f, ifs, run);
+  let lo: number[], hi: number[];
   if (o.lo !== undefined || o.hi !== undefined) {
     if (o.lo === undefined || o.hi === undefined) throw invalid('E_TYPE', op, 'lo and hi', 'given together');
     if (!Array.isArray(o.lo) || o.lo.length !== f.dd) throw invalid('E_SHAPE', op, 'lo', `${f.dd} numbers`, o.lo);
     if (!Array.isArray(o.hi) || o.hi.length !== f.dd) throw invalid('E_SHAPE', op, 'hi', `${f.dd} numbers`, o.hi);
-    lo = lo.map((v, k) => finiteNumber(op, `lo[${k}]`, v));
-    hi = hi.map((v, k) => {
+    lo = o.lo.map((v, k) => finiteNumber(op, `lo[${k}]`, v));
+    hi = o.hi.map((v, k) => {
       const x = finiteNumber(op, `hi[${k}]`, v);
       if (!(x > lo[k])) throw invalid('E_RANGE', op, `hi[${k}]`, `above lo[${k}] = ${lo[k]}`, x);
       return x;
     });
+  } else {
+    ({ lo, hi } = await bounds(f, ifs, run));
   }
   args.render = { n: size, lo, hi };
   const cb = o.onProgress;

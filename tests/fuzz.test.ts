@@ -10,7 +10,7 @@
  */
 import fc from 'fast-check';
 import {
-  SemfieldError, condense, curl, deposit, div, grad, interpolate, laplacian, points, potential, project,
+  SemfieldError, condense, curl, deposit, div, fractal, grad, interpolate, laplacian, points, potential, project,
 } from '../lib';
 
 const CODES = new Set(['E_TYPE', 'E_SHAPE', 'E_NONFINITE', 'E_RANGE', 'E_CFL', 'E_NOT_CONVERGED', 'E_NOT_CONTRACTIVE', 'E_TOO_LARGE', 'E_DEVICE', 'E_OOM', 'E_ABORTED']);
@@ -45,6 +45,12 @@ const anything: fc.Arbitrary<unknown> = fc.oneof(
   fc.constant(new AbortController().signal),
 );
 
+// A valid code of a 16 x 16 image (made once, before the runs).
+let CODE: Uint8Array = new Uint8Array(0);
+beforeAll(async () => {
+  CODE = (await fractal.encode(Float32Array.from({ length: 256 }, (_, i) => Math.sin(i * 0.37)), { width: 16, height: 16, maxBlock: 8 })).code;
+});
+
 // A valid call as a tree of arguments; mutations replace nodes by path.
 type Tree = Record<string, unknown>;
 interface Op {
@@ -71,6 +77,16 @@ const ops: Op[] = [
   { name: 'points.attention', valid: () => ({ q: f32(24), k: f32(36), v: f32(12), o: { d: 3, heads: 2, kind: 'gaussian', sigma: 1, causal: true } }), call: (t) => points.attention(t.q as never, t.k as never, t.v as never, t.o as never) },
   { name: 'points.condense', valid: () => ({ x: f32(40), o: { d: 2, bandwidth: 0.5, kernel: 'flat' } }), call: (t) => points.condense(t.x as never, t.o as never) },
   { name: 'points.induce', valid: () => ({ x: f32(40), o: { d: 2, labeled: Int32Array.from([0, 3]), values: f32(2), kernel: { kind: 'gaussian', sigma: 1 } } }), call: (t) => points.induce(t.x as never, t.o as never) },
+  { name: 'fractal.unfold', valid: () => ({ ifs: fractal.presets.sierpinski(), depth: 3, o: { start: [0.1, 0.2] } }), call: (t) => fractal.unfold(t.ifs as never, t.depth as never, t.o as never) },
+  { name: 'fractal.chaosGame', valid: () => ({ ifs: fractal.presets.fern(), n: 100, o: { seed: 3, chains: 4, burnIn: 2 } }), call: (t) => fractal.chaosGame(t.ifs as never, t.n as never, t.o as never) },
+  // n stays fixed: a valid n may be up to 2^42 points, minutes of work.
+  { name: 'fractal.render', valid: () => ({ ifs: fractal.presets.koch(), o: { size: [8, 4], lo: [0, 0], hi: [1, 0.3], seed: 2 } }), call: (t) => fractal.render(t.ifs as never, 1000, t.o as never) },
+  { name: 'fractal.unfoldToken', valid: () => ({ p: f32(12), c: f32(8), o: { d: 4, depth: 2, s: 0.5, beta: 1 } }), call: (t) => fractal.unfoldToken(t.p as never, t.c as never, t.o as never) },
+  { name: 'fractal.boxDimension', valid: () => ({ x: f32(400), o: { d: 2, offsets: 2, scales: [0.05, 0.5] } }), call: (t) => fractal.boxDimension(t.x as never, t.o as never) },
+  { name: 'fractal.boxDimensionMask', valid: () => ({ m: Uint8Array.from({ length: 4096 }, (_, i) => i % 3), o: { shape: [64, 64], offsets: 4 } }), call: (t) => fractal.boxDimensionMask(t.m as never, t.o as never) },
+  { name: 'fractal.correlationDimension', valid: () => ({ x: f32(400), o: { d: 2, bins: 16, radii: [0.01, 1], minPairs: 1 } }), call: (t) => fractal.correlationDimension(t.x as never, t.o as never) },
+  { name: 'fractal.encode', valid: () => ({ img: f32(256), o: { width: 16, height: 16, tolerance: 0.1, minBlock: 4, maxBlock: 8 } }), call: (t) => fractal.encode(t.img as never, t.o as never) },
+  { name: 'fractal.decode', valid: () => ({ code: CODE, o: { scale: 2, maxIterations: 8 } }), call: (t) => fractal.decode(t.code as never, t.o as never) },
   { name: 'points.resonance', valid: () => ({ a: f32(12), b: f32(9), w: [0, 1], o: { d: 3, g: 0.1 } }), call: (t) => points.resonance(t.a as never, t.b as never, t.w as never, t.o as never) },
 ];
 

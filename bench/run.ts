@@ -8,7 +8,9 @@
  *  - whole solves in work units (solve time / one fp32 residual evaluation);
  *  - periodic 1024^2 Poisson vs numpy's FFT solver and a 256^2 Dirichlet
  *    solve vs scipy.sparse.linalg.spsolve (Debian python3 packages).
- * Results: bench/results/latest.json and a table on stdout.
+ *  - the fractal operations (bench/fractal.ts).
+ * `npm run bench -- fractal` (or mesh, points) runs the triad and those
+ * sections only. Results: bench/results/latest.json and a table on stdout.
  */
 import Benchmark from 'benchmark';
 import { spawnSync } from 'node:child_process';
@@ -17,6 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { device, points, potential } from '../lib';
 import { native } from '../lib/native';
+import { fractalBench } from './fractal';
 import { ortAttention } from './ort';
 
 interface Row {
@@ -86,22 +89,24 @@ async function main(): Promise<void> {
   const info = device.info();
   process.stdout.write(`semfield bench — ${os.cpus()[0]?.model ?? 'cpu'}, ${info.threads} threads, backend ${info.auto}\n`);
 
-  const triadGBs = await triad(a);
-  const residualMs = await kernels(a, triadGBs);
-  await solves(residualMs);
-  await pointsBench();
-
-  const result = { date: new Date().toISOString(), host: { cpu: os.cpus()[0]?.model, threads: info.threads, node: process.version }, backend: info.auto, rows };
+  const only = process.argv.slice(2);
+  const want = (s: string) => only.length === 0 || only.includes(s);
   const dir = path.join(__dirname, '..', '..', 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(result, null, 2));
+  const triadGBs = await triad(a);
+  if (want('mesh')) await solves(await kernels(a, triadGBs));
+  if (want('points')) await pointsBench();
+  if (want('fractal')) await fractalBench({ rows, measure, triadGBs, resultsDir: dir });
+
+  const result = { date: new Date().toISOString(), host: { cpu: os.cpus()[0]?.model, threads: info.threads, node: process.version }, backend: info.auto, rows };
+  fs.writeFileSync(path.join(dir, only.length ? `latest-${only.join('-')}.json` : 'latest.json'), JSON.stringify(result, null, 2));
 
   process.stdout.write('\n');
-  const keys = ['GBs', 'ofTriad', 'cycles', 'workUnits', 'numpyFftMs', 'speedupVsNumpy', 'scipySpsolveMs', 'speedupVsScipy', 'agreement', 'cellsPerSecond', 'GFLOPs', 'ofNumpyMatmul', 'overDot', 'peerMs', 'speedupVsPeer', 'peakRssMiB'];
+  const keys = ['GBs', 'ofTriad', 'cycles', 'workUnits', 'numpyFftMs', 'speedupVsNumpy', 'scipySpsolveMs', 'speedupVsScipy', 'agreement', 'cellsPerSecond', 'GFLOPs', 'ofNumpyMatmul', 'overDot', 'peerMs', 'speedupVsPeer', 'peakRssMiB', 'pointsPerSecond', 'pairsPerSecond', 'pixelsPerSecond', 'dimension', 'psnr', 'psnrBelowExhaustive', 'bytes', 'ratio', 'bpp'];
   const fmt = (v: unknown) => (typeof v === 'number' ? (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toFixed(3)) : String(v ?? ''));
   process.stdout.write(['benchmark'.padEnd(30), 'median ms'.padStart(10), ...keys.map((k) => k.padStart(14))].join(' ') + '\n');
   for (const r of rows) process.stdout.write([r.name.padEnd(30), r.medianMs.toFixed(3).padStart(10), ...keys.map((k) => fmt(r[k]).padStart(14))].join(' ') + '\n');
-  process.stdout.write(`\nwritten: bench/results/latest.json\n`);
+  process.stdout.write(`\nwritten: bench/results/${only.length ? `latest-${only.join('-')}.json` : 'latest.json'}\n`);
 }
 
 // STREAM triad over arrays far larger than the caches. (Each group of

@@ -57,9 +57,19 @@ SF_HD double token_weight(const double* pi, int m, int depth, idx p) {
 // Thresholds are the cumulative probabilities scaled to 2^32, made once on the
 // host, so the choice is integer arithmetic and exact everywhere.
 SF_HD int ifs_pick(const uint32_t* thresholds, int m, uint32_t u) {
-  for (int i = 0; i + 1 < m; ++i)
-    if (u < thresholds[i]) return i;
-  return m - 1;
+  // Thresholds do not decrease, so that index is the number of thresholds at
+  // or below u: counted without branches (the choice is random, a branch on
+  // it would be mispredicted at every step).
+  int i = 0;
+  for (int k = 0; k + 1 < m; ++k) i += u >= thresholds[k] ? 1 : 0;
+  return i;
+}
+
+// x = y over dd <= kIfsMaxDim floats. A fixed trip count: a copy loop of
+// runtime length would become a memmove call per step on the CPU.
+SF_HD void ifs_copy(float* x, const float* y, int dd) {
+  for (int k = 0; k < kIfsMaxDim; ++k)
+    if (k < dd) x[k] = y[k];
 }
 
 struct ChaosSpec {
@@ -74,9 +84,10 @@ struct ChaosSpec {
 };
 
 // Steps [t0, t1) of chain c of the chaos game, from its state x (dd floats,
-// updated in place). Step t draws Philox(counter = (t, c), key = seed); after
-// burn_in steps each point is passed to emit(index, point). A chain's points
-// depend only on (seed, c, t), never on how steps are grouped into calls.
+// updated in place). Step t uses word t mod 4 of Philox(counter = (t / 4,
+// c), key = seed): one call of the generator serves four steps. After burn_in
+// steps each point is passed to emit(index, point). A chain's points depend
+// only on (seed, c, t), never on how steps are grouped into calls.
 template <class Emit>
 SF_HD void chaos_steps(const ChaosSpec& s, idx c, idx t0, idx t1, float* x, const Emit& emit) {
   float y[kIfsMaxDim];
@@ -84,11 +95,48 @@ SF_HD void chaos_steps(const ChaosSpec& s, idx c, idx t0, idx t1, float* x, cons
   idx keep = s.n - first < s.per_chain ? s.n - first : s.per_chain;
   idx end = (idx)s.burn_in + (keep > 0 ? keep : 0);
   if (t1 > end) t1 = end;
+  Philox4 r;
   for (idx t = t0; t < t1; ++t) {
-    Philox4 r = philox4x32((uint32_t)t, (uint32_t)(t >> 32), (uint32_t)c, (uint32_t)(c >> 32), s.seed_lo, s.seed_hi);
-    ifs_apply(s.A, s.b, ifs_pick(s.thresholds, s.m, r.v[0]), s.dd, x, y);
-    for (int k = 0; k < s.dd; ++k) x[k] = y[k];
+    if (t == t0 || (t & 3) == 0) {
+      idx q = t >> 2;
+      r = philox4x32((uint32_t)q, (uint32_t)(q >> 32), (uint32_t)c, (uint32_t)(c >> 32), s.seed_lo, s.seed_hi);
+    }
+    ifs_apply(s.A, s.b, ifs_pick(s.thresholds, s.m, r.v[t & 3]), s.dd, x, y);
+    ifs_copy(x, y, s.dd);
     if (t >= s.burn_in) emit(first + t - s.burn_in, x);
+  }
+}
+
+// G chains at once, step by step: the same arithmetic per chain as
+// chaos_steps (the same bits), but G independent dependency chains for the
+// CPU to overlap. chains c0 .. c0 + G - 1 (those below `chains`), states x
+// [G, dd].
+template <int G, class Emit>
+SF_HD void chaos_steps_group(const ChaosSpec& s, idx c0, idx chains, idx t0, idx t1, float* x, const Emit& emit) {
+  idx end[G], first[G];
+  idx tmax = t0;
+  for (int g = 0; g < G; ++g) {
+    idx c = c0 + g;
+    first[g] = c * s.per_chain;
+    idx keep = c < chains ? (s.n - first[g] < s.per_chain ? s.n - first[g] : s.per_chain) : 0;
+    end[g] = c < chains && keep > 0 ? (idx)s.burn_in + keep : 0;
+    if (end[g] > t1) end[g] = t1;
+    if (end[g] > tmax) tmax = end[g];
+  }
+  Philox4 r[G];
+  for (idx t = t0; t < tmax; ++t) {
+    for (int g = 0; g < G; ++g) {
+      if (t >= end[g]) continue;
+      if (t == t0 || (t & 3) == 0) {
+        idx q = t >> 2, c = c0 + g;
+        r[g] = philox4x32((uint32_t)q, (uint32_t)(q >> 32), (uint32_t)c, (uint32_t)(c >> 32), s.seed_lo, s.seed_hi);
+      }
+      float y[kIfsMaxDim];
+      float* xg = x + g * s.dd;
+      ifs_apply(s.A, s.b, ifs_pick(s.thresholds, s.m, r[g].v[t & 3]), s.dd, xg, y);
+      ifs_copy(xg, y, s.dd);
+      if (t >= s.burn_in) emit(first[g] + t - s.burn_in, xg);
+    }
   }
 }
 

@@ -55,7 +55,7 @@ function referenceChain(ifs: fractal.Ifs, seed: number, chain: number, start: nu
   let x = start.map(f32);
   const out: number[][] = [];
   for (let t = 0; t < burnIn + keep; t++) {
-    const u = philox([t, 0, chain, 0], [seed, 0])[0];
+    const u = philox([t >> 2, 0, chain, 0], [seed, 0])[t & 3];
     let i = thresholds.findIndex((th, k) => k < maps.length - 1 && u < th);
     if (i < 0) i = maps.length - 1;
     x = apply(maps[i], x);

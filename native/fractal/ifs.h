@@ -4,6 +4,7 @@
 #pragma once
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "../../cuda/dimension_k.h"
 #include "../errors.h"
@@ -45,6 +46,52 @@ void unfold(Exec& ex, IfsJob& job) {
   ex.sync();
 }
 
+// Chains a CPU thread steps together (independent work to overlap).
+constexpr int kHostGroup = 8;
+
+// One round of the chaos game on the CPU as points: groups of chains.
+template <class Exec>
+void points_round_host(Exec& ex, const ChaosSpec& s, float* state, int dd, idx chains, float* pts, idx t0, idx t1) {
+  ex.for_items((chains + kHostGroup - 1) / kHostGroup, [&](idx grp) {
+    idx c = grp * kHostGroup;
+    chaos_steps_group<kHostGroup>(s, c, chains, t0, t1, state + c * dd, [&](idx p, const float* x) {
+      float* o = pts + p * dd;
+      // Spelled out for the common sizes: a loop of runtime length becomes
+      // a memmove call per point.
+      switch (dd) {
+        case 1: o[0] = x[0]; break;
+        case 2: o[0] = x[0]; o[1] = x[1]; break;
+        case 3: o[0] = x[0]; o[1] = x[1]; o[2] = x[2]; break;
+        default: for (int k = 0; k < dd; ++k) o[k] = x[k];
+      }
+    });
+  });
+}
+
+// One round of the chaos game on the CPU binned per block of chains (see
+// chaos_game), then the blocks' counts added into counts.
+template <class Exec>
+void bin_round_host(Exec& ex, const ChaosSpec& s, float* state, int dd, const RenderBox& box, idx chains, idx blocks, idx cells,
+                    uint32_t* hist, unsigned long long* counts, idx t0, idx t1) {
+  ex.for_items(blocks, [&](idx blk) {
+    uint32_t* hb = hist + blk * cells;
+    idx hi = (blk + 1) * chains / blocks;
+    for (idx c = blk * chains / blocks; c < hi; c += kHostGroup)
+      chaos_steps_group<kHostGroup>(s, c, hi, t0, t1, state + c * dd, [&](idx, const float* x) {
+        idx cell = render_cell(x, dd, box);
+        if (cell >= 0) ++hb[cell];
+      });
+  });
+  ex.for_n(cells, [&](idx cell) {
+    unsigned long long sum = 0;
+    for (idx blk = 0; blk < blocks; ++blk) {
+      sum += hist[blk * cells + cell];
+      hist[blk * cells + cell] = 0;
+    }
+    counts[cell] += sum;
+  });
+}
+
 // The chaos game in rounds of steps, so that a long run can be stopped and
 // report progress; each chain's state carries over between rounds.
 template <class Exec>
@@ -78,17 +125,36 @@ void chaos_game(Exec& ex, IfsJob& job) {
   idx total = (idx)s.burn_in + s.per_chain;
   // About 2^22 steps over all chains per round.
   idx round = std::max<idx>(64, ((idx)1 << 22) / std::max<idx>(job.chains, 1));
+  // On the CPU, atomic adds from all cores to one grid cost more than the
+  // chaos game itself: there each block of chains bins into its own grid of
+  // 32-bit counts (a round adds fewer than 2^32), and the blocks are added up
+  // after each round. Integer sums: the same counts either way.
+  constexpr bool host = !Exec::on_device;  // (CUDA: atomics into one grid)
+  idx blocks = host && job.render ? std::min<idx>(job.chains, 8) : 0;
+  if (blocks > 0 && (double)blocks * cells * 4 > 512.0 * 1048576) blocks = 0;
+  std::vector<uint32_t> local((size_t)(blocks * cells));
+  uint32_t* hist = local.data();
   for (idx t0 = 0; t0 < total; t0 += round) {
     check_cancel(job.cancel, "chaosGame");
     idx t1 = std::min(total, t0 + round);
-    if (job.render) {
+    bool binned = false;  // done by the CPU's grouped loops
+    if constexpr (host) {
+      if (blocks > 0) {
+        bin_round_host(ex, s, state, dd, box, job.chains, blocks, cells, hist, counts, t0, t1);
+        binned = true;
+      } else if (!job.render) {
+        points_round_host(ex, s, state, dd, job.chains, pts, t0, t1);
+        binned = true;
+      }
+    }
+    if (!binned && job.render) {
       ex.for_items(job.chains, [=] SF_LAMBDA(idx c) {
         chaos_steps(s, c, t0, t1, state + c * dd, [&](idx, const float* x) {
           idx cell = render_cell(x, dd, box);
           if (cell >= 0) sf_atomic_add_u64(counts + cell, 1ull);
         });
       });
-    } else {
+    } else if (!binned) {
       ex.for_items(job.chains, [=] SF_LAMBDA(idx c) {
         chaos_steps(s, c, t0, t1, state + c * dd, [&](idx p, const float* x) {
           for (int k = 0; k < dd; ++k) pts[p * dd + k] = x[k];

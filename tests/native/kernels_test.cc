@@ -27,6 +27,12 @@ struct PlainExec : CpuExec {};
 
 static int passed = 0, failed = 0;
 
+// A CpuExec that reports itself as a device: drivers take their GPU paths
+// (atomics, one chain per thread) and run them on the CPU.
+struct AtomicExec : CpuExec {
+  static constexpr bool on_device = true;
+};
+
 static void check(bool ok, const std::string& what) {
   if (ok) ++passed;
   else {
@@ -351,7 +357,30 @@ static void fractal_tests() {
       serial[(size_t)(2 * i + 1)] = y[1];
     });
   }
-  check(std::memcmp(pts.data(), serial.data(), pts.size() * sizeof(float)) == 0, "chaos game: pool and serial identical");
+  check(std::memcmp(pts.data(), serial.data(), pts.size() * sizeof(float)) == 0, "chaos game: grouped chains and serial identical");
+  std::vector<float> device_path(pts.size());
+  job.points = device_path.data();
+  AtomicExec dx;
+  fractal::chaos_game(dx, job);
+  check(std::memcmp(pts.data(), device_path.data(), pts.size() * sizeof(float)) == 0, "chaos game: CPU and GPU paths identical");
+
+  // Rendering: the CPU's per-block grids and the GPU's atomic adds into one
+  // grid (here run on the CPU through an executor that reports itself as a
+  // device) count the same points.
+  std::vector<unsigned long long> blocked(64 * 64), atomic(64 * 64);
+  job.render = true;
+  job.rn[0] = job.rn[1] = 64;
+  job.lo[0] = job.lo[1] = -0.05f;
+  job.inv[0] = job.inv[1] = 64 / 1.1f;
+  job.points = nullptr;
+  job.counts = blocked.data();
+  cpu::chaos_game(job);
+  job.counts = atomic.data();
+  AtomicExec ax;
+  fractal::chaos_game(ax, job);
+  unsigned long long total = 0;
+  for (auto v : blocked) total += v;
+  check(blocked == atomic && total == (unsigned long long)job.n, "render: per-block grids and atomic adds agree (" + std::to_string(total) + " points)");
 
   // A code survives a write and read, and a cut or flipped code is refused.
   const int W = 32;

@@ -24,22 +24,23 @@ SF_HD void ifs_apply(const float* A, const float* b, int i, int dd, const float*
   }
 }
 
-// One level of unfolding. prev holds the m^(k-1) points of depth k-1 in
-// address order; point p of depth k is w_{p / m^(k-1)}(prev[p mod m^(k-1)]),
-// so the most significant base-m digit of p is the outermost map: points that
-// share a prefix lie in the same sub-copy of the attractor.
-SF_HD void ifs_unfold_point(const float* A, const float* b, int dd, const float* prev, idx prev_n, float* next, idx p) {
-  int i = (int)(p / prev_n);
-  ifs_apply(A, b, i, dd, prev + (p % prev_n) * dd, next + p * dd);
+// One level of unfolding, one map at a time. prev holds the m^(k-1) points
+// of depth k-1 in address order; point i * m^(k-1) + q of depth k is
+// w_i(prev[q]), so the most significant base-m digit of an index is the
+// outermost map: points that share a prefix lie in the same sub-copy of the
+// attractor. (A launch per map keeps divisions out of the body.)
+SF_HD void ifs_unfold_point(const float* A, const float* b, int i, int dd, const float* prev, idx prev_n, float* next, idx q) {
+  ifs_apply(A, b, i, dd, prev + q * dd, next + (i * prev_n + q) * dd);
 }
 
 // The same level for a fractal token, whose maps are w_i(x) = s x + (1-s) p_i
-// in any dimension d: one coordinate per call, element e = p * d + k.
-SF_HD void token_unfold_elem(const float* P, float s, int d, const float* prev, idx prev_n, float* next, idx e) {
-  idx p = e / d;
-  int k = (int)(e - p * d);
-  int i = (int)(p / prev_n);
-  next[e] = fmaf(s, prev[(p % prev_n) * d + k], (1.0f - s) * P[(idx)i * d + k]);
+// in any dimension d: point q under map i, all d coordinates.
+SF_HD void token_unfold_point(const float* P, float s, int i, int d, const float* prev, idx prev_n, float* next, idx q) {
+  const float* x = prev + q * d;
+  const float* p = P + (idx)i * d;
+  float* y = next + (i * prev_n + q) * d;
+  float r = 1.0f - s;
+  for (int k = 0; k < d; ++k) y[k] = fmaf(s, x[k], r * p[k]);
 }
 
 // Weight of address p at depth: the product of the context's probabilities

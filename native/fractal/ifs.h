@@ -37,10 +37,9 @@ void unfold(Exec& ex, IfsJob& job) {
     const float* prev = bufs[cur];
     float* next = bufs[1 - cur];
     idx pn = prev_n;
-    int m = job.m;
-    ex.for_n(pn * m, [=] SF_LAMBDA(idx p) { ifs_unfold_point(A, b, dd, prev, pn, next, p); });
+    for (int i = 0; i < job.m; ++i) ex.for_n(pn, [=] SF_LAMBDA(idx q) { ifs_unfold_point(A, b, i, dd, prev, pn, next, q); });
     cur = 1 - cur;
-    prev_n *= m;
+    prev_n *= job.m;
   }
   ex.finish_output(job.points, out, job.n * dd);
   ex.sync();
@@ -170,7 +169,7 @@ void chaos_game(Exec& ex, IfsJob& job) {
 }
 
 // A fractal token under each context: level by level from the context's mean,
-// one coordinate per thread; then the addresses' weights.
+// one point per thread; then the addresses' weights.
 template <class Exec>
 void token_unfold(Exec& ex, TokenJob& job) {
   const int d = job.d, m = job.m;
@@ -190,7 +189,7 @@ void token_unfold(Exec& ex, TokenJob& job) {
       const float* prev = bufs[cur];
       float* next = bufs[1 - cur];
       idx pn = prev_n;
-      ex.for_n(pn * m * d, [=] SF_LAMBDA(idx e) { token_unfold_elem(P, s, d, prev, pn, next, e); });
+      for (int i = 0; i < m; ++i) ex.for_items(pn, [=] SF_LAMBDA(idx q) { token_unfold_point(P, s, i, d, prev, pn, next, q); });
       cur = 1 - cur;
       prev_n *= m;
     }

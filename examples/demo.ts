@@ -9,11 +9,14 @@
  * and each word joins the basin it lies in. Then in the embedding space itself
  * (100 dimensions, no grid): documents (groups of words) ranked for query
  * phrases by energy distance and by cosine, the words condensed by mean shift,
- * and themes induced from one seed word each. Writes field.png, basins.png and
- * summary.json into the output folder.
+ * and themes induced from one seed word each. Then the fractal view: a word
+ * as a fractal token unfolded under two contexts, and the field compressed by
+ * the fractal codec and decoded at twice its resolution. Writes field.png,
+ * basins.png, token.png, field-x2.png and summary.json into the output folder.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fractalDemo } from './fractal-demo';
 import { condense, deposit, device, encodePng, fieldToRgb, labelsToRgb, loadVocabulary, points, potential, project } from '../lib';
 
 const THEMES: Record<string, string[]> = {
@@ -155,13 +158,15 @@ async function main(): Promise<void> {
     seconds: (Date.now() - t0) / 1000,
   };
   const space = all ? undefined : await embeddingSpace(words, x, vocab.d, theme);
-  fs.writeFileSync(path.join(out, 'summary.json'), JSON.stringify({ ...summary, embeddingSpace: space }, null, 2));
+  const fractalView = await fractalDemo(out, vocab, pot.phi, n, step, done);
+  step('writing the summary');
+  fs.writeFileSync(path.join(out, 'summary.json'), JSON.stringify({ ...summary, embeddingSpace: space, fractal: fractalView }, null, 2));
   done(out);
 
   process.stdout.write('\n\nWords that condense together (largest basins):\n');
   for (const b of summary.basins.slice(0, 8))
     process.stdout.write(`  ${(b.mainTheme ? `${b.mainTheme.share < 0.5 ? 'mixed, ' : ''}${b.mainTheme.theme} ${(100 * b.mainTheme.share).toFixed(0)}%` : '').padEnd(22)} ${b.words.slice(0, 12).join(', ')}${b.words.length > 12 ? ', …' : ''}\n`);
-  process.stdout.write(`\nfinished in ${summary.seconds.toFixed(2)} s: ${path.join(out, 'field.png')}, basins.png, summary.json\n`);
+  process.stdout.write(`\nfinished in ${((Date.now() - t0) / 1000).toFixed(2)} s: ${path.join(out, 'field.png')}, basins.png, token.png, field-x2.png, summary.json\n`);
 }
 
 // The points view on the same words: search, condensation, induction.

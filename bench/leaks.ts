@@ -8,7 +8,7 @@
  * non-zero on a leak.
  */
 import {
-  condense, curl, deposit, div, grad, interpolate, laplacian, points, potential, project,
+  condense, curl, deposit, div, fractal, grad, interpolate, laplacian, points, potential, project,
 } from '../lib';
 import { native } from '../lib/native';
 
@@ -16,6 +16,8 @@ const CALLS = Number(process.env.LEAK_CALLS ?? 10000);
 const f32 = (n: number, f = (i: number) => Math.sin(i * 0.37)) => Float32Array.from({ length: n }, (_, i) => f(i));
 const g = { n: [16, 16] };
 const rho = f32(256), pos = f32(40, (i) => 0.2 + 0.6 * ((i * 0.618) % 1)), vec = f32(512), x = f32(64 * 4);
+
+const CODE = fractal.encode(rho, { width: 16, height: 16, maxBlock: 8 }).then((e) => e.code);
 
 const ops: [string, () => Promise<unknown>][] = [
   ['potential', () => potential(rho, g, { kappa: 1, anchors: { mask: Uint8Array.from({ length: 256 }, (_, i) => (i === 100 ? 1 : 0)) } })],
@@ -33,6 +35,15 @@ const ops: [string, () => Promise<unknown>][] = [
   ['points.condense', () => points.condense(x, { d: 4, bandwidth: 0.8 })],
   ['points.induce', () => points.induce(x, { d: 4, labeled: Int32Array.from([0, 5]), values: Float32Array.from([1, 0]), kernel: { kind: 'gaussian', sigma: 1 } })],
   ['points.resonance', () => points.resonance(x, x, [0, 1, 2], { d: 4, g: 0.1 })],
+  ['fractal.unfold', () => fractal.unfold(fractal.presets.sierpinski(), 4)],
+  ['fractal.chaosGame', () => fractal.chaosGame(fractal.presets.fern(), 500, { chains: 16 })],
+  ['fractal.render', () => fractal.render(fractal.presets.koch(), 2000, { size: [16, 8], lo: [0, 0], hi: [1, 0.3] })],
+  ['fractal.unfoldToken', () => fractal.unfoldToken(x.subarray(0, 12), x.subarray(0, 8), { d: 4, depth: 3 })],
+  ['fractal.boxDimension', () => fractal.boxDimension(x, { d: 2, offsets: 2, scales: [0.05, 1] })],
+  ['fractal.correlation', () => fractal.correlationDimension(x, { d: 2, bins: 16, radii: [0.01, 2], minPairs: 1 })],
+  ['fractal.encode', () => fractal.encode(rho, { width: 16, height: 16, maxBlock: 8 })],
+  ['fractal.decode', () => CODE.then((c) => fractal.decode(c, { scale: 2 }))],
+  ['refused code', () => fractal.decode(new Uint8Array(40)).catch(() => undefined)],
   ['refused call', () => potential(f32(255), g).catch(() => undefined)],
 ];
 

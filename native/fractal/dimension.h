@@ -39,34 +39,56 @@ struct BoxCountJob {
   std::function<void(double)> progress;
 };
 
-// Number of distinct boxes of size eps holding a point, for the grid shifted
-// by shift[] (in boxes).
-inline double count_boxes(const float* x, idx n, int dd, const double* lo, double eps, const double* shift) {
-  std::vector<int64_t> c((size_t)n * dd);
-  int64_t cmax[16] = {0};
-  for (idx i = 0; i < n; ++i)
-    for (int k = 0; k < dd; ++k) {
-      int64_t v = (int64_t)std::floor(((double)x[i * dd + k] - lo[k]) / eps + shift[k]);
-      if (v < 0) v = 0;
-      c[(size_t)(i * dd + k)] = v;
-      cmax[k] = std::max(cmax[k], v);
+// LSD radix sort of keys below 2^bits, 11 bits per pass: linear time, and
+// only as many passes as the keys have bits (often 2 or 3).
+inline void radix_sort(std::vector<uint64_t>& key, int bits) {
+  const int R = 11;
+  std::vector<uint64_t> tmp(key.size());
+  std::vector<size_t> count((size_t)1 << R);
+  for (int shift = 0; shift < bits; shift += R) {
+    std::fill(count.begin(), count.end(), 0);
+    for (uint64_t k : key) ++count[(k >> shift) & ((1u << R) - 1)];
+    size_t sum = 0;
+    for (size_t& c : count) {
+      size_t v = c;
+      c = sum;
+      sum += v;
     }
+    for (uint64_t k : key) tmp[count[(k >> shift) & ((1u << R) - 1)]++] = k;
+    key.swap(tmp);
+  }
+}
+
+// Number of distinct boxes of size eps holding a point, for the grid shifted
+// by shift[] (in boxes); lo and hi bound the points.
+inline double count_boxes(const float* x, idx n, int dd, const double* lo, const double* hi, double eps, const double* shift) {
+  double inv = 1.0 / eps;
+  auto coord = [&](idx i, int k) {
+    int64_t v = (int64_t)std::floor(((double)x[i * dd + k] - lo[k]) * inv + shift[k]);
+    return v < 0 ? 0 : v;
+  };
   int bits = 0, b[16];
   for (int k = 0; k < dd; ++k) {
+    int64_t cmax = (int64_t)std::floor((hi[k] - lo[k]) * inv + shift[k]) + 1;
     b[k] = 1;
-    while (b[k] < 63 && (cmax[k] >> b[k]) != 0) ++b[k];
+    while (b[k] < 63 && (cmax >> b[k]) != 0) ++b[k];
     bits += b[k];
   }
   if (bits <= 64) {
+    // One key per point, the box's coordinates side by side.
     std::vector<uint64_t> key((size_t)n);
     for (idx i = 0; i < n; ++i) {
       uint64_t v = 0;
-      for (int k = 0; k < dd; ++k) v = (b[k] == 64 ? 0 : v << b[k]) | (uint64_t)c[(size_t)(i * dd + k)];
+      for (int k = 0; k < dd; ++k) v = (b[k] == 64 ? 0 : v << b[k]) | (uint64_t)coord(i, k);
       key[(size_t)i] = v;
     }
-    std::sort(key.begin(), key.end());
+    radix_sort(key, bits);
     return (double)(std::unique(key.begin(), key.end()) - key.begin());
   }
+  // Too many bits for one word: sort the coordinate rows themselves.
+  std::vector<int64_t> c((size_t)n * dd);
+  for (idx i = 0; i < n; ++i)
+    for (int k = 0; k < dd; ++k) c[(size_t)(i * dd + k)] = coord(i, k);
   std::vector<idx> order((size_t)n);
   for (idx i = 0; i < n; ++i) order[(size_t)i] = i;
   auto less = [&](idx a, idx bb) {
@@ -80,9 +102,12 @@ inline double count_boxes(const float* x, idx n, int dd, const double* lo, doubl
 
 inline void box_count(BoxCountJob& job) {
   const int dd = job.dd;
-  std::vector<double> lo(dd, INFINITY);
+  std::vector<double> lo(dd, INFINITY), hi(dd, -INFINITY);
   for (idx i = 0; i < job.n; ++i)
-    for (int k = 0; k < dd; ++k) lo[k] = std::min(lo[k], (double)job.x[i * dd + k]);
+    for (int k = 0; k < dd; ++k) {
+      lo[k] = std::min(lo[k], (double)job.x[i * dd + k]);
+      hi[k] = std::max(hi[k], (double)job.x[i * dd + k]);
+    }
   if (job.integer_shifts)
     for (int k = 0; k < dd; ++k) lo[k] = 0;
   size_t S = job.scales.size();
@@ -99,7 +124,7 @@ inline void box_count(BoxCountJob& job) {
         // Masks: whole cells; the box edge then never cuts a cell.
         shift[k] = job.integer_shifts ? std::floor(f * eps) / eps : f;
       }
-      job.counts[si * K + j] = count_boxes(job.x, job.n, dd, lo.data(), eps, shift);
+      job.counts[si * K + j] = count_boxes(job.x, job.n, dd, lo.data(), hi.data(), eps, shift);
     });
     done = si + 1;
     if (job.progress) job.progress((double)done / (double)S);

@@ -97,7 +97,7 @@ export async function fractalBench(ctx: BenchContext): Promise<void> {
   await rateDistortion(ctx, cam);
 }
 
-interface RdPoint {
+export interface RdPoint {
   tolerance: number;
   bytes: number;
   bpp: number;
@@ -106,11 +106,11 @@ interface RdPoint {
   encodeMs: number;
 }
 
-async function sweep(img: Float32Array, n: number, peak: number, tolerances: number[]): Promise<RdPoint[]> {
+async function sweep(img: Float32Array, n: number, peak: number, tolerances: number[], maxBlock: number): Promise<RdPoint[]> {
   const out: RdPoint[] = [];
   for (const tol of tolerances) {
     const t = process.hrtime.bigint();
-    const e = await fractal.encode(img, { width: n, height: n, tolerance: tol * peak });
+    const e = await fractal.encode(img, { width: n, height: n, tolerance: tol * peak, maxBlock });
     const encodeMs = Number(process.hrtime.bigint() - t) / 1e6;
     const d = await fractal.decode(e.code);
     out.push({ tolerance: tol, bytes: e.bytes, bpp: e.bitsPerPixel, ratio: 0, psnr: fractal.psnr(img, d.image, peak), encodeMs });
@@ -119,14 +119,15 @@ async function sweep(img: Float32Array, n: number, peak: number, tolerances: num
 }
 
 async function rateDistortion(ctx: BenchContext, cam: Float32Array): Promise<void> {
-  const tolerances = [0.01, 0.02, 0.03, 0.05, 0.08, 0.12];
-  const camRd = (await sweep(cam, 512, 255, tolerances)).map((p) => ({ ...p, ratio: 8 / p.bpp }));
+  const camRd = (await sweep(cam, 512, 255, [0.01, 0.02, 0.03, 0.05, 0.08, 0.12], 16)).map((p) => ({ ...p, ratio: 8 / p.bpp }));
   const field = await fieldImage(512);
   let lo = Infinity, hi = -Infinity;
   for (const v of field) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
-  const fieldRd = (await sweep(field, 512, hi - lo, tolerances)).map((p) => ({ ...p, ratio: 32 / p.bpp }));
+  // Smooth fields meet coarse tolerances with the largest blocks: blocks up
+  // to 32 and finer tolerances span their curve.
+  const fieldRd = (await sweep(field, 512, hi - lo, [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02], 32)).map((p) => ({ ...p, ratio: 32 / p.bpp }));
   const table = [
-    '# Fractal codec: rate and distortion (quadtree 16..4, classified search)',
+    '# Fractal codec: rate and distortion (classified search; quadtree 16..4 for the camera, 32..4 for the field)',
     '',
     'Tolerance: RMS error per block, as a fraction of the value range, above which a block is split.',
     'Ratio: against 8 bits per pixel (camera) and 32-bit floats (field). PSNR peak: 255 (camera), the value range (field).',
@@ -144,8 +145,19 @@ async function rateDistortion(ctx: BenchContext, cam: Float32Array): Promise<voi
     for (const p of rd) ctx.rows.push({ name: `rd ${name} tol ${p.tolerance}`, medianMs: p.encodeMs, samples: 512 * 512, bpp: p.bpp, ratio: p.ratio, psnr: p.psnr });
 }
 
+// A 3 x 5 pixel font for the plot's labels (rows top to bottom, 3 bits each).
+const GLYPHS: Record<string, string> = {
+  '0': '111101101101111', '1': '010110010010111', '2': '111001111100111', '3': '111001111001111', '4': '101101111001001',
+  '5': '111100111001111', '6': '111100111101111', '7': '111001010010010', '8': '111101111101111', '9': '111101111001111',
+  '.': '000000000000010', '/': '001001010100100', ' ': '000000000000000', ':': '000010000010000', '-': '000000111000000',
+  a: '000011101101011', b: '100110101101110', c: '000011100100011', d: '001011101101011', e: '000111111100011',
+  f: '011100110100100', i: '010000010010010', l: '110010010010111', m: '000110111101101', o: '000010101101010',
+  p: '000110101110100', r: '000011100100100', s: '000011110001110', t: '010111010010011', x: '000101010101101',
+  B: '110101110101110', N: '101111111111101', P: '110101110100100', R: '110101110110101', S: '011100010001110',
+};
+
 /** PSNR against bits per pixel: one curve per series, on a plain white plot with a grid. */
-function plot(series: RdPoint[][]): Buffer {
+export function plot(series: RdPoint[][]): Buffer {
   const W = 640, H = 400, m = 50;
   const rgb = new Uint8Array(W * H * 3).fill(255);
   const all = series.flat();
@@ -160,17 +172,39 @@ function plot(series: RdPoint[][]): Buffer {
     const n = Math.max(Math.abs(bx - ax), Math.abs(by - ay), 1);
     for (let i = 0; i <= n; i++) put(Math.round(ax + ((bx - ax) * i) / n), Math.round(ay + ((by - ay) * i) / n), c);
   };
+  // Text at (x, y), each font pixel drawn as a 2 x 2 square.
+  const text = (str: string, x: number, y: number, c: number[], anchor: 'left' | 'centre' | 'right' = 'left') => {
+    const w = str.length * 8 - 2;
+    let cx = anchor === 'left' ? x : anchor === 'centre' ? x - w / 2 : x - w;
+    for (const ch of str) {
+      const g = GLYPHS[ch] ?? GLYPHS[' '];
+      for (let r = 0; r < 5; r++)
+        for (let q = 0; q < 3; q++)
+          if (g[r * 3 + q] === '1') for (let k = 0; k < 4; k++) put(Math.round(cx) + 2 * q + (k & 1), y + 2 * r + (k >> 1), c);
+      cx += 8;
+    }
+  };
   const grey = [220, 220, 220], black = [0, 0, 0];
-  for (let v = x0; v <= x1 + 1e-9; v += 0.5) line(X(v), Y(y0), X(v), Y(y1), grey);
-  for (let v = y0; v <= y1; v += 5) line(X(x0), Y(v), X(x1), Y(v), grey);
+  for (let v = x0; v <= x1 + 1e-9; v += 0.5) {
+    line(X(v), Y(y0), X(v), Y(y1), grey);
+    text(v.toFixed(1), X(v), Y(y0) + 6, black, 'centre');
+  }
+  for (let v = y0; v <= y1; v += 5) {
+    line(X(x0), Y(v), X(x1), Y(v), grey);
+    text(String(v), X(x0) - 6, Y(v) - 5, black, 'right');
+  }
   line(X(x0), Y(y0), X(x1), Y(y0), black);
   line(X(x0), Y(y0), X(x0), Y(y1), black);
+  text('bits/pixel', W / 2, H - 22, black, 'centre');
+  text('PSNR dB', m, m - 30, black, 'left');
   const colours = [[200, 40, 40], [40, 90, 200]];
+  const names = ['camera', 'field'];
   series.forEach((rd, s) => {
     const pts = [...rd].sort((a, b) => a.bpp - b.bpp);
     for (let i = 0; i + 1 < pts.length; i++)
       for (const o of [-1, 0, 1]) line(X(pts[i].bpp), Y(pts[i].psnr) + o, X(pts[i + 1].bpp), Y(pts[i + 1].psnr) + o, colours[s]);
     for (const p of pts) for (let dy = -3; dy <= 3; dy++) for (let dx = -3; dx <= 3; dx++) put(X(p.bpp) + dx, Y(p.psnr) + dy, colours[s]);
+    text(names[s], W - m - 60, m + 4 + 16 * s, colours[s]);
   });
   return encodePng(rgb, W, H);
 }

@@ -104,8 +104,9 @@ async function main(): Promise<void> {
   process.stdout.write('\n');
   const keys = ['GBs', 'ofTriad', 'cycles', 'workUnits', 'numpyFftMs', 'speedupVsNumpy', 'scipySpsolveMs', 'speedupVsScipy', 'agreement', 'cellsPerSecond', 'GFLOPs', 'ofNumpyMatmul', 'overDot', 'peerMs', 'speedupVsPeer', 'peakRssMiB', 'pointsPerSecond', 'pairsPerSecond', 'pixelsPerSecond', 'dimension', 'psnr', 'psnrBelowExhaustive', 'bytes', 'ratio', 'bpp'];
   const fmt = (v: unknown) => (typeof v === 'number' ? (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toFixed(3)) : String(v ?? ''));
-  process.stdout.write(['benchmark'.padEnd(30), 'median ms'.padStart(10), ...keys.map((k) => k.padStart(14))].join(' ') + '\n');
-  for (const r of rows) process.stdout.write([r.name.padEnd(30), r.medianMs.toFixed(3).padStart(10), ...keys.map((k) => fmt(r[k]).padStart(14))].join(' ') + '\n');
+  const cols = keys.filter((k) => rows.some((r) => r[k] !== undefined));
+  process.stdout.write(['benchmark'.padEnd(30), 'median ms'.padStart(10), ...cols.map((k) => k.padStart(14))].join(' ') + '\n');
+  for (const r of rows) process.stdout.write([r.name.padEnd(30), r.medianMs.toFixed(3).padStart(10), ...cols.map((k) => fmt(r[k]).padStart(14))].join(' ') + '\n');
   process.stdout.write(`\nwritten: bench/results/${only.length ? `latest-${only.join('-')}.json` : 'latest.json'}\n`);
 }
 

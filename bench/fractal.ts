@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { encodePng, fractal, potential } from '../lib';
+import { fractal, linePlot, potential } from '../lib';
 
 export interface BenchContext {
   rows: { name: string; medianMs: number; samples: number; [key: string]: number | string | boolean }[];
@@ -145,66 +145,13 @@ async function rateDistortion(ctx: BenchContext, cam: Float32Array): Promise<voi
     for (const p of rd) ctx.rows.push({ name: `rd ${name} tol ${p.tolerance}`, medianMs: p.encodeMs, samples: 512 * 512, bpp: p.bpp, ratio: p.ratio, psnr: p.psnr });
 }
 
-// A 3 x 5 pixel font for the plot's labels (rows top to bottom, 3 bits each).
-const GLYPHS: Record<string, string> = {
-  '0': '111101101101111', '1': '010110010010111', '2': '111001111100111', '3': '111001111001111', '4': '101101111001001',
-  '5': '111100111001111', '6': '111100111101111', '7': '111001010010010', '8': '111101111101111', '9': '111101111001111',
-  '.': '000000000000010', '/': '001001010100100', ' ': '000000000000000', ':': '000010000010000', '-': '000000111000000',
-  a: '000011101101011', b: '100110101101110', c: '000011100100011', d: '001011101101011', e: '000111111100011',
-  f: '011100110100100', i: '010000010010010', l: '110010010010111', m: '000110111101101', o: '000010101101010',
-  p: '000110101110100', r: '000011100100100', s: '000011110001110', t: '010111010010011', x: '000101010101101',
-  B: '110101110101110', N: '101111111111101', P: '110101110100100', R: '110101110110101', S: '011100010001110',
-};
-
-/** PSNR against bits per pixel: one curve per series, on a plain white plot with a grid. */
+/** PSNR against bits per pixel, one curve per image. */
 export function plot(series: RdPoint[][]): Buffer {
-  const W = 640, H = 400, m = 50;
-  const rgb = new Uint8Array(W * H * 3).fill(255);
-  const all = series.flat();
-  const x0 = 0, x1 = Math.ceil(Math.max(...all.map((p) => p.bpp)) * 2) / 2;
-  const y0 = Math.floor(Math.min(...all.map((p) => p.psnr)) / 5) * 5, y1 = Math.ceil(Math.max(...all.map((p) => p.psnr)) / 5) * 5;
-  const X = (v: number) => Math.round(m + ((v - x0) / (x1 - x0)) * (W - 2 * m));
-  const Y = (v: number) => Math.round(H - m - ((v - y0) / (y1 - y0)) * (H - 2 * m));
-  const put = (x: number, y: number, c: number[]) => {
-    if (x >= 0 && x < W && y >= 0 && y < H) rgb.set(c, (y * W + x) * 3);
-  };
-  const line = (ax: number, ay: number, bx: number, by: number, c: number[]) => {
-    const n = Math.max(Math.abs(bx - ax), Math.abs(by - ay), 1);
-    for (let i = 0; i <= n; i++) put(Math.round(ax + ((bx - ax) * i) / n), Math.round(ay + ((by - ay) * i) / n), c);
-  };
-  // Text at (x, y), each font pixel drawn as a 2 x 2 square.
-  const text = (str: string, x: number, y: number, c: number[], anchor: 'left' | 'centre' | 'right' = 'left') => {
-    const w = str.length * 8 - 2;
-    let cx = anchor === 'left' ? x : anchor === 'centre' ? x - w / 2 : x - w;
-    for (const ch of str) {
-      const g = GLYPHS[ch] ?? GLYPHS[' '];
-      for (let r = 0; r < 5; r++)
-        for (let q = 0; q < 3; q++)
-          if (g[r * 3 + q] === '1') for (let k = 0; k < 4; k++) put(Math.round(cx) + 2 * q + (k & 1), y + 2 * r + (k >> 1), c);
-      cx += 8;
-    }
-  };
-  const grey = [220, 220, 220], black = [0, 0, 0];
-  for (let v = x0; v <= x1 + 1e-9; v += 0.5) {
-    line(X(v), Y(y0), X(v), Y(y1), grey);
-    text(v.toFixed(1), X(v), Y(y0) + 6, black, 'centre');
-  }
-  for (let v = y0; v <= y1; v += 5) {
-    line(X(x0), Y(v), X(x1), Y(v), grey);
-    text(String(v), X(x0) - 6, Y(v) - 5, black, 'right');
-  }
-  line(X(x0), Y(y0), X(x1), Y(y0), black);
-  line(X(x0), Y(y0), X(x0), Y(y1), black);
-  text('bits/pixel', W / 2, H - 22, black, 'centre');
-  text('PSNR dB', m, m - 30, black, 'left');
-  const colours = [[200, 40, 40], [40, 90, 200]];
-  const names = ['camera', 'field'];
-  series.forEach((rd, s) => {
-    const pts = [...rd].sort((a, b) => a.bpp - b.bpp);
-    for (let i = 0; i + 1 < pts.length; i++)
-      for (const o of [-1, 0, 1]) line(X(pts[i].bpp), Y(pts[i].psnr) + o, X(pts[i + 1].bpp), Y(pts[i + 1].psnr) + o, colours[s]);
-    for (const p of pts) for (let dy = -3; dy <= 3; dy++) for (let dx = -3; dx <= 3; dx++) put(X(p.bpp) + dx, Y(p.psnr) + dy, colours[s]);
-    text(names[s], W - m - 60, m + 4 + 16 * s, colours[s]);
-  });
-  return encodePng(rgb, W, H);
+  return linePlot(
+    series.map((rd, k) => {
+      const p = [...rd].sort((a, b) => a.bpp - b.bpp);
+      return { name: ['camera', 'field'][k], x: p.map((q) => q.bpp), y: p.map((q) => q.psnr) };
+    }),
+    { xLabel: 'bits/pixel', yLabel: 'PSNR dB', title: 'fractal codec: rate and distortion' },
+  );
 }

@@ -73,14 +73,14 @@ function scaleRange(op: string, v: unknown): [number, number] | undefined {
   return [lo, hi];
 }
 
-function extent(x: Float32Array, d: number): { lo: number[]; size: number } {
+function extent(x: Float32Array, d: number): { lo: number[]; size: number; diagonal: number } {
   const lo = new Array(d).fill(Infinity), hi = new Array(d).fill(-Infinity);
   for (let i = 0; i < x.length; i++) {
     const k = i % d;
     if (x[i] < lo[k]) lo[k] = x[i];
     if (x[i] > hi[k]) hi[k] = x[i];
   }
-  return { lo, size: Math.max(...hi.map((h, k) => h - lo[k])) };
+  return { lo, size: Math.max(...hi.map((h, k) => h - lo[k])), diagonal: Math.sqrt(hi.reduce((a, h, k) => a + (h - lo[k]) ** 2, 0)) };
 }
 
 export interface BoxDimensionOptions extends RunOptions {
@@ -188,11 +188,15 @@ export async function boxDimensionMask(mask: Uint8Array, opts: MaskDimensionOpti
 
 export interface CorrelationOptions extends RunOptions {
   d: number;
-  /** Radii to fit over, [smallest, largest]. Default: r <= extent / 16, and at least minPairs pairs closer than r. */
+  /**
+   * Radii to fit over, [smallest, largest]. Default: the small-r regime, where
+   * at least minPairs pairs but at most 5% of all pairs are closer than r,
+   * and r is at most 1/16 of the bounding box's diagonal.
+   */
   radii?: [number, number];
   /** Pairs a radius needs to be used (default 1000). */
   minPairs?: number;
-  /** Radii measured, log-spaced from extent * 1e-4 to the extent (default 64, at most 128). */
+  /** Radii measured, log-spaced from 1e-4 of the bounding box's diagonal to the diagonal (default 64, at most 128). */
   bins?: number;
 }
 
@@ -205,12 +209,12 @@ export async function correlationDimension(points: Float32Array, opts: Correlati
   const x = float32(op, 'points', points);
   if (x.length < 2 * d || x.length % d !== 0) throw invalid('E_SHAPE', op, 'points', `[N, ${d}] with N >= 2`, x);
   for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw invalid('E_NONFINITE', op, `points[${i}]`, 'finite', x[i]);
-  const { size } = extent(x, d);
+  const { size, diagonal } = extent(x, d);
   if (!(size > 0)) throw invalid('E_RANGE', op, 'points', 'spread over a non-zero extent');
   const range = o.radii === undefined ? undefined : scaleRange(op, o.radii);
   const bins = o.bins === undefined ? 64 : integer(op, 'bins', o.bins, 2, 128);
   const minPairs = o.minPairs === undefined ? 1000 : finiteNumber(op, 'minPairs', o.minPairs, 1);
-  const lo = range ? range[0] : size * 1e-4, hi = range ? range[1] : size;
+  const lo = range ? range[0] : diagonal * 1e-4, hi = range ? range[1] : diagonal;
   const edges = Float64Array.from({ length: bins }, (_, k) => lo * (hi / lo) ** (k / (bins - 1)));
   const counts = await callAsync(op, (a, y) => a.pairCounts(y), { x, d, edges }, checkRun(op, o));
   // counts[k] = pairs with edges[k-1] <= r < edges[k]; C(edges[k]) sums 0..k.
@@ -220,7 +224,7 @@ export async function correlationDimension(points: Float32Array, opts: Correlati
   for (let k = 0; k < bins; k++) {
     cum += counts[k];
     values[k] = cum / pairs;
-    used[k] = cum >= minPairs && (range ? true : edges[k] <= size / 16) ? 1 : 0;
+    used[k] = cum >= minPairs && (range ? true : edges[k] <= diagonal / 16 && cum <= 0.05 * pairs) ? 1 : 0;
   }
   const f = fitted(edges, values.map((v) => (v > 0 ? v : 1)), used, (s) => Math.log(s), op);
   f.values = values;

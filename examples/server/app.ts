@@ -1,0 +1,166 @@
+/**
+ * semfield inside a Fastify service. Endpoints:
+ *   GET  /health                 liveness, queue depth, backend
+ *   GET  /documents              the documents and their section counts
+ *   POST /rank                   documents (or sections) ranked by energy distance to a query set
+ *   POST /resonance              the resonance spectrum R_AB(w) of two sets
+ *   POST /condense               stable nodes of a posted set (mean shift)
+ * A set is { vectors: number[][] } (rows of the corpus's dimension),
+ * { document: id } or { section: id }. Requests are checked by JSON schema
+ * (400 naming the field), bodies are limited (413), native jobs go through a
+ * bounded queue (503 when full), and a client that hangs up aborts its job.
+ */
+import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { SemfieldError, device, points } from '../../lib';
+import { Corpus } from './corpus';
+import { Busy, JobQueue } from './jobs';
+
+export interface ServerOptions {
+  corpus: Corpus;
+  /** Largest request body in bytes (default 1 MiB). */
+  bodyLimit?: number;
+  /** Native jobs at once (default 1: each uses every core) and waiting (default 64). */
+  running?: number;
+  queued?: number;
+  /** Rows a posted set may hold (default 2000). */
+  maxRows?: number;
+  logger?: boolean;
+}
+
+type SetSpec = { vectors?: number[][]; document?: string; section?: string };
+
+export function buildServer(o: ServerOptions): FastifyInstance {
+  const { corpus } = o, d = corpus.d, maxRows = o.maxRows ?? 2000;
+  const queue = new JobQueue(o.running ?? 1, o.queued ?? 64);
+  // Unknown fields are refused (Fastify's default Ajv setting drops them silently).
+  const app = Fastify({ logger: o.logger ?? false, bodyLimit: o.bodyLimit ?? 1 << 20, ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } } });
+
+  const setSchema = {
+    type: 'object',
+    properties: {
+      vectors: { type: 'array', minItems: 1, maxItems: maxRows, items: { type: 'array', minItems: d, maxItems: d, items: { type: 'number' } } },
+      document: { type: 'string', minLength: 1 },
+      section: { type: 'string', minLength: 1 },
+    },
+    minProperties: 1,
+    maxProperties: 1,
+    additionalProperties: false,
+  };
+
+  class HttpError extends Error {
+    constructor(readonly status: number, readonly code: string, message: string) {
+      super(message);
+    }
+  }
+
+  /** A set's rows as one Float32Array. */
+  function rows(s: SetSpec, what: string): Float32Array {
+    if (s.vectors) {
+      const x = new Float32Array(s.vectors.length * d);
+      s.vectors.forEach((r, i) => x.set(r, i * d));
+      return x;
+    }
+    if (s.document !== undefined) {
+      const k = corpus.documentIndex.get(s.document);
+      if (k === undefined) throw new HttpError(404, 'E_NOT_FOUND', `${what}.document: no document '${s.document}' (GET /documents lists them)`);
+      return corpus.x.slice(corpus.offsets[k] * d, corpus.offsets[k + 1] * d);
+    }
+    const sec = corpus.sectionById.get(s.section!);
+    if (!sec) throw new HttpError(404, 'E_NOT_FOUND', `${what}.section: no section '${s.section}'`);
+    return corpus.x.slice(sec.row * d, (sec.row + 1) * d);
+  }
+
+  /** Runs a native job through the queue, aborted if the client goes away. */
+  async function job<T>(req: FastifyRequest, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const ac = new AbortController();
+    const onClose = () => ac.abort();  // the client hung up before its answer
+    req.raw.socket.once('close', onClose);
+    try {
+      return await queue.run(() => fn(ac.signal));
+    } finally {
+      req.raw.socket.off('close', onClose);
+    }
+  }
+
+  app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number; code?: string }, _req: FastifyRequest, reply: FastifyReply) => {
+    if (err instanceof HttpError) return reply.status(err.status).send({ code: err.code, message: err.message });
+    if (err instanceof Busy) return reply.status(503).header('retry-after', '1').send({ code: 'E_BUSY', message: `server busy: ${err.message}; retry later` });
+    if (err instanceof SemfieldError) return reply.status(err.code === 'E_OOM' || err.code === 'E_DEVICE' ? 500 : 400).send({ code: err.code, message: err.message });
+    if (err.validation) return reply.status(400).send({ code: 'E_REQUEST', message: err.message });
+    if (err.statusCode === 413) return reply.status(413).send({ code: 'E_TOO_LARGE', message: `request body over ${o.bodyLimit ?? 1 << 20} bytes` });
+    if (err.statusCode && err.statusCode < 500) return reply.status(err.statusCode).send({ code: err.code ?? 'E_REQUEST', message: err.message });
+    app.log.error(err);
+    return reply.status(500).send({ code: 'E_INTERNAL', message: 'internal error' });
+  });
+
+  app.get('/health', async () => ({ ok: true, backend: device.info().auto, jobs: queue.depth }));
+
+  app.get('/documents', async () => ({ d, documents: corpus.documents }));
+
+  app.post('/rank', {
+    schema: {
+      body: {
+        type: 'object',
+        properties: { query: setSchema, top: { type: 'integer', minimum: 1, maximum: 1000 }, level: { enum: ['document', 'section'] } },
+        required: ['query'],
+        additionalProperties: false,
+      },
+    },
+  }, async (req) => {
+    const b = req.body as { query: SetSpec; top?: number; level?: 'document' | 'section' };
+    const q = rows(b.query, 'query');
+    const level = b.level ?? 'document';
+    const top = b.top ?? 10;
+    const offsets = level === 'document' ? corpus.offsets : Int32Array.from({ length: corpus.sections.length + 1 }, (_, i) => i);
+    const D = await job(req, (signal) => points.distanceMatrix(corpus.x, offsets, { d, query: { x: q, offsets: Int32Array.from([0, q.length / d]) }, signal }));
+    const scored = Array.from(D.values, (v, k) => ({ k, v })).sort((a, c) => a.v - c.v || a.k - c.k).slice(0, top);
+    return {
+      level,
+      results: scored.map(({ k, v }) =>
+        level === 'document'
+          ? { document: corpus.documents[k].id, category: corpus.documents[k].category, sections: corpus.documents[k].sections, energyDistance: v }
+          : { section: corpus.sections[k].id, title: corpus.sections[k].title, document: corpus.sections[k].document, energyDistance: v }),
+    };
+  });
+
+  app.post('/resonance', {
+    schema: {
+      body: {
+        type: 'object',
+        properties: {
+          a: setSchema, b: setSchema,
+          w: { type: 'object', properties: { from: { type: 'number', minimum: 0 }, to: { type: 'number', minimum: 0 }, count: { type: 'integer', minimum: 2, maximum: 4096 } }, required: ['to'], additionalProperties: false },
+          g: { type: 'number', minimum: 0 }, kappa: { type: 'number', minimum: 0 }, c: { type: 'number', exclusiveMinimum: 0 },
+        },
+        required: ['a', 'b', 'w'],
+        additionalProperties: false,
+      },
+    },
+  }, async (req) => {
+    const b = req.body as { a: SetSpec; b: SetSpec; w: { from?: number; to: number; count?: number }; g?: number; kappa?: number; c?: number };
+    const A = rows(b.a, 'a'), B = rows(b.b, 'b');
+    const from = b.w.from ?? 0, count = b.w.count ?? 128;
+    if (!(b.w.to > from)) throw new HttpError(400, 'E_REQUEST', `body/w/to must be above body/w/from (${from})`);
+    const w = Float64Array.from({ length: count }, (_, k) => from + ((b.w.to - from) * k) / (count - 1));
+    const s = await job(req, (signal) => points.resonance(A, B, w, { d, g: b.g ?? 0.1, kappa: b.kappa ?? 0, c: b.c ?? 1, signal }));
+    return { w: Array.from(s.w), R: Array.from(s.R) };
+  });
+
+  app.post('/condense', {
+    schema: {
+      body: {
+        type: 'object',
+        properties: { set: setSchema, bandwidth: { type: 'number', exclusiveMinimum: 0 }, kernel: { enum: ['gaussian', 'flat'] } },
+        required: ['set', 'bandwidth'],
+        additionalProperties: false,
+      },
+    },
+  }, async (req) => {
+    const b = req.body as { set: SetSpec; bandwidth: number; kernel?: 'gaussian' | 'flat' };
+    const x = rows(b.set, 'set');
+    const c = await job(req, (signal) => points.condense(x, { d, bandwidth: b.bandwidth, kernel: b.kernel ?? 'gaussian', signal }));
+    return { k: c.k, labels: Array.from(c.labels), mass: Array.from(c.mass), potential: Array.from(c.potential), iterations: c.iterations };
+  });
+
+  return app;
+}

@@ -3,7 +3,7 @@
  * tokens, fractal dimension and the fractal (partitioned IFS) codec.
  */
 export { presets, unfold, chaosGame, render, packIfs } from './ifs';
-export type { AffineMap, Ifs, UnfoldOptions, ChaosOptions, RenderOptions, Rendering } from './ifs';
+export type { AffineMap, Ifs, PackedIfs, UnfoldOptions, ChaosOptions, RenderOptions, Rendering } from './ifs';
 export { unfoldToken } from './token';
 export type { TokenOptions, UnfoldedToken } from './token';
 export { boxDimension, boxDimensionMask, correlationDimension, fitLine } from './dimension';

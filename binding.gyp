@@ -13,6 +13,7 @@
         "native/bind_mesh.cc",
         "native/bind_points.cc",
         "native/bind_project.cc",
+        "native/bind_wave.cc",
         "native/device.cc",
         "native/host_cache.cc",
         "native/nice.cc",

@@ -4,6 +4,7 @@
 
 #include "../native/algo/mesh_ops.h"
 #include "../native/algo/multigrid.h"
+#include "../native/algo/wave.h"
 #include "../native/backend.h"
 #include "../native/fractal/codec.h"
 #include "../native/fractal/ifs.h"
@@ -68,6 +69,13 @@ void condense(int device, CondenseJob& job) {
   for (int b = 0; b < job.batch; ++b) {
     CudaExec ex(device);
     condense_field(ex, job, b);
+  }
+}
+
+void wave(int device, WaveJob& job) {
+  for (int b = 0; b < job.batch; ++b) {
+    CudaExec ex(device);
+    wave_field(ex, job, b);
   }
 }
 

@@ -17,6 +17,8 @@ export type {
   DepositOptions, InterpolateOptions, PotentialOptions, PotentialResult, SolveStats, Anchors,
   CondenseOptions, CondenseResult, Basin, DiffOp,
 } from './mesh';
+export { wave } from './wave';
+export type { WaveOptions, WaveResult } from './wave';
 export * as points from './points';
 export type { Kernel } from './points';
 export * as fractal from './fractal';

@@ -5,6 +5,7 @@
 
 #include "algo/mesh_ops.h"
 #include "algo/multigrid.h"
+#include "algo/wave.h"
 #include "backend.h"
 #include "exec_cpu.h"
 #include "potential_field.h"
@@ -62,6 +63,17 @@ void diff(DiffJob& job) {
 void condense(CondenseJob& job) {
   job.basins.assign(job.batch, {});
   over_fields(job.batch, job.g.cells(), [&](CpuExec& ex, int b) { condense_field(ex, job, b); });
+}
+
+void wave(WaveJob& job) {
+  std::mutex progress_lock;
+  auto progress = job.progress;
+  if (progress) job.progress = [&](int b, int n) {
+    std::lock_guard<std::mutex> l(progress_lock);
+    progress(b, n);
+  };
+  over_fields(job.batch, job.g.cells(), [&](CpuExec& ex, int b) { wave_field(ex, job, b); });
+  job.progress = progress;
 }
 
 }  // namespace cpu

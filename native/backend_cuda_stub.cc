@@ -21,6 +21,7 @@ void deposit(int, DepositJob&) { unavailable(); }
 void interpolate(int, InterpolateJob&) { unavailable(); }
 void diff(int, DiffJob&) { unavailable(); }
 void condense(int, CondenseJob&) { unavailable(); }
+void wave(int, WaveJob&) { unavailable(); }
 void triad(int, float*, const float*, const float*, float, idx, int) { unavailable(); }
 void kernel_sum(int, KernelSumJob&) { unavailable(); }
 void set_matrix(int, SetMatrixJob&) { unavailable(); }

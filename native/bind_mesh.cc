@@ -7,32 +7,12 @@
 #include "bindings.h"
 #include "device.h"
 #include "dispatch.h"
+#include "mesh_args.h"
 #include "worker.h"
 
 namespace sf {
 
 namespace {
-
-Target target_of(const Napi::Object& a) {
-  return resolve_target(get_string(a, "backend", ""), (int)get_int(a, "device", 0, 0, 1 << 20));
-}
-
-int batch_of(const Napi::Object& a, const Grid& g) {
-  int b = (int)get_int(a, "batch", 1, 1, 1 << 24);
-  if ((double)b * (double)g.cells() > (double)((idx)1 << 31))
-    fail("E_TOO_LARGE", "batch * cells is " + std::to_string((double)b * g.cells()) + "; the limit is 2^31");
-  return b;
-}
-
-// What every mesh call shares, read first: its grid, batch and backend.
-template <class J>
-Call<J> mesh_call(const Napi::Object& a) {
-  Call<J> c;
-  c.job.g = parse_grid(get(a, "grid"));
-  c.job.batch = batch_of(a, c.job.g);
-  c.target = target_of(a);
-  return c;
-}
 
 Napi::Object stats_object(Napi::Env env, const SolveStats& s) {
   Napi::Object o = Napi::Object::New(env);
@@ -126,19 +106,6 @@ class PotentialWorker : public Worker {
   Job j_;
   OutBuf<float> phi_, efield_;
 };
-
-// Positions must lie in the domain along non-periodic axes.
-void check_positions(const float* pos, idx np, const Grid& g) {
-  for (idx i = 0; i < np; ++i)
-    for (int a = 0; a < g.dim; ++a) {
-      double p = pos[i * g.dim + a];
-      if (!std::isfinite(p)) fail("E_NONFINITE", "positions[" + std::to_string(i * g.dim + a) + "] is not finite");
-      // The extent as fp32, so a position at the far wall stored in fp32 is inside.
-      if (g.bc[a] != BC_PERIODIC && (p < 0 || p > (double)(float)(g.n[a] * g.h)))
-        fail("E_RANGE", "positions[" + std::to_string(i * g.dim + a) + "] = " + std::to_string(p) +
-                            " lies outside the domain [0, " + std::to_string(g.n[a] * g.h) + "] of a non-periodic axis");
-    }
-}
 
 void check_field_of(const int32_t* fo, idx np, int batch) {
   for (idx i = 0; i < np; ++i)

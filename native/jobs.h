@@ -73,4 +73,30 @@ struct CondenseJob {
   const volatile int32_t* cancel = nullptr;
 };
 
+// The damped Klein-Gordon equation by leapfrog (cuda/wave_k.h), B fields.
+struct WaveJob {
+  Grid g{};
+  int batch = 1;
+  double c = 1, kappa = 0, gamma = 0, dt = 0;
+  int steps = 0;
+  const float* u0 = nullptr;      // [B, N]
+  const float* v0 = nullptr;      // [B, N] or null (at rest)
+  const float* uprev = nullptr;   // [B, N] or null: the step before u0 (continues a run; excludes v0)
+  const float* src = nullptr;     // [N] or [B, N] or null
+  bool src_per_field = false;
+  const float* f = nullptr;       // [steps] or [B, steps] or null (f = 1)
+  bool f_per_field = false;
+  const float* probes = nullptr;  // [P, dim] positions
+  int np = 0;
+  int every = 0;                  // snapshot every this many steps (0: none)
+  int energy_every = 0;           // energy every this many steps (0: none)
+  float* u = nullptr;             // [B, N] final
+  float* uprev_out = nullptr;     // [B, N] the step before the final one
+  float* probe_out = nullptr;     // [B, steps + 1, P]
+  float* snaps = nullptr;         // [B, steps / every + 1, N]
+  double* energy = nullptr;       // [B, steps / energy_every + 1]
+  const volatile int32_t* cancel = nullptr;
+  std::function<void(int field, int step)> progress;
+};
+
 }  // namespace sf

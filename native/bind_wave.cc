@@ -1,0 +1,118 @@
+// Binding of the wave equation: the arguments, the stability (CFL) check and
+// the outputs of a leapfrog run.
+#include <cmath>
+
+#include "backend.h"
+#include "bindings.h"
+#include "mesh_args.h"
+#include "worker.h"
+
+namespace sf {
+
+namespace {
+
+class WaveWorker : public Worker {
+ public:
+  using Job = Call<WaveJob>;
+
+  static Job parse(Inputs& in) {
+    const Napi::Object& a = in.args;
+    Job j = mesh_call<WaveJob>(a);
+    WaveJob& w = j.job;
+    const Grid& g = w.g;
+    const idx N = g.cells();
+    w.c = get_number(a, "c", 1);
+    if (!(w.c > 0)) fail("E_RANGE", "c must be > 0");
+    w.kappa = get_number(a, "kappa", 0);
+    if (w.kappa < 0) fail("E_RANGE", "kappa must be >= 0");
+    w.gamma = get_number(a, "damping", 0);
+    if (w.gamma < 0) fail("E_RANGE", "damping must be >= 0");
+    w.dt = get_number(a, "dt", 0);
+    if (!(w.dt > 0)) fail("E_RANGE", "dt must be > 0");
+    // Leapfrog is stable while dt^2 (c^2 max eig(-lap) + kappa^2) <= 4, max eig = 4 dim / h^2:
+    // c dt sqrt(dim) / h <= 1 without screening (SPEC's CFL condition).
+    double limit = 1.0 / std::sqrt(w.c * w.c * g.dim / (g.h * g.h) + w.kappa * w.kappa / 4);
+    if (w.dt > limit * (1 + 1e-12))
+      fail("E_CFL", "dt = " + std::to_string(w.dt) + " violates the CFL condition: c dt sqrt(sum 1/h^2) = " +
+                        std::to_string(w.c * w.dt * std::sqrt((double)g.dim) / g.h) + "; dt must be at most " + std::to_string(limit) +
+                        " (c = " + std::to_string(w.c) + ", h = " + std::to_string(g.h) + ", kappa = " + std::to_string(w.kappa) + ")");
+    w.steps = (int)get_int(a, "steps", 0, 0, 100000000);
+    w.u0 = in.input<float>("u0", N * w.batch);
+    w.v0 = in.input<float>("v0", N * w.batch, true);
+    w.uprev = in.input<float>("uPrev", N * w.batch, true);
+    if (w.v0 && w.uprev) fail("E_TYPE", "give v0 or uPrev, not both");
+    Napi::Value s = get(a, "source");
+    if (!s.IsUndefined()) {
+      long long len = typed<float>(s, "source", -1).ElementLength();
+      if (len != N && len != N * w.batch) fail("E_SHAPE", "source must have length " + std::to_string(N) + " or " + std::to_string(N * w.batch));
+      w.src_per_field = w.batch > 1 && len == N * w.batch;
+      w.src = in.input<float>("source", len);
+    }
+    Napi::Value f = get(a, "f");
+    if (!f.IsUndefined()) {
+      if (!w.src) fail("E_TYPE", "f (the source's time profile) needs a source");
+      long long len = typed<float>(f, "f", -1).ElementLength();
+      if (len != w.steps && len != (long long)w.steps * w.batch)
+        fail("E_SHAPE", "f must have length steps = " + std::to_string(w.steps) + " or batch * steps");
+      w.f_per_field = w.batch > 1 && len == (long long)w.steps * w.batch;
+      w.f = in.input<float>("f", len);
+    }
+    Napi::Value p = get(a, "probes");
+    if (!p.IsUndefined()) {
+      long long len = typed<float>(p, "probes", -1).ElementLength();
+      if (len % g.dim) fail("E_SHAPE", "probes must be [P, " + std::to_string(g.dim) + "] positions");
+      w.np = (int)(len / g.dim);
+      w.probes = in.input<float>("probes", len);
+    }
+    w.every = (int)get_int(a, "every", 0, 0, 100000000);
+    w.energy_every = (int)get_int(a, "energyEvery", 0, 0, 100000000);
+    double snaps = w.every ? (double)(w.steps / w.every + 1) * N * w.batch : 0;
+    double probes = (double)(w.steps + 1) * w.np * w.batch;
+    if (snaps + probes > (double)((idx)1 << 31)) fail("E_TOO_LARGE", "snapshots and probe records would hold " + std::to_string(snaps + probes) + " values; the limit is 2^31");
+    check_budget((double)N * 16 + (snaps + probes) * 4, "wave");
+    return j;
+  }
+
+  WaveWorker(Inputs& in, Job j) : Worker(in, "semfield.wave"), j_(std::move(j)) {}
+
+ protected:
+  void Run() override {
+    WaveJob& w = j_.job;
+    const idx N = w.g.cells();
+    require_finite(w.u0, N * w.batch, "u0");
+    if (w.v0) require_finite(w.v0, N * w.batch, "v0");
+    if (w.uprev) require_finite(w.uprev, N * w.batch, "uPrev");
+    if (w.src) require_finite(w.src, w.src_per_field ? N * w.batch : N, "source");
+    if (w.f) require_finite(w.f, w.f_per_field ? (idx)w.steps * w.batch : w.steps, "f");
+    if (w.probes) check_positions(w.probes, w.np, w.g, "probes");
+    w.u = u_.alloc(N * w.batch);
+    w.uprev_out = up_.alloc(N * w.batch);
+    if (w.np) w.probe_out = probes_.alloc((idx)(w.steps + 1) * w.np * w.batch);
+    if (w.every) w.snaps = snaps_.alloc((idx)(w.steps / w.every + 1) * N * w.batch);
+    if (w.energy_every) w.energy = energy_.alloc((idx)(w.steps / w.energy_every + 1) * w.batch);
+    w.cancel = cancel_;
+    if (wants_progress()) w.progress = [this](int b, int n) { report(b, n, 0); };
+    run_on(j_.target, w, cpu::wave, cuda::wave);
+  }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("u", u_.release(env));
+    o.Set("uPrev", up_.release(env));
+    if (probes_.data()) o.Set("probes", probes_.release(env));
+    if (snaps_.data()) o.Set("snapshots", snaps_.release(env));
+    if (energy_.data()) o.Set("energy", energy_.release(env));
+    o.Set("backend", backend_name(j_.target.backend));
+    return o;
+  }
+
+ private:
+  Job j_;
+  OutBuf<float> u_, up_, probes_, snaps_;
+  OutBuf<double> energy_;
+};
+
+}  // namespace
+
+Napi::Value Wave(const Napi::CallbackInfo& info) { return launch<WaveWorker>(info); }
+
+}  // namespace sf

@@ -4,6 +4,7 @@
 
 #include "../native/algo/mesh_ops.h"
 #include "../native/algo/multigrid.h"
+#include "../native/algo/modes.h"
 #include "../native/algo/wave.h"
 #include "../native/backend.h"
 #include "../native/fractal/codec.h"
@@ -76,6 +77,16 @@ void wave(int device, WaveJob& job) {
   for (int b = 0; b < job.batch; ++b) {
     CudaExec ex(device);
     wave_field(ex, job, b);
+  }
+}
+
+void modes(int device, ModesJob& job) {
+  job.iterations.assign(job.batch, 0);
+  job.residual.assign(job.batch, 0);
+  job.converged.assign(job.batch, false);
+  for (int b = 0; b < job.batch; ++b) {
+    CudaExec ex(device);
+    modes_field(ex, job, b);
   }
 }
 

@@ -18,6 +18,8 @@ export type {
   CondenseOptions, CondenseResult, Basin, DiffOp,
 } from './mesh';
 export { wave } from './wave';
+export { modes } from './modes';
+export type { ModesOptions, ModesResult } from './modes';
 export type { WaveOptions, WaveResult } from './wave';
 export * as points from './points';
 export type { Kernel } from './points';

@@ -5,6 +5,7 @@
 
 #include "algo/mesh_ops.h"
 #include "algo/multigrid.h"
+#include "algo/modes.h"
 #include "algo/wave.h"
 #include "backend.h"
 #include "exec_cpu.h"
@@ -74,6 +75,16 @@ void wave(WaveJob& job) {
   };
   over_fields(job.batch, job.g.cells(), [&](CpuExec& ex, int b) { wave_field(ex, job, b); });
   job.progress = progress;
+}
+
+void modes(ModesJob& job) {
+  job.iterations.assign(job.batch, 0);
+  job.residual.assign(job.batch, 0);
+  job.converged.assign(job.batch, false);
+  for (int b = 0; b < job.batch; ++b) {
+    CpuExec ex;
+    modes_field(ex, job, b);
+  }
 }
 
 }  // namespace cpu

@@ -1,5 +1,6 @@
-// Binding of the wave equation: the arguments, the stability (CFL) check and
-// the outputs of a leapfrog run.
+// Bindings of the time-dependent and spectral mesh operations: the wave
+// equation (arguments, the stability check, the outputs of a leapfrog run)
+// and the modes of -c^2 lap + V.
 #include <cmath>
 
 #include "backend.h"
@@ -111,8 +112,73 @@ class WaveWorker : public Worker {
   OutBuf<double> energy_;
 };
 
+class ModesWorker : public Worker {
+ public:
+  using Job = Call<ModesJob>;
+
+  static Job parse(Inputs& in) {
+    const Napi::Object& a = in.args;
+    Job j = mesh_call<ModesJob>(a);
+    ModesJob& m = j.job;
+    const idx N = m.g.cells();
+    m.c = get_number(a, "c", 1);
+    if (!(m.c > 0)) fail("E_RANGE", "c must be > 0");
+    m.k = (int)get_int(a, "k", 1, 1, 256);
+    if ((idx)m.k * 4 > N) fail("E_RANGE", "k = " + std::to_string(m.k) + " is too large for a grid of " + std::to_string(N) + " cells (at most cells / 4)");
+    m.tol = get_number(a, "tol", 1e-8);
+    if (!(m.tol > 0 && m.tol < 1)) fail("E_RANGE", "tol must be in (0, 1)");
+    m.max_iter = (int)get_int(a, "maxIter", 1000, 1, 1000000);
+    Napi::Value v = get(a, "V");
+    if (!v.IsUndefined()) {
+      long long len = typed<float>(v, "V", -1).ElementLength();
+      if (len != N && len != N * m.batch) fail("E_SHAPE", "V must have length " + std::to_string(N) + " or " + std::to_string(N * m.batch));
+      m.v_per_field = m.batch > 1 && len == N * m.batch;
+      m.V = in.input<float>("V", len);
+    }
+    check_budget((double)N * 8 * 3 * m.k * 3 + (double)N * 24, "modes");
+    return j;
+  }
+
+  ModesWorker(Inputs& in, Job j) : Worker(in, "semfield.modes"), j_(std::move(j)) {}
+
+ protected:
+  void Run() override {
+    ModesJob& m = j_.job;
+    const idx N = m.g.cells();
+    if (m.V) require_finite(m.V, m.v_per_field ? N * m.batch : N, "V");
+    m.values = values_.alloc((idx)m.k * m.batch);
+    m.vectors = vectors_.alloc((idx)m.k * m.batch * N);
+    m.cancel = cancel_;
+    if (wants_progress()) m.progress = [this](int b, int it, double r) { report(b, it, r); };
+    run_on(j_.target, m, cpu::modes, cuda::modes);
+  }
+  Napi::Value Result(Napi::Env env) override {
+    const ModesJob& m = j_.job;
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("values", values_.release(env));
+    o.Set("vectors", vectors_.release(env));
+    Napi::Array st = Napi::Array::New(env, m.batch);
+    for (int b = 0; b < m.batch; ++b) {
+      Napi::Object s = Napi::Object::New(env);
+      s.Set("iterations", m.iterations[b]);
+      s.Set("residual", m.residual[b]);
+      s.Set("converged", (bool)m.converged[b]);
+      st.Set((uint32_t)b, s);
+    }
+    o.Set("fields", st);
+    o.Set("backend", backend_name(j_.target.backend));
+    return o;
+  }
+
+ private:
+  Job j_;
+  OutBuf<double> values_;
+  OutBuf<float> vectors_;
+};
+
 }  // namespace
 
 Napi::Value Wave(const Napi::CallbackInfo& info) { return launch<WaveWorker>(info); }
+Napi::Value Modes(const Napi::CallbackInfo& info) { return launch<ModesWorker>(info); }
 
 }  // namespace sf

@@ -10,6 +10,7 @@ Napi::Value Interpolate(const Napi::CallbackInfo& info);
 Napi::Value Diff(const Napi::CallbackInfo& info);
 Napi::Value Condense(const Napi::CallbackInfo& info);
 Napi::Value Wave(const Napi::CallbackInfo& info);
+Napi::Value Modes(const Napi::CallbackInfo& info);
 Napi::Value Pca(const Napi::CallbackInfo& info);
 Napi::Value PcaTransform(const Napi::CallbackInfo& info);
 Napi::Value Triad(const Napi::CallbackInfo& info);

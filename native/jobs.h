@@ -99,4 +99,23 @@ struct WaveJob {
   std::function<void(int field, int step)> progress;
 };
 
+// The lowest k eigenpairs of H = -c^2 lap + V(x) on the mesh (LOBPCG).
+struct ModesJob {
+  Grid g{};
+  int batch = 1;
+  double c = 1;
+  int k = 1;
+  double tol = 1e-8;              // relative residual |H x - lambda x| / max(|lambda|, c^2 / L^2)
+  int max_iter = 1000;
+  const float* V = nullptr;       // [N] or [B, N], or null (V = 0)
+  bool v_per_field = false;
+  double* values = nullptr;       // [B, k]
+  float* vectors = nullptr;       // [B, k, N], each with sum psi^2 h^dim = 1
+  std::vector<int> iterations;
+  std::vector<double> residual;   // the largest relative residual at the end, per field
+  std::vector<bool> converged;
+  const volatile int32_t* cancel = nullptr;
+  std::function<void(int field, int iteration, double residual)> progress;
+};
+
 }  // namespace sf

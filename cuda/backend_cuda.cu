@@ -4,6 +4,7 @@
 
 #include "../native/algo/mesh_ops.h"
 #include "../native/algo/multigrid.h"
+#include "../native/algo/helmholtz.h"
 #include "../native/algo/modes.h"
 #include "../native/algo/wave.h"
 #include "../native/backend.h"
@@ -88,6 +89,11 @@ void modes(int device, ModesJob& job) {
     CudaExec ex(device);
     modes_field(ex, job, b);
   }
+}
+
+void resonance_mesh(int device, MeshResonanceJob& job) {
+  CudaExec ex(device);
+  sf::resonance_mesh(ex, job);
 }
 
 void triad(int device, float* a, const float* b, const float* c, float s, idx n, int reps) {

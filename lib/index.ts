@@ -19,6 +19,8 @@ export type {
 } from './mesh';
 export { wave } from './wave';
 export { modes } from './modes';
+export { resonance } from './harmonic';
+export type { MeshResonanceOptions, MeshResonanceSpectrum } from './harmonic';
 export type { ModesOptions, ModesResult } from './modes';
 export type { WaveOptions, WaveResult } from './wave';
 export * as points from './points';

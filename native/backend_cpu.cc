@@ -5,6 +5,7 @@
 
 #include "algo/mesh_ops.h"
 #include "algo/multigrid.h"
+#include "algo/helmholtz.h"
 #include "algo/modes.h"
 #include "algo/wave.h"
 #include "backend.h"
@@ -85,6 +86,11 @@ void modes(ModesJob& job) {
     CpuExec ex;
     modes_field(ex, job, b);
   }
+}
+
+void resonance_mesh(MeshResonanceJob& job) {
+  CpuExec ex;
+  sf::resonance_mesh(ex, job);
 }
 
 }  // namespace cpu

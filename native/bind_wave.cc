@@ -1,6 +1,6 @@
 // Bindings of the time-dependent and spectral mesh operations: the wave
 // equation (arguments, the stability check, the outputs of a leapfrog run)
-// and the modes of -c^2 lap + V.
+// the modes of -c^2 lap + V and the steady response to a harmonic drive.
 #include <cmath>
 
 #include "backend.h"
@@ -176,9 +176,76 @@ class ModesWorker : public Worker {
   OutBuf<float> vectors_;
 };
 
+class MeshResonanceWorker : public Worker {
+ public:
+  using Job = Call<MeshResonanceJob>;
+
+  static Job parse(Inputs& in) {
+    const Napi::Object& a = in.args;
+    Job j = mesh_call<MeshResonanceJob>(a);
+    MeshResonanceJob& r = j.job;
+    const idx N = r.g.cells();
+    r.c = get_number(a, "c", 1);
+    if (!(r.c > 0)) fail("E_RANGE", "c must be > 0");
+    r.kappa = get_number(a, "kappa", 0);
+    if (r.kappa < 0) fail("E_RANGE", "kappa must be >= 0");
+    r.gamma = get_number(a, "damping", 0);
+    if (r.gamma < 0) fail("E_RANGE", "damping must be >= 0");
+    r.tol = get_number(a, "tol", 1e-8);
+    if (!(r.tol > 0 && r.tol < 1)) fail("E_RANGE", "tol must be in (0, 1)");
+    r.max_iter = (int)get_int(a, "maxIter", 2000, 1, 1000000);
+    r.rho_a = in.input<float>("rhoA", N);
+    r.rho_b = in.input<float>("rhoB", N, true);
+    if (!r.rho_b) r.rho_b = r.rho_a;
+    Napi::TypedArray w = typed<double>(get(a, "w"), "w", -1);
+    if (w.ElementLength() == 0 || w.ElementLength() > 100000) fail("E_SHAPE", "w must hold 1 to 100000 frequencies");
+    const double* wd = in.input<double>("w", (long long)w.ElementLength());
+    for (size_t i = 0; i < w.ElementLength(); ++i) {
+      if (!std::isfinite(wd[i]) || wd[i] < 0) fail("E_RANGE", "w[" + std::to_string(i) + "] must be finite and >= 0");
+      r.w.push_back(wd[i]);
+    }
+    check_budget((double)N * (18 * 8 + 8 + 12 * 4 / 3.0 + 8), "resonance");
+    return j;
+  }
+
+  MeshResonanceWorker(Inputs& in, Job j) : Worker(in, "semfield.resonance"), j_(std::move(j)) {}
+
+ protected:
+  void Run() override {
+    MeshResonanceJob& r = j_.job;
+    const idx N = r.g.cells();
+    require_finite(r.rho_a, N, "rhoA");
+    require_finite(r.rho_b, N, "rhoB");
+    r.out = out_.alloc((idx)r.w.size() * 4);
+    r.cancel = cancel_;
+    if (wants_progress()) r.progress = [this](int i, int it, double res) { report(i, it, res); };
+    run_on(j_.target, r, cpu::resonance_mesh, cuda::resonance_mesh);
+  }
+  Napi::Value Result(Napi::Env env) override {
+    const MeshResonanceJob& r = j_.job;
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("table", out_.release(env));
+    Napi::Int32Array it = Napi::Int32Array::New(env, r.w.size());
+    Napi::Uint8Array ok = Napi::Uint8Array::New(env, r.w.size());
+    for (size_t i = 0; i < r.w.size(); ++i) {
+      it[i] = r.iterations[i];
+      ok[i] = r.converged[i] ? 1 : 0;
+    }
+    o.Set("iterations", it);
+    o.Set("converged", ok);
+    o.Set("backend", backend_name(j_.target.backend));
+    return o;
+  }
+
+ private:
+  Job j_;
+  OutBuf<double> out_;
+};
+
 }  // namespace
 
 Napi::Value Wave(const Napi::CallbackInfo& info) { return launch<WaveWorker>(info); }
 Napi::Value Modes(const Napi::CallbackInfo& info) { return launch<ModesWorker>(info); }
+Napi::Value MeshResonance(const Napi::CallbackInfo& info) { return launch<MeshResonanceWorker>(info); }
 
 }  // namespace sf

@@ -118,4 +118,21 @@ struct ModesJob {
   std::function<void(int field, int iteration, double residual)> progress;
 };
 
+// The mesh resonance: (-c^2 lap + kappa^2 - w^2 - i g w) U = rho_A for each w
+// of a sweep, and R_AB(w) = sum rho_B U h^dim (complex).
+struct MeshResonanceJob {
+  Grid g{};
+  int batch = 1;  // (one field; the sweep is the batch)
+  double c = 1, kappa = 0, gamma = 0, tol = 1e-8;
+  int max_iter = 2000;
+  const float* rho_a = nullptr;   // [N]
+  const float* rho_b = nullptr;   // [N]
+  std::vector<double> w;
+  double* out = nullptr;          // [W, 4]: re, im, |R|, multigrid cycles spent
+  std::vector<int> iterations;
+  std::vector<bool> converged;
+  const volatile int32_t* cancel = nullptr;
+  std::function<void(int index, int iteration, double residual)> progress;
+};
+
 }  // namespace sf

@@ -10,6 +10,7 @@
         "native/backend_fractal_cpu.cc",
         "native/bind_fractal.cc",
         "native/bind_info.cc",
+        "native/bind_maxwell.cc",
         "native/bind_mesh.cc",
         "native/bind_points.cc",
         "native/bind_project.cc",

@@ -5,6 +5,7 @@
 #include "../native/algo/mesh_ops.h"
 #include "../native/algo/multigrid.h"
 #include "../native/algo/helmholtz.h"
+#include "../native/algo/maxwell.h"
 #include "../native/algo/modes.h"
 #include "../native/algo/wave.h"
 #include "../native/backend.h"
@@ -94,6 +95,11 @@ void modes(int device, ModesJob& job) {
 void resonance_mesh(int device, MeshResonanceJob& job) {
   CudaExec ex(device);
   sf::resonance_mesh(ex, job);
+}
+
+void maxwell(int device, MaxwellJob& job) {
+  CudaExec ex(device);
+  maxwell_run(ex, job);
 }
 
 void triad(int device, float* a, const float* b, const float* c, float s, idx n, int reps) {

@@ -19,6 +19,8 @@ export type {
 } from './mesh';
 export { wave } from './wave';
 export { modes } from './modes';
+export { maxwell } from './maxwell';
+export type { MaxwellOptions, MaxwellResult, Component, YeeBoundary } from './maxwell';
 export { resonance } from './harmonic';
 export type { MeshResonanceOptions, MeshResonanceSpectrum } from './harmonic';
 export type { ModesOptions, ModesResult } from './modes';

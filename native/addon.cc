@@ -11,6 +11,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("diff", Napi::Function::New(env, sf::Diff, "diff"));
   exports.Set("condense", Napi::Function::New(env, sf::Condense, "condense"));
   exports.Set("meshResonance", Napi::Function::New(env, sf::MeshResonance, "meshResonance"));
+  exports.Set("maxwell", Napi::Function::New(env, sf::Maxwell, "maxwell"));
   exports.Set("modes", Napi::Function::New(env, sf::Modes, "modes"));
   exports.Set("wave", Napi::Function::New(env, sf::Wave, "wave"));
   exports.Set("pca", Napi::Function::New(env, sf::Pca, "pca"));

@@ -6,6 +6,7 @@
 #include "algo/mesh_ops.h"
 #include "algo/multigrid.h"
 #include "algo/helmholtz.h"
+#include "algo/maxwell.h"
 #include "algo/modes.h"
 #include "algo/wave.h"
 #include "backend.h"
@@ -91,6 +92,11 @@ void modes(ModesJob& job) {
 void resonance_mesh(MeshResonanceJob& job) {
   CpuExec ex;
   sf::resonance_mesh(ex, job);
+}
+
+void maxwell(MaxwellJob& job) {
+  CpuExec ex;
+  maxwell_run(ex, job);
 }
 
 }  // namespace cpu

@@ -23,6 +23,7 @@ void diff(int, DiffJob&) { unavailable(); }
 void condense(int, CondenseJob&) { unavailable(); }
 void wave(int, WaveJob&) { unavailable(); }
 void modes(int, ModesJob&) { unavailable(); }
+void maxwell(int, MaxwellJob&) { unavailable(); }
 void resonance_mesh(int, MeshResonanceJob&) { unavailable(); }
 void triad(int, float*, const float*, const float*, float, idx, int) { unavailable(); }
 void kernel_sum(int, KernelSumJob&) { unavailable(); }

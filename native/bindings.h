@@ -11,6 +11,7 @@ Napi::Value Diff(const Napi::CallbackInfo& info);
 Napi::Value Condense(const Napi::CallbackInfo& info);
 Napi::Value Wave(const Napi::CallbackInfo& info);
 Napi::Value Modes(const Napi::CallbackInfo& info);
+Napi::Value Maxwell(const Napi::CallbackInfo& info);
 Napi::Value MeshResonance(const Napi::CallbackInfo& info);
 Napi::Value Pca(const Napi::CallbackInfo& info);
 Napi::Value PcaTransform(const Napi::CallbackInfo& info);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../cuda/grid_k.h"
+#include "../cuda/yee_k.h"
 #include "algo/multigrid.h"
 
 namespace sf {
@@ -133,6 +134,41 @@ struct MeshResonanceJob {
   std::vector<bool> converged;
   const volatile int32_t* cancel = nullptr;
   std::function<void(int index, int iteration, double residual)> progress;
+};
+
+// Maxwell's equations by the Yee scheme (cuda/yee_k.h).
+struct MaxwellJob {
+  YeeGrid g{};
+  double h = 1, dt = 0;
+  int steps = 0;
+  bool active[6] = {true, true, true, true, true, true};  // Ex Ey Ez Hx Hy Hz
+  const float* eps = nullptr;    // [N] relative permittivity >= 1, or null (1)
+  const float* sigma = nullptr;  // [N] conductivity >= 0, or null (0)
+  int npml = 0;
+  double pml_sigma = 0, pml_kappa = 1, pml_alpha = 0;
+  struct Source {
+    int comp;                    // 0..2: Jx, Jy, Jz
+    const float* profile;        // [N]
+    const float* f;              // [steps], at t = (n + 1/2) dt
+  };
+  std::vector<Source> sources;
+  std::vector<int> probe_comp;   // 0..5
+  std::vector<idx> probe_cell;
+  struct Edge {
+    int comp;
+    idx cell;
+    float sign;
+  };
+  std::vector<std::vector<Edge>> loops;
+  const float* init = nullptr;   // [6, N] initial fields or null (0)
+  int energy_every = 0, every = 0;
+  float* fields = nullptr;       // [6, N] final
+  float* probes = nullptr;       // [steps + 1, P]
+  float* emf = nullptr;          // [steps + 1, L]
+  double* energy = nullptr;      // [steps / energy_every + 1]
+  float* snaps = nullptr;        // [steps / every + 1, 6, N]
+  const volatile int32_t* cancel = nullptr;
+  std::function<void(int step)> progress;
 };
 
 }  // namespace sf

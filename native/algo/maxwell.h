@@ -1,0 +1,204 @@
+// The Yee driver for any execution policy: CPML coefficients, the leapfrog
+// of H and E through the bodies of cuda/yee_k.h, sources, probes, emf loops,
+// energy and snapshots.
+#pragma once
+#include <cmath>
+#include <vector>
+
+#include "../../cuda/yee_k.h"
+#include "../errors.h"
+#include "../jobs.h"
+
+namespace sf {
+
+// Graded CPML profile along one axis of n cells with a layer of `cells` at
+// each end: sigma (rho/d)^3, kappa 1 + (kmax - 1)(rho/d)^3, alpha (1 - rho/d),
+// with rho the depth into the layer at integer or half positions.
+inline void pml_axis(int n, int cells, double h, double dt, double smax, double kmax, double amax, bool half, std::vector<float>& b,
+                     std::vector<float>& c, std::vector<float>& kinv) {
+  b.assign(n, 0.0f);
+  c.assign(n, 0.0f);
+  kinv.assign(n, 1.0f);
+  double d = cells * h;
+  for (int i = 0; i < n; ++i) {
+    double x = (i + (half ? 0.5 : 0.0)) * h;
+    double depth = std::max(d - x, x - (n * h - d));  // into the near layer, either side
+    if (depth <= 0) continue;
+    double r = std::min(depth / d, 1.0);
+    double s = smax * r * r * r, k = 1 + (kmax - 1) * r * r * r, a = amax * (1 - r);
+    double bb = std::exp(-(s / k + a) * dt);
+    b[i] = (float)bb;
+    c[i] = (float)(s > 0 ? s * (bb - 1) / (s * k + k * k * a) : 0.0);
+    kinv[i] = (float)(1 / k);
+  }
+}
+
+template <class Exec>
+void maxwell_run(Exec& ex, MaxwellJob& job) {
+  const YeeGrid g = job.g;
+  const idx N = g.cells();
+  const int steps = job.steps;
+  const float dt = (float)job.dt;
+  float* F[6];
+  for (int q = 0; q < 6; ++q) {
+    F[q] = ex.template zeros<float>(N);
+    if (job.init) ex.upload_into(F[q], job.init + q * N, N);
+  }
+  // Material coefficients per cell (uniform when eps and sigma are absent).
+  float* ca = nullptr;
+  float* cb = nullptr;
+  if (job.eps || job.sigma) {
+    std::vector<float> a((size_t)N), b((size_t)N);
+    for (idx i = 0; i < N; ++i) {
+      double e = job.eps ? job.eps[i] : 1.0, s = job.sigma ? job.sigma[i] : 0.0;
+      double x = s * job.dt / (2 * e);
+      a[(size_t)i] = (float)((1 - x) / (1 + x));
+      b[(size_t)i] = (float)(job.dt / e / (1 + x));
+    }
+    ca = ex.template alloc<float>(N);
+    cb = ex.template alloc<float>(N);
+    ex.upload_into(ca, a.data(), N);
+    ex.upload_into(cb, b.data(), N);
+  }
+  // CPML.
+  YeePml pml{};
+  float* psi[12] = {nullptr};
+  bool any_pml = false;
+  std::vector<float> host[3][6];
+  for (int a = 0; a < 3; ++a) {
+    if (g.bc[a] != YEE_CPML || g.n[a] == 1) continue;
+    any_pml = true;
+    pml_axis(g.n[a], job.npml, job.h, job.dt, job.pml_sigma, job.pml_kappa, job.pml_alpha, false, host[a][0], host[a][1], host[a][2]);
+    pml_axis(g.n[a], job.npml, job.h, job.dt, job.pml_sigma, job.pml_kappa, job.pml_alpha, true, host[a][3], host[a][4], host[a][5]);
+    pml.b_int[a] = ex.upload(host[a][0].data(), g.n[a]);
+    pml.c_int[a] = ex.upload(host[a][1].data(), g.n[a]);
+    pml.kinv_int[a] = ex.upload(host[a][2].data(), g.n[a]);
+    pml.b_half[a] = ex.upload(host[a][3].data(), g.n[a]);
+    pml.c_half[a] = ex.upload(host[a][4].data(), g.n[a]);
+    pml.kinv_half[a] = ex.upload(host[a][5].data(), g.n[a]);
+  }
+  if (any_pml)
+    for (int k = 0; k < 12; ++k) psi[k] = ex.template zeros<float>(N);
+  // Sources: profiles on the device, amplitudes per step on the host (at
+  // most 4 per component, checked by the binding).
+  std::vector<const float*> prof;
+  for (auto& s : job.sources) prof.push_back(ex.upload(s.profile, N));
+  const int P = (int)job.probe_comp.size(), L = (int)job.loops.size();
+  const float* deps = job.eps ? ex.upload(job.eps, N) : nullptr;
+  float* Eold[3] = {nullptr, nullptr, nullptr};
+  if (job.energy_every)
+    for (int q = 0; q < 3; ++q) Eold[q] = ex.template zeros<float>(N);
+  const double hk = std::pow(job.h, g.dim);
+  std::vector<float> one(1);
+  auto value = [&](int comp, idx cell) {
+    ex.download(one.data(), F[comp] + cell, 1);
+    return one[0];
+  };
+  auto record = [&](int n) {
+    for (int p = 0; p < P; ++p) job.probes[(idx)n * P + p] = value(job.probe_comp[p], job.probe_cell[p]);
+    for (int l = 0; l < L; ++l) {
+      double s = 0;
+      for (const auto& e : job.loops[l]) s += e.sign * value(e.comp, e.cell);
+      job.emf[(idx)n * L + l] = (float)(s * job.h);
+    }
+    if (job.energy_every && n % job.energy_every == 0) {
+      // W = 1/2 sum (eps E(n-1) . E(n) + H(n-1/2)^2) h^dim: the Yee scheme's
+      // exactly conserved energy without losses (E(n-1) saved before the
+      // update; at step 0, E(0) . E(0)).
+      const float* a0 = n ? Eold[0] : F[0];
+      const float* a1 = n ? Eold[1] : F[1];
+      const float* a2 = n ? Eold[2] : F[2];
+      const float* e0 = F[0];
+      const float* e1 = F[1];
+      const float* e2 = F[2];
+      const float* hx = F[3];
+      const float* hy = F[4];
+      const float* hz = F[5];
+      const float* eps = deps;
+      job.energy[n / job.energy_every] = 0.5 * hk * ex.sum_n(N, [=] SF_LAMBDA(idx i) {
+        double ee = (double)a0[i] * e0[i] + (double)a1[i] * e1[i] + (double)a2[i] * e2[i];
+        double h2 = (double)hx[i] * hx[i] + (double)hy[i] * hy[i] + (double)hz[i] * hz[i];
+        return (eps ? (double)eps[i] : 1.0) * ee + h2;
+      });
+    }
+    if (job.every && n % job.every == 0)
+      for (int q = 0; q < 6; ++q) ex.download(job.snaps + ((idx)(n / job.every) * 6 + q) * N, F[q], N);
+  };
+  record(0);
+  for (int n = 0; n < steps; ++n) {
+    if ((n & 63) == 0) {
+      if (job.cancel && *job.cancel) fail("E_ABORTED", "maxwell: aborted");
+      if (job.progress) job.progress(n);
+    }
+    float* E0 = F[0];
+    float* E1 = F[1];
+    float* E2 = F[2];
+    float* H0 = F[3];
+    float* H1 = F[4];
+    float* H2 = F[5];
+    for (int q = 0; q < 3; ++q) {
+      if (!job.active[3 + q]) continue;
+      float* Hq = F[3 + q];
+      const YeePml pp = pml;
+      float* psis[6] = {psi[0], psi[1], psi[2], psi[3], psi[4], psi[5]};
+      const bool usep = any_pml;
+      ex.for_n(N, [=] SF_LAMBDA(idx c) {
+        int ijk[3];
+        ijk[0] = (int)(c % g.n[0]);
+        idx r = c / g.n[0];
+        ijk[1] = (int)(r % g.n[1]);
+        ijk[2] = (int)(r / g.n[1]);
+        const float* Es[3] = {E0, E1, E2};
+        float* pl[6] = {psis[0], psis[1], psis[2], psis[3], psis[4], psis[5]};
+        yee_update_h(g, pp, q, Hq, Es, usep ? pl : nullptr, dt, c, ijk);
+      });
+    }
+    if (job.energy_every && (n + 1) % job.energy_every == 0)
+      for (int q = 0; q < 3; ++q) {
+        float* dst = Eold[q];
+        const float* srcq = F[q];
+        ex.for_n(N, [=] SF_LAMBDA(idx i) { dst[i] = srcq[i]; });
+      }
+    for (int q = 0; q < 3; ++q) {
+      if (!job.active[q]) continue;
+      float* Eq = F[q];
+      // The summed current density of this component at (n + 1/2) dt.
+      const float* src[4] = {nullptr, nullptr, nullptr, nullptr};
+      float amp[4] = {0, 0, 0, 0};
+      int ns = 0;
+      for (size_t s = 0; s < job.sources.size() && ns < 4; ++s)
+        if (job.sources[s].comp == q) {
+          src[ns] = prof[s];
+          amp[ns] = job.sources[s].f[n];
+          ++ns;
+        }
+      const float* s0 = src[0];
+      const float* s1 = src[1];
+      const float* s2 = src[2];
+      const float* s3 = src[3];
+      const float a0 = amp[0], a1 = amp[1], a2 = amp[2], a3 = amp[3];
+      const float* cap = ca;
+      const float* cbp = cb;
+      const float ca0 = 1.0f, cb0 = dt;
+      const YeePml pp = pml;
+      float* psis[6] = {psi[6], psi[7], psi[8], psi[9], psi[10], psi[11]};
+      const bool usep = any_pml;
+      ex.for_n(N, [=] SF_LAMBDA(idx c) {
+        int ijk[3];
+        ijk[0] = (int)(c % g.n[0]);
+        idx r = c / g.n[0];
+        ijk[1] = (int)(r % g.n[1]);
+        ijk[2] = (int)(r / g.n[1]);
+        const float* Hs[3] = {H0, H1, H2};
+        float* pl[6] = {psis[0], psis[1], psis[2], psis[3], psis[4], psis[5]};
+        float j = (s0 ? a0 * s0[c] : 0.0f) + (s1 ? a1 * s1[c] : 0.0f) + (s2 ? a2 * s2[c] : 0.0f) + (s3 ? a3 * s3[c] : 0.0f);
+        yee_update_e(g, pp, q, Eq, Hs, usep ? pl : nullptr, cap ? cap[c] : ca0, cbp ? cbp[c] : cb0, j, c, ijk);
+      });
+    }
+    record(n + 1);
+  }
+  for (int q = 0; q < 6; ++q) ex.download(job.fields + q * N, F[q], N);
+  ex.sync();
+}
+
+}  // namespace sf

@@ -31,6 +31,8 @@ export const STEPS: Record<string, object> = {
   spectrum: step('spectrum', { a: group, b: group, from: num({ minimum: 0 }), to: num({ minimum: 0 }), count: int({ minimum: 2, maximum: 4096 }), g: num({ minimum: 0 }), c: num({ exclusiveMinimum: 0 }), kappa: num({ minimum: 0 }) }, ['a', 'b']),
   dimension: step('dimension', { of: { enum: ['embeddings', 'positions'] }, kind: { enum: ['correlation', 'box'] } }),
   token: step('token', { word: { type: 'string', minLength: 1 }, contexts: { ...words, maxItems: 16 }, m: int({ minimum: 2, maximum: 16 }), depth: int({ minimum: 1, maximum: 8 }), s: num({ exclusiveMinimum: 0, exclusiveMaximum: 1 }), beta: num() }, ['word', 'contexts']),
+  modes: step('modes', { k: int({ minimum: 1, maximum: 32 }), strength: num({ minimum: 0 }), kappa: num({ minimum: 0 }) }),
+  resonance: step('resonance', { a: group, b: group, grid: int({ minimum: 16, maximum: 1024 }), from: num({ minimum: 0 }), to: num({ minimum: 0 }), count: int({ minimum: 2, maximum: 1024 }), damping: num({ exclusiveMinimum: 0 }), kappa: num({ minimum: 0 }) }, ['a', 'b']),
   codec: step('codec', { tolerance: num({ exclusiveMinimum: 0, maximum: 1 }), scale: { anyOf: [{ enum: [0.5, 1, 2, 4] }, { $ref: '#/$defs/ref' }] } }),
 };
 

@@ -122,7 +122,10 @@ export async function runExperiment(file: string, o: BatchOptions): Promise<{ re
   const runs = expand(exp);
   fs.mkdirSync(o.out, { recursive: true });
   const recFile = path.join(o.out, 'records.ndjson');
-  if (o.fresh) fs.rmSync(recFile, { force: true });
+  if (o.fresh) {
+    fs.rmSync(recFile, { force: true });
+    fs.rmSync(path.join(o.out, 'runs'), { recursive: true, force: true });
+  }
   const existing = readRecords(recFile);
   if (existing.length && !o.resume)
     throw new UsageError(`${recFile} already holds ${existing.length} record(s): pass --resume to continue that batch, or --fresh to start over`);

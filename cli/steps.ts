@@ -7,7 +7,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  condense as meshCondense, deposit, encodePng, fieldToRgb, fractal, labelsToRgb, linePlot, loadVocabulary, points, potential, project,
+  condense as meshCondense, deposit, encodePng, fieldToRgb, fractal, labelsToRgb, linePlot, loadVocabulary, modes, points, potential, project,
+  resonance as meshResonance,
 } from '../lib';
 import type { Dataset } from './inputs';
 import { nearestRows, subMeanings, unitRows } from './token';
@@ -21,7 +22,7 @@ export interface RunState {
   signal: AbortSignal;
   /** Reports what the step is doing (the progress line). */
   status: (what: string) => void;
-  field?: { n: number; positions: Float32Array; rho: Float32Array; phi: Float32Array; explained: number };
+  field?: { n: number; positions: Float32Array; rho: Float32Array; phi: Float32Array; explained: number; grid: { n: number[]; boundary: 'dirichlet' } };
   pictures: string[];
 }
 
@@ -139,7 +140,7 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
       residual = r.fields[0].residual;
     }
     const explained = proj.transform.explainedRatio[0] + proj.transform.explainedRatio[1];
-    st.field = { n, positions: proj.positions, rho, phi, explained };
+    st.field = { n, positions: proj.positions, rho, phi, explained, grid };
     const rgb = fieldToRgb(phi, n, n);
     // The concepts as white dots (image rows top to bottom, y upwards).
     for (let i = 0; i < data.n; i++) {
@@ -312,6 +313,75 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
     return {
       summary: { word, depth, points: t.count, contexts: per },
       headline: per.map((p) => `'${word}' in '${p.context}' ~ ${p.nearestToMean.slice(0, 4).join(', ')}`).join('; '),
+    };
+  },
+
+  /**
+   * The lowest standing waves of the field's wells: modes of
+   * -lap + kappa^2 - strength * phi / max(phi), phi the field (the smoothed
+   * density of the concepts), so the wells sit on the clusters.
+   */
+  async modes(st, o) {
+    const f = needField(st, 'modes'), n = f.n, k = num(o, 'k', 4);
+    let top = 0;
+    for (const v of f.phi) top = Math.max(top, v);
+    // Wells as deep as strength (default: 40 times the box's ground state 2 pi^2).
+    const ground = 2 * Math.PI * Math.PI;
+    const strength = num(o, 'strength', 40 * ground), kappa = num(o, 'kappa', 0);
+    const rho = Float32Array.from(f.phi, (v) => (top > 0 ? v / top : 0));
+    const r = await modes(f.grid, { k, rho, strength, kappa, tol: 1e-6, ...run(st) });
+    // The modes side by side, each scaled to its own extremes.
+    const w = n * k, rgb = new Uint8Array(w * n * 3);
+    for (let j = 0; j < k; j++) {
+      const img = fieldToRgb(r.vectors.subarray(j * n * n, (j + 1) * n * n), n, n);
+      for (let y = 0; y < n; y++) rgb.set(img.subarray(y * n * 3, (y + 1) * n * 3), (y * w + j * n) * 3);
+    }
+    const pic = picture(st, 'modes.png', encodePng(rgb, w, n));
+    // Where each mode lives: the concepts under its largest |psi|.
+    const near = Array.from({ length: k }, (_, j) => {
+      const v = r.vectors.subarray(j * n * n, (j + 1) * n * n);
+      const score = Array.from({ length: st.data.n }, (_, i) => {
+        const x = Math.min(n - 1, Math.floor(f.positions[2 * i] * n)), y = Math.min(n - 1, Math.floor(f.positions[2 * i + 1] * n));
+        return [v[y * n + x] ** 2, i] as const;
+      }).sort((a, b) => b[0] - a[0]);
+      return score.slice(0, 5).map(([, i]) => name(st, i));
+    });
+    return {
+      summary: { k, strength, eigenvalues: Array.from(r.values).map((v) => +v.toFixed(4)), iterations: r.fields[0].iterations, localizedOn: near, picture: pic },
+      headline: `lowest ${k} modes of the field's wells: eigenvalues ${Array.from(r.values).map((v) => v.toFixed(1)).join(', ')}; mode 1 sits on ${near[0].slice(0, 3).join(', ')}`,
+    };
+  },
+
+  /**
+   * The mesh resonance R_AB(w) between two groups of concepts, deposited on
+   * a grid of their own (default 64^2) over the field's plane.
+   */
+  async resonance(st, o) {
+    const f = needField(st, 'resonance'), n = num(o, 'grid', 64);
+    const grid = { n: [n, n], boundary: 'dirichlet' as const };
+    const pick = (g: unknown, what: string) => {
+      const idx: number[] = [];
+      if (typeof g === 'string') st.data.labels?.forEach((l, i) => l === g && idx.push(i));
+      else for (const w of g as string[]) {
+        const i = st.data.words?.indexOf(w) ?? -1;
+        if (i >= 0) idx.push(i);
+      }
+      if (!idx.length) throw new StepError(`resonance.${what}: no concept of the input matches`);
+      return Float32Array.from(idx.flatMap((i) => [f.positions[2 * i], f.positions[2 * i + 1]]));
+    };
+    const A = await deposit(pick(o.a, 'a'), grid, run(st)), B = await deposit(pick(o.b, 'b'), grid, run(st));
+    const from = num(o, 'from', 0), to = num(o, 'to', 30), count = num(o, 'count', 31);
+    if (!(to > from)) throw new StepError(`resonance: 'to' (${to}) must be above 'from' (${from})`);
+    const w = Float64Array.from({ length: count }, (_, k) => from + ((to - from) * k) / (count - 1));
+    const s = await meshResonance(A, grid, { w, rhoB: B, damping: num(o, 'damping', 4), kappa: num(o, 'kappa', 0), tol: 1e-6, ...run(st) });
+    let peak = 0;
+    for (let k = 1; k < count; k++) if (s.R[k] > s.R[peak]) peak = k;
+    const label = (g: unknown) => (typeof g === 'string' ? g : (g as string[]).join(' '));
+    const pic = picture(st, 'resonance.png', linePlot([{ name: `${label(o.a)} / ${label(o.b)}`.slice(0, 40), x: w, y: s.R }], { xLabel: 'w', yLabel: 'R(w)', title: 'resonance on the mesh' }));
+    const cycles = s.cycles.reduce((a, b) => a + b, 0) / count;
+    return {
+      summary: { peak: { w: +w[peak].toFixed(4), R: s.R[peak] }, R0: s.R[0], multigridCyclesPerFrequency: +cycles.toFixed(1), picture: pic },
+      headline: `mesh resonance of ${label(o.a)} and ${label(o.b)} on ${n}x${n}: peak R = ${s.R[peak].toPrecision(4)} at w = ${w[peak].toFixed(2)}, ${cycles.toFixed(0)} multigrid cycles per frequency`,
     };
   },
 

@@ -44,6 +44,8 @@ describe('semfield run', () => {
         { op: 'spectrum', a: 'music', b: 'weather', to: 10, count: 50 },
         { op: 'codec', scale: 2 },
         { op: 'induce' },
+        { op: 'modes', k: 2 },
+        { op: 'resonance', a: 'music', b: 'weather', to: 10, count: 6 },
       ],
     });
     const out = path.join(tmp, 'out-small');
@@ -53,14 +55,15 @@ describe('semfield run', () => {
     expect(recs).toHaveLength(2);
     expect(recs.map((x) => x.params.kappa)).toEqual([8, 16]);
     for (const rec of recs) {
-      expect(rec.steps.map((s: { op: string }) => s.op)).toEqual(['field', 'basins', 'spectrum', 'codec', 'induce']);
+      expect(rec.steps.map((s: { op: string }) => s.op)).toEqual(['field', 'basins', 'spectrum', 'codec', 'induce', 'modes', 'resonance']);
       expect(rec.steps[0].residual).toBeLessThan(1e-6);
       expect(rec.steps[4].accuracy).toBeGreaterThan(0.8);
       const sizes = Object.fromEntries(rec.pictures.map((p: string) => {
         const png = readPng(fs.readFileSync(path.join(out, p)));
         return [path.basename(p), [png.width, png.height]];
       }));
-      expect(sizes).toEqual({ 'field.png': [512, 512], 'basins.png': [512, 512], 'spectrum.png': [640, 400], 'field-x2.png': [128, 128] });
+      expect(sizes).toEqual({ 'field.png': [512, 512], 'basins.png': [512, 512], 'spectrum.png': [640, 400], 'field-x2.png': [128, 128], 'modes.png': [128, 64], 'resonance.png': [640, 400] });
+      expect(rec.steps[5].eigenvalues[0]).toBeLessThan(rec.steps[5].eigenvalues[1]);
     }
     const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
     for (const p of recs.flatMap((x) => x.pictures)) expect(html).toContain(`src="${p}"`);

@@ -26,6 +26,12 @@ struct YeeGrid {
   float inv_h;
   SF_HD idx cells() const { return (idx)n[0] * n[1] * n[2]; }
   SF_HD idx stride(int a) const { return a == 0 ? 1 : a == 1 ? (idx)n[0] : (idx)n[0] * n[1]; }
+  SF_HD void coords(idx c, int& x, int& y, int& z) const {
+    x = (int)(c % n[0]);
+    idx r = c / n[0];
+    y = (int)(r % n[1]);
+    z = (int)(r / n[1]);
+  }
 };
 
 // CPML coefficients along each axis at integer (node) and half positions;

@@ -12,6 +12,7 @@
 #include "backend.h"
 #include "exec_cpu.h"
 #include "potential_field.h"
+#include "wave_cpu.h"
 #include "mg_cpu.h"
 
 namespace sf {

@@ -33,6 +33,70 @@ inline void pml_axis(int n, int cells, double h, double dt, double smax, double 
   }
 }
 
+// Up to 4 current sources of one component: J = sum amp_k profile_k.
+struct YeeSources {
+  const float* profile[4];
+  float amp[4];
+  int count;
+  SF_HD float at(idx c) const {
+    float j = 0.0f;
+    for (int k = 0; k < count; ++k) j += amp[k] * profile[k][c];
+    return j;
+  }
+};
+
+// One update of H component q over the grid. (The CPU backend has a
+// row-by-row overload in wave_cpu.h.)
+template <class Exec>
+void yee_h_pass(Exec& ex, const YeeGrid& g, const YeePml& pml, int q, float* const* F, float* const* psi, float dt) {
+  float* Hq = F[3 + q];
+  const float* E0 = F[0];
+  const float* E1 = F[1];
+  const float* E2 = F[2];
+  float* p[6] = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+  if (psi)
+    for (int k = 0; k < 6; ++k) p[k] = psi[k];
+  float* p0 = p[0];
+  float* p1 = p[1];
+  float* p2 = p[2];
+  float* p3 = p[3];
+  float* p4 = p[4];
+  float* p5 = p[5];
+  const bool usep = psi != nullptr;
+  ex.for_cells(g, [=] SF_LAMBDA(idx c, int x, int y, int z) {
+    int ijk[3] = {x, y, z};
+    const float* Es[3] = {E0, E1, E2};
+    float* pl[6] = {p0, p1, p2, p3, p4, p5};
+    yee_update_h(g, pml, q, Hq, Es, usep ? pl : nullptr, dt, c, ijk);
+  });
+}
+
+// One update of E component q (sources, materials: ca, cb per cell or null).
+template <class Exec>
+void yee_e_pass(Exec& ex, const YeeGrid& g, const YeePml& pml, int q, float* const* F, float* const* psi, const float* ca, const float* cb,
+                float dt, const YeeSources& js) {
+  float* Eq = F[q];
+  const float* H0 = F[3];
+  const float* H1 = F[4];
+  const float* H2 = F[5];
+  float* p[6] = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+  if (psi)
+    for (int k = 0; k < 6; ++k) p[k] = psi[k];
+  float* p0 = p[0];
+  float* p1 = p[1];
+  float* p2 = p[2];
+  float* p3 = p[3];
+  float* p4 = p[4];
+  float* p5 = p[5];
+  const bool usep = psi != nullptr;
+  ex.for_cells(g, [=] SF_LAMBDA(idx c, int x, int y, int z) {
+    int ijk[3] = {x, y, z};
+    const float* Hs[3] = {H0, H1, H2};
+    float* pl[6] = {p0, p1, p2, p3, p4, p5};
+    yee_update_e(g, pml, q, Eq, Hs, usep ? pl : nullptr, ca ? ca[c] : 1.0f, cb ? cb[c] : dt, js.at(c), c, ijk);
+  });
+}
+
 template <class Exec>
 void maxwell_run(Exec& ex, MaxwellJob& job) {
   const YeeGrid g = job.g;
@@ -130,29 +194,8 @@ void maxwell_run(Exec& ex, MaxwellJob& job) {
       if (job.cancel && *job.cancel) fail("E_ABORTED", "maxwell: aborted");
       if (job.progress) job.progress(n);
     }
-    float* E0 = F[0];
-    float* E1 = F[1];
-    float* E2 = F[2];
-    float* H0 = F[3];
-    float* H1 = F[4];
-    float* H2 = F[5];
-    for (int q = 0; q < 3; ++q) {
-      if (!job.active[3 + q]) continue;
-      float* Hq = F[3 + q];
-      const YeePml pp = pml;
-      float* psis[6] = {psi[0], psi[1], psi[2], psi[3], psi[4], psi[5]};
-      const bool usep = any_pml;
-      ex.for_n(N, [=] SF_LAMBDA(idx c) {
-        int ijk[3];
-        ijk[0] = (int)(c % g.n[0]);
-        idx r = c / g.n[0];
-        ijk[1] = (int)(r % g.n[1]);
-        ijk[2] = (int)(r / g.n[1]);
-        const float* Es[3] = {E0, E1, E2};
-        float* pl[6] = {psis[0], psis[1], psis[2], psis[3], psis[4], psis[5]};
-        yee_update_h(g, pp, q, Hq, Es, usep ? pl : nullptr, dt, c, ijk);
-      });
-    }
+    for (int q = 0; q < 3; ++q)
+      if (job.active[3 + q]) yee_h_pass(ex, g, pml, q, F, any_pml ? psi : nullptr, dt);
     if (job.energy_every && (n + 1) % job.energy_every == 0)
       for (int q = 0; q < 3; ++q) {
         float* dst = Eold[q];
@@ -161,39 +204,15 @@ void maxwell_run(Exec& ex, MaxwellJob& job) {
       }
     for (int q = 0; q < 3; ++q) {
       if (!job.active[q]) continue;
-      float* Eq = F[q];
       // The summed current density of this component at (n + 1/2) dt.
-      const float* src[4] = {nullptr, nullptr, nullptr, nullptr};
-      float amp[4] = {0, 0, 0, 0};
-      int ns = 0;
-      for (size_t s = 0; s < job.sources.size() && ns < 4; ++s)
-        if (job.sources[s].comp == q) {
-          src[ns] = prof[s];
-          amp[ns] = job.sources[s].f[n];
-          ++ns;
+      YeeSources js{};
+      for (size_t k = 0; k < job.sources.size() && js.count < 4; ++k)
+        if (job.sources[k].comp == q) {
+          js.profile[js.count] = prof[k];
+          js.amp[js.count] = job.sources[k].f[n];
+          ++js.count;
         }
-      const float* s0 = src[0];
-      const float* s1 = src[1];
-      const float* s2 = src[2];
-      const float* s3 = src[3];
-      const float a0 = amp[0], a1 = amp[1], a2 = amp[2], a3 = amp[3];
-      const float* cap = ca;
-      const float* cbp = cb;
-      const float ca0 = 1.0f, cb0 = dt;
-      const YeePml pp = pml;
-      float* psis[6] = {psi[6], psi[7], psi[8], psi[9], psi[10], psi[11]};
-      const bool usep = any_pml;
-      ex.for_n(N, [=] SF_LAMBDA(idx c) {
-        int ijk[3];
-        ijk[0] = (int)(c % g.n[0]);
-        idx r = c / g.n[0];
-        ijk[1] = (int)(r % g.n[1]);
-        ijk[2] = (int)(r / g.n[1]);
-        const float* Hs[3] = {H0, H1, H2};
-        float* pl[6] = {psis[0], psis[1], psis[2], psis[3], psis[4], psis[5]};
-        float j = (s0 ? a0 * s0[c] : 0.0f) + (s1 ? a1 * s1[c] : 0.0f) + (s2 ? a2 * s2[c] : 0.0f) + (s3 ? a3 * s3[c] : 0.0f);
-        yee_update_e(g, pp, q, Eq, Hs, usep ? pl : nullptr, cap ? cap[c] : ca0, cbp ? cbp[c] : cb0, j, c, ijk);
-      });
+      yee_e_pass(ex, g, pml, q, F, any_pml ? psi + 6 : nullptr, ca, cb, dt, js);
     }
     record(n + 1);
   }

@@ -12,6 +12,13 @@
 
 namespace sf {
 
+// One leapfrog step of a field: next = wave_point(cur, next) at every cell.
+// (The CPU backend has a row-by-row overload in wave_cpu.h.)
+template <class Exec>
+void wave_step(Exec& ex, const Grid& g, const WaveCoef& w, const float* cur, float* next, const float* src, float fn) {
+  ex.for_cells(g, [=] SF_LAMBDA(idx c, int x, int y, int z) { next[c] = wave_point(g, w, cur, next, src ? src[c] * fn : 0.0f, c, x, y, z); });
+}
+
 template <class Exec>
 void wave_field(Exec& ex, WaveJob& job, int b) {
   const Grid g = job.g;
@@ -73,10 +80,8 @@ void wave_field(Exec& ex, WaveJob& job, int b) {
       if (job.cancel && *job.cancel) fail("E_ABORTED", "wave: aborted");
       if (job.progress) job.progress(b, n);
     }
-    const float fn = amp(n);
-    const float* cur = u;
-    float* next = up;  // holds the step before; each cell reads it before writing
-    ex.for_cells(g, [=] SF_LAMBDA(idx c, int x, int y, int z) { next[c] = wave_point(g, w, cur, next, src ? src[c] * fn : 0.0f, c, x, y, z); });
+    // next holds the step before; each cell reads it before writing.
+    wave_step(ex, g, w, u, up, src, amp(n));
     std::swap(u, up);
     probe(n + 1);
     snapshot(n + 1);

@@ -10,7 +10,7 @@
  */
 import fc from 'fast-check';
 import {
-  SemfieldError, condense, curl, deposit, div, fractal, grad, interpolate, laplacian, points, potential, project,
+  SemfieldError, condense, curl, deposit, div, fractal, grad, interpolate, laplacian, maxwell, modes, points, potential, project, resonance, wave,
 } from '../lib';
 
 const CODES = new Set(['E_TYPE', 'E_SHAPE', 'E_NONFINITE', 'E_RANGE', 'E_CFL', 'E_NOT_CONVERGED', 'E_NOT_CONTRACTIVE', 'E_TOO_LARGE', 'E_DEVICE', 'E_OOM', 'E_ABORTED']);
@@ -77,6 +77,10 @@ const ops: Op[] = [
   { name: 'points.attention', valid: () => ({ q: f32(24), k: f32(36), v: f32(12), o: { d: 3, heads: 2, kind: 'gaussian', sigma: 1, causal: true } }), call: (t) => points.attention(t.q as never, t.k as never, t.v as never, t.o as never) },
   { name: 'points.condense', valid: () => ({ x: f32(40), o: { d: 2, bandwidth: 0.5, kernel: 'flat' } }), call: (t) => points.condense(t.x as never, t.o as never) },
   { name: 'points.induce', valid: () => ({ x: f32(40), o: { d: 2, labeled: Int32Array.from([0, 3]), values: f32(2), kernel: { kind: 'gaussian', sigma: 1 } } }), call: (t) => points.induce(t.x as never, t.o as never) },
+  { name: 'wave', valid: () => ({ u: f32(64), grid: g2(), o: { dt: 0.03, steps: 5, kappa: 1, damping: 0.1, source: f32(64), f: f32(5), probes: f32(4, () => 0.5), every: 2, energyEvery: 1 } }), call: (t) => wave(t.u as never, t.grid as never, t.o as never) },
+  { name: 'modes', valid: () => ({ grid: { n: [16, 16] }, o: { k: 2, V: f32(256), tol: 1e-4, maxIter: 50, allowNotConverged: true } }), call: (t) => modes(t.grid as never, t.o as never) },
+  { name: 'resonance', valid: () => ({ a: f32(64), grid: g2(), o: { w: [0, 1, 2], rhoB: f32(64), damping: 0.5, maxIter: 50, allowNotConverged: true } }), call: (t) => resonance(t.a as never, t.grid as never, t.o as never) },
+  { name: 'maxwell', valid: () => ({ o: { n: [8, 8], dt: 0.04, steps: 4, mode: 'TEz', boundary: ['cpml', 'pec'], pml: { cells: 2 }, eps: f32(64, () => 1.5), sources: [{ component: 'x', profile: f32(64), f: f32(4) }], probes: [{ component: 'Hz', at: [1, 2] }], loops: [[[1, 1], [3, 1], [3, 3], [1, 3], [1, 1]]], energyEvery: 1 } }), call: (t) => maxwell(t.o as never) },
   { name: 'fractal.unfold', valid: () => ({ ifs: fractal.presets.sierpinski(), depth: 3, o: { start: [0.1, 0.2] } }), call: (t) => fractal.unfold(t.ifs as never, t.depth as never, t.o as never) },
   { name: 'fractal.chaosGame', valid: () => ({ ifs: fractal.presets.fern(), n: 100, o: { seed: 3, chains: 4, burnIn: 2 } }), call: (t) => fractal.chaosGame(t.ifs as never, t.n as never, t.o as never) },
   // n stays fixed: a valid n may be up to 2^42 points, minutes of work.

@@ -1,0 +1,105 @@
+/**
+ * Wave and FDTD benchmarks: cell updates per second and effective bandwidth
+ * as a fraction of the triad (wave: 12 bytes per cell update; 2D TMz: 40;
+ * 3D: 112, the bytes each pass reads and writes), semfield against MEEP
+ * (Debian python3-meep, serial) on the same 2D TMz grid on one core and on
+ * all cores, and the mesh resonance sweep per frequency in multigrid work
+ * units (one V-cycle of the potential solver on the same grid).
+ */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { maxwell, potential, resonance, wave } from '../lib';
+import type { BenchContext } from './fractal';
+
+function meep(n: number, steps: number): { seconds: number; steps: number } | undefined {
+  const py = `
+import meep as mp, time, json
+n = ${n}
+sim = mp.Simulation(cell_size=mp.Vector3(1, 1, 0), resolution=n, Courant=0.5,
+    sources=[mp.Source(mp.GaussianSource(frequency=5, fwidth=5), component=mp.Ez, center=mp.Vector3(0.1, 0.05))])
+sim.init_sim()
+sim.run(until=10 * 0.5 / n)
+t = time.time()
+t0 = sim.meep_time()
+sim.run(until=${steps} * 0.5 / n)
+print('RESULT ' + json.dumps({'seconds': time.time() - t, 'steps': round((sim.meep_time() - t0) / (0.5 / n))}))`;
+  const r = spawnSync('/usr/bin/python3', ['-c', py], { encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  const line = r.stdout?.split('\n').find((l) => l.startsWith('RESULT '));
+  if (r.status !== 0 || !line) {
+    process.stdout.write(`  (MEEP peer unavailable: ${(r.stderr || '').trim().split('\n').pop()})\n`);
+    return undefined;
+  }
+  return JSON.parse(line.slice(7));
+}
+
+// semfield's own 2D TMz run in a child process with SEMFIELD_THREADS=1.
+function oneCore(n: number, steps: number): number | undefined {
+  const script = `
+    const { maxwell } = require(${JSON.stringify(path.join(__dirname, '..', 'lib'))});
+    const n = ${n}, h = 1 / n, dt = 0.5 * h;
+    const init = new Float32Array(6 * n * n); for (let i = 0; i < n * n; i++) init[2 * n * n + i] = Math.sin(i * 1e-3);
+    maxwell({ n: [n, n], h, dt, steps: 10, init }).then(async () => {
+      const t = process.hrtime.bigint();
+      await maxwell({ n: [n, n], h, dt, steps: ${steps}, init });
+      console.log(Number(process.hrtime.bigint() - t) / 1e9);
+    });`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, SEMFIELD_THREADS: '1' } });
+  return r.status === 0 ? Number(r.stdout.trim()) : undefined;
+}
+
+export async function wavesBench(ctx: BenchContext): Promise<void> {
+  const { rows, measure, triadGBs } = ctx;
+  for (const n of [1024, 2048]) {
+    const u0 = Float32Array.from({ length: n * n }, (_, i) => Math.sin(i * 1e-3));
+    const steps = 20, dt = 0.5 / (Math.SQRT2 * n);
+    const t = await measure(`wave ${n}^2 x ${steps} steps`, () => wave(u0, { n: [n, n] }, { dt, steps }), true, 5);
+    const cu = (n * n * steps) / t, GBs = (12 * cu) / 1e9;
+    rows.push({ name: `wave ${n}^2`, medianMs: t * 1e3, samples: n * n * steps, cellsPerSecond: cu, GBs, ofTriad: GBs / triadGBs });
+  }
+  const peers: Record<number, { ours: number; meep?: number; oneCore?: number }> = {};
+  for (const n of [1024, 2048]) {
+    const h = 1 / n, dt = 0.5 * h, steps = 20;
+    const init = new Float32Array(6 * n * n);
+    for (let i = 0; i < n * n; i++) init[2 * n * n + i] = Math.sin(i * 1e-3);
+    const t = await measure(`maxwell TMz ${n}^2 x ${steps} steps`, () => maxwell({ n: [n, n], h, dt, steps, init }), true, 5);
+    const cu = (n * n * steps) / t, GBs = (40 * cu) / 1e9;
+    const m = meep(n, 40), one = oneCore(n, 40);
+    const meepCu = m ? (n * n * m.steps) / m.seconds : undefined;
+    const oneCu = one ? (n * n * 40) / one : undefined;
+    peers[n] = { ours: cu, meep: meepCu, oneCore: oneCu };
+    rows.push({
+      name: `maxwell TMz ${n}^2`, medianMs: t * 1e3, samples: n * n * steps, cellsPerSecond: cu, GBs, ofTriad: GBs / triadGBs,
+      ...(meepCu ? { peerCellsPerSecond: meepCu, speedupVsPeer: cu / meepCu } : {}),
+      ...(oneCu && meepCu ? { oneCoreSpeedupVsPeer: oneCu / meepCu } : {}),
+    });
+  }
+  {
+    const n = 128, h = 1 / n, dt = 0.5 * h, steps = 10;
+    const init = new Float32Array(6 * n ** 3);
+    for (let i = 0; i < n ** 3; i++) init[2 * n ** 3 + i] = Math.sin(i * 1e-3);
+    const t = await measure(`maxwell 3D ${n}^3 x ${steps} steps`, () => maxwell({ n: [n, n, n], h, dt: dt / Math.SQRT2, steps, init }), true, 3);
+    const cu = (n ** 3 * steps) / t, GBs = (112 * cu) / 1e9;
+    rows.push({ name: `maxwell 3D ${n}^3`, medianMs: t * 1e3, samples: n ** 3 * steps, cellsPerSecond: cu, GBs, ofTriad: GBs / triadGBs });
+  }
+  {
+    // The sweep's cost per frequency in multigrid work units: its seconds over
+    // the seconds of one V-cycle of the potential solver on the same grid.
+    const n = 128, g = { n: [n, n] };
+    const a = Float32Array.from({ length: n * n }, (_, i) => Math.exp(-(((i % n) - 40) ** 2 + (Math.floor(i / n) - 60) ** 2) / 50));
+    const b = Float32Array.from({ length: n * n }, (_, i) => Math.exp(-(((i % n) - 90) ** 2 + (Math.floor(i / n) - 70) ** 2) / 50));
+    const rhs = Float32Array.from({ length: n * n }, (_, i) => Math.sin(i * 0.37));
+    const tv = await measure(`potential ${n}^2, 10 cycles`, () => potential(rhs, g, { tol: 1e-30, maxCycles: 10, allowNotConverged: true }), true, 5);
+    const cycle = tv / 10;
+    for (const [lo, hi] of [[0, 10], [10, 30]]) {
+      const w = Array.from({ length: 8 }, (_, k) => lo + ((hi - lo) * k) / 7);
+      let spent = 0;
+      const t = await measure(`resonance ${n}^2, 8 frequencies in [${lo}, ${hi}]`, async () => {
+        const s = await resonance(a, g, { w, rhoB: b, damping: 4, tol: 1e-6 });
+        spent = s.cycles.reduce((x, y) => x + y, 0) / w.length;
+      }, true, 3);
+      rows.push({ name: `resonance 128^2 w in [${lo},${hi}]`, medianMs: t * 1e3, samples: w.length, workUnits: t / w.length / cycle, cycles: spent });
+    }
+  }
+  for (const [n, p] of Object.entries(peers))
+    if (p.meep) process.stdout.write(`  TMz ${n}^2: semfield ${(p.ours / 1e6).toFixed(0)} Mcell/s on all cores${p.oneCore ? `, ${(p.oneCore / 1e6).toFixed(0)} on one` : ''}; MEEP ${(p.meep / 1e6).toFixed(0)} Mcell/s (one process)\n`);
+}

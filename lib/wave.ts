@@ -42,7 +42,7 @@ export interface WaveResult {
   /** The fields after the last step [B, cells], and one step before (pass as uPrev to continue). */
   u: Float32Array;
   uPrev: Float32Array;
-  /** [B, steps + 1, P]: probe p of field b at step n is probes[(b * (steps + 1) + n) * P + p]. */
+  /** Shape `[B, steps + 1, P]`; probe p of field b at step n sits at index (b * (steps + 1) + n) * P + p. */
   probes?: Float32Array;
   /** [B, steps / every + 1, cells]. */
   snapshots?: Float32Array;

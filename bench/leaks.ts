@@ -8,7 +8,7 @@
  * non-zero on a leak.
  */
 import {
-  condense, curl, deposit, div, fractal, grad, interpolate, laplacian, points, potential, project,
+  condense, curl, deposit, div, fractal, grad, interpolate, laplacian, maxwell, modes, points, potential, project, resonance, wave,
 } from '../lib';
 import { native } from '../lib/native';
 
@@ -35,6 +35,10 @@ const ops: [string, () => Promise<unknown>][] = [
   ['points.condense', () => points.condense(x, { d: 4, bandwidth: 0.8 })],
   ['points.induce', () => points.induce(x, { d: 4, labeled: Int32Array.from([0, 5]), values: Float32Array.from([1, 0]), kernel: { kind: 'gaussian', sigma: 1 } })],
   ['points.resonance', () => points.resonance(x, x, [0, 1, 2], { d: 4, g: 0.1 })],
+  ['wave', () => wave(rho, g, { dt: 0.02, steps: 10, probes: pos.subarray(0, 4), energyEvery: 5 })],
+  ['modes', () => modes(g, { k: 2, V: rho, tol: 1e-6 })],
+  ['resonance', () => resonance(rho, g, { w: [0, 2], damping: 1 })],
+  ['maxwell', () => maxwell({ n: [16, 16], dt: 0.02, steps: 10, mode: 'TEz', boundary: 'cpml', pml: { cells: 3 }, probes: [{ component: 'Hz', at: [3, 3] }], loops: [[[4, 4], [8, 4], [8, 8], [4, 8], [4, 4]]], energyEvery: 5 })],
   ['fractal.unfold', () => fractal.unfold(fractal.presets.sierpinski(), 4)],
   ['fractal.chaosGame', () => fractal.chaosGame(fractal.presets.fern(), 500, { chains: 16 })],
   ['fractal.render', () => fractal.render(fractal.presets.koch(), 2000, { size: [16, 8], lo: [0, 0], hi: [1, 0.3] })],

@@ -15,7 +15,7 @@
  *   counts, never a stored matrix); the slope of log C against log r.
  */
 import { RUN_OPTION_KEYS, RunOptions, callAsync, checkRun } from './native';
-import { finiteNumber, float32, integer, invalid, oneOf, options, typedOf } from './validate';
+import { finiteNumber, float32, integer, invalid, options, typedOf } from './validate';
 
 export interface DimensionFit {
   /** The fitted slope. */

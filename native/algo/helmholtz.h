@@ -18,7 +18,7 @@ namespace sf {
 
 using cplx = std::complex<double>;
 
-template <class Exec>
+// A complex vector as its real and imaginary parts (device arrays).
 struct ComplexVec {
   double* re;
   double* im;
@@ -31,8 +31,8 @@ void resonance_mesh(Exec& ex, MeshResonanceJob& job) {
   const double c2 = job.c * job.c, k2 = job.kappa * job.kappa, ih2 = 1.0 / (g.h * g.h), hk = std::pow(g.h, g.dim);
   const float* ra = ex.upload(job.rho_a, N);
   const float* rb = ex.upload(job.rho_b, N);
-  auto vec = [&]() { return ComplexVec<Exec>{ex.template alloc<double>(N), ex.template alloc<double>(N)}; };
-  ComplexVec<Exec> x = vec(), r = vec(), rh = vec(), p = vec(), v = vec(), s = vec(), t = vec(), ph = vec(), sh = vec();
+  auto vec = [&]() { return ComplexVec{ex.template alloc<double>(N), ex.template alloc<double>(N)}; };
+  ComplexVec x = vec(), r = vec(), rh = vec(), p = vec(), v = vec(), s = vec(), t = vec(), ph = vec(), sh = vec();
   float* fin = ex.template alloc<float>(N);
   float* fout = ex.template alloc<float>(N);
   const bool use_mg = level_grids(g).back().cells() <= 65536;
@@ -56,7 +56,7 @@ void resonance_mesh(Exec& ex, MeshResonanceJob& job) {
     std::unique_ptr<Multigrid<Exec>> mg(use_mg && (so.kappa > 0 || dirichlet) ? new Multigrid<Exec>(ex, g, nullptr, so) : nullptr);
     double cycles = 0;
     // y = A x
-    auto apply = [&](const ComplexVec<Exec>& a, const ComplexVec<Exec>& y) {
+    auto apply = [&](const ComplexVec& a, const ComplexVec& y) {
       const double* are = a.re;
       const double* aim = a.im;
       double* yre = y.re;
@@ -70,7 +70,7 @@ void resonance_mesh(Exec& ex, MeshResonanceJob& job) {
     };
     // y = M^-1 a, M = H + w^2 (real): each part through the multigrid cycle
     // (or the diagonal when the grid has too few factors of two).
-    auto precond = [&](const ComplexVec<Exec>& a, const ComplexVec<Exec>& y) {
+    auto precond = [&](const ComplexVec& a, const ComplexVec& y) {
       for (int part = 0; part < 2; ++part) {
         const double* src = part ? a.im : a.re;
         double* dst = part ? y.im : y.re;
@@ -98,15 +98,15 @@ void resonance_mesh(Exec& ex, MeshResonanceJob& job) {
       }
     };
     // Hermitian inner product <a, b> = sum conj(a) b.
-    auto dot = [&](const ComplexVec<Exec>& a, const ComplexVec<Exec>& b) {
+    auto dot = [&](const ComplexVec& a, const ComplexVec& b) {
       const double *ar = a.re, *ai = a.im, *br = b.re, *bi = b.im;
       double re = ex.sum_n(N, [=] SF_LAMBDA(idx i) { return ar[i] * br[i] + ai[i] * bi[i]; });
       double im = ex.sum_n(N, [=] SF_LAMBDA(idx i) { return ar[i] * bi[i] - ai[i] * br[i]; });
       return cplx(re, im);
     };
-    auto norm = [&](const ComplexVec<Exec>& a) { return std::sqrt(dot(a, a).real()); };
+    auto norm = [&](const ComplexVec& a) { return std::sqrt(dot(a, a).real()); };
     // a = b + s1 c (+ s2 d)
-    auto axpy = [&](const ComplexVec<Exec>& a, const ComplexVec<Exec>& b, cplx s1, const ComplexVec<Exec>& cc, cplx s2, const ComplexVec<Exec>* d) {
+    auto axpy = [&](const ComplexVec& a, const ComplexVec& b, cplx s1, const ComplexVec& cc, cplx s2, const ComplexVec* d) {
       double *ar = a.re, *ai = a.im;
       const double *br = b.re, *bi = b.im, *cr = cc.re, *ci = cc.im;
       const double *dr = d ? d->re : nullptr, *di = d ? d->im : nullptr;

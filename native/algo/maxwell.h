@@ -2,6 +2,7 @@
 // of H and E through the bodies of cuda/yee_k.h, sources, probes, emf loops,
 // energy and snapshots.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -32,6 +33,11 @@ inline void pml_axis(int n, int cells, double h, double dt, double smax, double 
     kinv[i] = (float)(1 / k);
   }
 }
+
+// The six field arrays, captured by value in device lambdas.
+struct YeeFields {
+  float* f[6];
+};
 
 // Up to 4 current sources of one component: J = sum amp_k profile_k.
 struct YeeSources {
@@ -153,16 +159,29 @@ void maxwell_run(Exec& ex, MaxwellJob& job) {
   if (job.energy_every)
     for (int q = 0; q < 3; ++q) Eold[q] = ex.template zeros<float>(N);
   const double hk = std::pow(job.h, g.dim);
-  std::vector<float> one(1);
-  auto value = [&](int comp, idx cell) {
-    ex.download(one.data(), F[comp] + cell, 1);
-    return one[0];
-  };
+  // Probe and loop-edge values are gathered on the device into one buffer,
+  // copied to the host once per step.
+  std::vector<int> gcomp;
+  std::vector<idx> gcell;
+  for (int p = 0; p < P; ++p) gcomp.push_back(job.probe_comp[p]), gcell.push_back(job.probe_cell[p]);
+  for (const auto& loop : job.loops)
+    for (const auto& e : loop) gcomp.push_back(e.comp), gcell.push_back(e.cell);
+  const idx G = (idx)gcomp.size();
+  const int* dcomp = G ? ex.upload(gcomp.data(), G) : nullptr;
+  const idx* dcell = G ? ex.upload(gcell.data(), G) : nullptr;
+  float* gbuf = ex.template alloc<float>(std::max<idx>(G, 1));
+  std::vector<float> hbuf((size_t)std::max<idx>(G, 1));
+  YeeFields six{{F[0], F[1], F[2], F[3], F[4], F[5]}};
   auto record = [&](int n) {
-    for (int p = 0; p < P; ++p) job.probes[(idx)n * P + p] = value(job.probe_comp[p], job.probe_cell[p]);
+    if (G) {
+      ex.for_n(G, [=] SF_LAMBDA(idx i) { gbuf[i] = six.f[dcomp[i]][dcell[i]]; });
+      ex.download(hbuf.data(), gbuf, G);
+    }
+    for (int p = 0; p < P; ++p) job.probes[(idx)n * P + p] = hbuf[(size_t)p];
+    size_t at = (size_t)P;
     for (int l = 0; l < L; ++l) {
       double s = 0;
-      for (const auto& e : job.loops[l]) s += e.sign * value(e.comp, e.cell);
+      for (const auto& e : job.loops[l]) s += e.sign * hbuf[at++];
       job.emf[(idx)n * L + l] = (float)(s * job.h);
     }
     if (job.energy_every && n % job.energy_every == 0) {

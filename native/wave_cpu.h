@@ -3,6 +3,8 @@
 // cells at the boundary go through the shared bodies (cuda/wave_k.h,
 // cuda/yee_k.h). The same arithmetic as the generic drivers, cell by cell.
 #pragma once
+#include <algorithm>
+
 #include "../cuda/wave_k.h"
 #include "../cuda/yee_k.h"
 #include "algo/maxwell.h"
@@ -56,65 +58,101 @@ inline bool yee_row_inside(const YeeGrid& g, int a, int y, int z, bool forward) 
   return forward ? i + 1 < g.n[a] : i > 0;
 }
 
-inline void yee_h_pass(CpuExec& ex, const YeeGrid& g, const YeePml& pml, int q, float* const* F, float* const* psi, float dt) {
-  if (psi) {  // CPML: the shared bodies carry the psi terms
-    yee_h_pass<CpuExec>(ex, g, pml, q, F, psi, dt);
-    return;
+// Whether position i along axis a lies in a CPML layer (where the psi terms
+// act). Outside the layers b = c = 0 and kinv = 1: psi stays 0 and the plain
+// difference is exact, so the row loops serve there too.
+inline bool yee_in_layer(const YeePml& p, int a, int i, bool half) {
+  const float* b = half ? p.b_half[a] : p.b_int[a];
+  if (!b) return false;
+  const float* c = half ? p.c_half[a] : p.c_int[a];
+  const float* k = half ? p.kinv_half[a] : p.kinv_int[a];
+  return b[i] != 0.0f || c[i] != 0.0f || k[i] != 1.0f;
+}
+
+// The cells of a pass's rows outside every layer of its difference axes:
+// whether row (y, z) is, and the x range [lo, hi) that is.
+struct YeeFree {
+  int lo, hi;
+  bool row(const YeePml& p, int a1, int a2, int y, int z, bool half) const {
+    for (int a : {a1, a2})
+      if ((a == 1 && yee_in_layer(p, 1, y, half)) || (a == 2 && yee_in_layer(p, 2, z, half))) return false;
+    return true;
   }
+};
+
+inline YeeFree yee_free_x(const YeeGrid& g, const YeePml& p, int a1, int a2, bool half) {
+  YeeFree f{0, g.n[0]};
+  if (a1 != 0 && a2 != 0) return f;
+  while (f.lo < g.n[0] && yee_in_layer(p, 0, f.lo, half)) ++f.lo;
+  while (f.hi > f.lo && yee_in_layer(p, 0, f.hi - 1, half)) --f.hi;
+  return f;
+}
+
+inline void yee_h_pass(CpuExec& ex, const YeeGrid& g, const YeePml& pml, int q, float* const* F, float* const* psi, float dt) {
   const int a1 = (q + 1) % 3, a2 = (q + 2) % 3, nx = g.n[0];
   float* H = F[3 + q];
   const float* A = F[a2];  // differentiated along a1
   const float* B = F[a1];  // differentiated along a2
   const idx s1 = g.n[a1] > 1 ? g.stride(a1) : 0, s2 = g.n[a2] > 1 ? g.stride(a2) : 0;
   const float k = dt * g.inv_h;
+  const YeeFree free = psi ? yee_free_x(g, pml, a1, a2, true) : YeeFree{0, nx};
   ex.for_rows(g, [&](int y, int z, idx base) {
-    bool fast = nx > 1 && yee_row_inside(g, a1, y, z, true) && yee_row_inside(g, a2, y, z, true);
+    bool fast = nx > 1 && yee_row_inside(g, a1, y, z, true) && yee_row_inside(g, a2, y, z, true) && (!psi || free.row(pml, a1, a2, y, z, true));
     // Along x the +1 neighbour is missing only at the last cell.
-    int end = fast ? nx - 1 : 0;
+    int lo = fast ? free.lo : nx, hi = fast ? std::min(free.hi, nx - 1) : nx;
+    if (hi < lo) hi = lo;
     const float* __restrict__ a = A + base;
     const float* __restrict__ b = B + base;
     float* __restrict__ hq = H + base;
-    for (int x = 0; x < end; ++x) {
+    for (int x = lo; x < hi; ++x) {
       float d1 = s1 ? a[x + s1] - a[x] : 0.0f;
       float d2 = s2 ? b[x + s2] - b[x] : 0.0f;
       hq[x] -= k * (d1 - d2);
     }
     const float* Es[3] = {F[0], F[1], F[2]};
-    for (int x = end; x < nx; ++x) {
+    float* pl[6] = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+    if (psi)
+      for (int i = 0; i < 6; ++i) pl[i] = psi[i];
+    for (int x = 0; x < nx; ++x) {
+      if (x == lo) x = hi;
+      if (x >= nx) break;
       int ijk[3] = {x, y, z};
-      yee_update_h(g, pml, q, H, Es, nullptr, dt, base + x, ijk);
+      yee_update_h(g, pml, q, H, Es, psi ? pl : nullptr, dt, base + x, ijk);
     }
   });
 }
 
 inline void yee_e_pass(CpuExec& ex, const YeeGrid& g, const YeePml& pml, int q, float* const* F, float* const* psi, const float* ca,
                        const float* cb, float dt, const YeeSources& js) {
-  if (psi) {
-    yee_e_pass<CpuExec>(ex, g, pml, q, F, psi, ca, cb, dt, js);
-    return;
-  }
   const int a1 = (q + 1) % 3, a2 = (q + 2) % 3, nx = g.n[0];
   float* E = F[q];
   const float* A = F[3 + a2];
   const float* B = F[3 + a1];
   const idx s1 = g.n[a1] > 1 ? g.stride(a1) : 0, s2 = g.n[a2] > 1 ? g.stride(a2) : 0;
   const float ih = g.inv_h;
+  const YeeFree free = psi ? yee_free_x(g, pml, a1, a2, false) : YeeFree{0, nx};
   ex.for_rows(g, [&](int y, int z, idx base) {
-    bool fast = nx > 1 && yee_row_inside(g, a1, y, z, false) && yee_row_inside(g, a2, y, z, false);
+    bool fast = nx > 1 && yee_row_inside(g, a1, y, z, false) && yee_row_inside(g, a2, y, z, false) && (!psi || free.row(pml, a1, a2, y, z, false));
     // Along x the -1 neighbour is missing only at the first cell (and PEC zeroes it).
-    int begin = fast ? 1 : nx;
+    int lo = fast ? std::max(free.lo, 1) : nx, hi = fast ? free.hi : nx;
+    if (hi < lo) hi = lo;
     const float* Hs[3] = {F[3], F[4], F[5]};
-    for (int x = 0; x < begin && x < nx; ++x) {
+    float* pl[6] = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+    if (psi)
+      for (int i = 0; i < 6; ++i) pl[i] = psi[i];
+    for (int x = 0; x < nx; ++x) {
+      if (x == lo) x = hi;
+      if (x >= nx) break;
       int ijk[3] = {x, y, z};
       idx c = base + x;
-      yee_update_e(g, pml, q, E, Hs, nullptr, ca ? ca[c] : 1.0f, cb ? cb[c] : dt, js.at(c), c, ijk);
+      yee_update_e(g, pml, q, E, Hs, psi ? pl : nullptr, ca ? ca[c] : 1.0f, cb ? cb[c] : dt, js.at(c), c, ijk);
     }
     const float* __restrict__ a = A + base;
     const float* __restrict__ b = B + base;
     float* __restrict__ eq = E + base;
     const float* cap = ca ? ca + base : nullptr;
     const float* cbp = cb ? cb + base : nullptr;
-    for (int x = begin; x < nx; ++x) {
+    for (int x = lo; x < hi; ++x) {
       float d1 = s1 ? (a[x] - a[x - s1]) * ih : 0.0f;
       float d2 = s2 ? (b[x] - b[x - s2]) * ih : 0.0f;
       float j = js.count ? js.at(base + x) : 0.0f;

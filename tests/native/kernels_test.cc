@@ -455,7 +455,7 @@ static void wave_maxwell_tests() {
       check(rel_diff(a, b, (size_t)N) < 1e-5, "wave rows vs generic, bc " + std::to_string(bc) + " dim " + std::to_string(dim));
     }
   for (int dim : {2, 3})
-    for (int bc : {YEE_PEC, YEE_PERIODIC}) {
+    for (int bc : {YEE_PEC, YEE_PERIODIC, YEE_CPML}) {
       MaxwellJob m;
       m.g.dim = dim;
       for (int a = 0; a < 3; ++a) {
@@ -466,6 +466,12 @@ static void wave_maxwell_tests() {
       m.g.inv_h = (float)(1 / m.h);
       m.dt = 0.5 * m.h / std::sqrt((double)dim);
       m.steps = 25;
+      if (bc == YEE_CPML) {
+        m.npml = 3;
+        m.pml_sigma = 3.2 / m.h;
+        m.pml_kappa = 2;
+        m.pml_alpha = 0.05;
+      }
       idx N = m.g.cells();
       std::vector<float> init = wave(6 * N, 0.23), prof = wave(N, 0.7), f(25, 1.0f), eps(N, 2.0f);
       m.init = init.data();

@@ -1,6 +1,7 @@
 // Drivers of the IFS operations for any execution policy (CpuExec, CudaExec):
-// they only move data and launch the bodies of cuda/ifs_k.h and
-// cuda/dimension_k.h.
+// they move data and launch the bodies of cuda/ifs_k.h and
+// cuda/dimension_k.h. On the CPU the chaos game steps groups of chains per
+// thread and renders into per-block grids (the same points and counts).
 #pragma once
 #include <algorithm>
 #include <string>

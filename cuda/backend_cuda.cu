@@ -98,8 +98,10 @@ void resonance_mesh(int device, MeshResonanceJob& job) {
 }
 
 void maxwell(int device, MaxwellJob& job) {
-  CudaExec ex(device);
-  maxwell_run(ex, job);
+  for (int b = 0; b < job.batch; ++b) {
+    CudaExec ex(device);
+    maxwell_field(ex, job, b);
+  }
 }
 
 void triad(int device, float* a, const float* b, const float* c, float s, idx n, int reps) {

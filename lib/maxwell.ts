@@ -32,6 +32,7 @@ export interface MaxwellOptions extends RunOptions {
   mode?: 'TMz' | 'TEz' | '3D';
   dt: number;
   steps: number;
+  /** Relative permittivity and conductivity per cell: [cells] or [B, cells]. */
   eps?: Float32Array;
   sigma?: Float32Array;
   /** CPML: cells per layer (default 10), sigma_max (default 3.2 / h), kappa_max (1), alpha (0). */
@@ -42,28 +43,35 @@ export interface MaxwellOptions extends RunOptions {
   probes?: { component: Component; at: readonly number[] }[];
   /** Closed loops of grid nodes [[i, j(, k)], ...], first = last, segments along one axis. */
   loops?: (readonly (readonly number[])[])[];
-  /** Initial fields [6, cells] (Ex Ey Ez Hx Hy Hz; default 0). */
+  /** Initial fields [6, cells] (Ex Ey Ez Hx Hy Hz; default 0), or [B, 6, cells] for a batch. */
   init?: Float32Array;
+  /**
+   * Fields run as one batch (default 1): init, eps and sigma may hold one
+   * field each ([B, ...]) or one for all; sources, probes and loops are
+   * shared. Every output gains a leading B.
+   */
+  batch?: number;
   energyEvery?: number;
   every?: number;
+  /** Called every 64 steps with the step counted over the whole batch. */
   onProgress?: (step: number) => void;
 }
 
 export interface MaxwellResult {
-  /** The final fields [6, cells]: Ex Ey Ez Hx Hy Hz. */
+  /** The final fields [B, 6, cells]: Ex Ey Ez Hx Hy Hz. */
   fields: Float32Array;
-  /** [steps + 1, P]. */
+  /** [B, steps + 1, P]. */
   probes: Float32Array;
-  /** Loop integrals of E [steps + 1, L]. */
+  /** Loop integrals of E [B, steps + 1, L]. */
   emf: Float32Array;
   /** 1/2 sum (eps E(n-1) . E(n) + H(n-1/2)^2) h^dim every energyEvery steps: without losses the Yee scheme conserves it exactly. */
   energy?: Float64Array;
-  /** [steps / every + 1, 6, cells]. */
+  /** [B, steps / every + 1, 6, cells]. */
   snapshots?: Float32Array;
   backend: 'cpu' | 'cuda';
 }
 
-const KEYS = [...RUN_OPTION_KEYS, 'n', 'h', 'boundary', 'mode', 'dt', 'steps', 'eps', 'sigma', 'pml', 'sources', 'probes', 'loops', 'init', 'energyEvery', 'every', 'onProgress'];
+const KEYS = [...RUN_OPTION_KEYS, 'batch', 'n', 'h', 'boundary', 'mode', 'dt', 'steps', 'eps', 'sigma', 'pml', 'sources', 'probes', 'loops', 'init', 'energyEvery', 'every', 'onProgress'];
 
 export async function maxwell(opts: MaxwellOptions): Promise<MaxwellResult> {
   const op = 'maxwell';
@@ -81,10 +89,16 @@ export async function maxwell(opts: MaxwellOptions): Promise<MaxwellResult> {
   const dt = finiteNumber(op, 'dt', o.dt, 0, Infinity, true);
   if (dt > (h / Math.sqrt(dim)) * (1 + 1e-12)) throw invalid('E_CFL', op, 'dt', `at most h / sqrt(dim) = ${(h / Math.sqrt(dim)).toPrecision(6)} (Courant)`, dt);
   const steps = integer(op, 'steps', o.steps, 0, 1e8);
-  const args: Record<string, unknown> = { n, h, bc, mode, dt, steps };
-  if (o.eps !== undefined) args.eps = float32(op, 'eps', o.eps, cells);
-  if (o.sigma !== undefined) args.sigma = float32(op, 'sigma', o.sigma, cells);
-  if (o.init !== undefined) args.init = float32(op, 'init', o.init, 6 * cells);
+  const batch = o.batch === undefined ? 1 : integer(op, 'batch', o.batch, 1, 65536);
+  const args: Record<string, unknown> = { n, h, bc, mode, dt, steps, batch };
+  const perField = (name: string, v: unknown, one: number) => {
+    const a = float32(op, name, v);
+    if (a.length !== one && a.length !== one * batch) throw invalid('E_SHAPE', op, name, `of length ${one} or ${one * batch} (batch ${batch})`, a);
+    return a;
+  };
+  if (o.eps !== undefined) args.eps = perField('eps', o.eps, cells);
+  if (o.sigma !== undefined) args.sigma = perField('sigma', o.sigma, cells);
+  if (o.init !== undefined) args.init = perField('init', o.init, 6 * cells);
   if (o.pml !== undefined) {
     const p = options<{ cells: number; sigma: number; kappa: number; alpha: number }>(op, o.pml, ['cells', 'sigma', 'kappa', 'alpha']);
     if (p.cells !== undefined) args.pmlCells = integer(op, 'pml.cells', p.cells, 1, 4096);

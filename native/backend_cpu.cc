@@ -96,8 +96,10 @@ void resonance_mesh(MeshResonanceJob& job) {
 }
 
 void maxwell(MaxwellJob& job) {
-  CpuExec ex;
-  maxwell_run(ex, job);
+  for (int b = 0; b < job.batch; ++b) {
+    CpuExec ex;
+    maxwell_field(ex, job, b);
+  }
 }
 
 }  // namespace cpu

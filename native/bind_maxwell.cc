@@ -60,9 +60,20 @@ class MaxwellWorker : public Worker {
     if (g.dim == 2 && mode == "TMz") m.active[0] = m.active[1] = m.active[5] = false;
     else if (g.dim == 2 && mode == "TEz") m.active[2] = m.active[3] = m.active[4] = false;
     else if (!(g.dim == 3 && mode == "3D")) fail("E_RANGE", "mode must be 'TMz' or 'TEz' in 2D and '3D' in 3D (got '" + mode + "')");
-    m.eps = in.input<float>("eps", N, true);
-    m.sigma = in.input<float>("sigma", N, true);
-    m.init = in.input<float>("init", 6 * N, true);
+    m.batch = (int)get_int(a, "batch", 1, 1, 1 << 16);
+    const idx B = m.batch;
+    // Per field or shared: a length of B fields or of one.
+    auto either = [&](const char* key, idx one, bool& per) -> const float* {
+      Napi::Value v = get(a, key);
+      if (v.IsUndefined()) return nullptr;
+      long long len = typed<float>(v, key, -1).ElementLength();
+      if (len != one && len != one * B) fail("E_SHAPE", std::string(key) + " must have length " + std::to_string(one) + " or " + std::to_string(one * B));
+      per = B > 1 && len == one * B;
+      return in.input<float>(key, len);
+    };
+    m.eps = either("eps", N, m.eps_per_field);
+    m.sigma = either("sigma", N, m.sigma_per_field);
+    m.init = either("init", 6 * N, m.init_per_field);
     bool pml = false;
     for (int k = 0; k < g.dim; ++k) pml = pml || g.bc[k] == YEE_CPML;
     if (pml) {
@@ -114,9 +125,9 @@ class MaxwellWorker : public Worker {
     }
     m.energy_every = (int)get_int(a, "energyEvery", 0, 0, 100000000);
     m.every = (int)get_int(a, "every", 0, 0, 100000000);
-    double rec = (double)(m.steps + 1) * (m.probe_comp.size() + m.loops.size()) + (m.every ? (double)(m.steps / m.every + 1) * 6 * N : 0);
+    double rec = m.batch * ((double)(m.steps + 1) * (m.probe_comp.size() + m.loops.size()) + (m.every ? (double)(m.steps / m.every + 1) * 6 * N : 0));
     if (rec > (double)((idx)1 << 31)) fail("E_TOO_LARGE", "records and snapshots would hold more than 2^31 values");
-    check_budget((double)N * 4 * (6 + 2 + (pml ? 12 : 0)) + rec * 4, "maxwell");
+    check_budget((double)N * 4 * (6 + 2 + 3 + (pml ? 12 : 0)) + rec * 4 + (double)m.batch * 6 * N * 4, "maxwell");
     return j;
   }
 
@@ -165,27 +176,30 @@ class MaxwellWorker : public Worker {
   void Run() override {
     MaxwellJob& m = j_.job;
     const idx N = m.g.cells();
+    const idx B = m.batch;
     if (m.eps) {
-      require_finite(m.eps, N, "eps");
-      for (idx i = 0; i < N; ++i)
+      idx n = m.eps_per_field ? N * B : N;
+      require_finite(m.eps, n, "eps");
+      for (idx i = 0; i < n; ++i)
         if (m.eps[i] < 1) fail("E_RANGE", "eps[" + std::to_string(i) + "] = " + std::to_string(m.eps[i]) + " must be >= 1");
     }
     if (m.sigma) {
-      require_finite(m.sigma, N, "sigma");
-      for (idx i = 0; i < N; ++i)
+      idx n = m.sigma_per_field ? N * B : N;
+      require_finite(m.sigma, n, "sigma");
+      for (idx i = 0; i < n; ++i)
         if (m.sigma[i] < 0) fail("E_RANGE", "sigma[" + std::to_string(i) + "] = " + std::to_string(m.sigma[i]) + " must be >= 0");
     }
-    if (m.init) require_finite(m.init, 6 * N, "init");
+    if (m.init) require_finite(m.init, m.init_per_field ? 6 * N * B : 6 * N, "init");
     for (size_t s = 0; s < m.sources.size(); ++s) {
       require_finite(m.sources[s].profile, N, ("sources[" + std::to_string(s) + "].profile").c_str());
       require_finite(m.sources[s].f, m.steps, ("sources[" + std::to_string(s) + "].f").c_str());
     }
-    m.fields = fields_.alloc(6 * N);
+    m.fields = fields_.alloc(B * 6 * N);
     const idx P = (idx)m.probe_comp.size(), L = (idx)m.loops.size();
-    m.probes = probes_.alloc((idx)(m.steps + 1) * P);
-    m.emf = emf_.alloc((idx)(m.steps + 1) * L);
-    if (m.energy_every) m.energy = energy_.alloc(m.steps / m.energy_every + 1);
-    if (m.every) m.snaps = snaps_.alloc((idx)(m.steps / m.every + 1) * 6 * N);
+    m.probes = probes_.alloc(B * (m.steps + 1) * P);
+    m.emf = emf_.alloc(B * (m.steps + 1) * L);
+    if (m.energy_every) m.energy = energy_.alloc(B * (m.steps / m.energy_every + 1));
+    if (m.every) m.snaps = snaps_.alloc(B * (m.steps / m.every + 1) * 6 * N);
     m.cancel = cancel_;
     if (wants_progress()) m.progress = [this](int n) { report(0, n, 0); };
     run_on(j_.target, m, cpu::maxwell, cuda::maxwell);

@@ -139,6 +139,8 @@ struct MeshResonanceJob {
 // Maxwell's equations by the Yee scheme (cuda/yee_k.h).
 struct MaxwellJob {
   YeeGrid g{};
+  int batch = 1;                 // fields run one after another; init, eps, sigma may differ per field
+  bool eps_per_field = false, sigma_per_field = false, init_per_field = false;
   double h = 1, dt = 0;
   int steps = 0;
   bool active[6] = {true, true, true, true, true, true};  // Ex Ey Ez Hx Hy Hz
@@ -162,11 +164,11 @@ struct MaxwellJob {
   std::vector<std::vector<Edge>> loops;
   const float* init = nullptr;   // [6, N] initial fields or null (0)
   int energy_every = 0, every = 0;
-  float* fields = nullptr;       // [6, N] final
-  float* probes = nullptr;       // [steps + 1, P]
-  float* emf = nullptr;          // [steps + 1, L]
-  double* energy = nullptr;      // [steps / energy_every + 1]
-  float* snaps = nullptr;        // [steps / every + 1, 6, N]
+  float* fields = nullptr;       // [B, 6, N] final
+  float* probes = nullptr;       // [B, steps + 1, P]
+  float* emf = nullptr;          // [B, steps + 1, L]
+  double* energy = nullptr;      // [B, steps / energy_every + 1]
+  float* snaps = nullptr;        // [B, steps / every + 1, 6, N]
   const volatile int32_t* cancel = nullptr;
   std::function<void(int step)> progress;
 };

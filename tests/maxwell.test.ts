@@ -194,6 +194,21 @@ print('RESULT ' + json.dumps(sorted(m.freq for m in h.modes if m.amp and abs(m.a
   expect(matched).toBe(4);
 }, 60000);
 
+test('a batch equals its fields run one by one (per-field materials and initial fields)', async () => {
+  const n = 24, N = n * n, h = 1 / n, dt = 0.5 * h, steps = 40;
+  const init = Float32Array.from({ length: 2 * 6 * N }, (_, i) => Math.sin(i * 0.013));
+  const eps = Float32Array.from({ length: 2 * N }, (_, i) => (i < N ? 1 : 2.5));
+  const probes = [{ component: 'Ez' as const, at: [5, 7] }];
+  const both = await maxwell({ n: [n, n], h, dt, steps, batch: 2, init, eps, probes, energyEvery: 10, boundary: 'cpml', pml: { cells: 4 } });
+  for (let b = 0; b < 2; b++) {
+    const one = await maxwell({ n: [n, n], h, dt, steps, init: init.slice(b * 6 * N, (b + 1) * 6 * N), eps: eps.slice(b * N, (b + 1) * N), probes, energyEvery: 10, boundary: 'cpml', pml: { cells: 4 } });
+    expect(Array.from(both.fields.subarray(b * 6 * N, (b + 1) * 6 * N))).toEqual(Array.from(one.fields));
+    expect(Array.from(both.probes.subarray(b * (steps + 1), (b + 1) * (steps + 1)))).toEqual(Array.from(one.probes));
+    expect(Array.from(both.energy!.subarray(b * 5, (b + 1) * 5))).toEqual(Array.from(one.energy!));
+  }
+  expect(((await errorOf(() => maxwell({ n: [n, n], h, dt, steps: 1, batch: 2, eps: new Float32Array(3 * N).fill(1) }))) as SemfieldError).code).toBe('E_SHAPE');
+});
+
 describe('maxwell errors', () => {
   const n = [16, 16], dt = 0.5 / 16;
   test.each([

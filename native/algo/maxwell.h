@@ -240,3 +240,25 @@ void maxwell_run(Exec& ex, MaxwellJob& job) {
 }
 
 }  // namespace sf
+
+namespace sf {
+
+// Every field of a batch: the job seen through field b's inputs and outputs.
+template <class Exec>
+void maxwell_field(Exec& ex, const MaxwellJob& all, int b) {
+  MaxwellJob job = all;
+  const idx N = all.g.cells(), S = all.steps + 1;
+  const idx P = (idx)all.probe_comp.size(), L = (idx)all.loops.size();
+  if (all.eps && all.eps_per_field) job.eps = all.eps + b * N;
+  if (all.sigma && all.sigma_per_field) job.sigma = all.sigma + b * N;
+  if (all.init && all.init_per_field) job.init = all.init + b * 6 * N;
+  job.fields = all.fields + b * 6 * N;
+  job.probes = all.probes + b * S * P;
+  job.emf = all.emf + b * S * L;
+  if (all.energy) job.energy = all.energy + b * (all.steps / all.energy_every + 1);
+  if (all.snaps) job.snaps = all.snaps + b * (idx)(all.steps / all.every + 1) * 6 * N;
+  if (all.progress) job.progress = [&all, b](int n) { all.progress(b * all.steps + n); };
+  maxwell_run(ex, job);
+}
+
+}  // namespace sf

@@ -3,50 +3,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "algo/dense.h"
 #include "errors.h"
 #include "exec_cpu.h"
 
 namespace sf {
 
 namespace {
-
-// Cyclic Jacobi for a small symmetric matrix a [m, m]: eigenvalues in w,
-// eigenvectors in the columns of v.
-void jacobi_eigen(std::vector<double> a, int m, std::vector<double>& w, std::vector<double>& v) {
-  v.assign((size_t)m * m, 0.0);
-  for (int i = 0; i < m; ++i) v[(size_t)i * m + i] = 1;
-  for (int sweep = 0; sweep < 100; ++sweep) {
-    double off = 0, diag = 0;
-    for (int i = 0; i < m; ++i)
-      for (int j = 0; j < m; ++j) (i == j ? diag : off) += a[(size_t)i * m + j] * a[(size_t)i * m + j];
-    if (off <= 1e-30 * std::max(diag, 1e-300)) break;
-    for (int p = 0; p < m; ++p)
-      for (int q = p + 1; q < m; ++q) {
-        double apq = a[(size_t)p * m + q];
-        if (apq == 0) continue;
-        double theta = (a[(size_t)q * m + q] - a[(size_t)p * m + p]) / (2 * apq);
-        double t = (theta >= 0 ? 1 : -1) / (std::fabs(theta) + std::sqrt(theta * theta + 1));
-        double c = 1 / std::sqrt(t * t + 1), s = t * c;
-        for (int r = 0; r < m; ++r) {
-          double arp = a[(size_t)r * m + p], arq = a[(size_t)r * m + q];
-          a[(size_t)r * m + p] = c * arp - s * arq;
-          a[(size_t)r * m + q] = s * arp + c * arq;
-        }
-        for (int r = 0; r < m; ++r) {
-          double apr = a[(size_t)p * m + r], aqr = a[(size_t)q * m + r];
-          a[(size_t)p * m + r] = c * apr - s * aqr;
-          a[(size_t)q * m + r] = s * apr + c * aqr;
-        }
-        for (int r = 0; r < m; ++r) {
-          double vrp = v[(size_t)r * m + p], vrq = v[(size_t)r * m + q];
-          v[(size_t)r * m + p] = c * vrp - s * vrq;
-          v[(size_t)r * m + q] = s * vrp + c * vrq;
-        }
-      }
-  }
-  w.resize(m);
-  for (int i = 0; i < m; ++i) w[i] = a[(size_t)i * m + i];
-}
 
 // Orthonormalises the l columns of q [d, l] (column j at q[i*l + j]) by
 // modified Gram-Schmidt, twice for stability.
@@ -140,7 +103,7 @@ PcaResult pca(const float* x, idx n, int d, int k, uint64_t seed, int max_iter, 
       }
     for (int a = 0; a < l; ++a)
       for (int c = a + 1; c < l; ++c) b[(size_t)a * l + c] = b[(size_t)c * l + a] = 0.5 * (b[(size_t)a * l + c] + b[(size_t)c * l + a]);
-    jacobi_eigen(b, l, evals, evecs);
+    dense::eigh(b, l, evals, evecs);
     std::vector<int> order(l);
     for (int i = 0; i < l; ++i) order[i] = i;
     std::sort(order.begin(), order.end(), [&](int a, int c) { return evals[a] > evals[c]; });

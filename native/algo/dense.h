@@ -1,5 +1,6 @@
-// Small dense symmetric linear algebra in fp64 on the host, for the
-// Rayleigh-Ritz steps of LOBPCG (matrices of a few dozen rows).
+// Small dense symmetric linear algebra in fp64 on the host (matrices of a
+// few dozen rows): LOBPCG's Rayleigh-Ritz steps, PCA's projected matrix, an
+// IFS map's spectral norm.
 #pragma once
 #include <algorithm>
 #include <cmath>

@@ -1,10 +1,12 @@
 // Host-side checks and set-up of an IFS: contractivity (||A_i||_2 < 1), the
 // fixed point of a map, and the integer thresholds of its probabilities.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
+#include "../algo/dense.h"
 #include "../errors.h"
 #include "jobs.h"
 
@@ -12,40 +14,16 @@ namespace sf {
 namespace fractal {
 
 // Largest singular value of a dd x dd matrix: the square root of the largest
-// eigenvalue of A^T A, by cyclic Jacobi rotations (exact to rounding for the
-// small sizes an IFS has).
+// eigenvalue of A^T A (algo/dense.h: exact to rounding for the small sizes an
+// IFS has).
 inline double spectral_norm(const float* a, int dd) {
   std::vector<double> m((size_t)dd * dd, 0.0);
   for (int i = 0; i < dd; ++i)
     for (int j = 0; j < dd; ++j)
       for (int k = 0; k < dd; ++k) m[(size_t)i * dd + j] += (double)a[k * dd + i] * a[k * dd + j];
-  for (int sweep = 0; sweep < 64; ++sweep) {
-    double off = 0;
-    for (int p = 0; p < dd; ++p)
-      for (int q = p + 1; q < dd; ++q) off += m[(size_t)p * dd + q] * m[(size_t)p * dd + q];
-    if (off < 1e-30) break;
-    for (int p = 0; p < dd; ++p)
-      for (int q = p + 1; q < dd; ++q) {
-        double apq = m[(size_t)p * dd + q];
-        if (std::fabs(apq) < 1e-300) continue;
-        double theta = (m[(size_t)q * dd + q] - m[(size_t)p * dd + p]) / (2 * apq);
-        double t = (theta >= 0 ? 1 : -1) / (std::fabs(theta) + std::sqrt(theta * theta + 1));
-        double c = 1 / std::sqrt(t * t + 1), s = t * c;
-        for (int k = 0; k < dd; ++k) {
-          double mkp = m[(size_t)k * dd + p], mkq = m[(size_t)k * dd + q];
-          m[(size_t)k * dd + p] = c * mkp - s * mkq;
-          m[(size_t)k * dd + q] = s * mkp + c * mkq;
-        }
-        for (int k = 0; k < dd; ++k) {
-          double mpk = m[(size_t)p * dd + k], mqk = m[(size_t)q * dd + k];
-          m[(size_t)p * dd + k] = c * mpk - s * mqk;
-          m[(size_t)q * dd + k] = s * mpk + c * mqk;
-        }
-      }
-  }
-  double top = 0;
-  for (int i = 0; i < dd; ++i) top = std::max(top, m[(size_t)i * dd + i]);
-  return std::sqrt(std::max(top, 0.0));
+  std::vector<double> w, v;
+  dense::eigh(m, dd, w, v);
+  return std::sqrt(std::max(w.back(), 0.0));
 }
 
 inline void check_contractive(const float* A, int m, int dd) {

@@ -34,6 +34,12 @@ struct YeeGrid {
   }
 };
 
+// Six field arrays (Ex Ey Ez Hx Hy Hz, or a set of psi terms), passed and
+// captured by value.
+struct YeeFields {
+  float* f[6];
+};
+
 // CPML coefficients along each axis at integer (node) and half positions;
 // null where the axis has no layer.
 struct YeePml {

@@ -88,7 +88,8 @@ inline YeeFree yee_free_x(const YeeGrid& g, const YeePml& p, int a1, int a2, boo
   return f;
 }
 
-inline void yee_h_pass(CpuExec& ex, const YeeGrid& g, const YeePml& pml, int q, float* const* F, float* const* psi, float dt) {
+inline void yee_h_pass(CpuExec& ex, const YeeGrid& g, const YeePml& pml, int q, const YeeFields& fields, const YeeFields* psi, float dt) {
+  float* const* F = fields.f;
   const int a1 = (q + 1) % 3, a2 = (q + 2) % 3, nx = g.n[0];
   float* H = F[3 + q];
   const float* A = F[a2];  // differentiated along a1
@@ -109,21 +110,18 @@ inline void yee_h_pass(CpuExec& ex, const YeeGrid& g, const YeePml& pml, int q, 
       float d2 = s2 ? b[x + s2] - b[x] : 0.0f;
       hq[x] -= k * (d1 - d2);
     }
-    const float* Es[3] = {F[0], F[1], F[2]};
-    float* pl[6] = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
-    if (psi)
-      for (int i = 0; i < 6; ++i) pl[i] = psi[i];
     for (int x = 0; x < nx; ++x) {
       if (x == lo) x = hi;
       if (x >= nx) break;
       int ijk[3] = {x, y, z};
-      yee_update_h(g, pml, q, H, Es, psi ? pl : nullptr, dt, base + x, ijk);
+      yee_update_h(g, pml, q, H, F, psi ? psi->f : nullptr, dt, base + x, ijk);
     }
   });
 }
 
-inline void yee_e_pass(CpuExec& ex, const YeeGrid& g, const YeePml& pml, int q, float* const* F, float* const* psi, const float* ca,
-                       const float* cb, float dt, const YeeSources& js) {
+inline void yee_e_pass(CpuExec& ex, const YeeGrid& g, const YeePml& pml, int q, const YeeFields& fields, const YeeFields* psi,
+                       const float* ca, const float* cb, float dt, const YeeSources& js) {
+  float* const* F = fields.f;
   const int a1 = (q + 1) % 3, a2 = (q + 2) % 3, nx = g.n[0];
   float* E = F[q];
   const float* A = F[3 + a2];
@@ -136,16 +134,12 @@ inline void yee_e_pass(CpuExec& ex, const YeeGrid& g, const YeePml& pml, int q, 
     // Along x the -1 neighbour is missing only at the first cell (and PEC zeroes it).
     int lo = fast ? std::max(free.lo, 1) : nx, hi = fast ? free.hi : nx;
     if (hi < lo) hi = lo;
-    const float* Hs[3] = {F[3], F[4], F[5]};
-    float* pl[6] = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
-    if (psi)
-      for (int i = 0; i < 6; ++i) pl[i] = psi[i];
     for (int x = 0; x < nx; ++x) {
       if (x == lo) x = hi;
       if (x >= nx) break;
       int ijk[3] = {x, y, z};
       idx c = base + x;
-      yee_update_e(g, pml, q, E, Hs, psi ? pl : nullptr, ca ? ca[c] : 1.0f, cb ? cb[c] : dt, js.at(c), c, ijk);
+      yee_update_e(g, pml, q, E, F + 3, psi ? psi->f : nullptr, ca ? ca[c] : 1.0f, cb ? cb[c] : dt, js.at(c), c, ijk);
     }
     const float* __restrict__ a = A + base;
     const float* __restrict__ b = B + base;

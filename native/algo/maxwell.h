@@ -34,11 +34,6 @@ inline void pml_axis(int n, int cells, double h, double dt, double smax, double 
   }
 }
 
-// The six field arrays, captured by value in device lambdas.
-struct YeeFields {
-  float* f[6];
-};
-
 // Up to 4 current sources of one component: J = sum amp_k profile_k.
 struct YeeSources {
   const float* profile[4];
@@ -51,55 +46,28 @@ struct YeeSources {
   }
 };
 
-// One update of H component q over the grid. (The CPU backend has a
-// row-by-row overload in wave_cpu.h.)
+// One update of H component q over the grid, from the fields F (and the H
+// psi arrays under CPML). (The CPU backend has a row-by-row overload in
+// wave_cpu.h.)
 template <class Exec>
-void yee_h_pass(Exec& ex, const YeeGrid& g, const YeePml& pml, int q, float* const* F, float* const* psi, float dt) {
-  float* Hq = F[3 + q];
-  const float* E0 = F[0];
-  const float* E1 = F[1];
-  const float* E2 = F[2];
-  float* p[6] = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
-  if (psi)
-    for (int k = 0; k < 6; ++k) p[k] = psi[k];
-  float* p0 = p[0];
-  float* p1 = p[1];
-  float* p2 = p[2];
-  float* p3 = p[3];
-  float* p4 = p[4];
-  float* p5 = p[5];
+void yee_h_pass(Exec& ex, const YeeGrid& g, const YeePml& pml, int q, const YeeFields& F, const YeeFields* psi, float dt) {
+  const YeeFields f = F, p = psi ? *psi : YeeFields{};
   const bool usep = psi != nullptr;
   ex.for_cells(g, [=] SF_LAMBDA(idx c, int x, int y, int z) {
     int ijk[3] = {x, y, z};
-    const float* Es[3] = {E0, E1, E2};
-    float* pl[6] = {p0, p1, p2, p3, p4, p5};
-    yee_update_h(g, pml, q, Hq, Es, usep ? pl : nullptr, dt, c, ijk);
+    yee_update_h(g, pml, q, f.f[3 + q], f.f, usep ? p.f : nullptr, dt, c, ijk);
   });
 }
 
 // One update of E component q (sources, materials: ca, cb per cell or null).
 template <class Exec>
-void yee_e_pass(Exec& ex, const YeeGrid& g, const YeePml& pml, int q, float* const* F, float* const* psi, const float* ca, const float* cb,
-                float dt, const YeeSources& js) {
-  float* Eq = F[q];
-  const float* H0 = F[3];
-  const float* H1 = F[4];
-  const float* H2 = F[5];
-  float* p[6] = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
-  if (psi)
-    for (int k = 0; k < 6; ++k) p[k] = psi[k];
-  float* p0 = p[0];
-  float* p1 = p[1];
-  float* p2 = p[2];
-  float* p3 = p[3];
-  float* p4 = p[4];
-  float* p5 = p[5];
+void yee_e_pass(Exec& ex, const YeeGrid& g, const YeePml& pml, int q, const YeeFields& F, const YeeFields* psi, const float* ca,
+                const float* cb, float dt, const YeeSources& js) {
+  const YeeFields f = F, p = psi ? *psi : YeeFields{};
   const bool usep = psi != nullptr;
   ex.for_cells(g, [=] SF_LAMBDA(idx c, int x, int y, int z) {
     int ijk[3] = {x, y, z};
-    const float* Hs[3] = {H0, H1, H2};
-    float* pl[6] = {p0, p1, p2, p3, p4, p5};
-    yee_update_e(g, pml, q, Eq, Hs, usep ? pl : nullptr, ca ? ca[c] : 1.0f, cb ? cb[c] : dt, js.at(c), c, ijk);
+    yee_update_e(g, pml, q, f.f[q], f.f + 3, usep ? p.f : nullptr, ca ? ca[c] : 1.0f, cb ? cb[c] : dt, js.at(c), c, ijk);
   });
 }
 
@@ -109,10 +77,11 @@ void maxwell_run(Exec& ex, MaxwellJob& job) {
   const idx N = g.cells();
   const int steps = job.steps;
   const float dt = (float)job.dt;
-  float* F[6];
+  YeeFields six{};
+  float* const* F = six.f;
   for (int q = 0; q < 6; ++q) {
-    F[q] = ex.template zeros<float>(N);
-    if (job.init) ex.upload_into(F[q], job.init + q * N, N);
+    six.f[q] = ex.template zeros<float>(N);
+    if (job.init) ex.upload_into(six.f[q], job.init + q * N, N);
   }
   // Material coefficients per cell (uniform when eps and sigma are absent).
   float* ca = nullptr;
@@ -132,7 +101,7 @@ void maxwell_run(Exec& ex, MaxwellJob& job) {
   }
   // CPML.
   YeePml pml{};
-  float* psi[12] = {nullptr};
+  YeeFields psi[2] = {};  // the psi terms of the H and of the E updates
   bool any_pml = false;
   std::vector<float> host[3][6];
   for (int a = 0; a < 3; ++a) {
@@ -148,7 +117,7 @@ void maxwell_run(Exec& ex, MaxwellJob& job) {
     pml.kinv_half[a] = ex.upload(host[a][5].data(), g.n[a]);
   }
   if (any_pml)
-    for (int k = 0; k < 12; ++k) psi[k] = ex.template zeros<float>(N);
+    for (int k = 0; k < 12; ++k) psi[k / 6].f[k % 6] = ex.template zeros<float>(N);
   // Sources: profiles on the device, amplitudes per step on the host (at
   // most 4 per component, checked by the binding).
   std::vector<const float*> prof;
@@ -171,7 +140,6 @@ void maxwell_run(Exec& ex, MaxwellJob& job) {
   const idx* dcell = G ? ex.upload(gcell.data(), G) : nullptr;
   float* gbuf = ex.template alloc<float>(std::max<idx>(G, 1));
   std::vector<float> hbuf((size_t)std::max<idx>(G, 1));
-  YeeFields six{{F[0], F[1], F[2], F[3], F[4], F[5]}};
   auto record = [&](int n) {
     if (G) {
       ex.for_n(G, [=] SF_LAMBDA(idx i) { gbuf[i] = six.f[dcomp[i]][dcell[i]]; });
@@ -214,7 +182,7 @@ void maxwell_run(Exec& ex, MaxwellJob& job) {
       if (job.progress) job.progress(n);
     }
     for (int q = 0; q < 3; ++q)
-      if (job.active[3 + q]) yee_h_pass(ex, g, pml, q, F, any_pml ? psi : nullptr, dt);
+      if (job.active[3 + q]) yee_h_pass(ex, g, pml, q, six, any_pml ? &psi[0] : nullptr, dt);
     if (job.energy_every && (n + 1) % job.energy_every == 0)
       for (int q = 0; q < 3; ++q) {
         float* dst = Eold[q];
@@ -231,7 +199,7 @@ void maxwell_run(Exec& ex, MaxwellJob& job) {
           js.amp[js.count] = job.sources[k].f[n];
           ++js.count;
         }
-      yee_e_pass(ex, g, pml, q, F, any_pml ? psi + 6 : nullptr, ca, cb, dt, js);
+      yee_e_pass(ex, g, pml, q, six, any_pml ? &psi[1] : nullptr, ca, cb, dt, js);
     }
     record(n + 1);
   }

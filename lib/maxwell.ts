@@ -90,7 +90,7 @@ export async function maxwell(opts: MaxwellOptions): Promise<MaxwellResult> {
   if (dt > (h / Math.sqrt(dim)) * (1 + 1e-12)) throw invalid('E_CFL', op, 'dt', `at most h / sqrt(dim) = ${(h / Math.sqrt(dim)).toPrecision(6)} (Courant)`, dt);
   const steps = integer(op, 'steps', o.steps, 0, 1e8);
   const batch = o.batch === undefined ? 1 : integer(op, 'batch', o.batch, 1, 65536);
-  const args: Record<string, unknown> = { n, h, bc, mode, dt, steps, batch };
+  const args: Record<string, unknown> = { grid: { dim, n, h, bc }, mode, dt, steps, batch };
   const perField = (name: string, v: unknown, one: number) => {
     const a = float32(op, name, v);
     if (a.length !== one && a.length !== one * batch) throw invalid('E_SHAPE', op, name, `of length ${one} or ${one * batch} (batch ${batch})`, a);

@@ -25,30 +25,16 @@ class MaxwellWorker : public Worker {
     j.target = resolve_target(get_string(a, "backend", ""), (int)get_int(a, "device", 0, 0, 1 << 20));
     MaxwellJob& m = j.job;
     YeeGrid& g = m.g;
-    Napi::Value nv = get(a, "n"), bv = get(a, "bc");
-    if (!nv.IsArray() || !bv.IsArray()) fail("E_TYPE", "n and bc must be arrays");
-    Napi::Array na = nv.As<Napi::Array>(), ba = bv.As<Napi::Array>();
-    g.dim = (int)na.Length();
-    if ((g.dim != 2 && g.dim != 3) || ba.Length() != na.Length()) fail("E_SHAPE", "n and bc must list 2 or 3 axes");
+    // The grid as the mesh operations read it; bc 0, 1, 2 mean periodic, PEC, CPML here.
+    const Grid mesh = parse_grid(get(a, "grid"));
+    g.dim = mesh.dim;
     for (int k = 0; k < 3; ++k) {
-      g.n[k] = 1;
-      g.bc[k] = YEE_PERIODIC;
+      g.n[k] = mesh.n[k];
+      g.bc[k] = mesh.bc[k];
     }
-    double cells = 1;
-    for (int k = 0; k < g.dim; ++k) {
-      Napi::Value x = na.Get((uint32_t)k), b = ba.Get((uint32_t)k);
-      if (!x.IsNumber() || !b.IsNumber()) fail("E_TYPE", "n and bc must hold numbers");
-      double v = x.As<Napi::Number>().DoubleValue(), bb = b.As<Napi::Number>().DoubleValue();
-      if (!(v >= 2 && v <= 65536 && v == std::floor(v))) fail("E_RANGE", "n[" + std::to_string(k) + "] must be an integer in [2, 65536]");
-      if (!(bb == 0 || bb == 1 || bb == 2)) fail("E_RANGE", "bc[" + std::to_string(k) + "] must be 0, 1 or 2");
-      g.n[k] = (int)v;
-      g.bc[k] = (int)bb;
-      cells *= v;
-    }
-    if (cells > (double)((idx)1 << 28)) fail("E_TOO_LARGE", "the grid has more than 2^28 cells");
+    if (mesh.cells() > ((idx)1 << 28)) fail("E_TOO_LARGE", "the grid has more than 2^28 cells");
     const idx N = g.cells();
-    m.h = get_number(a, "h", 1.0 / g.n[0]);
-    if (!(m.h > 0)) fail("E_RANGE", "h must be > 0");
+    m.h = mesh.h;
     g.inv_h = (float)(1 / m.h);
     m.dt = get_number(a, "dt", 0);
     double courant = m.h / std::sqrt((double)g.dim);

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadVocabulary } from '../lib';
+import { Vocabulary, loadVocabulary } from '../lib';
 import type { Input } from './experiment';
 
 export interface Dataset {
@@ -19,6 +19,13 @@ export interface Dataset {
 }
 
 export class InputError extends Error {}
+
+let bundled: Vocabulary | undefined;
+
+/** The bundled vocabulary, decoded once per process (inputs and steps of every run share it). */
+export function bundledVocabulary(): Vocabulary {
+  return (bundled ??= loadVocabulary());
+}
 
 function lines(file: string): string[] {
   return fs.readFileSync(file, 'utf8').split(/\r?\n/).filter((l, i, a) => l.length > 0 || i < a.length - 1);
@@ -57,7 +64,7 @@ function checkFinite(x: Float32Array, d: number, source: string): void {
 export function loadInput(input: Input, base: string): Dataset {
   const at = (p: string) => path.resolve(base, p);
   if (input.kind === 'vocabulary') {
-    const v = loadVocabulary();
+    const v = bundledVocabulary();
     let words: string[], labels: string[] | undefined;
     if (input.themes) {
       const seen = new Map<string, string>();

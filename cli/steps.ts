@@ -7,10 +7,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  condense as meshCondense, deposit, encodePng, fieldToRgb, fractal, labelsToRgb, linePlot, loadVocabulary, modes, points, potential, project,
+  condense as meshCondense, deposit, encodePng, fieldToRgb, fractal, labelsToRgb, linePlot, modes, points, potential, project,
   resonance as meshResonance,
 } from '../lib';
-import type { Dataset } from './inputs';
+import { Dataset, bundledVocabulary } from './inputs';
 import { nearestRows, subMeanings, unitRows } from './token';
 
 export interface RunState {
@@ -109,7 +109,7 @@ function rowsOf(st: RunState, g: unknown, what: string): Float32Array {
     if (idx.length < list.length) {
       // Words outside the input: from the bundled vocabulary when that is the input's space.
       if (!data.source.startsWith('bundled vocabulary')) throw new StepError(`${what}: not in the input: ${list.filter((w) => !where.has(w)).join(', ')}`);
-      const v = loadVocabulary();
+      const v = bundledVocabulary();
       const extra = list.filter((w) => !where.has(w) && v.indexOf(w) !== undefined);
       const x = new Float32Array((idx.length + extra.length) * d);
       idx.forEach((r, k) => x.set(data.x.subarray(r * d, (r + 1) * d), k * d));
@@ -121,6 +121,17 @@ function rowsOf(st: RunState, g: unknown, what: string): Float32Array {
   const x = new Float32Array(idx.length * d);
   idx.forEach((r, k) => x.set(data.x.subarray(r * d, (r + 1) * d), k * d));
   return x;
+}
+
+let unitAll: Float32Array | undefined;
+
+/** Every word of the bundled vocabulary as a unit vector (computed once). */
+function unitVocabulary(): Float32Array {
+  if (!unitAll) {
+    const v = bundledVocabulary();
+    unitAll = unitRows(v.vectors.slice(), v.d);
+  }
+  return unitAll;
 }
 
 export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepResult>> = {
@@ -294,11 +305,11 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
 
   /** A word as a fractal token of its sub-meanings, unfolded under each context word. */
   async token(st, o) {
-    const v = loadVocabulary(), d = v.d;
+    const v = bundledVocabulary(), d = v.d;
     const word = o.word as string, contexts = o.contexts as string[];
     const missing = [word, ...contexts].filter((w) => v.indexOf(w) === undefined);
     if (missing.length) throw new StepError(`token: not in the bundled vocabulary: ${missing.join(', ')}`);
-    const all = unitRows(v.vectors.slice(), d);
+    const all = unitVocabulary();
     const m = num(o, 'm', 3), depth = num(o, 'depth', 4);
     const { prototypes, groups } = subMeanings(all, d, v.indexOf(word)!, m);
     const C = unitRows(v.rows(contexts), d);

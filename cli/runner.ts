@@ -1,34 +1,43 @@
 /**
- * Runs an experiment's batch: one record per run appended to
- * records.ndjson as each run finishes (a whole line at a time), pictures
- * under runs/<id>/, report.html at the end. With resume, runs whose records
- * are already there are skipped, so an interrupted batch continues where it
- * stopped; a last line cut off by a kill is dropped.
+ * Runs an experiment's batch. This process is the batch's only writer: it
+ * expands the sweep, skips the runs already recorded, hands the rest to an
+ * executor (this process, local worker processes, or workers on other
+ * machines through a Redis queue), and for each result writes the pictures
+ * and then the record (one whole line) and the report. A failed run is a
+ * failed record and the batch goes on; an interrupt leaves every finished
+ * record in place for --resume.
+ *
+ * Exit status of the command (BatchSummary.status): 0 every run done, 3 the
+ * batch ended with failed runs, 130 interrupted.
  */
-import * as fs from 'node:fs';
+import * as crypto from 'node:crypto';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { SemfieldError, device } from '../lib';
 import { Experiment, Run, expand, loadExperiment } from './experiment';
-import { Dataset, loadInput } from './inputs';
+import { RunRecord, RunResult, executeRun } from './execute';
+import { Dataset, datasetHash, loadInput } from './inputs';
+import { localPool } from './pool';
+import { redisExecutor } from './queue';
 import { writeReport } from './report';
-import { RunState, STEP_FNS, StepError } from './steps';
+import { OutputFolder, UsageError } from './store';
 
-export interface RunRecord {
-  id: string;
-  index: number;
-  experiment: string;
-  params: Record<string, number | string | boolean>;
-  steps: ({ op: string; headline: string } & Record<string, unknown>)[];
-  pictures: string[];
-  seconds: number;
-  backend: string;
-}
+export { UsageError };
+export type { RunRecord };
 
 export interface BatchOptions {
   out: string;
   resume?: boolean;
   fresh?: boolean;
+  /** With resume: run the failed runs again (their records are replaced). */
+  retryFailed?: boolean;
   backend?: 'auto' | 'cpu' | 'cuda';
+  /** Worker processes on this machine (default: as many as the cores allow; 1 runs in this process). */
+  workers?: number;
+  /** redis://host:port: runs go to the queue, workers anywhere take them. */
+  queue?: string;
+  queueName?: string;
+  /** Run only the runs whose index is i mod n. */
+  shard?: { index: number; count: number };
   /** Print each run's step headlines (default: when the batch has at most 3 runs). */
   verbose?: boolean;
   signal?: AbortSignal;
@@ -36,43 +45,52 @@ export interface BatchOptions {
   stderr?: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
-/** A problem with how the command was used (exit status 2). */
-export class UsageError extends Error {}
-
-function readRecords(file: string): RunRecord[] {
-  if (!fs.existsSync(file)) return [];
-  const text = fs.readFileSync(file, 'utf8');
-  const out: RunRecord[] = [];
-  let good = 0;
-  for (const line of text.split('\n')) {
-    if (!line.trim()) {
-      good += line.length + 1;
-      continue;
-    }
-    try {
-      out.push(JSON.parse(line) as RunRecord);
-      good += line.length + 1;
-    } catch {
-      break;  // a line cut off by a kill: it and anything after it are dropped
-    }
-  }
-  if (good < text.length) fs.truncateSync(file, Buffer.byteLength(text.slice(0, good)));
-  return out;
+export interface BatchSummary {
+  records: RunRecord[];
+  ran: number;
+  skipped: number;
+  failed: number;
+  report: string;
+  /** 0 every run done, 3 some failed, 130 interrupted. */
+  status: 0 | 3 | 130;
 }
 
-function clock(s: number): string {
+/** What an executor needs to run a batch's runs; results come back through onResult, in any order. */
+export interface BatchJob {
+  experiment: Experiment;
+  data: Dataset;
+  inputHash: string;
+  batch: string;
+  backend?: 'auto' | 'cpu' | 'cuda';
+  signal: AbortSignal;
+  status: (what: string) => void;
+  say: (line: string) => void;
+}
+
+export type Executor = (todo: Run[], job: BatchJob, onResult: (r: RunResult) => void) => Promise<void>;
+
+/** Runs one after another in this process. */
+const inline: Executor = async (todo, job, onResult) => {
+  for (const run of todo) {
+    if (job.signal.aborted) return;
+    onResult(await executeRun(run, { data: job.data, experiment: job.experiment.name, backend: job.backend, signal: job.signal, status: job.status }));
+  }
+};
+
+export function clock(s: number): string {
   if (!Number.isFinite(s)) return '--:--';
   const m = Math.floor(s / 60);
   return `${m}:${String(Math.round(s - 60 * m)).padStart(2, '0')}`;
 }
 
-class Progress {
+export class Progress {
   private last = 0;
   private readonly t0 = Date.now();
-  constructor(private readonly err: NodeJS.WritableStream & { isTTY?: boolean }, private readonly total: number) {}
+  constructor(private readonly err: NodeJS.WritableStream & { isTTY?: boolean }, private readonly total: number, private readonly workers = 1) {}
   eta(done: number, spent: number[]): number {
     if (!spent.length) return NaN;
-    return (spent.reduce((a, b) => a + b, 0) / spent.length) * (this.total - done);
+    // Wall time per finished run so far, times what is left.
+    return (((Date.now() - this.t0) / 1000) / Math.max(1, spent.length)) * (this.total - done);
   }
   show(done: number, spent: number[], what: string, force = false): void {
     if (!this.err.isTTY) return;
@@ -81,79 +99,106 @@ class Progress {
     this.last = now;
     const width = 24, fill = Math.round((width * done) / Math.max(1, this.total));
     const bar = '#'.repeat(fill) + '-'.repeat(width - fill);
-    this.err.write(`\r\x1b[K[${bar}] ${done}/${this.total} runs · ${clock((now - this.t0) / 1000)} elapsed · ETA ${clock(this.eta(done, spent))} · ${what}`.slice(0, 160));
+    const w = this.workers > 1 ? ` · ${this.workers} workers` : '';
+    this.err.write(`\r\x1b[K[${bar}] ${done}/${this.total} runs${w} · ${clock((now - this.t0) / 1000)} elapsed · ETA ${clock(this.eta(done, spent))} · ${what}`.slice(0, 160));
   }
   line(msg: string): void {
     this.err.write(this.err.isTTY ? `\r\x1b[K${msg}\n` : `${msg}\n`);
   }
 }
 
-async function runOne(run: Run, data: Dataset, exp: Experiment, o: BatchOptions, status: (s: string) => void): Promise<RunRecord> {
-  const t0 = process.hrtime.bigint();
-  const rel = path.posix.join('runs', run.id);
-  const st: RunState = {
-    data, dir: path.join(o.out, rel), rel, backend: o.backend ?? exp.backend, signal: o.signal ?? new AbortController().signal,
-    status, pictures: [],
-  };
-  fs.rmSync(st.dir, { recursive: true, force: true });  // pictures of an interrupted attempt
-  const steps: RunRecord['steps'] = [];
-  for (const [i, step] of run.pipeline.entries()) {
-    status(`run ${run.index + 1}: ${step.op}`);
-    try {
-      const { op, ...opts } = step;
-      const r = await STEP_FNS[op](st, opts);
-      steps.push({ op, headline: r.headline, ...r.summary });
-    } catch (e) {
-      if (e instanceof SemfieldError && e.code === 'E_ABORTED') throw e;
-      if (e instanceof StepError || e instanceof SemfieldError) throw new UsageError(`run ${run.index + 1} (${run.id}), pipeline[${i}] (${step.op}): ${e.message}`);
-      throw e;
-    }
-  }
-  return {
-    id: run.id, index: run.index, experiment: exp.name, params: run.params, steps, pictures: st.pictures,
-    seconds: Number(process.hrtime.bigint() - t0) / 1e9,
-    backend: st.backend && st.backend !== 'auto' ? st.backend : device.info().auto,
-  };
+/** Native threads per run and worker count: as many workers as the cores allow, given each run's threads. */
+export function defaultWorkers(todo: number): { workers: number; threads: number } {
+  const cores = Math.max(1, os.availableParallelism());
+  const perRun = Number(process.env.SEMFIELD_THREADS) > 0 ? Math.floor(Number(process.env.SEMFIELD_THREADS)) : 1;
+  const workers = Math.max(1, Math.min(todo, Math.floor(cores / perRun)));
+  return { workers, threads: Math.max(1, Math.floor(cores / workers)) };
 }
 
-export async function runExperiment(file: string, o: BatchOptions): Promise<{ records: RunRecord[]; ran: number; skipped: number; report: string }> {
-  const out = process.stdout, err = o.stderr ?? process.stderr, say = o.stdout ?? out;
+/** A content hash naming the batch in shared places (the Redis queue's job ids). */
+function batchKey(exp: Experiment, runs: Run[]): string {
+  return crypto.createHash('sha256').update(runs.map((r) => r.id).join(',') + exp.name).digest('hex').slice(0, 16);
+}
+
+export async function runExperiment(file: string, o: BatchOptions): Promise<BatchSummary> {
+  const err = o.stderr ?? process.stderr, say = o.stdout ?? process.stdout;
+  const signal = o.signal ?? new AbortController().signal;
   const exp = loadExperiment(file);
-  const runs = expand(exp);
-  fs.mkdirSync(o.out, { recursive: true });
-  const recFile = path.join(o.out, 'records.ndjson');
-  if (o.fresh) {
-    fs.rmSync(recFile, { force: true });
-    fs.rmSync(path.join(o.out, 'runs'), { recursive: true, force: true });
+  const folder = OutputFolder.open(o.out);
+  try {
+    return await batch(file, exp, folder, o, signal, err, say);
+  } finally {
+    folder.close();
   }
-  const existing = readRecords(recFile);
+}
+
+async function batch(
+  file: string, exp: Experiment, folder: OutputFolder, o: BatchOptions, signal: AbortSignal,
+  err: NodeJS.WritableStream & { isTTY?: boolean }, say: NodeJS.WritableStream,
+): Promise<BatchSummary> {
+  const data = await loadInput(exp.input, path.dirname(path.resolve(file)), signal);
+  const inputHash = datasetHash(data);
+  let runs = expand(exp, inputHash);
+  if (o.shard) runs = runs.filter((r) => r.index % o.shard!.count === o.shard!.index);
+  if (o.fresh) folder.fresh();
+  const read = folder.readRecords();
+  for (const p of read.problems) err.write(`semfield: warning: ${p}\n`);
+  let existing = read.records;
   if (existing.length && !o.resume)
-    throw new UsageError(`${recFile} already holds ${existing.length} record(s): pass --resume to continue that batch, or --fresh to start over`);
+    throw new UsageError(`${path.join(o.out, 'records.ndjson')} already holds ${existing.length} record(s): pass --resume to continue that batch, or --fresh to start over`);
   const other = existing.find((r) => r.experiment !== exp.name);
-  if (other) throw new UsageError(`${recFile} holds records of experiment '${other.experiment}', not '${exp.name}': use another --out, or --fresh`);
+  if (other) throw new UsageError(`${path.join(o.out, 'records.ndjson')} holds records of experiment '${other.experiment}', not '${exp.name}': use another --out, or --fresh`);
+  if (o.retryFailed) existing = folder.filterRecords(existing, (r) => r.status !== 'failed');
   const ids = new Set(runs.map((r) => r.id));
   const done = new Map(existing.filter((r) => ids.has(r.id)).map((r) => [r.id, r]));
   const todo = runs.filter((r) => !done.has(r.id));
-  const data = loadInput(exp.input, path.dirname(path.resolve(file)));
-  fs.writeFileSync(path.join(o.out, 'experiment.json'), JSON.stringify(exp, null, 2));
+  folder.writeFile('experiment.json', JSON.stringify(exp, null, 2));
+
+  const local = o.queue ? undefined : o.workers !== undefined ? { workers: Math.max(1, Math.min(o.workers, todo.length)), threads: 0 } : defaultWorkers(todo.length);
+  if (local && !local.threads) local.threads = Math.max(1, Math.floor(os.availableParallelism() / local.workers));
   const verbose = o.verbose ?? runs.length <= 3;
-  say.write(`${exp.name}: ${runs.length} run${runs.length === 1 ? '' : 's'} (${done.size} already recorded), input ${data.source}, ${data.n} x ${data.d}; output ${o.out}\n`);
-  const progress = new Progress(err, runs.length);
+  const where = o.queue ? `queue ${o.queue}` : local!.workers > 1 ? `${local!.workers} workers x ${local!.threads} threads` : 'this process';
+  say.write(
+    `${exp.name}: ${runs.length} run${runs.length === 1 ? '' : 's'}${o.shard ? ` (shard ${o.shard.index}/${o.shard.count})` : ''} (${done.size} already recorded), ` +
+      `input ${data.source}, ${data.n} x ${data.d}; ${where}; output ${o.out}\n`,
+  );
+  const progress = new Progress(err, runs.length, local?.workers ?? 1);
   const spent: number[] = [];
-  let finished = done.size;
-  for (const run of todo) {
-    const rec = await runOne(run, data, exp, o, (what) => progress.show(finished, spent, what));
-    fs.appendFileSync(recFile, JSON.stringify(rec) + '\n');
-    done.set(rec.id, rec);
-    spent.push(rec.seconds);
+  let finished = done.size, failed = [...done.values()].filter((r) => r.status === 'failed').length;
+  const ordered = () => runs.filter((r) => done.has(r.id)).map((r) => done.get(r.id)!);
+  const report = () => writeReport(folder, exp.name, exp.description, ordered(), runs.length);
+  report();
+
+  const onResult = ({ record, files }: RunResult) => {
+    if (done.has(record.id) || !ids.has(record.id)) return;  // a retried run that finished twice: recorded once
+    for (const f of files) folder.writeFile(f.path, f.data);
+    folder.append(record);
+    done.set(record.id, record);
+    spent.push(record.seconds);
     finished++;
-    progress.line(`run ${run.index + 1}/${runs.length} ${rec.id} ${Object.entries(run.params).map(([k, v]) => `${k}=${v}`).join(' ')} done in ${rec.seconds.toFixed(2)} s (ETA ${clock(progress.eta(finished, spent))})`);
-    if (verbose) for (const s of rec.steps) say.write(`  ${s.op.padEnd(10)} ${s.headline}\n`);
+    if (record.status === 'failed') failed++;
+    const params = Object.entries(record.params).map(([k, v]) => `${k}=${v}`).join(' ');
+    const how = record.status === 'failed' ? `FAILED at ${record.error!.op || 'its start'}: ${record.error!.code}: ${record.error!.message}` : `done in ${record.seconds.toFixed(2)} s`;
+    progress.line(`run ${record.index + 1}/${runs.length} ${record.id}${params ? ' ' + params : ''} ${how} (ETA ${clock(progress.eta(finished, spent))})`);
+    if (verbose) for (const s of record.steps) say.write(`  ${s.op.padEnd(10)} ${s.headline}\n`);
+    report();
+  };
+  const job: BatchJob = {
+    experiment: exp, data, inputHash, batch: batchKey(exp, runs), backend: o.backend ?? exp.backend, signal,
+    status: (what) => progress.show(finished, spent, what), say: (l) => progress.line(l),
+  };
+  if (todo.length) {
+    const executor = o.queue ? redisExecutor(o.queue, o.queueName) : local!.workers > 1 ? localPool(local!.workers, local!.threads) : inline;
+    try {
+      await executor(todo, job, onResult);
+    } catch (e) {
+      if (!signal.aborted) throw e;
+    }
   }
-  progress.show(finished, spent, 'done', true);
+  progress.show(finished, spent, signal.aborted ? 'interrupted' : 'done', true);
   if (err.isTTY) err.write('\n');
-  const records = runs.map((r) => done.get(r.id)!);
-  const report = writeReport(o.out, exp.name, exp.description, records);
-  say.write(`${todo.length} run(s) done, ${done.size - todo.length} skipped; ${recFile}, ${report}\n`);
-  return { records, ran: todo.length, skipped: runs.length - todo.length, report };
+  const reportFile = report();
+  const ran = finished - (runs.length - todo.length);
+  say.write(`${ran} run(s) done, ${runs.length - todo.length} skipped${failed ? `, ${failed} failed` : ''}; ${path.join(o.out, 'records.ndjson')}, ${reportFile}\n`);
+  return { records: ordered(), ran, skipped: runs.length - todo.length, failed, report: reportFile, status: signal.aborted && finished < runs.length ? 130 : failed ? 3 : 0 };
 }

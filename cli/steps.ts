@@ -4,26 +4,27 @@
  * pictures into the run's folder and returns a JSON summary for the record
  * and a one-line headline for the terminal.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   condense as meshCondense, deposit, encodePng, fieldToRgb, fractal, labelsToRgb, linePlot, modes, points, potential, project,
   resonance as meshResonance,
 } from '../lib';
+import { opt } from './experiment';
 import { Dataset, bundledVocabulary } from './inputs';
 import { nearestRows, subMeanings, unitRows } from './token';
 
 export interface RunState {
   data: Dataset;
-  /** Absolute folder of this run's pictures, and its path relative to the output folder. */
-  dir: string;
+  /** The run's folder, relative to the output folder. */
   rel: string;
   backend?: 'auto' | 'cpu' | 'cuda';
   signal: AbortSignal;
   /** Reports what the step is doing (the progress line). */
   status: (what: string) => void;
   field?: { n: number; positions: Float32Array; rho: Float32Array; phi: Float32Array; explained: number; grid: { n: number[]; boundary: 'dirichlet' } };
+  /** Pictures' paths relative to the output folder, and their bytes (written by the coordinator). */
   pictures: string[];
+  files: { path: string; data: Uint8Array }[];
 }
 
 export interface StepResult {
@@ -34,13 +35,11 @@ export interface StepResult {
 export class StepError extends Error {}
 
 type Opts = Record<string, unknown>;
-const num = (o: Opts, k: string, def: number) => (o[k] === undefined ? def : (o[k] as number));
 
-function picture(st: RunState, name: string, png: Buffer): string {
-  fs.mkdirSync(st.dir, { recursive: true });
-  fs.writeFileSync(path.join(st.dir, name), png);
+function picture(st: RunState, name: string, png: Uint8Array): string {
   const rel = path.posix.join(st.rel, name);
   st.pictures.push(rel);
+  st.files.push({ path: rel, data: png });
   return rel;
 }
 
@@ -55,6 +54,25 @@ function needField(st: RunState, op: string) {
 
 function name(st: RunState, i: number): string {
   return st.data.words?.[i] ?? String(i);
+}
+
+type Fit = Awaited<ReturnType<typeof fractal.correlationDimension>>;
+
+/**
+ * The fit redone over the scales whose value (C(r), or N(eps)) passes
+ * `keep`, or else the first of `wider` that leaves at least 3 scales.
+ */
+function refit(f: Fit, keep: (v: number) => boolean, wider: ((v: number) => boolean)[]): Fit {
+  const box = f.scales.length > 1 && f.scales[0] > f.scales[1];
+  for (const test of [keep, ...wider]) {
+    const used = Uint8Array.from(f.values, (v) => (v > 0 && test(v) ? 1 : 0));
+    if (used.reduce((a, b) => a + b, 0) < 3) continue;
+    const xs = Array.from(f.scales, (s) => (box ? -Math.log(s) : Math.log(s))), ys = Array.from(f.values, (v) => Math.log(v > 0 ? v : 1));
+    const l = fractal.fitLine(xs, ys, used);
+    const fitted = f.scales.filter((_, i) => used[i]);
+    return { ...f, dimension: l.slope, intercept: l.intercept, r2: l.r2, stderr: l.stderr, used, range: [Math.min(...fitted), Math.max(...fitted)] };
+  }
+  throw new StepError(`dimension: ${f.values.length} scales measured, but fewer than 3 hold usable counts (too few points; give 'scales' by hand)`);
 }
 
 /** Median distance over up to 2000 deterministic pairs: the data's length scale. */
@@ -137,18 +155,20 @@ function unitVocabulary(): Float32Array {
 export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepResult>> = {
   /** Project to the plane, deposit, solve the screened Poisson equation (twice when smooth). */
   async field(st, o) {
-    const n = num(o, 'grid', 256), kappa = num(o, 'kappa', 24), tol = num(o, 'tol', 1e-7), smooth = o.smooth !== false;
+    const n = opt<number>(o, 'field', 'grid'), kappa = opt<number>(o, 'field', 'kappa'), tol = opt<number>(o, 'field', 'tol'), smooth = opt<boolean>(o, 'field', 'smooth');
+    const maxCycles = opt<number>(o, 'field', 'maxCycles'), allowNotConverged = opt<boolean>(o, 'field', 'allowNotConverged');
     if ((n & (n - 1)) !== 0 && n % 64 !== 0) throw new StepError(`field: grid ${n} needs more factors of two (a power of two, or a multiple of 64)`);
     const { data } = st, grid = { n: [n, n], boundary: 'dirichlet' as const };
     st.status('field: projecting');
     const proj = await project(data.x, { d: data.d, grid, margin: 0.08, ...run(st) });
     const rho = await deposit(proj.positions, grid, run(st));
-    let phi = rho, cycles = 0, residual = 0;
+    let phi = rho, cycles = 0, residual = 0, converged = true;
     for (let pass = 0; pass < (smooth ? 2 : 1); pass++) {
-      const r = await potential(phi, grid, { kappa, tol, ...run(st), onProgress: (_f, c, res) => st.status(`field: solve ${pass + 1}, cycle ${c}, residual ${res.toExponential(1)}`) });
+      const r = await potential(phi, grid, { kappa, tol, maxCycles, allowNotConverged, ...run(st), onProgress: (_f, c, res) => st.status(`field: solve ${pass + 1}, cycle ${c}, residual ${res.toExponential(1)}`) });
       phi = r.phi;
       cycles += r.fields[0].cycles;
       residual = r.fields[0].residual;
+      converged &&= r.fields[0].converged;
     }
     const explained = proj.transform.explainedRatio[0] + proj.transform.explainedRatio[1];
     st.field = { n, positions: proj.positions, rho, phi, explained, grid };
@@ -161,7 +181,7 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
     const k = Math.max(1, Math.floor(512 / n));
     const pic = picture(st, 'field.png', encodePng(upscale(rgb, n, n, k), n * k, n * k));
     return {
-      summary: { grid: n, kappa, smooth, cycles, residual, explainedVariance: +explained.toFixed(4), picture: pic },
+      summary: { grid: n, kappa, smooth, cycles, residual, converged, explainedVariance: +explained.toFixed(4), picture: pic },
       headline: `${n}x${n} field, kappa ${kappa}: ${cycles} multigrid cycles, residual ${residual.toExponential(1)}; the plane holds ${(100 * explained).toFixed(0)}% of the variance`,
     };
   },
@@ -169,7 +189,7 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
   /** Basins of the field's peaks (or troughs), with the concepts each holds. */
   async basins(st, o) {
     const f = needField(st, 'basins'), n = f.n, grid = { n: [n, n], boundary: 'dirichlet' as const };
-    const seek = (o.seek as 'max' | 'min') ?? 'max';
+    const seek = opt<'max' | 'min'>(o, 'basins', 'seek');
     const c = await meshCondense(f.phi, grid, { seek, rho: f.rho, ...run(st) });
     const member = new Map<number, number[]>();
     for (let i = 0; i < st.data.n; i++) {
@@ -200,7 +220,7 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
   async rank(st, o) {
     const { data } = st, d = data.d;
     if (!data.labels) throw new StepError('rank: documents are made from the input\'s labels, and it has none');
-    const top = num(o, 'top', 3);
+    const top = opt<number>(o, 'rank', 'top');
     const docs: { name: string; rows: number[] }[] = [];
     for (const t of [...new Set(data.labels)]) {
       const rows = data.labels.map((l, i) => [l, i] as const).filter(([l]) => l === t).map(([, i]) => i);
@@ -239,8 +259,8 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
   /** Stable nodes in the embedding space itself (mean shift). */
   async condense(st, o) {
     const { data } = st;
-    const bandwidth = num(o, 'bandwidth', 0.25 * typicalDistance(data.x, data.n, data.d));
-    const c = await points.condense(data.x, { d: data.d, bandwidth, kernel: (o.kernel as 'gaussian' | 'flat') ?? 'gaussian', ...run(st) });
+    const bandwidth = (o.bandwidth as number | undefined) ?? 0.25 * typicalDistance(data.x, data.n, data.d);
+    const c = await points.condense(data.x, { d: data.d, bandwidth, kernel: opt<'gaussian' | 'flat'>(o, 'condense', 'kernel'), ...run(st) });
     const groups = Array.from({ length: c.k }, (_, k) => Array.from(c.labels.keys()).filter((i) => c.labels[i] === k).map((i) => name(st, i))).filter((g) => g.length > 1);
     const pur = purity(c.labels, data.labels, c.k);
     return {
@@ -257,8 +277,13 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
     const seeds = names.map((t) => data.labels!.indexOf(t));
     const values = new Float32Array(seeds.length * names.length);
     seeds.forEach((_, k) => (values[k * names.length + k] = 1));
-    const sigma = num(o, 'sigma', 0.3 * typicalDistance(data.x, data.n, data.d)), knn = num(o, 'knn', 10);
-    const r = await points.induce(data.x, { d: data.d, labeled: Int32Array.from(seeds), values, kernel: { kind: 'gaussian', sigma }, knn, ...run(st) });
+    const sigma = (o.sigma as number | undefined) ?? 0.3 * typicalDistance(data.x, data.n, data.d);
+    // A row has at most rows - 1 neighbours: a larger knn (the default 10 on a few words) is that many.
+    const asked = (o.knn as number | undefined) ?? 10, knn = Math.min(asked, data.n - 1);
+    const r = await points.induce(data.x, {
+      d: data.d, labeled: Int32Array.from(seeds), values, kernel: { kind: 'gaussian', sigma }, knn,
+      tol: opt<number>(o, 'induce', 'tol'), maxIter: opt<number>(o, 'induce', 'maxIter'), allowNotConverged: opt<boolean>(o, 'induce', 'allowNotConverged'), ...run(st),
+    });
     let right = 0;
     data.labels.forEach((l, i) => (right += names[r.labels[i]] === l ? 1 : 0));
     return {
@@ -270,10 +295,10 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
   /** The resonance spectrum R_AB(w) between two groups. */
   async spectrum(st, o) {
     const A = rowsOf(st, o.a, 'spectrum.a'), B = rowsOf(st, o.b, 'spectrum.b'), d = st.data.d;
-    const from = num(o, 'from', 0), to = num(o, 'to', 20), count = num(o, 'count', 200);
+    const from = opt<number>(o, 'spectrum', 'from'), to = opt<number>(o, 'spectrum', 'to'), count = opt<number>(o, 'spectrum', 'count');
     if (!(to > from)) throw new StepError(`spectrum: 'to' (${to}) must be above 'from' (${from})`);
     const w = Float64Array.from({ length: count }, (_, k) => from + ((to - from) * k) / (count - 1));
-    const s = await points.resonance(A, B, w, { d, g: num(o, 'g', 0.5), kappa: num(o, 'kappa', 0), c: num(o, 'c', 1), ...run(st) });
+    const s = await points.resonance(A, B, w, { d, g: opt<number>(o, 'spectrum', 'g'), kappa: opt<number>(o, 'spectrum', 'kappa'), c: opt<number>(o, 'spectrum', 'c'), ...run(st) });
     let peak = 0;
     for (let k = 1; k < count; k++) if (s.R[k] > s.R[peak]) peak = k;
     const label = (g: unknown) => (typeof g === 'string' ? g : (g as string[]).join(' '));
@@ -284,21 +309,45 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
     };
   },
 
-  /** Fractal dimension of the embeddings (correlation) or of their plane positions. */
+  /**
+   * Fractal dimension of the embeddings (correlation) or of their plane
+   * positions. Without `scales`, the range is read off the data: the
+   * correlation integral C(r) is measured from 1e-4 of the bounding box's
+   * diagonal to the diagonal and fitted where at least minPairs pairs and at
+   * most a quarter of all pairs lie within r (widened towards half and 90% of
+   * the pairs when a small set leaves fewer than 3 radii); box counting keeps
+   * the sizes with between 2 and n / 2 boxes (likewise widened).
+   */
   async dimension(st, o) {
-    const of = (o.of as string) ?? 'embeddings', kind = (o.kind as string) ?? 'correlation';
+    const of = opt<string>(o, 'dimension', 'of'), kind = opt<string>(o, 'dimension', 'kind');
     const x = of === 'positions' ? needField(st, 'dimension').positions : st.data.x;
-    const d = of === 'positions' ? 2 : st.data.d;
+    const d = of === 'positions' ? 2 : st.data.d, n = x.length / d;
     if (kind === 'box' && d > 16) throw new StepError(`dimension: box counting needs at most 16 dimensions (the embeddings have ${d}); use kind 'correlation'`);
-    const f = kind === 'box' ? await fractal.boxDimension(x, { d, ...run(st) }) : await fractal.correlationDimension(x, { d, minPairs: 100, ...run(st) });
+    const scales = o.scales as [number, number] | undefined;
+    const lo = new Float64Array(d).fill(Infinity), hi = new Float64Array(d).fill(-Infinity);
+    for (let i = 0; i < x.length; i++) (lo[i % d] = Math.min(lo[i % d], x[i])), (hi[i % d] = Math.max(hi[i % d], x[i]));
+    let diag = 0, extent = 0;
+    for (let k = 0; k < d; k++) (diag += (hi[k] - lo[k]) ** 2), (extent = Math.max(extent, hi[k] - lo[k]));
+    diag = Math.sqrt(diag);
+    let f: Fit;
+    if (kind === 'box') {
+      const raw = await fractal.boxDimension(x, { d, scales: scales ?? [extent * 2 ** -20, extent], perOctave: n < 2000 ? 4 : 2, ...run(st) });
+      f = scales ? raw : refit(raw, (v) => v >= 4 && v <= n / 5, [(v) => v >= 2 && v <= n / 2, (v) => v >= 1 && v <= n]);
+    } else {
+      const pairs = (n * (n - 1)) / 2;
+      const minPairs = (o.minPairs as number | undefined) ?? Math.min(1000, Math.max(5, Math.round(pairs / 1000)));
+      const raw = await fractal.correlationDimension(x, { d, radii: scales ?? [diag * 1e-4, diag * 1.0001], minPairs, bins: opt<number>(o, 'dimension', 'bins'), ...run(st) });
+      const count = (v: number) => v * pairs;
+      f = scales ? raw : refit(raw, (v) => count(v) >= minPairs && v <= 0.25, [(v) => count(v) >= minPairs && v <= 0.5, (v) => count(v) >= Math.min(minPairs, 2) && v <= 0.9]);
+    }
     const xs = Array.from(f.scales), used = xs.filter((_, i) => f.used[i]);
     const fit = used.map((s) => Math.exp(f.intercept) * (kind === 'box' ? s ** -f.dimension : s ** f.dimension));
     const pic = picture(st, 'dimension.png', linePlot(
-      [{ name: kind === 'box' ? 'N(eps)' : 'C(r)', x: xs, y: Array.from(f.values) }, { name: `fit: ${f.dimension.toFixed(3)}`, x: used, y: fit, dashed: true, markers: false }],
+      [{ name: kind === 'box' ? 'N(eps)' : 'C(r)', x: xs, y: Array.from(f.values, (v) => (v > 0 ? v : NaN)) }, { name: `fit: ${f.dimension.toFixed(3)}`, x: used, y: fit, dashed: true, markers: false }],
       { xLabel: kind === 'box' ? 'box size' : 'r', yLabel: kind === 'box' ? 'boxes' : 'pair fraction', logX: true, logY: true, title: `${kind} dimension of the ${of}` },
     ));
     return {
-      summary: { of, kind, dimension: +f.dimension.toFixed(4), r2: +f.r2.toFixed(5), stderr: +f.stderr.toFixed(4), range: f.range, picture: pic },
+      summary: { of, kind, dimension: +f.dimension.toFixed(4), r2: +f.r2.toFixed(5), stderr: +f.stderr.toFixed(4), range: f.range, scalesFitted: used.length, picture: pic },
       headline: `${kind} dimension of the ${of}: ${f.dimension.toFixed(3)} (r2 ${f.r2.toFixed(4)}, fitted over ${f.range.map((v) => v.toPrecision(3)).join('..')})`,
     };
   },
@@ -310,10 +359,10 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
     const missing = [word, ...contexts].filter((w) => v.indexOf(w) === undefined);
     if (missing.length) throw new StepError(`token: not in the bundled vocabulary: ${missing.join(', ')}`);
     const all = unitVocabulary();
-    const m = num(o, 'm', 3), depth = num(o, 'depth', 4);
+    const m = opt<number>(o, 'token', 'm'), depth = opt<number>(o, 'token', 'depth');
     const { prototypes, groups } = subMeanings(all, d, v.indexOf(word)!, m);
     const C = unitRows(v.rows(contexts), d);
-    const t = await fractal.unfoldToken(prototypes, C, { d, depth, s: num(o, 's', 0.5), beta: num(o, 'beta', 12), ...run(st) });
+    const t = await fractal.unfoldToken(prototypes, C, { d, depth, s: opt<number>(o, 'token', 's'), beta: opt<number>(o, 'token', 'beta'), ...run(st) });
     const means = unitRows(Float32Array.from(t.mean), d);
     const skip = new Set([word, ...contexts].map((w) => v.indexOf(w)!));
     const per = contexts.map((c, ci) => ({
@@ -333,14 +382,13 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
    * density of the concepts), so the wells sit on the clusters.
    */
   async modes(st, o) {
-    const f = needField(st, 'modes'), n = f.n, k = num(o, 'k', 4);
+    const f = needField(st, 'modes'), n = f.n, k = opt<number>(o, 'modes', 'k');
     let top = 0;
     for (const v of f.phi) top = Math.max(top, v);
     // Wells as deep as strength (default: 40 times the box's ground state 2 pi^2).
-    const ground = 2 * Math.PI * Math.PI;
-    const strength = num(o, 'strength', 40 * ground), kappa = num(o, 'kappa', 0);
+    const strength = opt<number>(o, 'modes', 'strength'), kappa = opt<number>(o, 'modes', 'kappa');
     const rho = Float32Array.from(f.phi, (v) => (top > 0 ? v / top : 0));
-    const r = await modes(f.grid, { k, rho, strength, kappa, tol: 1e-6, ...run(st) });
+    const r = await modes(f.grid, { k, rho, strength, kappa, tol: opt<number>(o, 'modes', 'tol'), maxIter: opt<number>(o, 'modes', 'maxIter'), allowNotConverged: opt<boolean>(o, 'modes', 'allowNotConverged'), ...run(st) });
     // The modes side by side, each scaled to its own extremes.
     const w = n * k, rgb = new Uint8Array(w * n * 3);
     for (let j = 0; j < k; j++) {
@@ -358,7 +406,7 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
       return score.slice(0, 5).map(([, i]) => name(st, i));
     });
     return {
-      summary: { k, strength, eigenvalues: Array.from(r.values).map((v) => +v.toFixed(4)), iterations: r.fields[0].iterations, localizedOn: near, picture: pic },
+      summary: { k, strength, eigenvalues: Array.from(r.values).map((v) => +v.toFixed(4)), iterations: r.fields[0].iterations, converged: r.fields[0].converged, localizedOn: near, picture: pic },
       headline: `lowest ${k} modes of the field's wells: eigenvalues ${Array.from(r.values).map((v) => v.toFixed(1)).join(', ')}; mode 1 sits on ${near[0].slice(0, 3).join(', ')}`,
     };
   },
@@ -368,7 +416,7 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
    * a grid of their own (default 64^2) over the field's plane.
    */
   async resonance(st, o) {
-    const f = needField(st, 'resonance'), n = num(o, 'grid', 64);
+    const f = needField(st, 'resonance'), n = opt<number>(o, 'resonance', 'grid');
     const grid = { n: [n, n], boundary: 'dirichlet' as const };
     const pick = (g: unknown, what: string) => {
       const idx: number[] = [];
@@ -381,17 +429,20 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
       return Float32Array.from(idx.flatMap((i) => [f.positions[2 * i], f.positions[2 * i + 1]]));
     };
     const A = await deposit(pick(o.a, 'a'), grid, run(st)), B = await deposit(pick(o.b, 'b'), grid, run(st));
-    const from = num(o, 'from', 0), to = num(o, 'to', 30), count = num(o, 'count', 31);
+    const from = opt<number>(o, 'resonance', 'from'), to = opt<number>(o, 'resonance', 'to'), count = opt<number>(o, 'resonance', 'count');
     if (!(to > from)) throw new StepError(`resonance: 'to' (${to}) must be above 'from' (${from})`);
     const w = Float64Array.from({ length: count }, (_, k) => from + ((to - from) * k) / (count - 1));
-    const s = await meshResonance(A, grid, { w, rhoB: B, damping: num(o, 'damping', 4), kappa: num(o, 'kappa', 0), tol: 1e-6, ...run(st) });
+    const s = await meshResonance(A, grid, {
+      w, rhoB: B, damping: opt<number>(o, 'resonance', 'damping'), kappa: opt<number>(o, 'resonance', 'kappa'),
+      tol: opt<number>(o, 'resonance', 'tol'), maxIter: opt<number>(o, 'resonance', 'maxIter'), allowNotConverged: opt<boolean>(o, 'resonance', 'allowNotConverged'), ...run(st),
+    });
     let peak = 0;
     for (let k = 1; k < count; k++) if (s.R[k] > s.R[peak]) peak = k;
     const label = (g: unknown) => (typeof g === 'string' ? g : (g as string[]).join(' '));
     const pic = picture(st, 'resonance.png', linePlot([{ name: `${label(o.a)} / ${label(o.b)}`.slice(0, 40), x: w, y: s.R }], { xLabel: 'w', yLabel: 'R(w)', title: 'resonance on the mesh' }));
     const cycles = s.cycles.reduce((a, b) => a + b, 0) / count;
     return {
-      summary: { peak: { w: +w[peak].toFixed(4), R: s.R[peak] }, R0: s.R[0], multigridCyclesPerFrequency: +cycles.toFixed(1), picture: pic },
+      summary: { peak: { w: +w[peak].toFixed(4), R: s.R[peak] }, R0: s.R[0], multigridCyclesPerFrequency: +cycles.toFixed(1), converged: s.converged.every((v) => v === 1), picture: pic },
       headline: `mesh resonance of ${label(o.a)} and ${label(o.b)} on ${n}x${n}: peak R = ${s.R[peak].toPrecision(4)} at w = ${w[peak].toFixed(2)}, ${cycles.toFixed(0)} multigrid cycles per frequency`,
     };
   },
@@ -402,9 +453,9 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
     if (n % 16 !== 0) throw new StepError(`codec: the field's size ${n} must be a multiple of 16`);
     let lo = Infinity, hi = -Infinity;
     for (const v of f.phi) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
-    const e = await fractal.encode(f.phi, { width: n, height: n, tolerance: num(o, 'tolerance', 0.002) * (hi - lo), ...run(st) });
+    const e = await fractal.encode(f.phi, { width: n, height: n, tolerance: opt<number>(o, 'codec', 'tolerance') * (hi - lo), ...run(st) });
     const same = await fractal.decode(e.code, run(st));
-    const scale = num(o, 'scale', 2) as 0.5 | 1 | 2 | 4;
+    const scale = opt<0.5 | 1 | 2 | 4>(o, 'codec', 'scale');
     const out = await fractal.decode(e.code, { scale, ...run(st) });
     const psnr = fractal.psnr(f.phi, same.image, hi - lo);
     const pic = picture(st, `field-x${scale}.png`, encodePng(fieldToRgb(out.image, out.width, out.height), out.width, out.height));

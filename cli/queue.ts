@@ -1,0 +1,195 @@
+/**
+ * Batches across machines on BullMQ over Redis.
+ *
+ * `semfield run FILE --queue redis://HOST:PORT` stores the input once
+ * (semfield:input:<hash>, rows and words), enqueues one job per run with an
+ * idempotent id (<batch>-<run id>: enqueueing the same batch again, as
+ * --resume does, adds nothing twice), and gathers each job's result (the
+ * record and the pictures) into its output folder, where it alone writes.
+ * `semfield worker redis://HOST:PORT` (any number, anywhere) takes jobs. A
+ * worker killed mid-run holds the job's lock until it expires
+ * (SEMFIELD_QUEUE_LOCK_MS, default 30 s); another worker's stalled-job check
+ * then puts the job back, so it runs again elsewhere. The coordinator keeps
+ * the first result of each run, so every run is recorded exactly once; a
+ * run that stalls or fails 3 times is recorded as failed (E_WORKER_LOST).
+ */
+import { Job, Queue, QueueEvents, Worker } from 'bullmq';
+import IORedis from 'ioredis';
+import { Run } from './experiment';
+import { RunResult, executeRun, lostRecord } from './execute';
+import type { Dataset } from './inputs';
+import { MAX_ATTEMPTS } from './pool';
+import type { Executor } from './runner';
+import { UsageError } from './store';
+
+export const DEFAULT_QUEUE = 'semfield';
+
+interface JobData {
+  input: string;
+  experiment: string;
+  backend?: 'auto' | 'cpu' | 'cuda';
+  run: Run;
+}
+
+interface JobResult {
+  record: RunResult['record'];
+  files: { path: string; data: string }[];
+}
+
+function lockMs(): number {
+  const v = Number(process.env.SEMFIELD_QUEUE_LOCK_MS);
+  return Number.isFinite(v) && v >= 500 ? v : 30000;
+}
+
+/** A connection to the Redis of url, checked within 5 s (a clear error instead of endless retries). */
+export async function connect(url: string): Promise<IORedis> {
+  if (!/^rediss?:\/\/[^/]+/.test(url)) throw new UsageError(`--queue and worker take a Redis URL such as redis://127.0.0.1:6379 (got '${url}')`);
+  const conn = new IORedis(url, { maxRetriesPerRequest: null, lazyConnect: true, connectTimeout: 5000 });
+  conn.on('error', () => {});  // reported by connect() below, or retried by ioredis later
+  try {
+    await Promise.race([
+      conn.connect(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 5 s')), 5000).unref()),
+    ]);
+  } catch (e) {
+    conn.disconnect();
+    throw new UsageError(`cannot reach Redis at ${url}: ${(e as Error).message}`);
+  }
+  return conn;
+}
+
+const inputKey = (hash: string) => `semfield:input:${hash}`;
+
+async function storeDataset(conn: IORedis, hash: string, data: Dataset): Promise<void> {
+  const meta = JSON.stringify({ n: data.n, d: data.d, words: data.words, labels: data.labels, source: data.source });
+  const x = Buffer.from(data.x.buffer, data.x.byteOffset, data.x.byteLength);
+  await conn.multi().hset(inputKey(hash), 'meta', meta, 'x', x).expire(inputKey(hash), 7 * 86400).exec();
+}
+
+async function loadDataset(conn: IORedis, hash: string): Promise<Dataset> {
+  const [meta, x] = await Promise.all([conn.hget(inputKey(hash), 'meta'), conn.hgetBuffer(inputKey(hash), 'x')]);
+  if (!meta || !x) throw new Error(`the batch's input ${hash.slice(0, 12)} is not in Redis (expired, or another Redis)`);
+  const m = JSON.parse(meta);
+  const rows = new Float32Array(x.length / 4);
+  new Uint8Array(rows.buffer).set(x);
+  return { ...m, x: rows };
+}
+
+/** The coordinator's side: enqueue the runs and gather their results. */
+export function redisExecutor(url: string, name = DEFAULT_QUEUE): Executor {
+  return async (todo, job, onResult) => {
+    const conn = await connect(url);
+    const queue = new Queue<JobData, JobResult>(name, { connection: conn });
+    const eventsConn = await connect(url);  // QueueEvents blocks on its own connection
+    const events = new QueueEvents(name, { connection: eventsConn });
+    let sweep: NodeJS.Timeout | undefined;
+    try {
+      await events.waitUntilReady();
+      await storeDataset(conn, job.inputHash, job.data);
+      const pending = new Map(todo.map((r) => [`${job.batch}-${r.id}`, r]));
+      await queue.addBulk(
+        todo.map((run) => ({
+          name: job.experiment.name,
+          data: { input: job.inputHash, experiment: job.experiment.name, backend: job.backend, run },
+          opts: { jobId: `${job.batch}-${run.id}`, attempts: MAX_ATTEMPTS, removeOnComplete: false, removeOnFail: false },
+        })),
+      );
+      job.say(`${todo.length} run(s) queued on ${url} (queue '${name}'); start workers with: semfield worker ${url}`);
+      await new Promise<void>((resolve, reject) => {
+        let settled = false;
+        const finish = (e?: unknown) => {
+          if (settled) return;
+          settled = true;
+          job.signal.removeEventListener('abort', onAbort);
+          if (e) reject(e);
+          else resolve();
+        };
+        const onAbort = () => finish();
+        job.signal.addEventListener('abort', onAbort, { once: true });
+        const take = (id: string, result: RunResult) => {
+          if (!pending.has(id)) return;
+          pending.delete(id);
+          try {
+            onResult(result);
+          } catch (e) {
+            return finish(e);
+          }
+          queue.remove(id).catch(() => {});
+          if (pending.size === 0) finish();
+        };
+        const decode = (v: JobResult): RunResult => ({ record: v.record, files: v.files.map((f) => ({ path: f.path, data: Buffer.from(f.data, 'base64') })) });
+        const lost = (id: string, why: string) => {
+          const run = pending.get(id);
+          if (run) take(id, { record: lostRecord(run, job.experiment.name, 'E_WORKER_LOST', `${why} (${MAX_ATTEMPTS} attempts)`), files: [] });
+        };
+        // Events first (fast), then a sweep every second for anything an event did not bring.
+        events.on('completed', ({ jobId, returnvalue }) => {
+          if (pending.has(jobId)) take(jobId, decode((typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as JobResult));
+        });
+        const check = async (id: string) => {
+          const j = (await Job.fromId(queue, id)) as Job<JobData, JobResult> | undefined;
+          if (!j || !pending.has(id)) return;
+          if (j.finishedOn && j.returnvalue && !j.failedReason) take(id, decode(j.returnvalue));
+          else if (j.finishedOn && j.failedReason) lost(id, `the queue gave up on it: ${j.failedReason}`);
+        };
+        events.on('failed', ({ jobId }) => {
+          if (pending.has(jobId)) check(jobId).catch(() => {});
+        });
+        const sweepAll = async () => {
+          for (const id of [...pending.keys()]) await check(id);
+        };
+        sweep = setInterval(() => void sweepAll().catch(() => {}), 1000);
+        void sweepAll().catch(() => {});
+        job.status(`waiting for workers on ${url}`);
+      });
+    } finally {
+      if (sweep) clearInterval(sweep);
+      await events.close().catch(() => {});
+      await queue.close().catch(() => {});
+      eventsConn.disconnect();
+      conn.disconnect();
+    }
+  };
+}
+
+export interface WorkerOptions {
+  queueName?: string;
+  concurrency?: number;
+  signal: AbortSignal;
+  say: (line: string) => void;
+}
+
+/** The worker's side: take runs from the queue until the signal aborts (then finish the current run and stop). */
+export async function runWorker(url: string, o: WorkerOptions): Promise<number> {
+  const conn = await connect(url);
+  const name = o.queueName ?? DEFAULT_QUEUE;
+  const inputs = new Map<string, Dataset>();
+  let ran = 0;
+  const worker = new Worker<JobData, JobResult>(
+    name,
+    async (j) => {
+      const { input, experiment, backend, run } = j.data;
+      let data = inputs.get(input);
+      if (!data) {
+        data = await loadDataset(conn, input);
+        if (inputs.size >= 4) inputs.delete(inputs.keys().next().value!);
+        inputs.set(input, data);
+      }
+      const { record, files } = await executeRun(run, { data, experiment, backend, signal: new AbortController().signal });
+      ran++;
+      o.say(`${experiment}: run ${run.index + 1} (${run.id}) ${record.status === 'done' ? `done in ${record.seconds.toFixed(2)} s` : `FAILED: ${record.error!.code}: ${record.error!.message}`}`);
+      return { record, files: files.map((f) => ({ path: f.path, data: Buffer.from(f.data).toString('base64') })) };
+    },
+    { connection: conn, concurrency: o.concurrency ?? 1, lockDuration: lockMs(), stalledInterval: lockMs(), maxStalledCount: MAX_ATTEMPTS - 1 },
+  );
+  worker.on('error', (e) => o.say(`worker: ${e.message}`));
+  await worker.waitUntilReady();
+  o.say(`semfield worker: taking runs from ${url} (queue '${name}', ${o.concurrency ?? 1} at a time); Ctrl-C stops after the current run`);
+  await new Promise<void>((resolve) => {
+    if (o.signal.aborted) resolve();
+    o.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  await worker.close();
+  conn.disconnect();
+  return ran;
+}

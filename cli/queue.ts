@@ -132,6 +132,10 @@ export function redisExecutor(url: string, name = DEFAULT_QUEUE): Executor {
           if (j.finishedOn && j.returnvalue && !j.failedReason) take(id, decode(j.returnvalue));
           else if (j.finishedOn && j.failedReason) lost(id, `the queue gave up on it: ${j.failedReason}`);
         };
+        events.on('stalled', ({ jobId }) => {
+          const run = pending.get(jobId);
+          if (run) job.say(`run ${run.index + 1} (${run.id}): its worker stopped answering (the job's lock expired); the run goes back to the queue`);
+        });
         events.on('failed', ({ jobId }) => {
           if (pending.has(jobId)) check(jobId).catch(() => {});
         });

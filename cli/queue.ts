@@ -41,21 +41,25 @@ function lockMs(): number {
   return Number.isFinite(v) && v >= 500 ? v : 30000;
 }
 
-/** A connection to the Redis of url, checked within 5 s (a clear error instead of endless retries). */
+/** A connection to the Redis of url, tried for up to 5 s (a clear error instead of endless retries). */
 export async function connect(url: string): Promise<IORedis> {
   if (!/^rediss?:\/\/[^/]+/.test(url)) throw new UsageError(`--queue and worker take a Redis URL such as redis://127.0.0.1:6379 (got '${url}')`);
-  const conn = new IORedis(url, { maxRetriesPerRequest: null, lazyConnect: true, connectTimeout: 5000 });
-  conn.on('error', () => {});  // reported by connect() below, or retried by ioredis later
-  try {
-    await Promise.race([
-      conn.connect(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 5 s')), 5000).unref()),
-    ]);
-  } catch (e) {
-    conn.disconnect();
-    throw new UsageError(`cannot reach Redis at ${url}: ${(e as Error).message}`);
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const conn = new IORedis(url, { maxRetriesPerRequest: null, lazyConnect: true, connectTimeout: 5000, retryStrategy: () => null });
+    let why: Error | undefined;
+    conn.on('error', (e) => (why ??= e));  // reported below
+    try {
+      await conn.connect();
+      // From here on, reconnect after a dropped connection as ioredis does by default.
+      conn.options.retryStrategy = (times) => Math.min(times * 200, 2000);
+      return conn;
+    } catch (e) {
+      conn.disconnect();
+      if (Date.now() > deadline) throw new UsageError(`cannot reach Redis at ${url} (tried for 5 s): ${(why ?? (e as Error)).message}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
-  return conn;
 }
 
 const inputKey = (hash: string) => `semfield:input:${hash}`;

@@ -9,8 +9,10 @@
  *  - periodic 1024^2 Poisson vs numpy's FFT solver and a 256^2 Dirichlet
  *    solve vs scipy.sparse.linalg.spsolve (Debian python3 packages).
  *  - the fractal operations (bench/fractal.ts);
- *  - waves, FDTD against MEEP and the mesh resonance (bench/waves.ts).
- * `npm run bench -- fractal` (or mesh, points, waves) runs the triad and those
+ *  - waves, FDTD against MEEP and the mesh resonance (bench/waves.ts);
+ *  - the semfield command's batches: scheduling overhead per run and
+ *    throughput with local and Redis workers (bench/batch.ts).
+ * `npm run bench -- fractal` (or mesh, points, waves, batch) runs the triad and those
  * sections only. Results: bench/results/latest.json and a table on stdout.
  */
 import Benchmark from 'benchmark';
@@ -20,6 +22,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { device, points, potential } from '../lib';
 import { native } from '../lib/native';
+import { batchBench } from './batch';
 import { fractalBench } from './fractal';
 import { ortAttention } from './ort';
 import { wavesBench } from './waves';
@@ -100,12 +103,13 @@ async function main(): Promise<void> {
   if (want('points')) await pointsBench();
   if (want('fractal')) await fractalBench({ rows, measure, triadGBs, resultsDir: dir });
   if (want('waves')) await wavesBench({ rows, measure, triadGBs, resultsDir: dir });
+  if (want('batch')) await batchBench({ rows, measure, triadGBs, resultsDir: dir });
 
   const result = { date: new Date().toISOString(), host: { cpu: os.cpus()[0]?.model, threads: info.threads, node: process.version }, backend: info.auto, rows };
   fs.writeFileSync(path.join(dir, only.length ? `latest-${only.join('-')}.json` : 'latest.json'), JSON.stringify(result, null, 2));
 
   process.stdout.write('\n');
-  const keys = ['GBs', 'ofTriad', 'cycles', 'workUnits', 'numpyFftMs', 'speedupVsNumpy', 'scipySpsolveMs', 'speedupVsScipy', 'agreement', 'cellsPerSecond', 'GFLOPs', 'ofNumpyMatmul', 'overDot', 'peerMs', 'speedupVsPeer', 'peakRssMiB', 'pointsPerSecond', 'pairsPerSecond', 'pixelsPerSecond', 'dimension', 'psnr', 'psnrBelowExhaustive', 'bytes', 'ratio', 'bpp', 'peerCellsPerSecond', 'oneCoreSpeedupVsPeer'];
+  const keys = ['GBs', 'ofTriad', 'cycles', 'workUnits', 'numpyFftMs', 'speedupVsNumpy', 'scipySpsolveMs', 'speedupVsScipy', 'agreement', 'cellsPerSecond', 'GFLOPs', 'ofNumpyMatmul', 'overDot', 'peerMs', 'speedupVsPeer', 'peakRssMiB', 'pointsPerSecond', 'pairsPerSecond', 'pixelsPerSecond', 'dimension', 'psnr', 'psnrBelowExhaustive', 'bytes', 'ratio', 'bpp', 'peerCellsPerSecond', 'oneCoreSpeedupVsPeer', 'overheadMs', 'runsPerSecond', 'speedupVsOneWorker', 'ofLocal'];
   const fmt = (v: unknown) => (typeof v === 'number' ? (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toFixed(3)) : String(v ?? ''));
   const cols = keys.filter((k) => rows.some((r) => r[k] !== undefined));
   process.stdout.write(['benchmark'.padEnd(30), 'median ms'.padStart(10), ...cols.map((k) => k.padStart(14))].join(' ') + '\n');

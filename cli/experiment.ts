@@ -15,7 +15,7 @@
  * skips exactly the runs whose ids are recorded; changing the input, an
  * option or the version makes new runs.
  */
-import Ajv, { ErrorObject } from 'ajv';
+import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -329,9 +329,15 @@ function describe(e: ErrorObject, json: unknown): string {
   return `${at}: ${e.message}`;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-const validate = ajv.compile(SCHEMA);
-const stepValidators = Object.fromEntries(Object.entries(STEPS).map(([op, s]) => [op, ajv.compile({ $defs: SCHEMA.$defs, ...s })]));
+// Compiled on first use: worker processes, which only run steps, never pay for it.
+let compiled: { validate: ValidateFunction; steps: Record<string, ValidateFunction> } | undefined;
+function validators() {
+  if (!compiled) {
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    compiled = { validate: ajv.compile(SCHEMA), steps: Object.fromEntries(Object.entries(STEPS).map(([op, s]) => [op, ajv.compile({ $defs: SCHEMA.$defs, ...s })])) };
+  }
+  return compiled;
+}
 
 /** Largest experiment file read (a file, not a stream of any length). */
 const MAX_FILE_BYTES = 16 << 20;
@@ -357,6 +363,7 @@ export function loadExperiment(file: string): Experiment {
 }
 
 export function checkExperiment(json: unknown, file = 'experiment'): Experiment {
+  const { validate, steps: stepValidators } = validators();
   if (!validate(json)) {
     // The most specific errors: drop the generic ones of anyOf/oneOf/if
     // branches when a precise one names the same or a deeper field.

@@ -67,6 +67,9 @@ export interface BatchJob {
   say: (line: string) => void;
 }
 
+/** How far report.html may lag behind records.ndjson while a batch runs. */
+export const REPORT_LAG_MS = 250;
+
 export type Executor = (todo: Run[], job: BatchJob, onResult: (r: RunResult) => void) => Promise<void>;
 
 /** Runs one after another in this process. */
@@ -167,6 +170,20 @@ async function batch(
   let finished = done.size, failed = [...done.values()].filter((r) => r.status === 'failed').length;
   const ordered = () => runs.filter((r) => done.has(r.id)).map((r) => done.get(r.id)!);
   const report = () => writeReport(folder, exp.name, exp.description, ordered(), runs.length);
+  // The report follows the records within REPORT_LAG_MS: rewritten after a run, but not more
+  // often than that (a batch of tiny runs would spend its time rewriting it).
+  let reported = 0, pendingReport: NodeJS.Timeout | undefined;
+  const reportSoon = () => {
+    if (pendingReport) return;
+    const wait = reported + REPORT_LAG_MS - Date.now();
+    const write = () => {
+      pendingReport = undefined;
+      reported = Date.now();
+      report();
+    };
+    if (wait <= 0) write();
+    else pendingReport = setTimeout(write, wait);
+  };
   report();
 
   const onResult = ({ record, files }: RunResult) => {
@@ -181,7 +198,7 @@ async function batch(
     const how = record.status === 'failed' ? `FAILED at ${record.error!.op || 'its start'}: ${record.error!.code}: ${record.error!.message}` : `done in ${record.seconds.toFixed(2)} s`;
     progress.line(`run ${record.index + 1}/${runs.length} ${record.id}${params ? ' ' + params : ''} ${how} (ETA ${clock(progress.eta(finished, spent))})`);
     if (verbose) for (const s of record.steps) say.write(`  ${s.op.padEnd(10)} ${s.headline}\n`);
-    report();
+    reportSoon();
   };
   const job: BatchJob = {
     experiment: exp, data, inputHash, batch: batchKey(exp, runs), backend: o.backend ?? exp.backend, signal,
@@ -193,6 +210,8 @@ async function batch(
       await executor(todo, job, onResult);
     } catch (e) {
       if (!signal.aborted) throw e;
+    } finally {
+      clearTimeout(pendingReport);
     }
   }
   progress.show(finished, spent, signal.aborted ? 'interrupted' : 'done', true);

@@ -92,12 +92,16 @@ function typicalDistance(x: Float32Array, n: number, d: number): number {
 // Upscales by k (nearest neighbour) so small fields are readable.
 function upscale(rgb: Uint8Array, w: number, h: number, k: number): Uint8Array {
   if (k === 1) return rgb;
-  const out = new Uint8Array(w * k * h * k * 3);
-  for (let y = 0; y < h * k; y++)
-    for (let x = 0; x < w * k; x++) {
-      const s = (Math.floor(y / k) * w + Math.floor(x / k)) * 3;
-      out.set(rgb.subarray(s, s + 3), (y * w * k + x) * 3);
+  const W = w * k, out = new Uint8Array(W * h * k * 3);
+  for (let y = 0; y < h; y++) {
+    // One output row from the source row, then copied k - 1 times.
+    const row = (y * k) * W * 3;
+    for (let x = 0, o = row; x < w; x++) {
+      const s = (y * w + x) * 3, r = rgb[s], g = rgb[s + 1], b = rgb[s + 2];
+      for (let j = 0; j < k; j++, o += 3) (out[o] = r), (out[o + 1] = g), (out[o + 2] = b);
     }
+    for (let j = 1; j < k; j++) out.copyWithin(row + j * W * 3, row, row + W * 3);
+  }
   return out;
 }
 

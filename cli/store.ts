@@ -47,7 +47,10 @@ export class OutputFolder {
   private readonly journal: string;
   private journalled = new Set<string>();
   private recordsFd: number | undefined;
+  private journalFd: number | undefined;
   private serial = 0;
+  /** Folders known to exist (one mkdir per folder, not per file). */
+  private made = new Set<string>();
   private readonly release = () => this.close();
 
   private constructor(readonly dir: string) {
@@ -105,7 +108,8 @@ export class OutputFolder {
   /** Releases the lock (idempotent). */
   close(): void {
     if (this.recordsFd !== undefined) fs.closeSync(this.recordsFd);
-    this.recordsFd = undefined;
+    if (this.journalFd !== undefined) fs.closeSync(this.journalFd);
+    this.recordsFd = this.journalFd = undefined;
     process.off('exit', this.release);
     try {
       const holder = JSON.parse(fs.readFileSync(this.lockFile, 'utf8'));
@@ -117,18 +121,25 @@ export class OutputFolder {
 
   private note(rel: string): void {
     if (this.journalled.has(rel)) return;
-    fs.appendFileSync(this.journal, rel + '\n');
+    this.journalFd ??= fs.openSync(this.journal, 'a');
+    fs.writeSync(this.journalFd, rel + '\n');
     this.journalled.add(rel);
+  }
+
+  private mkdir(dir: string): void {
+    if (this.made.has(dir)) return;
+    fs.mkdirSync(dir, { recursive: true });
+    this.made.add(dir);
   }
 
   /** Writes a file under the folder atomically (temporary name, then rename), journalled first. */
   writeFile(rel: string, data: string | Uint8Array): void {
     this.note(rel);
     const file = path.join(this.dir, rel);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.mkdir(path.dirname(file));
     // Temporaries live in .semfield/tmp, so a kill mid-write leaves nothing beside the user's files.
     const tmp = path.join(this.meta, 'tmp', `${process.pid}-${this.serial++}`);
-    fs.mkdirSync(path.dirname(tmp), { recursive: true });
+    this.mkdir(path.dirname(tmp));
     fs.writeFileSync(tmp, data);
     fs.renameSync(tmp, file);
   }
@@ -248,8 +259,11 @@ export class OutputFolder {
       }
     }
     fs.rmSync(path.join(this.meta, 'tmp'), { recursive: true, force: true });
+    if (this.journalFd !== undefined) fs.closeSync(this.journalFd);
+    this.journalFd = undefined;
     fs.writeFileSync(this.journal, '');
     this.journalled.clear();
+    this.made.clear();
     return removed;
   }
 }

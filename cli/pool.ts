@@ -22,8 +22,32 @@ export type ToChild =
   | { type: 'abort' }
   | { type: 'exit' };
 
-export function localPool(workers: number, threads: number): Executor {
-  return (todo, job, onResult) =>
+/**
+ * A pool whose processes start at once (loading the addon and the steps
+ * while the coordinator still reads the input); run() hands them the batch.
+ * Processes not needed (fewer runs than workers) are let go.
+ */
+export class LocalPool {
+  private readonly idle: ChildProcess[] = [];
+
+  constructor(readonly workers: number, readonly threads: number) {
+    for (let i = 0; i < workers; i++) this.idle.push(this.fork());
+  }
+
+  private fork(): ChildProcess {
+    return fork(path.join(__dirname, 'child.js'), [], {
+      serialization: 'advanced',
+      env: { ...process.env, SEMFIELD_THREADS: String(this.threads) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+  }
+
+  /** Ends the processes that were never given work. */
+  close(): void {
+    for (const c of this.idle.splice(0)) c.kill('SIGKILL');
+  }
+
+  readonly run: Executor = (todo, job, onResult) =>
     new Promise<void>((resolve, reject) => {
       const queue = [...todo];
       const attempts = new Map<string, number>();
@@ -47,13 +71,8 @@ export function localPool(workers: number, threads: number): Executor {
         }, 10000);
         killTimer.unref();
       };
-      const spawn = () => {
+      const spawn = (c = this.fork()) => {
         spawns++;
-        const c = fork(path.join(__dirname, 'child.js'), [], {
-          serialization: 'advanced',
-          env: { ...process.env, SEMFIELD_THREADS: String(threads) },
-          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-        });
         holding.set(c, undefined);
         send(c, { type: 'init', data: job.data, experiment: job.experiment.name, backend: job.backend });
         next(c);
@@ -93,8 +112,8 @@ export function localPool(workers: number, threads: number): Executor {
             }
           }
           // Keep the pool full while runs wait (bounded: a worker that cannot start stops the batch).
-          if (!stopping && queue.length && holding.size < workers) {
-            if (spawns < workers + MAX_ATTEMPTS * todo.length) spawn();
+          if (!stopping && queue.length && holding.size < this.workers) {
+            if (spawns < this.workers + MAX_ATTEMPTS * todo.length) spawn();
             else {
               failure ??= new Error(`worker processes keep ending before they take a run (last: ${sig ?? `exit ${code}`})`);
               stop();
@@ -109,7 +128,9 @@ export function localPool(workers: number, threads: number): Executor {
         });
       };
       job.signal.addEventListener('abort', stop, { once: true });
-      for (let i = 0; i < Math.min(workers, queue.length); i++) spawn();
+      const started = this.idle.splice(0, Math.min(this.workers, queue.length));
+      this.close();
+      for (const c of started) spawn(c);
       if (holding.size === 0) resolve();
     });
 }

@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { Experiment, Run, expand, loadExperiment } from './experiment';
 import { RunRecord, RunResult, executeRun } from './execute';
 import { Dataset, datasetHash, loadInput } from './inputs';
-import { localPool } from './pool';
+import { LocalPool } from './pool';
 import { redisExecutor } from './queue';
 import { writeReport } from './report';
 import { OutputFolder, UsageError } from './store';
@@ -110,11 +110,15 @@ export class Progress {
   }
 }
 
-/** Native threads per run and worker count: as many workers as the cores allow, given each run's threads. */
-export function defaultWorkers(todo: number): { workers: number; threads: number } {
+/**
+ * Worker processes and native threads per run for a batch of `runs`: as many
+ * workers as the cores allow given each run's threads (SEMFIELD_THREADS,
+ * default 1), or the number asked for; the cores are shared among them.
+ */
+export function workerPlan(runs: number, asked?: number): { workers: number; threads: number } {
   const cores = Math.max(1, os.availableParallelism());
   const perRun = Number(process.env.SEMFIELD_THREADS) > 0 ? Math.floor(Number(process.env.SEMFIELD_THREADS)) : 1;
-  const workers = Math.max(1, Math.min(todo, Math.floor(cores / perRun)));
+  const workers = Math.max(1, Math.min(runs, asked ?? Math.floor(cores / perRun)));
   return { workers, threads: Math.max(1, Math.floor(cores / workers)) };
 }
 
@@ -139,6 +143,22 @@ async function batch(
   file: string, exp: Experiment, folder: OutputFolder, o: BatchOptions, signal: AbortSignal,
   err: NodeJS.WritableStream & { isTTY?: boolean }, say: NodeJS.WritableStream,
 ): Promise<BatchSummary> {
+  // Worker processes start now, while the input is read (sized by the batch before resuming).
+  const planned = Object.values(exp.sweep ?? {}).reduce((a, v) => a * v.length, 1) / (o.shard?.count ?? 1);
+  const local = o.queue ? undefined : workerPlan(Math.ceil(planned), o.workers);
+  const pool = local && local.workers > 1 ? new LocalPool(local.workers, local.threads) : undefined;
+  try {
+    return await batchWith(file, exp, folder, o, signal, err, say, local, pool);
+  } finally {
+    pool?.close();
+  }
+}
+
+async function batchWith(
+  file: string, exp: Experiment, folder: OutputFolder, o: BatchOptions, signal: AbortSignal,
+  err: NodeJS.WritableStream & { isTTY?: boolean }, say: NodeJS.WritableStream,
+  local: { workers: number; threads: number } | undefined, pool: LocalPool | undefined,
+): Promise<BatchSummary> {
   const data = await loadInput(exp.input, path.dirname(path.resolve(file)), signal);
   const inputHash = datasetHash(data);
   let runs = expand(exp, inputHash);
@@ -157,15 +177,14 @@ async function batch(
   const todo = runs.filter((r) => !done.has(r.id));
   folder.writeFile('experiment.json', JSON.stringify(exp, null, 2));
 
-  const local = o.queue ? undefined : o.workers !== undefined ? { workers: Math.max(1, Math.min(o.workers, todo.length)), threads: 0 } : defaultWorkers(todo.length);
-  if (local && !local.threads) local.threads = Math.max(1, Math.floor(os.availableParallelism() / local.workers));
+  const workers = pool ? Math.min(pool.workers, todo.length) : 1;
   const verbose = o.verbose ?? runs.length <= 3;
-  const where = o.queue ? `queue ${o.queue}` : local!.workers > 1 ? `${local!.workers} workers x ${local!.threads} threads` : 'this process';
+  const where = o.queue ? `queue ${o.queue}` : workers > 1 ? `${workers} workers x ${local!.threads} threads` : 'this process';
   say.write(
     `${exp.name}: ${runs.length} run${runs.length === 1 ? '' : 's'}${o.shard ? ` (shard ${o.shard.index}/${o.shard.count})` : ''} (${done.size} already recorded), ` +
       `input ${data.source}, ${data.n} x ${data.d}; ${where}; output ${o.out}\n`,
   );
-  const progress = new Progress(err, runs.length, local?.workers ?? 1);
+  const progress = new Progress(err, runs.length, workers);
   const spent: number[] = [];
   let finished = done.size, failed = [...done.values()].filter((r) => r.status === 'failed').length;
   const ordered = () => runs.filter((r) => done.has(r.id)).map((r) => done.get(r.id)!);
@@ -205,7 +224,7 @@ async function batch(
     status: (what) => progress.show(finished, spent, what), say: (l) => progress.line(l),
   };
   if (todo.length) {
-    const executor = o.queue ? redisExecutor(o.queue, o.queueName) : local!.workers > 1 ? localPool(local!.workers, local!.threads) : inline;
+    const executor = o.queue ? redisExecutor(o.queue, o.queueName) : pool && workers > 1 ? pool.run : inline;
     try {
       await executor(todo, job, onResult);
     } catch (e) {

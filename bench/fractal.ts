@@ -139,14 +139,14 @@ async function rateDistortion(ctx: BenchContext, cam: Float32Array): Promise<voi
     '',
   ].join('\n');
   fs.writeFileSync(path.join(ctx.resultsDir, 'codec-rd.md'), table);
-  fs.writeFileSync(path.join(ctx.resultsDir, 'codec-rd.png'), plot([camRd, fieldRd]));
+  fs.writeFileSync(path.join(ctx.resultsDir, 'codec-rd.png'), await plot([camRd, fieldRd]));
   process.stdout.write(`\n${table}\nwritten: bench/results/codec-rd.md, codec-rd.png\n`);
   for (const [name, rd] of [['camera', camRd], ['field', fieldRd]] as const)
     for (const p of rd) ctx.rows.push({ name: `rd ${name} tol ${p.tolerance}`, medianMs: p.encodeMs, samples: 512 * 512, bpp: p.bpp, ratio: p.ratio, psnr: p.psnr });
 }
 
 /** PSNR against bits per pixel, one curve per image. */
-export function plot(series: RdPoint[][]): Buffer {
+export function plot(series: RdPoint[][]): Promise<Buffer> {
   return linePlot(
     series.map((rd, k) => {
       const p = [...rd].sort((a, b) => a.bpp - b.bpp);

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { SemfieldError, device } from '../lib';
 import type { Run } from './experiment';
 import type { Dataset } from './inputs';
-import { RunState, STEP_FNS, StepError } from './steps';
+import { Figure, RunState, STEP_FNS, StepError } from './steps';
 
 export interface RunRecord {
   id: string;
@@ -24,6 +24,8 @@ export interface RunRecord {
   status: 'done' | 'failed';
   steps: ({ op: string; headline: string } & Record<string, unknown>)[];
   pictures: string[];
+  /** Each picture with its chart's specification (a script, for the report's interactive copy) and a caption. */
+  figures: Figure[];
   error?: { step: number; op: string; code: string; message: string };
   seconds: number;
   backend: string;
@@ -57,7 +59,7 @@ export function isAbort(e: unknown): boolean {
 export async function executeRun(run: Run, ctx: RunContext): Promise<RunResult> {
   const t0 = process.hrtime.bigint();
   const rel = path.posix.join('runs', run.id);
-  const st: RunState = { data: ctx.data, rel, backend: ctx.backend, signal: ctx.signal, status: ctx.status ?? (() => {}), pictures: [], files: [] };
+  const st: RunState = { data: ctx.data, rel, backend: ctx.backend, signal: ctx.signal, status: ctx.status ?? (() => {}), pictures: [], files: [], figures: [] };
   const steps: RunRecord['steps'] = [];
   let error: RunRecord['error'];
   for (const [i, step] of run.pipeline.entries()) {
@@ -74,7 +76,7 @@ export async function executeRun(run: Run, ctx: RunContext): Promise<RunResult> 
   }
   const record: RunRecord = {
     id: run.id, index: run.index, experiment: ctx.experiment, params: run.params,
-    status: error ? 'failed' : 'done', steps, pictures: st.pictures, ...(error ? { error } : {}),
+    status: error ? 'failed' : 'done', steps, pictures: st.pictures, figures: st.figures, ...(error ? { error } : {}),
     seconds: Number(process.hrtime.bigint() - t0) / 1e9,
     backend: ctx.backend && ctx.backend !== 'auto' ? ctx.backend : device.info().auto,
   };
@@ -83,5 +85,5 @@ export async function executeRun(run: Run, ctx: RunContext): Promise<RunResult> 
 
 /** The record of a run that could not be run to its end by any worker. */
 export function lostRecord(run: Run, experiment: string, code: string, message: string): RunRecord {
-  return { id: run.id, index: run.index, experiment, params: run.params, status: 'failed', steps: [], pictures: [], error: { step: -1, op: '', code, message }, seconds: 0, backend: 'none' };
+  return { id: run.id, index: run.index, experiment, params: run.params, status: 'failed', steps: [], pictures: [], figures: [], error: { step: -1, op: '', code, message }, seconds: 0, backend: 'none' };
 }

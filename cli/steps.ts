@@ -6,9 +6,10 @@
  */
 import * as path from 'node:path';
 import {
-  condense as meshCondense, deposit, encodePng, fieldToRgb, fractal, labelsToRgb, linePlot, modes, points, potential, project,
+  condense as meshCondense, deposit, fractal, modes, points, potential, project,
   resonance as meshResonance,
 } from '../lib';
+import { ChartSpec, Concept, chartPng, fieldChart, interiorPeaks, lineChart } from '../lib/chart';
 import { opt } from './experiment';
 import { Dataset, bundledVocabulary } from './inputs';
 import { nearestRows, subMeanings, unitRows } from './token';
@@ -21,10 +22,22 @@ export interface RunState {
   signal: AbortSignal;
   /** Reports what the step is doing (the progress line). */
   status: (what: string) => void;
-  field?: { n: number; positions: Float32Array; rho: Float32Array; phi: Float32Array; explained: number; grid: { n: number[]; boundary: 'dirichlet' } };
+  field?: {
+    n: number; positions: Float32Array; rho: Float32Array; phi: Float32Array; explained: number; grid: { n: number[]; boundary: 'dirichlet' };
+    /** The plane's axes: PC = a + b * (domain coordinate), with each component's share of the variance. */
+    axes: { x: [number, number]; y: [number, number]; share: [number, number] };
+  };
   /** Pictures' paths relative to the output folder, and their bytes (written by the coordinator). */
   pictures: string[];
   files: { path: string; data: Uint8Array }[];
+  /** Each picture's chart (a script defining its Vega-Lite spec, for the report's interactive copy) and caption. */
+  figures: Figure[];
+}
+
+export interface Figure {
+  picture: string;
+  spec: string;
+  caption: string;
 }
 
 export interface StepResult {
@@ -36,11 +49,39 @@ export class StepError extends Error {}
 
 type Opts = Record<string, unknown>;
 
-function picture(st: RunState, name: string, png: Uint8Array): string {
-  const rel = path.posix.join(st.rel, name);
+/**
+ * A chart as name.png (rendered here) and name.vl.js (its Vega-Lite
+ * specification, which the report loads as a script, so it opens from disk).
+ */
+async function figure(st: RunState, name: string, spec: ChartSpec, caption: string): Promise<string> {
+  const rel = path.posix.join(st.rel, `${name}.png`), specRel = path.posix.join(st.rel, `${name}.vl.js`);
   st.pictures.push(rel);
-  st.files.push({ path: rel, data: png });
+  st.files.push({ path: rel, data: await chartPng(spec) });
+  st.files.push({ path: specRel, data: Buffer.from(`(window.SEMFIELD_SPECS = window.SEMFIELD_SPECS || {})[${JSON.stringify(specRel)}] = ${JSON.stringify(spec)};\n`) });
+  st.figures.push({ picture: rel, spec: specRel, caption });
   return rel;
+}
+
+/** The concepts on the field's plane, named and themed. */
+function concepts(st: RunState): Concept[] {
+  const f = st.field!;
+  return Array.from({ length: st.data.n }, (_, i) => ({ x: f.positions[2 * i], y: f.positions[2 * i + 1], word: name(st, i), theme: st.data.labels?.[i] }));
+}
+
+function planeAxes(st: RunState) {
+  const a = st.field!.axes;
+  return { axisMap: { x: a.x, y: a.y }, xTitle: `PC1 (${(100 * a.share[0]).toFixed(0)}% of variance)`, yTitle: `PC2 (${(100 * a.share[1]).toFixed(0)}%)` };
+}
+
+/** Interior peaks of a spectrum (never an end of the range) and where its largest value lies. */
+function peaks(w: ArrayLike<number>, R: ArrayLike<number>) {
+  const idx = interiorPeaks(R);
+  let top = 0;
+  for (let k = 1; k < R.length; k++) if (R[k] > R[top]) top = k;
+  const edge = top === 0 || top === R.length - 1 ? { w: +w[top].toFixed(4), R: R[top] } : null;
+  const list = idx.slice(0, 3).map((k) => ({ w: +w[k].toFixed(4), R: R[k] }));
+  const text = (list.length ? `peak R = ${list[0].R.toPrecision(4)} at w = ${list[0].w.toFixed(3)}` : 'no interior peak') + (edge ? `; largest at the edge w = ${edge.w} (R = ${edge.R.toPrecision(4)})` : '');
+  return { peak: list[0] ?? null, peaks: list, edge, text, marks: list.map((p) => ({ x: p.w, y: p.R, label: `w = ${p.w.toFixed(2)}` })) };
 }
 
 function run(st: RunState) {
@@ -87,22 +128,6 @@ function typicalDistance(x: Float32Array, n: number, d: number): number {
   }
   ds.sort((a, b) => a - b);
   return ds[ds.length >> 1] || 1;
-}
-
-// Upscales by k (nearest neighbour) so small fields are readable.
-function upscale(rgb: Uint8Array, w: number, h: number, k: number): Uint8Array {
-  if (k === 1) return rgb;
-  const W = w * k, out = new Uint8Array(W * h * k * 3);
-  for (let y = 0; y < h; y++) {
-    // One output row from the source row, then copied k - 1 times.
-    const row = (y * k) * W * 3;
-    for (let x = 0, o = row; x < w; x++) {
-      const s = (y * w + x) * 3, r = rgb[s], g = rgb[s + 1], b = rgb[s + 2];
-      for (let j = 0; j < k; j++, o += 3) (out[o] = r), (out[o + 1] = g), (out[o + 2] = b);
-    }
-    for (let j = 1; j < k; j++) out.copyWithin(row + j * W * 3, row, row + W * 3);
-  }
-  return out;
 }
 
 function purity(labels: Int32Array | number[], truth: string[] | undefined, k: number): number | undefined {
@@ -174,16 +199,12 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
       residual = r.fields[0].residual;
       converged &&= r.fields[0].converged;
     }
-    const explained = proj.transform.explainedRatio[0] + proj.transform.explainedRatio[1];
-    st.field = { n, positions: proj.positions, rho, phi, explained, grid };
-    const rgb = fieldToRgb(phi, n, n);
-    // The concepts as white dots (image rows top to bottom, y upwards).
-    for (let i = 0; i < data.n; i++) {
-      const x = Math.min(n - 1, Math.floor(proj.positions[2 * i] * n)), y = Math.min(n - 1, Math.floor(proj.positions[2 * i + 1] * n));
-      rgb.fill(255, ((n - 1 - y) * n + x) * 3, ((n - 1 - y) * n + x) * 3 + 3);
-    }
-    const k = Math.max(1, Math.floor(512 / n));
-    const pic = picture(st, 'field.png', encodePng(upscale(rgb, n, n, k), n * k, n * k));
+    const T = proj.transform, explained = T.explainedRatio[0] + T.explainedRatio[1];
+    const axes = { x: [-T.offset[0] / T.scale, 1 / T.scale] as [number, number], y: [-T.offset[1] / T.scale, 1 / T.scale] as [number, number], share: [T.explainedRatio[0], T.explainedRatio[1]] as [number, number] };
+    st.field = { n, positions: proj.positions, rho, phi, explained, grid, axes };
+    const pic = await figure(st, 'field', fieldChart({
+      field: phi, nx: n, ny: n, title: `semantic field (${n}x${n}, kappa ${kappa})`, valueTitle: 'potential (a.u.)', concepts: concepts(st), ...planeAxes(st),
+    }), `The potential that the ${data.n} concepts (points${data.labels ? ', coloured by theme' : ''}) create on the plane of their first two principal components, which hold ${(100 * explained).toFixed(0)}% of the variance: it peaks where concepts crowd.`);
     return {
       summary: { grid: n, kappa, smooth, cycles, residual, converged, explainedVariance: +explained.toFixed(4), picture: pic },
       headline: `${n}x${n} field, kappa ${kappa}: ${cycles} multigrid cycles, residual ${residual.toExponential(1)}; the plane holds ${(100 * explained).toFixed(0)}% of the variance`,
@@ -213,7 +234,24 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
     const assigned = new Int32Array(st.data.n);
     basins.forEach((b, k) => b.rows.forEach((r) => (assigned[r] = k)));
     const pur = purity(assigned, st.data.labels, basins.length);
-    const pic = picture(st, 'basins.png', encodePng(upscale(labelsToRgb(c.labels, n, n), n, n, Math.max(1, Math.floor(512 / n))), n * Math.max(1, Math.floor(512 / n)), n * Math.max(1, Math.floor(512 / n))));
+    // Borders between basins, drawn where at least one side holds concepts (empty slivers stay unmarked).
+    const held = new Set(member.keys()), edges = new Uint8Array(n * n);
+    for (let y = 0; y < n; y++)
+      for (let x = 0; x < n; x++) {
+        const i = y * n + x, a = c.labels[i];
+        for (const j of [x + 1 < n ? i + 1 : -1, y + 1 < n ? i + n : -1])
+          if (j >= 0 && c.labels[j] !== a && (held.has(a) || held.has(c.labels[j]))) edges[i] = 1;
+      }
+    const notes = basins.slice(0, 12).map((b) => {
+      // The basin's main theme, and words of that theme first.
+      const main = b.rows.filter((r) => !b.label || st.data.labels?.[r] === b.label.label);
+      const words = main.slice(0, 2).map((r) => name(st, r)).join(', ');
+      const at = b.rows.reduce((acc, r) => [acc[0] + f.positions[2 * r] / b.rows.length, acc[1] + f.positions[2 * r + 1] / b.rows.length], [0, 0]);
+      return { x: at[0], y: at[1], text: b.label ? `${b.label.label}: ${words}` : words };
+    });
+    const pic = await figure(st, 'basins', fieldChart({
+      field: f.phi, nx: n, ny: n, title: `${basins.length} basins of the field's ${seek === 'max' ? 'peaks' : 'troughs'}`, valueTitle: 'potential (a.u.)', concepts: concepts(st), maxLabels: 0, edges, notes, ...planeAxes(st),
+    }), `The regions that drain to each ${seek === 'max' ? 'peak' : 'trough'} of the field (white borders), each named by its main theme and its first words; ${pur !== undefined ? `${(100 * pur).toFixed(0)}% of the concepts share their basin's main theme` : 'the points are the concepts'}.`);
     return {
       summary: { basins: basins.length, extrema: c.fields[0].length, purity: pur, largest: basins.slice(0, 12).map(({ rows: _rows, ...b }) => b), picture: pic },
       headline: `${basins.length} basins hold concepts${pur !== undefined ? `, ${(100 * pur).toFixed(0)}% of them with their basin's main label` : ''}; largest: ${basins[0].members.slice(0, 6).join(', ')}`,
@@ -303,13 +341,13 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
     if (!(to > from)) throw new StepError(`spectrum: 'to' (${to}) must be above 'from' (${from})`);
     const w = Float64Array.from({ length: count }, (_, k) => from + ((to - from) * k) / (count - 1));
     const s = await points.resonance(A, B, w, { d, g: opt<number>(o, 'spectrum', 'g'), kappa: opt<number>(o, 'spectrum', 'kappa'), c: opt<number>(o, 'spectrum', 'c'), ...run(st) });
-    let peak = 0;
-    for (let k = 1; k < count; k++) if (s.R[k] > s.R[peak]) peak = k;
     const label = (g: unknown) => (typeof g === 'string' ? g : (g as string[]).join(' '));
-    const pic = picture(st, 'spectrum.png', linePlot([{ name: `${label(o.a)} / ${label(o.b)}`.slice(0, 40), x: w, y: s.R }], { xLabel: 'w', yLabel: 'R(w)', title: 'resonance spectrum' }));
+    const pk = peaks(w, s.R);
+    const pic = await figure(st, 'spectrum', lineChart([{ name: `${label(o.a)} / ${label(o.b)}`.slice(0, 40), x: w, y: s.R }], { xLabel: 'frequency w', yLabel: 'resonance R(w)', title: `resonance of ${label(o.a)} and ${label(o.b)}`.slice(0, 80), marks: pk.marks }),
+      `How strongly the field of ${label(o.a)} drives ${label(o.b)} at each frequency in the embedding space (${A.length / d} x ${B.length / d} pairs); red marks are interior peaks${pk.edge ? `, and the largest value lies at the edge w = ${pk.edge.w}` : ''}.`);
     return {
-      summary: { pairs: (A.length / d) * (B.length / d), peak: { w: +w[peak].toFixed(4), R: s.R[peak] }, R0: s.R[0], picture: pic },
-      headline: `resonance of ${label(o.a)} and ${label(o.b)}: peak R = ${s.R[peak].toPrecision(4)} at w = ${w[peak].toFixed(3)}`,
+      summary: { pairs: (A.length / d) * (B.length / d), peak: pk.peak, peaks: pk.peaks, edgeMaximum: pk.edge, R0: s.R[0], picture: pic },
+      headline: `resonance of ${label(o.a)} and ${label(o.b)}: ${pk.text}`,
     };
   },
 
@@ -346,10 +384,10 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
     }
     const xs = Array.from(f.scales), used = xs.filter((_, i) => f.used[i]);
     const fit = used.map((s) => Math.exp(f.intercept) * (kind === 'box' ? s ** -f.dimension : s ** f.dimension));
-    const pic = picture(st, 'dimension.png', linePlot(
-      [{ name: kind === 'box' ? 'N(eps)' : 'C(r)', x: xs, y: Array.from(f.values, (v) => (v > 0 ? v : NaN)) }, { name: `fit: ${f.dimension.toFixed(3)}`, x: used, y: fit, dashed: true, markers: false }],
-      { xLabel: kind === 'box' ? 'box size' : 'r', yLabel: kind === 'box' ? 'boxes' : 'pair fraction', logX: true, logY: true, title: `${kind} dimension of the ${of}` },
-    ));
+    const pic = await figure(st, 'dimension', lineChart(
+      [{ name: kind === 'box' ? 'N(eps), boxes holding points' : 'C(r), fraction of pairs within r', x: xs, y: Array.from(f.values, (v) => (v > 0 ? v : NaN)) }, { name: `fit: slope ${f.dimension.toFixed(3)} (r2 ${f.r2.toFixed(3)})`, x: used, y: fit, dashed: true, markers: false }],
+      { xLabel: kind === 'box' ? 'box size eps' : 'radius r', yLabel: kind === 'box' ? 'boxes N(eps)' : 'pair fraction C(r)', logX: true, logY: true, title: `${kind} dimension of the ${of}: ${f.dimension.toFixed(3)}` },
+    ), `The ${kind === 'box' ? 'box count' : 'correlation integral'} of the ${of} on log-log axes; the dashed line is the fit over ${f.range.map((v) => v.toPrecision(3)).join(' to ')}, whose slope is the dimension.`);
     return {
       summary: { of, kind, dimension: +f.dimension.toFixed(4), r2: +f.r2.toFixed(5), stderr: +f.stderr.toFixed(4), range: f.range, scalesFitted: used.length, picture: pic },
       headline: `${kind} dimension of the ${of}: ${f.dimension.toFixed(3)} (r2 ${f.r2.toFixed(4)}, fitted over ${f.range.map((v) => v.toPrecision(3)).join('..')})`,
@@ -393,13 +431,6 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
     const strength = opt<number>(o, 'modes', 'strength'), kappa = opt<number>(o, 'modes', 'kappa');
     const rho = Float32Array.from(f.phi, (v) => (top > 0 ? v / top : 0));
     const r = await modes(f.grid, { k, rho, strength, kappa, tol: opt<number>(o, 'modes', 'tol'), maxIter: opt<number>(o, 'modes', 'maxIter'), allowNotConverged: opt<boolean>(o, 'modes', 'allowNotConverged'), ...run(st) });
-    // The modes side by side, each scaled to its own extremes.
-    const w = n * k, rgb = new Uint8Array(w * n * 3);
-    for (let j = 0; j < k; j++) {
-      const img = fieldToRgb(r.vectors.subarray(j * n * n, (j + 1) * n * n), n, n);
-      for (let y = 0; y < n; y++) rgb.set(img.subarray(y * n * 3, (y + 1) * n * 3), (y * w + j * n) * 3);
-    }
-    const pic = picture(st, 'modes.png', encodePng(rgb, w, n));
     // Where each mode lives: the concepts under its largest |psi|.
     const near = Array.from({ length: k }, (_, j) => {
       const v = r.vectors.subarray(j * n * n, (j + 1) * n * n);
@@ -409,6 +440,21 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
       }).sort((a, b) => b[0] - a[0]);
       return score.slice(0, 5).map(([, i]) => name(st, i));
     });
+    // The modes side by side, each as psi / max|psi| in a diverging scheme, the concepts on them.
+    const width = 300, columns = k <= 3 ? k : Math.ceil(Math.sqrt(k));
+    const panels = Array.from({ length: k }, (_, j) => {
+      const v = r.vectors.subarray(j * n * n, (j + 1) * n * n);
+      let m = 0;
+      for (const x of v) m = Math.max(m, Math.abs(x));
+      const spec = fieldChart({
+        field: Float32Array.from(v, (x) => x / (m || 1)), nx: n, ny: n, width, scheme: 'blueorange', domain: [-1, 1], valueTitle: 'psi / max |psi|',
+        title: `mode ${j + 1}: lambda = ${r.values[j].toFixed(1)}`, concepts: concepts(st), maxLabels: 6, colourBar: (j + 1) % columns === 0 || j === k - 1, ...planeAxes(st),
+      });
+      delete spec.$schema;
+      return spec;
+    });
+    const pic = await figure(st, 'modes', { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', concat: panels, columns },
+      `The ${k} lowest standing waves of the field's wells with their eigenvalues lambda (lower is more bound); each is localized on the concepts (points) it names: ${near.map((w, j) => `${j + 1}: ${w.slice(0, 2).join(', ')}`).join('; ')}.`);
     return {
       summary: { k, strength, eigenvalues: Array.from(r.values).map((v) => +v.toFixed(4)), iterations: r.fields[0].iterations, converged: r.fields[0].converged, localizedOn: near, picture: pic },
       headline: `lowest ${k} modes of the field's wells: eigenvalues ${Array.from(r.values).map((v) => v.toFixed(1)).join(', ')}; mode 1 sits on ${near[0].slice(0, 3).join(', ')}`,
@@ -440,14 +486,14 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
       w, rhoB: B, damping: opt<number>(o, 'resonance', 'damping'), kappa: opt<number>(o, 'resonance', 'kappa'),
       tol: opt<number>(o, 'resonance', 'tol'), maxIter: opt<number>(o, 'resonance', 'maxIter'), allowNotConverged: opt<boolean>(o, 'resonance', 'allowNotConverged'), ...run(st),
     });
-    let peak = 0;
-    for (let k = 1; k < count; k++) if (s.R[k] > s.R[peak]) peak = k;
     const label = (g: unknown) => (typeof g === 'string' ? g : (g as string[]).join(' '));
-    const pic = picture(st, 'resonance.png', linePlot([{ name: `${label(o.a)} / ${label(o.b)}`.slice(0, 40), x: w, y: s.R }], { xLabel: 'w', yLabel: 'R(w)', title: 'resonance on the mesh' }));
+    const pk = peaks(w, s.R);
     const cycles = s.cycles.reduce((a, b) => a + b, 0) / count;
+    const pic = await figure(st, 'resonance', lineChart([{ name: `${label(o.a)} / ${label(o.b)}`.slice(0, 40), x: w, y: s.R }], { xLabel: 'frequency w', yLabel: 'resonance R(w)', title: `mesh resonance of ${label(o.a)} and ${label(o.b)}`.slice(0, 80), marks: pk.marks }),
+      `The steady response of ${label(o.b)} to ${label(o.a)} driven at each frequency on a ${n}x${n} mesh over the plane (damping ${opt<number>(o, 'resonance', 'damping')}); red marks are interior peaks${pk.edge ? `, and the largest value lies at the edge w = ${pk.edge.w}` : ''}.`);
     return {
-      summary: { peak: { w: +w[peak].toFixed(4), R: s.R[peak] }, R0: s.R[0], multigridCyclesPerFrequency: +cycles.toFixed(1), converged: s.converged.every((v) => v === 1), picture: pic },
-      headline: `mesh resonance of ${label(o.a)} and ${label(o.b)} on ${n}x${n}: peak R = ${s.R[peak].toPrecision(4)} at w = ${w[peak].toFixed(2)}, ${cycles.toFixed(0)} multigrid cycles per frequency`,
+      summary: { peak: pk.peak, peaks: pk.peaks, edgeMaximum: pk.edge, R0: s.R[0], multigridCyclesPerFrequency: +cycles.toFixed(1), converged: s.converged.every((v) => v === 1), picture: pic },
+      headline: `mesh resonance of ${label(o.a)} and ${label(o.b)} on ${n}x${n}: ${pk.text}, ${cycles.toFixed(0)} multigrid cycles per frequency`,
     };
   },
 
@@ -462,7 +508,11 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
     const scale = opt<0.5 | 1 | 2 | 4>(o, 'codec', 'scale');
     const out = await fractal.decode(e.code, { scale, ...run(st) });
     const psnr = fractal.psnr(f.phi, same.image, hi - lo);
-    const pic = picture(st, `field-x${scale}.png`, encodePng(fieldToRgb(out.image, out.width, out.height), out.width, out.height));
+    // Drawn at the decoded resolution (a CSS pixel is two image pixels in the PNG).
+    const pic = await figure(st, `field-x${scale}`, fieldChart({
+      field: out.image, nx: out.width, ny: out.height, width: Math.max(200, out.width / 2), domain: [lo, hi], valueTitle: 'potential (a.u.)',
+      title: `decoded at ${scale}x (${out.width}x${out.height})`, ...planeAxes(st),
+    }), `The field after the fractal codec: ${e.bytes} bytes (${((n * n * 4) / e.bytes).toFixed(0)} times smaller than float32, ${psnr.toFixed(1)} dB), decoded at ${scale} times its size (${out.width}x${out.height}), in the same colours as the field.`);
     return {
       summary: { bytes: e.bytes, ratioVsFloat32: +((n * n * 4) / e.bytes).toFixed(2), psnrDb: +psnr.toFixed(2), leaves: e.leaves, decodedAt: [out.width, out.height], iterations: out.iterations, picture: pic },
       headline: `fractal code of the field: ${e.bytes} bytes (${((n * n * 4) / e.bytes).toFixed(0)}x smaller than float32), PSNR ${psnr.toFixed(1)} dB, decoded at ${out.width}x${out.height}`,

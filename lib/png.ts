@@ -1,57 +1,20 @@
 /**
- * PNG output for fields and basins, with no dependency: RGB8, one IDAT
- * compressed by node:zlib, CRC-32 per chunk. Rows are written top to bottom
- * with y growing upwards, as a plot of the domain reads.
+ * PNG output for fields and basins: RGB8 encoded by pngjs. Rows are written
+ * top to bottom with y growing upwards, as a plot of the domain reads.
+ * (Charts with axes, colour bars and labels are in chart.ts.)
  */
-import * as zlib from 'node:zlib';
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(buf: Buffer): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < buf.length; i++) c = CRC_TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(td));
-  return Buffer.concat([len, td, crc]);
-}
+import { rgbPng } from './chart';
+import { invalid } from './validate';
 
 /** Encodes an RGB image [height, width, 3] (row 0 at the top) as PNG. */
 export function encodePng(rgb: Uint8Array, width: number, height: number): Buffer {
-  if (rgb.length !== width * height * 3) throw new RangeError(`encodePng: rgb must hold ${width}x${height}x3 bytes`);
-  const raw = Buffer.alloc((width * 3 + 1) * height);
-  for (let y = 0; y < height; y++) {
-    raw[y * (width * 3 + 1)] = 0; // filter: none
-    Buffer.from(rgb.buffer, rgb.byteOffset + y * width * 3, width * 3).copy(raw, y * (width * 3 + 1) + 1);
-  }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // colour type: RGB
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', zlib.deflateSync(raw, { level: 9 })),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  if (!(rgb instanceof Uint8Array)) throw invalid('E_TYPE', 'encodePng', 'rgb', 'a Uint8Array of width x height x 3 bytes', rgb);
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width > 65535 || height > 65535)
+    throw invalid('E_RANGE', 'encodePng', 'width and height', 'whole numbers from 1 to 65535', `${width} x ${height}`);
+  if (rgb.length !== width * height * 3) throw invalid('E_SHAPE', 'encodePng', 'rgb', `${width} x ${height} x 3 = ${width * height * 3} bytes`, rgb);
+  return rgbPng(rgb, width, height);
 }
 
-// A perceptually ordered dark-blue to yellow ramp (viridis-like control points).
 const RAMP = [
   [68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37],
 ];

@@ -102,6 +102,29 @@ describe('answers', () => {
   });
 });
 
+describe('a chart of a field', () => {
+  test('/field.svg: an SVG of two documents\' field, with their names, its colour bar and tooltips', async () => {
+    const docs = corpus.documents.slice(0, 2);
+    const r = await fetch(`${base}/field.svg`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sets: docs.map((doc, i) => ({ name: `doc${i}`, set: { document: doc.id } })).concat([{ name: 'mine', set: { vectors: vectorsOf(5, 3) } as never }]), grid: 128 }),
+    });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+    const svg = await r.text();
+    expect(svg).toMatch(/^<svg[^>]+xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    expect(svg).toMatch(/<image[^>]+href="data:image\/png;base64,/);  // the field
+    expect(svg).toContain('potential (a.u.)');                    // its colour bar
+    for (const name of ['doc0', 'doc1', 'mine']) expect(svg).toContain(`>${name}</text>`);  // the legend
+    expect(svg).toMatch(/aria-label="[^"]*word: mine 1/);          // a point's description
+    expect(svg).toMatch(/PC1 \(\d+% of variance\)/);
+    const bad = await post('/field.svg', { sets: [{ name: 'x', set: { section: corpus.sections[0].id } }] });
+    expect(bad.status).toBe(400);
+    expect(String(bad.json.message)).toMatch(/at least 2 rows/);
+    expect((await post('/field.svg', { sets: [], grid: 100 })).status).toBe(400);
+  });
+});
+
 describe('bad requests get clean errors', () => {
   test.each([
     ['no query', '/rank', {}, 400, /query/],

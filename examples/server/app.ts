@@ -5,13 +5,14 @@
  *   POST /rank                   documents (or sections) ranked by energy distance to a query set
  *   POST /resonance              the resonance spectrum R_AB(w) of two sets
  *   POST /condense               stable nodes of a posted set (mean shift)
+ *   POST /field.svg              a chart (SVG) of the semantic field of posted sets, for a web page
  * A set is { vectors: number[][] } (rows of the corpus's dimension),
  * { document: id } or { section: id }. Requests are checked by JSON schema
  * (400 naming the field), bodies are limited (413), native jobs go through a
  * bounded queue (503 when full), and a client that hangs up aborts its job.
  */
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { SemfieldError, device, points } from '../../lib';
+import { SemfieldError, chartSvg, deposit, device, fieldChart, points, potential, project } from '../../lib';
 import { Corpus } from './corpus';
 import { Busy, JobQueue } from './jobs';
 
@@ -68,6 +69,16 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     const sec = corpus.sectionById.get(s.section!);
     if (!sec) throw new HttpError(404, 'E_NOT_FOUND', `${what}.section: no section '${s.section}'`);
     return corpus.x.slice(sec.row * d, (sec.row + 1) * d);
+  }
+
+  /** Names for a set's rows: section titles, or the set's own name and a row number. */
+  function names(s: SetSpec, fallback: string, count: number): string[] {
+    if (s.section !== undefined) return [corpus.sectionById.get(s.section)!.title];
+    if (s.document !== undefined) {
+      const k = corpus.documentIndex.get(s.document)!;
+      return Array.from({ length: count }, (_, j) => corpus.sections[corpus.offsets[k] + j].title);
+    }
+    return Array.from({ length: count }, (_, j) => `${fallback} ${j + 1}`);
   }
 
   /** Runs a native job through the queue, aborted if the client goes away. */
@@ -160,6 +171,52 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     const x = rows(b.set, 'set');
     const c = await job(req, (signal) => points.condense(x, { d, bandwidth: b.bandwidth, kernel: b.kernel ?? 'gaussian', signal }));
     return { k: c.k, labels: Array.from(c.labels), mass: Array.from(c.mass), potential: Array.from(c.potential), iterations: c.iterations };
+  });
+
+  app.post('/field.svg', {
+    schema: {
+      body: {
+        type: 'object',
+        properties: {
+          sets: {
+            type: 'array', minItems: 1, maxItems: 8,
+            items: { type: 'object', properties: { name: { type: 'string', minLength: 1, maxLength: 60 }, set: setSchema }, required: ['name', 'set'], additionalProperties: false },
+          },
+          grid: { enum: [64, 128, 256, 512] },
+          kappa: { type: 'number', minimum: 0, maximum: 1000 },
+          title: { type: 'string', maxLength: 120 },
+        },
+        required: ['sets'],
+        additionalProperties: false,
+      },
+    },
+  }, async (req, reply) => {
+    const b = req.body as { sets: { name: string; set: SetSpec }[]; grid?: number; kappa?: number; title?: string };
+    const parts = b.sets.map((s, i) => ({ name: s.name, x: rows(s.set, `sets[${i}].set`) }));
+    const n = parts.reduce((a, p) => a + p.x.length / d, 0);
+    if (n < 2) throw new HttpError(400, 'E_REQUEST', 'body/sets must hold at least 2 rows in all');
+    if (n > maxRows) throw new HttpError(413, 'E_TOO_LARGE', `body/sets hold ${n} rows; at most ${maxRows}`);
+    const x = new Float32Array(n * d);
+    let at = 0;
+    for (const p of parts) x.set(p.x, at), (at += p.x.length);
+    const size = b.grid ?? 256, grid = { n: [size, size], boundary: 'dirichlet' as const };
+    const { proj, phi } = await job(req, async (signal) => {
+      const proj = await project(x, { d, grid, margin: 0.08, signal });
+      const rho = await deposit(proj.positions, grid, { signal });
+      return { proj, phi: (await potential(rho, grid, { kappa: b.kappa ?? 24, signal })).phi };
+    });
+    const T = proj.transform, concepts = [];
+    let row = 0;
+    for (const [i, p] of parts.entries()) {
+      const label = names(b.sets[i].set, p.name, p.x.length / d);
+      for (const word of label) concepts.push({ x: proj.positions[2 * row], y: proj.positions[2 * row + 1], word, theme: p.name }), row++;
+    }
+    const svg = await chartSvg(fieldChart({
+      field: phi, nx: size, ny: size, title: b.title ?? `semantic field of ${parts.map((p) => p.name).join(', ')}`.slice(0, 120), valueTitle: 'potential (a.u.)', concepts,
+      axisMap: { x: [-T.offset[0] / T.scale, 1 / T.scale], y: [-T.offset[1] / T.scale, 1 / T.scale] },
+      xTitle: `PC1 (${(100 * T.explainedRatio[0]).toFixed(0)}% of variance)`, yTitle: `PC2 (${(100 * T.explainedRatio[1]).toFixed(0)}%)`,
+    }));
+    return reply.type('image/svg+xml').send(svg);
   });
 
   return app;

@@ -1,0 +1,302 @@
+/**
+ * Charts as Vega-Lite specifications, rendered in Node by vega (to SVG, no
+ * browser) and to PNG by resvg; the same specification is an interactive
+ * chart in a page through vega-embed (the report of the semfield command
+ * does this). A field is drawn as an image in a perceptually uniform colour
+ * map (viridis, the colours of vega's own scheme so the colour bar is
+ * exact) on axes of the plane's coordinates, with its colour bar, the
+ * concepts as points coloured by theme (tooltips name them), and word labels
+ * placed greedily so they never overlap, the most massive first.
+ */
+import { PNG } from 'pngjs';
+import { Resvg } from '@resvg/resvg-js';
+import { SemfieldError } from './errors';
+
+// vega and vega-lite are loaded on first use: importing semfield stays cheap.
+/* eslint-disable @typescript-eslint/no-require-imports */
+let engines: { vega: typeof import('vega'); vl: typeof import('vega-lite') } | undefined;
+function load() {
+  return (engines ??= { vega: require('vega'), vl: require('vega-lite') });
+}
+
+/** A Vega-Lite specification (https://vega.github.io/vega-lite/). */
+export type ChartSpec = Record<string, unknown>;
+
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
+const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
+const CONFIG = { font: FONT, axis: { labelFontSize: 12, titleFontSize: 13 }, legend: { labelFontSize: 12, titleFontSize: 12 }, title: { fontSize: 15 }, view: { stroke: null } };
+
+/** The SVG of a chart (vega in Node, no browser). */
+export async function chartSvg(spec: ChartSpec): Promise<string> {
+  const { vega, vl } = load();
+  const compiled = vl.compile({ config: CONFIG, ...spec } as never).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** A chart as PNG, at `scale` device pixels per CSS pixel (default 2: sharp text). */
+export async function chartPng(spec: ChartSpec, scale = 2): Promise<Buffer> {
+  const svg = await chartSvg(spec);
+  return new Resvg(svg, { fitTo: { mode: 'zoom', value: scale }, background: 'white', font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } }).render().asPng();
+}
+
+/** Encodes an RGB image [height, width, 3] (row 0 at the top) as PNG (pngjs). */
+export function rgbPng(rgb: Uint8Array, width: number, height: number): Buffer {
+  const png = new PNG({ width, height, colorType: 2, inputColorType: 2, inputHasAlpha: false });
+  png.data = Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength);
+  return PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false });
+}
+
+const luts = new Map<string, Uint8Array>();
+
+/** 256 RGB entries of one of vega's continuous schemes (viridis, blueorange, ...). */
+export function schemeLut(name: string): Uint8Array {
+  let lut = luts.get(name);
+  if (!lut) {
+    const { vega } = load();
+    const f = vega.scheme(name) as ((t: number) => string) | undefined;
+    if (typeof f !== 'function') throw new SemfieldError('E_RANGE', `chart: '${name}' is not a continuous colour scheme of vega`);
+    lut = new Uint8Array(256 * 3);
+    for (let i = 0; i < 256; i++) {
+      const c = vega.rgb?.(f(i / 255)) ?? parseRgb(f(i / 255));
+      lut.set([Math.round(c.r), Math.round(c.g), Math.round(c.b)], 3 * i);
+    }
+    luts.set(name, lut);
+  }
+  return lut;
+}
+
+function parseRgb(s: string): { r: number; g: number; b: number } {
+  const hex = /^#([0-9a-f]{6})$/i.exec(s);
+  if (hex) {
+    const v = parseInt(hex[1], 16);
+    return { r: v >> 16, g: (v >> 8) & 255, b: v & 255 };
+  }
+  const m = /rgb\((\d+),\s*(\d+),\s*(\d+)\)/.exec(s);
+  if (!m) throw new Error(`unexpected colour ${s}`);
+  return { r: +m[1], g: +m[2], b: +m[3] };
+}
+
+/**
+ * A field [ny, nx] (x fastest, y upwards) as a PNG data URL in a colour
+ * scheme over [lo, hi]; `edges` (optional, [ny, nx] of 0/1) are drawn white.
+ */
+export function fieldImage(field: ArrayLike<number>, nx: number, ny: number, lo: number, hi: number, scheme = 'viridis', edges?: Uint8Array): string {
+  const lut = schemeLut(scheme), rgb = new Uint8Array(nx * ny * 3), span = hi - lo || 1;
+  for (let y = 0; y < ny; y++)
+    for (let x = 0; x < nx; x++) {
+      const i = y * nx + x, o = ((ny - 1 - y) * nx + x) * 3;
+      if (edges?.[i]) {
+        rgb[o] = rgb[o + 1] = rgb[o + 2] = 255;
+        continue;
+      }
+      const t = Math.max(0, Math.min(255, Math.round(((field[i] - lo) / span) * 255)));
+      rgb[o] = lut[3 * t];
+      rgb[o + 1] = lut[3 * t + 1];
+      rgb[o + 2] = lut[3 * t + 2];
+    }
+  return `data:image/png;base64,${rgbPng(rgb, nx, ny).toString('base64')}`;
+}
+
+function extent(a: ArrayLike<number>): [number, number] {
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < a.length; i++) if (Number.isFinite(a[i])) (lo = Math.min(lo, a[i])), (hi = Math.max(hi, a[i]));
+  return lo <= hi ? [lo, hi] : [0, 1];
+}
+
+export interface Concept {
+  /** Position in the plane's domain [0, 1]^2. */
+  x: number;
+  y: number;
+  word: string;
+  theme?: string;
+  /** Larger first when labels compete for room (default: the field's value there). */
+  mass?: number;
+}
+
+export interface FieldChartOptions {
+  /** The field [ny, nx], x fastest, over the domain [0, 1] x [0, ny/nx]. */
+  field: ArrayLike<number>;
+  nx: number;
+  ny: number;
+  title?: string;
+  /** What the colour bar measures (default 'potential'). */
+  valueTitle?: string;
+  /** Axis titles (default 'x' and 'y'); `axisMap` turns a domain coordinate into the axis's unit. */
+  xTitle?: string;
+  yTitle?: string;
+  axisMap?: { x: [number, number]; y: [number, number] };
+  concepts?: Concept[];
+  /** Labels drawn (default 40), most massive first, none overlapping. */
+  maxLabels?: number;
+  /** Extra text marks: [x, y, text] in domain coordinates (basin names). */
+  notes?: { x: number; y: number; text: string }[];
+  edges?: Uint8Array;
+  scheme?: string;
+  /** Colour range (default the field's extent); symmetric for diverging schemes. */
+  domain?: [number, number];
+  width?: number;
+  /** Draw the colour bar (default true; panels of one figure can share one). */
+  colourBar?: boolean;
+}
+
+const textWidth = (s: string, size = 11) => 0.6 * size * s.length + 2;
+
+/** Greedy label placement in pixels (positions in [0, 1]^2): each label tries four sides of its point and is kept only where it overlaps nothing. */
+export function placeLabels(cs: Concept[], W: number, H: number, max: number): { x: number; y: number; word: string; dx: number; dy: number; align: string }[] {
+  const boxes: [number, number, number, number][] = [];
+  const out: { x: number; y: number; word: string; dx: number; dy: number; align: string }[] = [];
+  // The most massive first, taking the themes in turn so that every cluster gets its names.
+  const byTheme = new Map<string, Concept[]>();
+  for (const c of cs) byTheme.set(c.theme ?? '', [...(byTheme.get(c.theme ?? '') ?? []), c]);
+  const lists = [...byTheme.values()].map((l) => l.sort((a, b) => (b.mass ?? 0) - (a.mass ?? 0)));
+  const order: Concept[] = [];
+  for (let k = 0; order.length < cs.length; k++) for (const l of lists) if (k < l.length) order.push(l[k]);
+  for (const c of order) {
+    if (out.length >= max) break;
+    const px = c.x * W, py = H - c.y * H, w = textWidth(c.word), h = 13;
+    const sides = [
+      { dx: 5, dy: 0, align: 'left', box: [px + 4, py - h / 2, px + 4 + w, py + h / 2] },
+      { dx: -5, dy: 0, align: 'right', box: [px - 4 - w, py - h / 2, px - 4, py + h / 2] },
+      { dx: 0, dy: -9, align: 'center', box: [px - w / 2, py - 4 - h, px + w / 2, py - 4] },
+      { dx: 0, dy: 11, align: 'center', box: [px - w / 2, py + 4, px + w / 2, py + 4 + h] },
+    ];
+    for (const s of sides) {
+      const [x0, y0, x1, y1] = s.box;
+      if (x0 < 0 || y0 < 0 || x1 > W || y1 > H) continue;
+      if (boxes.some(([a0, b0, a1, b1]) => x0 < a1 && x1 > a0 && y0 < b1 && y1 > b0)) continue;
+      boxes.push([x0, y0, x1, y1]);
+      out.push({ x: c.x, y: c.y, word: c.word, dx: s.dx, dy: s.dy, align: s.align });
+      break;
+    }
+  }
+  return out;
+}
+
+/** The Vega-Lite specification of a field picture (see the file's opening comment). */
+export function fieldChart(o: FieldChartOptions): ChartSpec {
+  const W = o.width ?? 460, H = Math.round((W * o.ny) / o.nx), yMax = o.ny / o.nx;
+  const scheme = o.scheme ?? 'viridis';
+  const [lo, hi] = o.domain ?? extent(o.field);
+  const url = fieldImage(o.field, o.nx, o.ny, lo, hi, scheme, o.edges);
+  // Axis units: u = a + b * (domain coordinate) on each axis (the plane's principal components, say).
+  const ax = o.axisMap?.x ?? [0, 1], ay = o.axisMap?.y ?? [0, 1];
+  const ux = (v: number) => ax[0] + ax[1] * v, uy = (v: number) => ay[0] + ay[1] * v;
+  const x = { field: 'x', type: 'quantitative', scale: { domain: [ux(0), ux(1)], nice: false, zero: false }, axis: { title: o.xTitle ?? 'x', grid: false } };
+  const y = { field: 'y', type: 'quantitative', scale: { domain: [uy(0), uy(yMax)], nice: false, zero: false }, axis: { title: o.yTitle ?? 'y', grid: false } };
+  const value = (c: Concept) => {
+    const i = Math.min(o.ny - 1, Math.max(0, Math.floor(c.y * o.nx))) * o.nx + Math.min(o.nx - 1, Math.max(0, Math.floor(c.x * o.nx)));
+    return o.field[i];
+  };
+  const concepts = (o.concepts ?? []).map((c) => ({ ...c, theme: c.theme ?? '', value: value(c), mass: c.mass ?? value(c), px: c.x, py: c.y, x: ux(c.x), y: uy(c.y) }));
+  const layers: ChartSpec[] = [
+    { data: { values: [{ x: ux(0), y: uy(yMax), x2: ux(1), y2: uy(0), url }] }, mark: { type: 'image', aspect: false, align: 'left', baseline: 'top' }, encoding: { x, y, x2: { field: 'x2' }, y2: { field: 'y2' }, url: { field: 'url', type: 'nominal' } } },
+    // The colour bar: a scale over the field's range in the image's own scheme (the mark itself is invisible).
+    { data: { values: [{ v: lo }, { v: hi }] }, mark: { type: 'point', opacity: 0, size: 0 }, encoding: { color: { field: 'v', type: 'quantitative', scale: { scheme, domain: [lo, hi] }, legend: o.colourBar === false ? null : { title: o.valueTitle ?? 'potential', gradientLength: Math.min(H - 40, 220), format: '.3~g' } } } },
+  ];
+  if (concepts.length) {
+    const themed = concepts.some((c) => c.theme);
+    layers.push({
+      data: { values: concepts },
+      mark: { type: 'point', filled: true, size: 30, stroke: 'white', strokeWidth: 0.8, opacity: 0.95 },
+      encoding: {
+        x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' },
+        ...(themed ? { fill: { field: 'theme', type: 'nominal', scale: { scheme: 'category10' }, legend: { title: 'theme' } } } : { fill: { value: 'white' } }),
+        tooltip: [{ field: 'word', title: 'word' }, ...(themed ? [{ field: 'theme', title: 'theme' }] : []), { field: 'value', title: o.valueTitle ?? 'potential', format: '.4~g' }],
+      },
+    });
+    const labels = placeLabels(concepts.map((c) => ({ ...c, x: c.px, y: c.py / yMax })), W, H, o.maxLabels ?? 40).map((l) => ({ ...l, x: ux(l.x), y: uy(l.y * yMax) }));
+    for (const halo of [true, false])
+      for (const align of ['left', 'right', 'center'])
+        for (const dy of [0, -9, 11]) {
+          const group = labels.filter((l) => l.align === align && l.dy === dy);
+          if (!group.length) continue;
+          const dx = group[0].dx;
+          layers.push({
+            data: { values: group },
+            mark: { type: 'text', align, baseline: 'middle', dx, dy, fontSize: 11, fill: halo ? 'white' : '#111', ...(halo ? { stroke: 'white', strokeWidth: 3, strokeOpacity: 0.85 } : {}) },
+            encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, text: { field: 'word' } },
+          });
+        }
+  }
+  if (o.notes?.length)
+    for (const halo of [true, false])
+      layers.push({
+        data: { values: o.notes.map((n) => ({ ...n, x: ux(n.x), y: uy(n.y) })) },
+        mark: { type: 'text', fontSize: 12, fontWeight: 'bold', fill: halo ? 'white' : '#000', ...(halo ? { stroke: 'white', strokeWidth: 4, strokeOpacity: 0.9 } : {}) },
+        encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, text: { field: 'text' } },
+      });
+  return { $schema: SCHEMA, ...(o.title ? { title: o.title } : {}), width: W, height: H, layer: layers, resolve: { scale: { color: 'independent' } } };
+}
+
+/** Indices of the interior local maxima of y (strictly above both neighbours), highest first. */
+export function interiorPeaks(y: ArrayLike<number>): number[] {
+  const out: number[] = [];
+  for (let i = 1; i + 1 < y.length; i++) if (y[i] > y[i - 1] && y[i] > y[i + 1]) out.push(i);
+  return out.sort((a, b) => y[b] - y[a]);
+}
+
+export interface Series {
+  name: string;
+  x: ArrayLike<number>;
+  y: ArrayLike<number>;
+  /** Draw markers at the points (default true when fewer than 60 points). */
+  markers?: boolean;
+  /** Dashed line (a fit, a reference), drawn over the data. */
+  dashed?: boolean;
+}
+
+export interface PlotOptions {
+  xLabel: string;
+  yLabel: string;
+  logX?: boolean;
+  logY?: boolean;
+  width?: number;
+  height?: number;
+  title?: string;
+  /** Mark these points of the first series, each with its label (peaks, say). */
+  marks?: { x: number; y: number; label: string }[];
+}
+
+/** The Vega-Lite specification of a line chart: one colour per series (legend below the plot), tooltips on every point. */
+export function lineChart(series: Series[], o: PlotOptions): ChartSpec {
+  const values: Record<string, unknown>[] = [];
+  const order = series.map((s, k) => ({ s, k })).sort((a, b) => Number(!!a.s.dashed) - Number(!!b.s.dashed));
+  for (const { s } of order)
+    for (let i = 0; i < Math.min(s.x.length, s.y.length); i++) {
+      const x = s.x[i], y = s.y[i];
+      if (!Number.isFinite(x) || !Number.isFinite(y) || (o.logX && x <= 0) || (o.logY && y <= 0)) continue;
+      values.push({ series: s.name, x, y, dashed: !!s.dashed });
+    }
+  const names = order.map(({ s }) => s.name);
+  const enc = {
+    x: { field: 'x', type: 'quantitative', title: o.xLabel, scale: o.logX ? { type: 'log' } : { zero: false } },
+    y: { field: 'y', type: 'quantitative', title: o.yLabel, scale: o.logY ? { type: 'log' } : { zero: false } },
+    color: { field: 'series', type: 'nominal', sort: names, scale: { scheme: 'category10' }, legend: series.length > 1 ? { orient: 'bottom', title: null } : null },
+  };
+  const layers: ChartSpec[] = order.map(({ s }) => ({
+    transform: [{ filter: { field: 'series', equal: s.name } }],
+    mark: { type: 'line', strokeWidth: s.dashed ? 2.5 : 1.8, ...(s.dashed ? { strokeDash: [7, 4] } : {}), point: (s.markers ?? s.x.length < 60) ? { filled: true, size: 28 } : false },
+    encoding: { ...enc, tooltip: [{ field: 'series', title: 'series' }, { field: 'x', title: o.xLabel, format: '.4~g' }, { field: 'y', title: o.yLabel, format: '.4~g' }] },
+  }));
+  // Invisible points carry the tooltips where lines have no markers.
+  layers.push({ mark: { type: 'point', opacity: 0, size: 80 }, encoding: { x: enc.x, y: enc.y, tooltip: [{ field: 'series', title: 'series' }, { field: 'x', title: o.xLabel, format: '.4~g' }, { field: 'y', title: o.yLabel, format: '.4~g' }] } });
+  if (o.marks?.length)
+    layers.push({
+      data: { values: o.marks },
+      layer: [
+        { mark: { type: 'point', shape: 'triangle-down', filled: true, size: 90, color: '#c00', yOffset: -9 }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, tooltip: [{ field: 'label', title: 'mark' }] } },
+        { mark: { type: 'text', dy: -22, fontSize: 11, color: '#c00' }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, text: { field: 'label' } } },
+      ],
+    });
+  return { $schema: SCHEMA, ...(o.title ? { title: o.title } : {}), width: o.width ?? 520, height: o.height ?? 300, data: { values }, layer: layers };
+}
+
+/** A line chart as PNG (see lineChart). */
+export async function linePlot(series: Series[], opts: PlotOptions): Promise<Buffer> {
+  return chartPng(lineChart(series, opts));
+}

@@ -274,9 +274,9 @@ export function lineChart(series: Series[], o: PlotOptions): ChartSpec {
     }
   const names = order.map(({ s }) => s.name);
   const enc = {
-    x: { field: 'x', type: 'quantitative', title: o.xLabel, scale: o.logX ? { type: 'log' } : { zero: false } },
-    y: { field: 'y', type: 'quantitative', title: o.yLabel, scale: o.logY ? { type: 'log' } : { zero: false } },
-    color: { field: 'series', type: 'nominal', sort: names, scale: { scheme: 'category10' }, legend: series.length > 1 ? { orient: 'bottom', title: null } : null },
+    x: { field: 'x', type: 'quantitative', title: o.xLabel, scale: o.logX ? { type: 'log', nice: false } : { zero: false } },
+    y: { field: 'y', type: 'quantitative', title: o.yLabel, scale: o.logY ? { type: 'log', nice: false } : { zero: false } },
+    color: { field: 'series', type: 'nominal', sort: names, scale: { scheme: 'category10' }, legend: series.length > 1 ? { orient: 'bottom', title: null, labelLimit: 0, columns: 2 } : null },
   };
   const layers: ChartSpec[] = order.map(({ s }) => ({
     transform: [{ filter: { field: 'series', equal: s.name } }],

@@ -8,6 +8,7 @@
  * concepts as points coloured by theme (tooltips name them), and word labels
  * placed greedily so they never overlap, the most massive first.
  */
+import * as fs from 'node:fs';
 import { PNG } from 'pngjs';
 import { Resvg } from '@resvg/resvg-js';
 import { SemfieldError } from './errors';
@@ -38,10 +39,23 @@ export async function chartSvg(spec: ChartSpec): Promise<string> {
   }
 }
 
+// DejaVu Sans when it is where Debian puts it (loading two files instead of
+// scanning every system font saves a tenth of a second per picture).
+const DEJAVU = ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf'];
+let fontOptions: { loadSystemFonts: boolean; fontFiles?: string[]; defaultFontFamily: string } | undefined;
+function fonts() {
+  if (!fontOptions) {
+    const files = DEJAVU.filter((f) => fs.existsSync(f));
+    fontOptions = files.length === DEJAVU.length ? { loadSystemFonts: false, fontFiles: files, defaultFontFamily: 'DejaVu Sans' } : { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' };
+  }
+  return fontOptions;
+}
+
 /** A chart as PNG, at `scale` device pixels per CSS pixel (default 2: sharp text). */
 export async function chartPng(spec: ChartSpec, scale = 2): Promise<Buffer> {
   const svg = await chartSvg(spec);
-  return new Resvg(svg, { fitTo: { mode: 'zoom', value: scale }, background: 'white', font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } }).render().asPng();
+  // Field images are scaled by nearest neighbour (each cell a block, and twice as fast as smoothing).
+  return new Resvg(svg, { fitTo: { mode: 'zoom', value: scale }, background: 'white', font: fonts(), imageRendering: 1 }).render().asPng();
 }
 
 /** Encodes an RGB image [height, width, 3] (row 0 at the top) as PNG (pngjs). */

@@ -2,9 +2,11 @@
  * The semfield command's batches, as a user runs them (the command in a
  * child process; for Redis, a redis-server on a free loopback port and
  * `semfield worker` processes started before the clock starts):
- *  - scheduling overhead per run: tiny runs (mean shift of 24 words, well
- *    under a millisecond), the wall time per extra run between a batch of
- *    20 and one of 200, less the runs' own time (divided by the workers);
+ *  - scheduling overhead per run: tiny runs (mean shift of 24 words, about
+ *    a millisecond), the wall time per extra run between a batch of 20 and
+ *    one of 420 (medians of 5), less the runs' own time (divided by the
+ *    workers); a difference of medians, so values within about a
+ *    millisecond of zero are noise;
  *  - throughput of a 200-run sweep of small fields (64^2 field and basins)
  *    with 1 and 2 local workers, and through Redis with 2 workers against
  *    the local 2 (medians of 3 batches each).
@@ -63,15 +65,16 @@ export async function batchBench(ctx: BenchContext): Promise<void> {
   try {
     const tiny = [{ op: 'condense' }];
     const small = [{ op: 'field', grid: 64 }, { op: 'basins' }];
-    const tiny20 = experiment(dir, 'tiny20', 20, tiny), tiny200 = experiment(dir, 'tiny200', 200, tiny), small200 = experiment(dir, 'small200', 200, small);
+    const tiny20 = experiment(dir, 'tiny20', 20, tiny), tiny420 = experiment(dir, 'tiny420', 420, tiny), small200 = experiment(dir, 'small200', 200, small);
 
     const overhead = (name: string, args: string[], nworkers: number) => {
-      const a = [0, 1, 2].map(() => batch(dir, tiny20, args)), b = [0, 1, 2].map(() => batch(dir, tiny200, args));
-      const slope = (median(b.map((x) => x.wall)) - median(a.map((x) => x.wall))) / 180;
+      const reps = [0, 1, 2, 3, 4];
+      const a = reps.map(() => batch(dir, tiny20, args)), b = reps.map(() => batch(dir, tiny420, args));
+      const slope = (median(b.map((x) => x.wall)) - median(a.map((x) => x.wall))) / 400;
       const own = median(b.map((x) => x.runSeconds / x.runs)) / nworkers;
       const ms = (slope - own) * 1e3;
-      ctx.rows.push({ name, medianMs: slope * 1e3, samples: 3, overheadMs: ms });
-      process.stdout.write(`  ${name}: ${slope * 1e3 < 0 ? 0 : (slope * 1e3).toFixed(2)} ms per extra run, ${ms.toFixed(2)} ms of it scheduling\n`);
+      ctx.rows.push({ name, medianMs: slope * 1e3, samples: reps.length, overheadMs: ms });
+      process.stdout.write(`  ${name}: ${(slope * 1e3).toFixed(2)} ms per extra run, ${ms.toFixed(2)} ms of it scheduling${Math.abs(ms) < 1 ? ' (within the noise of zero)' : ''}\n`);
     };
     const throughput = (name: string, args: string[], extra: Record<string, number> = {}) => {
       const t = median([0, 1, 2].map(() => batch(dir, small200, args).wall));

@@ -5,7 +5,8 @@
  * (semfield:input:<hash>, rows and words), enqueues one job per run with an
  * idempotent id (<batch>-<run id>: enqueueing the same batch again, as
  * --resume does, adds nothing twice), and gathers each job's result (the
- * record and the pictures) into its output folder, where it alone writes.
+ * record as the job's return value, the pictures as binary fields of
+ * semfield:files:<job id>) into its output folder, where it alone writes.
  * `semfield worker redis://HOST:PORT` (any number, anywhere) takes jobs. A
  * worker killed mid-run holds the job's lock until it expires
  * (SEMFIELD_QUEUE_LOCK_MS, default 30 s); another worker's stalled-job check
@@ -31,10 +32,14 @@ interface JobData {
   run: Run;
 }
 
+/** A job's return value: the record, and the paths of its pictures, whose bytes wait in filesKey(job id). */
 interface JobResult {
   record: RunResult['record'];
-  files: { path: string; data: string }[];
+  files: string[];
 }
+
+/** Pictures travel as binary hash fields beside the job (not as base64 in its return value and events). */
+const filesKey = (jobId: string) => `semfield:files:${jobId}`;
 
 function lockMs(): number {
   const v = Number(process.env.SEMFIELD_QUEUE_LOCK_MS);
@@ -110,8 +115,8 @@ export function redisExecutor(url: string, name = DEFAULT_QUEUE): Executor {
         };
         const onAbort = () => finish();
         job.signal.addEventListener('abort', onAbort, { once: true });
-        const take = (id: string, result: RunResult) => {
-          if (!pending.has(id)) return;
+        const taking = new Set<string>();
+        const record = (id: string, result: RunResult) => {
           pending.delete(id);
           try {
             onResult(result);
@@ -121,20 +126,36 @@ export function redisExecutor(url: string, name = DEFAULT_QUEUE): Executor {
           queue.remove(id).catch(() => {});
           if (pending.size === 0) finish();
         };
-        const decode = (v: JobResult): RunResult => ({ record: v.record, files: v.files.map((f) => ({ path: f.path, data: Buffer.from(f.data, 'base64') })) });
+        const take = async (id: string, v: JobResult) => {
+          if (!pending.has(id) || taking.has(id)) return;
+          taking.add(id);
+          try {
+            const bytes = v.files.length ? await conn.hgetallBuffer(filesKey(id)) : {};
+            const missing = v.files.filter((p) => !bytes[p]);
+            if (missing.length) throw new Error(`run ${v.record.id}: pictures missing in Redis (${missing.join(', ')})`);
+            if (pending.has(id)) record(id, { record: v.record, files: v.files.map((p) => ({ path: p, data: bytes[p] })) });
+            conn.del(filesKey(id)).catch(() => {});
+          } catch (e) {
+            finish(e);
+          } finally {
+            taking.delete(id);
+          }
+        };
         const lost = (id: string, why: string) => {
           const run = pending.get(id);
-          if (run) take(id, { record: lostRecord(run, job.experiment.name, 'E_WORKER_LOST', `${why} (${MAX_ATTEMPTS} attempts)`), files: [] });
+          if (run) record(id, { record: lostRecord(run, job.experiment.name, 'E_WORKER_LOST', `${why} (${MAX_ATTEMPTS} attempts)`), files: [] });
         };
-        // Events first (fast), then a sweep every second for anything an event did not bring.
+        // Events first (fast), then a sweep every 2 s for anything an event did not bring.
         events.on('completed', ({ jobId, returnvalue }) => {
-          if (pending.has(jobId)) take(jobId, decode((typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as JobResult));
+          if (pending.has(jobId)) void take(jobId, (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as JobResult);
         });
         const check = async (id: string) => {
+          const state = await queue.getJobState(id);
+          if (state !== 'completed' && state !== 'failed') return;
           const j = (await Job.fromId(queue, id)) as Job<JobData, JobResult> | undefined;
           if (!j || !pending.has(id)) return;
-          if (j.finishedOn && j.returnvalue && !j.failedReason) take(id, decode(j.returnvalue));
-          else if (j.finishedOn && j.failedReason) lost(id, `the queue gave up on it: ${j.failedReason}`);
+          if (state === 'completed' && j.returnvalue) await take(id, j.returnvalue);
+          else if (state === 'failed') lost(id, `the queue gave up on it: ${j.failedReason}`);
         };
         events.on('stalled', ({ jobId }) => {
           const run = pending.get(jobId);
@@ -144,9 +165,9 @@ export function redisExecutor(url: string, name = DEFAULT_QUEUE): Executor {
           if (pending.has(jobId)) check(jobId).catch(() => {});
         });
         const sweepAll = async () => {
-          for (const id of [...pending.keys()]) await check(id);
+          for (const id of [...pending.keys()]) if (!taking.has(id)) await check(id);
         };
-        sweep = setInterval(() => void sweepAll().catch(() => {}), 1000);
+        sweep = setInterval(() => void sweepAll().catch(() => {}), 2000);
         void sweepAll().catch(() => {});
         job.status(`waiting for workers on ${url}`);
       });
@@ -184,9 +205,13 @@ export async function runWorker(url: string, o: WorkerOptions): Promise<number> 
         inputs.set(input, data);
       }
       const { record, files } = await executeRun(run, { data, experiment, backend, signal: new AbortController().signal });
+      if (files.length) {
+        const key = filesKey(j.id!);
+        await conn.multi().del(key).hset(key, ...files.flatMap((f) => [f.path, Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength)])).expire(key, 86400).exec();
+      }
       ran++;
       o.say(`${experiment}: run ${run.index + 1} (${run.id}) ${record.status === 'done' ? `done in ${record.seconds.toFixed(2)} s` : `FAILED: ${record.error!.code}: ${record.error!.message}`}`);
-      return { record, files: files.map((f) => ({ path: f.path, data: Buffer.from(f.data).toString('base64') })) };
+      return { record, files: files.map((f) => f.path) };
     },
     { connection: conn, concurrency: o.concurrency ?? 1, lockDuration: lockMs(), stalledInterval: lockMs(), maxStalledCount: MAX_ATTEMPTS - 1 },
   );

@@ -80,13 +80,13 @@ const inline: Executor = async (todo, job, onResult) => {
   }
 };
 
-export function clock(s: number): string {
+function clock(s: number): string {
   if (!Number.isFinite(s)) return '--:--';
   const m = Math.floor(s / 60);
   return `${m}:${String(Math.round(s - 60 * m)).padStart(2, '0')}`;
 }
 
-export class Progress {
+class Progress {
   private last = 0;
   private readonly t0 = Date.now();
   constructor(private readonly err: NodeJS.WritableStream & { isTTY?: boolean }, private readonly total: number, private readonly workers = 1) {}

@@ -48,10 +48,11 @@ export function merge(out: string, shards: string[], say: (l: string) => void): 
       const merged = [...already];
       for (const { rec, from } of [...chosen.values()].sort((a, b) => a.rec.index - b.rec.index)) {
         if (have.has(rec.id)) continue;
-        for (const p of rec.pictures) {
+        // Pictures and their charts' specifications.
+        for (const p of new Set([...rec.pictures, ...(rec.figures ?? []).map((f) => f.spec)])) {
           const data = from.readFile(p);
           if (data) target.writeFile(p, data);
-          else say(`warning: ${from.dir}: picture ${p} of run ${rec.id} is missing`);
+          else say(`warning: ${from.dir}: ${p} of run ${rec.id} is missing`);
         }
         target.append(rec);
         merged.push(rec);

@@ -295,7 +295,11 @@ describe('parallel runs', () => {
     expect(m.status).toBe(0);
     expect(m.stdout).toMatch(/12 of 12 runs in .* from 4 folder\(s\), 4 repeated record\(s\) kept once/);
     expect(new Map([...stableById(records(merged))].sort())).toEqual(new Map([...stableById(records(whole))].sort()));
-    for (const rec of records(merged)) for (const p of rec.pictures) expect(fs.existsSync(path.join(merged, p))).toBe(true);
+    for (const rec of records(merged)) {
+      const figures = rec.figures as { picture: string; spec: string }[];
+      expect(figures.length).toBe(2);
+      for (const f of figures) for (const p of [f.picture, f.spec]) expect(fs.existsSync(path.join(merged, p))).toBe(true);
+    }
     expect(fs.readFileSync(path.join(merged, 'report.html'), 'utf8')).toMatch(/12 of 12 runs recorded/);
     const partial = semfield('merge', '--out', path.join(tmp, 'out-partial'), parts[1]);
     expect(partial.stdout).toMatch(/4 of 12 runs .* missing runs: 1, 3, 4, 6, 7, 9, 10, 12/);

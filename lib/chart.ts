@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import { PNG } from 'pngjs';
 import { Resvg } from '@resvg/resvg-js';
 import { SemfieldError } from './errors';
+import { integer, invalid, isPlainObject } from './validate';
 
 // vega and vega-lite are loaded on first use: importing semfield stays cheap.
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -193,6 +194,14 @@ export function placeLabels(cs: Concept[], W: number, H: number, max: number): {
 
 /** The Vega-Lite specification of a field picture (see the file's opening comment). */
 export function fieldChart(o: FieldChartOptions): ChartSpec {
+  const op = 'fieldChart';
+  if (!isPlainObject(o)) throw invalid('E_TYPE', op, 'options', 'an object with field, nx and ny', o);
+  const nx = integer(op, 'nx', o.nx, 1, 4096), ny = integer(op, 'ny', o.ny, 1, 4096);
+  if (!ArrayBuffer.isView(o.field) && !Array.isArray(o.field)) throw invalid('E_TYPE', op, 'field', 'a Float32Array (or array) of nx x ny values', o.field);
+  if ((o.field as ArrayLike<number>).length !== nx * ny) throw invalid('E_SHAPE', op, 'field', `${nx} x ${ny} = ${nx * ny} values`, o.field);
+  if (o.concepts !== undefined && (!Array.isArray(o.concepts) || o.concepts.length > 100000)) throw invalid('E_TYPE', op, 'concepts', 'an array of at most 100000 {x, y, word}', o.concepts);
+  if (o.maxLabels !== undefined) integer(op, 'maxLabels', o.maxLabels, 0, 10000);
+  if (o.width !== undefined) integer(op, 'width', o.width, 50, 4000);
   const W = o.width ?? 460, H = Math.round((W * o.ny) / o.nx), yMax = o.ny / o.nx;
   const scheme = o.scheme ?? 'viridis';
   const [lo, hi] = o.domain ?? extent(o.field);
@@ -277,12 +286,44 @@ export interface PlotOptions {
 }
 
 /** The Vega-Lite specification of a line chart: one colour per series (legend below the plot), tooltips on every point. */
+/** Points a series keeps (more are thinned, keeping each bucket's first, lowest, highest and last point). */
+export const MAX_CHART_POINTS = 4000;
+
+/** Indices of at most about `max` points of y that keep its shape: per bucket the first, the extremes and the last. */
+function thin(n: number, y: ArrayLike<number>, max: number): number[] {
+  if (n <= max) return Array.from({ length: n }, (_, i) => i);
+  const buckets = Math.floor(max / 4), out: number[] = [];
+  for (let b = 0; b < buckets; b++) {
+    const lo = Math.floor((b * n) / buckets), hi = Math.floor(((b + 1) * n) / buckets);
+    let min = lo, mx = lo;
+    for (let i = lo; i < hi; i++) {
+      if (y[i] < y[min]) min = i;
+      if (y[i] > y[mx]) mx = i;
+    }
+    out.push(...[...new Set([lo, min, mx, hi - 1])].sort((a, c) => a - c));
+  }
+  return out;
+}
+
 export function lineChart(series: Series[], o: PlotOptions): ChartSpec {
+  const op = 'lineChart';
+  if (!Array.isArray(series) || series.length < 1 || series.length > 16) throw invalid('E_TYPE', op, 'series', 'an array of 1 to 16 {name, x, y}', series);
+  if (!isPlainObject(o)) throw invalid('E_TYPE', op, 'options', 'an object with xLabel and yLabel', o);
+  series.forEach((s, k) => {
+    if (!isPlainObject(s) || typeof s.name !== 'string') throw invalid('E_TYPE', op, `series[${k}]`, 'an object {name, x, y} with a string name', s);
+    for (const a of ['x', 'y'] as const) {
+      const v = s[a] as unknown;
+      if (!ArrayBuffer.isView(v) && !Array.isArray(v)) throw invalid('E_TYPE', op, `series[${k}].${a}`, 'an array or typed array of numbers', v);
+      if ((v as ArrayLike<number>).length > 1e8) throw invalid('E_TOO_LARGE', op, `series[${k}].${a}`, 'at most 1e8 points', (v as ArrayLike<number>).length);
+    }
+    if (s.x.length !== s.y.length) throw invalid('E_SHAPE', op, `series[${k}].y`, `as long as series[${k}].x (${s.x.length})`, s.y.length);
+  });
   const values: Record<string, unknown>[] = [];
   const order = series.map((s, k) => ({ s, k })).sort((a, b) => Number(!!a.s.dashed) - Number(!!b.s.dashed));
   for (const { s } of order)
-    for (let i = 0; i < Math.min(s.x.length, s.y.length); i++) {
-      const x = s.x[i], y = s.y[i];
+    for (const i of thin(s.x.length, s.y, MAX_CHART_POINTS)) {
+      const x = Number(s.x[i]), y = Number(s.y[i]);
+      // Points that cannot be drawn (not finite; not positive on a log axis) are left out.
       if (!Number.isFinite(x) || !Number.isFinite(y) || (o.logX && x <= 0) || (o.logY && y <= 0)) continue;
       values.push({ series: s.name, x, y, dashed: !!s.dashed });
     }

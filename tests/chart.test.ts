@@ -2,7 +2,7 @@
 // the field's colours are exactly its colour bar's, labels never overlap,
 // peaks are interior, legends stay outside the data.
 import { PNG } from 'pngjs';
-import { chartPng, chartSvg, fieldChart, interiorPeaks, lineChart, placeLabels, schemeLut } from '../lib/chart';
+import { MAX_CHART_POINTS, chartPng, chartSvg, fieldChart, interiorPeaks, lineChart, placeLabels, schemeLut } from '../lib/chart';
 import { rng } from './helpers';
 
 test('interior peaks: strict local maxima, never an end of the range, highest first', () => {
@@ -68,4 +68,19 @@ test('a line chart: one colour per series, the legend below the plot, marks for 
   expect((spec.layer as { encoding: { color: { legend: { orient: string } } } }[])[0].encoding.color.legend.orient).toBe('bottom');
   const logSpec = lineChart([{ name: 'a', x: [0, 1, 10], y: [1, 0, 100] }], { xLabel: 'x', yLabel: 'y', logX: true, logY: true });
   expect(((logSpec.data as { values: unknown[] }).values)).toHaveLength(1);  // (0, 1) and (1, 0) dropped on log axes
+});
+
+test('300,000 points are thinned to a few thousand that keep every extreme; bad series are coded errors', async () => {
+  const n = 300000, x = Float64Array.from({ length: n }, (_, i) => i), y = x.map((v) => Math.sin(v / 1000) + (v === 123457 ? 5 : 0));
+  const spec = lineChart([{ name: 'long', x, y }], { xLabel: 'x', yLabel: 'y' });
+  const values = (spec.data as { values: { x: number; y: number }[] }).values;
+  expect(values.length).toBeLessThanOrEqual(MAX_CHART_POINTS + 8);
+  expect(values.some((v) => v.x === 123457)).toBe(true);  // the spike survives
+  expect(values[values.length - 1].x).toBe(n - 1);
+  const png = await chartPng(spec, 1);  // renders (before thinning, vega took minutes over 300,000 points)
+  expect(png.length).toBeGreaterThan(1000);
+  expect(() => lineChart(null as never, { xLabel: 'x', yLabel: 'y' })).toThrow(/lineChart: series must be an array/);
+  expect(() => lineChart([{ name: 'a', x: [1], y: [1, 2] }], { xLabel: 'x', yLabel: 'y' })).toThrow(expect.objectContaining({ code: 'E_SHAPE' }));
+  expect(() => fieldChart({ field: new Float32Array(4), nx: 3, ny: 3 })).toThrow(/fieldChart: field must be 3 x 3 = 9 values/);
+  expect(() => fieldChart({ field: new Float32Array(4), nx: 2, ny: 2, maxLabels: -1 })).toThrow(expect.objectContaining({ code: 'E_RANGE' }));
 });

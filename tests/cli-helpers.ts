@@ -1,6 +1,7 @@
 /** Shared by the tests of the semfield command: it runs as a user runs it, a child process. */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -61,3 +62,15 @@ export const THEMES = {
   music: ['guitar', 'piano', 'violin', 'drum', 'jazz', 'song', 'album', 'band', 'singer', 'concert'],
   weather: ['rain', 'snow', 'wind', 'storm', 'cloud', 'thunder', 'fog', 'hail', 'frost', 'breeze'],
 };
+
+/** A TCP port free on the loopback address now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}

@@ -7,21 +7,10 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { THEMES, records, scratch, semfieldIn, stableById, start, until, writeIn } from './cli-helpers';
+import { THEMES, freePort, records, scratch, semfieldIn, stableById, start, until, writeIn } from './cli-helpers';
 
 const tmp = scratch('semfield-queue-');
 let redis: ChildProcess, url = '';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 beforeAll(async () => {
   const port = await freePort();

@@ -5,11 +5,10 @@
 // Its table of steps is the schema's own.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import * as ts from 'typescript';
 import { checkExperiment, stepsMarkdown } from '../cli/experiment';
-import { BIN, ROOT, records, scratch } from './cli-helpers';
+import { BIN, ROOT, freePort, records, scratch } from './cli-helpers';
 
 const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const tmp = scratch('semfield-readme-');
@@ -62,15 +61,6 @@ test('the experiment files it shows are valid, and run', () => {
   expect(r.status).toBe(0);
   expect(records(path.join(tmp, 'out', 'first'))).toHaveLength(2);
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const shBlocks = blocks.filter((b) => b.lang === 'sh' && /npx semfield/.test(b.code));
 test.each(shBlocks.map((b) => [b.line, b] as const))('the shell example at README.md line %d runs', async (_line, b) => {

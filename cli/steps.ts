@@ -9,7 +9,7 @@ import {
   condense as meshCondense, deposit, fractal, modes, points, potential, project,
   resonance as meshResonance,
 } from '../lib';
-import { ChartSpec, Concept, chartPng, fieldChart, interiorPeaks, lineChart } from '../lib/chart';
+import { ChartSpec, Concept, chartPng, fieldChart, interiorPeaks, lineChart, projectionAxes } from '../lib/chart';
 import { opt } from './experiment';
 import { Dataset, bundledVocabulary } from './inputs';
 import { nearestRows, subMeanings, unitRows } from './token';
@@ -24,8 +24,8 @@ export interface RunState {
   status: (what: string) => void;
   field?: {
     n: number; positions: Float32Array; rho: Float32Array; phi: Float32Array; explained: number; grid: { n: number[]; boundary: 'dirichlet' };
-    /** The plane's axes: PC = a + b * (domain coordinate), with each component's share of the variance. */
-    axes: { x: [number, number]; y: [number, number]; share: [number, number] };
+    /** The plane's axes in principal-component units (projectionAxes). */
+    axes: ReturnType<typeof projectionAxes>;
   };
   /** Pictures' paths relative to the output folder, and their bytes (written by the coordinator). */
   pictures: string[];
@@ -66,11 +66,6 @@ async function figure(st: RunState, name: string, spec: ChartSpec, caption: stri
 function concepts(st: RunState): Concept[] {
   const f = st.field!;
   return Array.from({ length: st.data.n }, (_, i) => ({ x: f.positions[2 * i], y: f.positions[2 * i + 1], word: name(st, i), theme: st.data.labels?.[i] }));
-}
-
-function planeAxes(st: RunState) {
-  const a = st.field!.axes;
-  return { axisMap: { x: a.x, y: a.y }, xTitle: `PC1 (${(100 * a.share[0]).toFixed(0)}% of variance)`, yTitle: `PC2 (${(100 * a.share[1]).toFixed(0)}%)` };
 }
 
 /** Interior peaks of a spectrum (never an end of the range) and where its largest value lies. */
@@ -200,10 +195,9 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
       converged &&= r.fields[0].converged;
     }
     const T = proj.transform, explained = T.explainedRatio[0] + T.explainedRatio[1];
-    const axes = { x: [-T.offset[0] / T.scale, 1 / T.scale] as [number, number], y: [-T.offset[1] / T.scale, 1 / T.scale] as [number, number], share: [T.explainedRatio[0], T.explainedRatio[1]] as [number, number] };
-    st.field = { n, positions: proj.positions, rho, phi, explained, grid, axes };
+    st.field = { n, positions: proj.positions, rho, phi, explained, grid, axes: projectionAxes(T) };
     const pic = await figure(st, 'field', fieldChart({
-      field: phi, nx: n, ny: n, title: `semantic field (${n}x${n}, kappa ${kappa})`, valueTitle: 'potential (a.u.)', concepts: concepts(st), ...planeAxes(st),
+      field: phi, nx: n, ny: n, title: `semantic field (${n}x${n}, kappa ${kappa})`, valueTitle: 'potential (a.u.)', concepts: concepts(st), ...st.field!.axes,
     }), `The potential that the ${data.n} concepts (points${data.labels ? ', coloured by theme' : ''}) create on the plane of their first two principal components, which hold ${(100 * explained).toFixed(0)}% of the variance: it peaks where concepts crowd.`);
     return {
       summary: { grid: n, kappa, smooth, cycles, residual, converged, explainedVariance: +explained.toFixed(4), picture: pic },
@@ -250,7 +244,7 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
       return { x: at[0], y: at[1], text: b.label ? `${b.label.label}: ${words}` : words };
     });
     const pic = await figure(st, 'basins', fieldChart({
-      field: f.phi, nx: n, ny: n, title: `${basins.length} basins of the field's ${seek === 'max' ? 'peaks' : 'troughs'}`, valueTitle: 'potential (a.u.)', concepts: concepts(st), maxLabels: 0, edges, notes, ...planeAxes(st),
+      field: f.phi, nx: n, ny: n, title: `${basins.length} basins of the field's ${seek === 'max' ? 'peaks' : 'troughs'}`, valueTitle: 'potential (a.u.)', concepts: concepts(st), maxLabels: 0, edges, notes, ...st.field!.axes,
     }), `The regions that drain to each ${seek === 'max' ? 'peak' : 'trough'} of the field (white borders), each named by its main theme and its first words; ${pur !== undefined ? `${(100 * pur).toFixed(0)}% of the concepts share their basin's main theme` : 'the points are the concepts'}.`);
     return {
       summary: { basins: basins.length, extrema: c.fields[0].length, purity: pur, largest: basins.slice(0, 12).map(({ rows: _rows, ...b }) => b), picture: pic },
@@ -448,7 +442,7 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
       for (const x of v) m = Math.max(m, Math.abs(x));
       const spec = fieldChart({
         field: Float32Array.from(v, (x) => x / (m || 1)), nx: n, ny: n, width, scheme: 'blueorange', domain: [-1, 1], valueTitle: 'psi / max |psi|',
-        title: `mode ${j + 1}: lambda = ${r.values[j].toFixed(1)}`, concepts: concepts(st), maxLabels: 6, colourBar: (j + 1) % columns === 0 || j === k - 1, ...planeAxes(st),
+        title: `mode ${j + 1}: lambda = ${r.values[j].toFixed(1)}`, concepts: concepts(st), maxLabels: 6, colourBar: (j + 1) % columns === 0 || j === k - 1, ...st.field!.axes,
       });
       delete spec.$schema;
       return spec;
@@ -511,7 +505,7 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
     // Drawn at the decoded resolution (a CSS pixel is two image pixels in the PNG).
     const pic = await figure(st, `field-x${scale}`, fieldChart({
       field: out.image, nx: out.width, ny: out.height, width: Math.max(200, out.width / 2), domain: [lo, hi], valueTitle: 'potential (a.u.)',
-      title: `decoded at ${scale}x (${out.width}x${out.height})`, ...planeAxes(st),
+      title: `decoded at ${scale}x (${out.width}x${out.height})`, ...st.field!.axes,
     }), `The field after the fractal codec: ${e.bytes} bytes (${((n * n * 4) / e.bytes).toFixed(0)} times smaller than float32, ${psnr.toFixed(1)} dB), decoded at ${scale} times its size (${out.width}x${out.height}), in the same colours as the field.`);
     return {
       summary: { bytes: e.bytes, ratioVsFloat32: +((n * n * 4) / e.bytes).toFixed(2), psnrDb: +psnr.toFixed(2), leaves: e.leaves, decodedAt: [out.width, out.height], iterations: out.iterations, picture: pic },

@@ -192,6 +192,19 @@ export function placeLabels(cs: Concept[], W: number, H: number, max: number): {
   return out;
 }
 
+/**
+ * Axes in the units of a PCA projection (`project`): the plane's domain
+ * coordinate maps back to principal-component units, and each title gives
+ * the component's share of the variance.
+ */
+export function projectionAxes(t: { scale: number; offset: number[]; explainedRatio: number[] }): Pick<FieldChartOptions, 'axisMap' | 'xTitle' | 'yTitle'> {
+  return {
+    axisMap: { x: [-t.offset[0] / t.scale, 1 / t.scale], y: [-t.offset[1] / t.scale, 1 / t.scale] },
+    xTitle: `PC1 (${(100 * t.explainedRatio[0]).toFixed(0)}% of variance)`,
+    yTitle: `PC2 (${(100 * t.explainedRatio[1]).toFixed(0)}%)`,
+  };
+}
+
 /** The Vega-Lite specification of a field picture (see the file's opening comment). */
 export function fieldChart(o: FieldChartOptions): ChartSpec {
   const op = 'fieldChart';

@@ -34,5 +34,5 @@ export type { ProjectOptions, Projection, ProjectionTransform } from './project'
 export { loadVocabulary } from './vocab';
 export type { Vocabulary } from './vocab';
 export { encodePng, fieldToRgb, labelsToRgb } from './png';
-export { chartPng, chartSvg, fieldChart, interiorPeaks, lineChart, linePlot } from './chart';
+export { chartPng, chartSvg, fieldChart, interiorPeaks, lineChart, linePlot, projectionAxes } from './chart';
 export type { ChartSpec, Concept, FieldChartOptions, PlotOptions, Series } from './chart';

@@ -12,7 +12,7 @@
  * bounded queue (503 when full), and a client that hangs up aborts its job.
  */
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { SemfieldError, chartSvg, deposit, device, fieldChart, points, potential, project } from '../../lib';
+import { SemfieldError, chartSvg, deposit, device, fieldChart, points, potential, project, projectionAxes } from '../../lib';
 import { Corpus } from './corpus';
 import { Busy, JobQueue } from './jobs';
 
@@ -205,7 +205,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
       const rho = await deposit(proj.positions, grid, { signal });
       return { proj, phi: (await potential(rho, grid, { kappa: b.kappa ?? 24, signal })).phi };
     });
-    const T = proj.transform, concepts = [];
+    const concepts = [];
     let row = 0;
     for (const [i, p] of parts.entries()) {
       const label = names(b.sets[i].set, p.name, p.x.length / d);
@@ -213,8 +213,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     }
     const svg = await chartSvg(fieldChart({
       field: phi, nx: size, ny: size, title: b.title ?? `semantic field of ${parts.map((p) => p.name).join(', ')}`.slice(0, 120), valueTitle: 'potential (a.u.)', concepts,
-      axisMap: { x: [-T.offset[0] / T.scale, 1 / T.scale], y: [-T.offset[1] / T.scale, 1 / T.scale] },
-      xTitle: `PC1 (${(100 * T.explainedRatio[0]).toFixed(0)}% of variance)`, yTitle: `PC2 (${(100 * T.explainedRatio[1]).toFixed(0)}%)`,
+      ...projectionAxes(proj.transform),
     }));
     return reply.type('image/svg+xml').send(svg);
   });

@@ -4,7 +4,14 @@
  * (Charts with axes, colour bars and labels are in chart.ts.)
  */
 import { rgbPng } from './chart';
-import { invalid } from './validate';
+import { integer, invalid, typedOf } from './validate';
+
+/** Checks an image's sides (1..65535, at most 2^28 pixels) and that `data` holds one value per pixel. */
+function image<T extends ArrayBufferView>(op: string, name: string, data: unknown, type: new (...a: never[]) => T, nx: unknown, ny: unknown): { data: T; nx: number; ny: number } {
+  const w = integer(op, 'nx', nx, 1, 65535), h = integer(op, 'ny', ny, 1, 65535);
+  if (w * h > 2 ** 28) throw invalid('E_TOO_LARGE', op, 'nx x ny', `at most 2^28 pixels (got ${w} x ${h} = ${w * h})`);
+  return { data: typedOf(op, name, data, type as never, w * h) as T, nx: w, ny: h };
+}
 
 /** Encodes an RGB image [height, width, 3] (row 0 at the top) as PNG. */
 export function encodePng(rgb: Uint8Array, width: number, height: number): Buffer {
@@ -28,6 +35,7 @@ function ramp(t: number): [number, number, number] {
 
 /** One 2D field [ny, nx] (x fastest) as RGB, scaled min..max, y upwards. */
 export function fieldToRgb(field: Float32Array, nx: number, ny: number): Uint8Array {
+  ({ data: field, nx, ny } = image('fieldToRgb', 'field', field, Float32Array, nx, ny));
   let lo = Infinity, hi = -Infinity;
   for (let i = 0; i < nx * ny; i++) {
     lo = Math.min(lo, field[i]);
@@ -48,6 +56,7 @@ export function fieldToRgb(field: Float32Array, nx: number, ny: number): Uint8Ar
 
 /** Basin labels [ny, nx] as RGB: a distinct hue per label, darker on basin borders. */
 export function labelsToRgb(labels: Int32Array, nx: number, ny: number): Uint8Array {
+  ({ data: labels, nx, ny } = image('labelsToRgb', 'labels', labels, Int32Array, nx, ny));
   const out = new Uint8Array(nx * ny * 3);
   for (let y = 0; y < ny; y++)
     for (let x = 0; x < nx; x++) {

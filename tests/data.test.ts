@@ -52,6 +52,13 @@ describe('PNG', () => {
     expect(Array.from(bottomLeft)).toEqual([253, 231, 37]); // top of the ramp
   });
 
+  test('sizes are checked before any work: near 2^31 pixels is refused at once', () => {
+    expect(() => fieldToRgb(new Float32Array(4), 65535, 32768)).toThrow(/fieldToRgb: nx x ny must be at most 2\^28 pixels \(got 65535 x 32768 = 2147450880\)/);
+    expect(() => labelsToRgb(new Int32Array(4), 2 ** 31, 1)).toThrow(/labelsToRgb: nx must be/);
+    expect(() => fieldToRgb(new Float32Array(4), 3, 3)).toThrow(expect.objectContaining({ code: 'E_SHAPE' }));
+    expect(() => labelsToRgb(new Float32Array(4) as never, 2, 2)).toThrow(expect.objectContaining({ code: 'E_TYPE' }));
+  });
+
   test('bad images are coded errors naming the argument', () => {
     expect(() => encodePng(new Uint8Array(5), 1, 1)).toThrow(/encodePng: rgb must be 1 x 1 x 3 = 3 bytes/);
     expect(() => encodePng(new Uint8Array(3), 0, 1)).toThrow(/encodePng: width and height must be whole numbers/);

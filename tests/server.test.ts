@@ -3,6 +3,7 @@
 // 50 concurrent requests, a full queue, and an event loop that keeps turning
 // while native jobs run.
 import type { FastifyInstance } from 'fastify';
+import * as net from 'node:net';
 import { buildServer } from '../examples/server/app';
 import { Corpus, loadCorpus } from '../examples/server/corpus';
 
@@ -122,6 +123,32 @@ describe('a chart of a field', () => {
     expect(bad.status).toBe(400);
     expect(String(bad.json.message)).toMatch(/at least 2 rows/);
     expect((await post('/field.svg', { sets: [], grid: 100 })).status).toBe(400);
+  });
+});
+
+describe('slow clients', () => {
+  test('20 clients holding partial bodies get 408 and are closed once the request timeout passes', async () => {
+    const slow = buildServer({ corpus, requestTimeout: 1000 });
+    const at = new URL(await slow.listen({ host: '127.0.0.1', port: 0 }));
+    try {
+      const t0 = Date.now();
+      const answers = await Promise.all(Array.from({ length: 20 }, () => new Promise<{ text: string; ms: number }>((resolve, reject) => {
+        const sock = net.connect(Number(at.port), '127.0.0.1', () => {
+          sock.write('POST /rank HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"query": ');
+        });
+        let text = '';
+        sock.on('data', (b) => (text += b));
+        sock.on('close', () => resolve({ text, ms: Date.now() - t0 }));
+        sock.on('error', reject);
+        setTimeout(() => reject(new Error('still open after 10 s')), 10000).unref();
+      })));
+      for (const a of answers) {
+        expect(a.text).toMatch(/^HTTP\/1\.1 408/);
+        expect(a.ms).toBeLessThan(5000);
+      }
+    } finally {
+      await slow.close();
+    }
   });
 });
 

@@ -8,10 +8,13 @@
  *   POST /field.svg              a chart (SVG) of the semantic field of posted sets, for a web page
  * A set is { vectors: number[][] } (rows of the corpus's dimension),
  * { document: id } or { section: id }. Requests are checked by JSON schema
- * (400 naming the field), bodies are limited (413), native jobs go through a
- * bounded queue (503 when full), and a client that hangs up aborts its job.
+ * (400 naming the field), bodies are limited (413), a request must arrive
+ * whole within requestTimeout (408, connection closed), native jobs go
+ * through a bounded queue (503 when full), and a client that hangs up aborts
+ * its job.
  */
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import * as http from 'node:http';
 import { SemfieldError, chartSvg, deposit, device, fieldChart, points, potential, project, projectionAxes } from '../../lib';
 import { Corpus } from './corpus';
 import { Busy, JobQueue } from './jobs';
@@ -25,6 +28,8 @@ export interface ServerOptions {
   queued?: number;
   /** Rows a posted set may hold (default 2000). */
   maxRows?: number;
+  /** Time a client has to send its whole request, in ms (default 10,000): a slow or stalled body gets 408 and its connection is closed. */
+  requestTimeout?: number;
   logger?: boolean;
 }
 
@@ -34,7 +39,13 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   const { corpus } = o, d = corpus.d, maxRows = o.maxRows ?? 2000;
   const queue = new JobQueue(o.running ?? 1, o.queued ?? 64);
   // Unknown fields are refused (Fastify's default Ajv setting drops them silently).
-  const app = Fastify({ logger: o.logger ?? false, bodyLimit: o.bodyLimit ?? 1 << 20, ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } } });
+  // Node checks request deadlines every connectionsCheckingInterval ms: a tenth of the timeout.
+  const requestTimeout = o.requestTimeout ?? 10000;
+  const app = Fastify({
+    logger: o.logger ?? false, bodyLimit: o.bodyLimit ?? 1 << 20, requestTimeout,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    serverFactory: (handler) => http.createServer({ requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.max(100, requestTimeout / 10), keepAliveTimeout: 5000 }, handler),
+  });
 
   const setSchema = {
     type: 'object',

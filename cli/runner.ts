@@ -89,13 +89,13 @@ function clock(s: number): string {
 class Progress {
   private last = 0;
   private readonly t0 = Date.now();
-  constructor(private readonly err: NodeJS.WritableStream & { isTTY?: boolean }, private readonly total: number, private readonly workers = 1) {}
-  eta(done: number, spent: number[]): number {
-    if (!spent.length) return NaN;
-    // Wall time per finished run so far, times what is left.
-    return (((Date.now() - this.t0) / 1000) / Math.max(1, spent.length)) * (this.total - done);
+  constructor(private readonly err: NodeJS.WritableStream & { isTTY?: boolean }, private readonly total: number, private readonly skipped: number, private readonly workers = 1) {}
+  eta(done: number): number {
+    // Wall time per run finished by this invocation, times what is left.
+    const ran = done - this.skipped;
+    return ran > 0 ? ((Date.now() - this.t0) / 1000 / ran) * (this.total - done) : NaN;
   }
-  show(done: number, spent: number[], what: string, force = false): void {
+  show(done: number, what: string, force = false): void {
     if (!this.err.isTTY) return;
     const now = Date.now();
     if (!force && now - this.last < 100) return;
@@ -103,7 +103,7 @@ class Progress {
     const width = 24, fill = Math.round((width * done) / Math.max(1, this.total));
     const bar = '#'.repeat(fill) + '-'.repeat(width - fill);
     const w = this.workers > 1 ? ` · ${this.workers} workers` : '';
-    this.err.write(`\r\x1b[K[${bar}] ${done}/${this.total} runs${w} · ${clock((now - this.t0) / 1000)} elapsed · ETA ${clock(this.eta(done, spent))} · ${what}`.slice(0, 160));
+    this.err.write(`\r\x1b[K[${bar}] ${done}/${this.total} runs${w} · ${clock((now - this.t0) / 1000)} elapsed · ETA ${clock(this.eta(done))} · ${what}`.slice(0, 160));
   }
   line(msg: string): void {
     this.err.write(this.err.isTTY ? `\r\x1b[K${msg}\n` : `${msg}\n`);
@@ -132,29 +132,19 @@ export async function runExperiment(file: string, o: BatchOptions): Promise<Batc
   const signal = o.signal ?? new AbortController().signal;
   const exp = loadExperiment(file);
   const folder = OutputFolder.open(o.out);
-  try {
-    return await batch(file, exp, folder, o, signal, err, say);
-  } finally {
-    folder.close();
-  }
-}
-
-async function batch(
-  file: string, exp: Experiment, folder: OutputFolder, o: BatchOptions, signal: AbortSignal,
-  err: NodeJS.WritableStream & { isTTY?: boolean }, say: NodeJS.WritableStream,
-): Promise<BatchSummary> {
   // Worker processes start now, while the input is read (sized by the batch before resuming).
   const planned = Object.values(exp.sweep ?? {}).reduce((a, v) => a * v.length, 1) / (o.shard?.count ?? 1);
   const local = o.queue ? undefined : workerPlan(Math.ceil(planned), o.workers);
   const pool = local && local.workers > 1 ? new LocalPool(local.workers, local.threads) : undefined;
   try {
-    return await batchWith(file, exp, folder, o, signal, err, say, local, pool);
+    return await batch(file, exp, folder, o, signal, err, say, local, pool);
   } finally {
     pool?.close();
+    folder.close();
   }
 }
 
-async function batchWith(
+async function batch(
   file: string, exp: Experiment, folder: OutputFolder, o: BatchOptions, signal: AbortSignal,
   err: NodeJS.WritableStream & { isTTY?: boolean }, say: NodeJS.WritableStream,
   local: { workers: number; threads: number } | undefined, pool: LocalPool | undefined,
@@ -184,8 +174,7 @@ async function batchWith(
     `${exp.name}: ${runs.length} run${runs.length === 1 ? '' : 's'}${o.shard ? ` (shard ${o.shard.index}/${o.shard.count})` : ''} (${done.size} already recorded), ` +
       `input ${data.source}, ${data.n} x ${data.d}; ${where}; output ${o.out}\n`,
   );
-  const progress = new Progress(err, runs.length, workers);
-  const spent: number[] = [];
+  const progress = new Progress(err, runs.length, done.size, workers);
   let finished = done.size, failed = [...done.values()].filter((r) => r.status === 'failed').length;
   const ordered = () => runs.filter((r) => done.has(r.id)).map((r) => done.get(r.id)!);
   const report = () => writeReport(folder, exp.name, exp.description, ordered(), runs.length);
@@ -210,18 +199,17 @@ async function batchWith(
     for (const f of files) folder.writeFile(f.path, f.data);
     folder.append(record);
     done.set(record.id, record);
-    spent.push(record.seconds);
     finished++;
     if (record.status === 'failed') failed++;
     const params = Object.entries(record.params).map(([k, v]) => `${k}=${v}`).join(' ');
     const how = record.status === 'failed' ? `FAILED at ${record.error!.op || 'its start'}: ${record.error!.code}: ${record.error!.message}` : `done in ${record.seconds.toFixed(2)} s`;
-    progress.line(`run ${record.index + 1}/${runs.length} ${record.id}${params ? ' ' + params : ''} ${how} (ETA ${clock(progress.eta(finished, spent))})`);
+    progress.line(`run ${record.index + 1}/${runs.length} ${record.id}${params ? ' ' + params : ''} ${how} (ETA ${clock(progress.eta(finished))})`);
     if (verbose) for (const s of record.steps) say.write(`  ${s.op.padEnd(10)} ${s.headline}\n`);
     reportSoon();
   };
   const job: BatchJob = {
     experiment: exp, data, inputHash, batch: batchKey(exp, runs), backend: o.backend ?? exp.backend, signal,
-    status: (what) => progress.show(finished, spent, what), say: (l) => progress.line(l),
+    status: (what) => progress.show(finished, what), say: (l) => progress.line(l),
   };
   if (todo.length) {
     const executor = o.queue ? redisExecutor(o.queue, o.queueName) : pool && workers > 1 ? pool.run : inline;
@@ -233,7 +221,7 @@ async function batchWith(
       clearTimeout(pendingReport);
     }
   }
-  progress.show(finished, spent, signal.aborted ? 'interrupted' : 'done', true);
+  progress.show(finished, signal.aborted ? 'interrupted' : 'done', true);
   if (err.isTTY) err.write('\n');
   const reportFile = report();
   const ran = finished - (runs.length - todo.length);

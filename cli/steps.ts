@@ -10,6 +10,7 @@ import {
   resonance as meshResonance,
 } from '../lib';
 import { ChartSpec, Concept, chartPng, fieldChart, interiorPeaks, lineChart, projectionAxes } from '../lib/chart';
+import { extent as boundingBox } from '../lib/dimension';
 import { opt } from './experiment';
 import { Dataset, bundledVocabulary } from './inputs';
 import { nearestRows, subMeanings, unitRows } from './token';
@@ -360,11 +361,7 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
     const d = of === 'positions' ? 2 : st.data.d, n = x.length / d;
     if (kind === 'box' && d > 16) throw new StepError(`dimension: box counting needs at most 16 dimensions (the embeddings have ${d}); use kind 'correlation'`);
     const scales = o.scales as [number, number] | undefined;
-    const lo = new Float64Array(d).fill(Infinity), hi = new Float64Array(d).fill(-Infinity);
-    for (let i = 0; i < x.length; i++) (lo[i % d] = Math.min(lo[i % d], x[i])), (hi[i % d] = Math.max(hi[i % d], x[i]));
-    let diag = 0, extent = 0;
-    for (let k = 0; k < d; k++) (diag += (hi[k] - lo[k]) ** 2), (extent = Math.max(extent, hi[k] - lo[k]));
-    diag = Math.sqrt(diag);
+    const { size: extent, diagonal: diag } = boundingBox(x, d);
     let f: Fit;
     if (kind === 'box') {
       const raw = await fractal.boxDimension(x, { d, scales: scales ?? [extent * 2 ** -20, extent], perOctave: n < 2000 ? 4 : 2, ...run(st) });

@@ -73,7 +73,8 @@ function scaleRange(op: string, v: unknown): [number, number] | undefined {
   return [lo, hi];
 }
 
-function extent(x: Float32Array, d: number): { lo: number[]; size: number; diagonal: number } {
+/** The bounding box of points [N, d]: its lower corner, largest side and diagonal. */
+export function extent(x: Float32Array, d: number): { lo: number[]; size: number; diagonal: number } {
   const lo = new Array(d).fill(Infinity), hi = new Array(d).fill(-Infinity);
   for (let i = 0; i < x.length; i++) {
     const k = i % d;

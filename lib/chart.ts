@@ -77,7 +77,7 @@ export function schemeLut(name: string): Uint8Array {
     if (typeof f !== 'function') throw new SemfieldError('E_RANGE', `chart: '${name}' is not a continuous colour scheme of vega`);
     lut = new Uint8Array(256 * 3);
     for (let i = 0; i < 256; i++) {
-      const c = vega.rgb?.(f(i / 255)) ?? parseRgb(f(i / 255));
+      const c = parseRgb(f(i / 255));
       lut.set([Math.round(c.r), Math.round(c.g), Math.round(c.b)], 3 * i);
     }
     luts.set(name, lut);

@@ -22,6 +22,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { device, points, potential } from '../lib';
 import { native } from '../lib/native';
+import type { AttentionKernel } from '../lib/points';
 import { batchBench } from './batch';
 import { fractalBench } from './fractal';
 import { ortAttention } from './ort';
@@ -236,9 +237,12 @@ async function pointsBench(): Promise<void> {
       process.stdout.write('  (onnxruntime-node peer skipped: ONNXRUNTIME_NODE_INSTALL=skip npm install --no-save onnxruntime-node onnx-proto, or SEMFIELD_ORT_DIR)\n');
     }
     rows.push({ ...peer, name: 'attention dot', medianMs: tDot * 1e3, samples: n * n, GFLOPs: (4 * d * n * n) / tDot / 1e9 });
-    for (const kind of ['gaussian', 'energy', 'coulomb'] as const) {
-      const t = await measure(`attention ${kind} ${n}x${n} d=${d}`, () => points.attention(Q, K, V, { d, kind, sigma: 8 }), true, 8);
-      rows.push({ name: `attention ${kind}`, medianMs: t * 1e3, samples: n * n, GFLOPs: (4 * d * n * n) / t / 1e9, overDot: t / tDot });
+    const kernels: AttentionKernel[] = [
+      { kind: 'gaussian', sigma: 8 }, { kind: 'energy' }, { kind: 'coulomb' }, { kind: 'yukawa', kappa: 0.1 }, { kind: 'matern32', length: 8 },
+    ];
+    for (const kernel of kernels) {
+      const t = await measure(`attention ${kernel.kind} ${n}x${n} d=${d}`, () => points.attention(Q, K, V, { d, kernel }), true, 8);
+      rows.push({ name: `attention ${kernel.kind}`, medianMs: t * 1e3, samples: n * n, GFLOPs: (4 * d * n * n) / t / 1e9, overDot: t / tDot });
     }
   }
   {
@@ -278,8 +282,8 @@ async function pointsBench(): Promise<void> {
   {
     const N = 1500, d = 2, bw = 1.5;
     const x = gaussianPoints(N, d, 9, 5, 0.6);
-    let ours = await points.condense(x, { d, kernel: 'flat', bandwidth: bw });
-    const t = await measure(`condense ${N} points d=${d}`, async () => (ours = await points.condense(x, { d, kernel: 'flat', bandwidth: bw })), true, 5);
+    let ours = await points.condense(x, { d, kernel: { kind: 'flat', radius: bw } });
+    const t = await measure(`condense ${N} points d=${d}`, async () => (ours = await points.condense(x, { d, kernel: { kind: 'flat', radius: bw } })), true, 5);
     const ms = python(['meanshift', peerFile(x), String(d), String(bw)]) as unknown as { median_s: number; labels: number[]; k: number } | undefined;
     rows.push({
       name: `condense ${N} d=${d}`, medianMs: t * 1e3, samples: N,

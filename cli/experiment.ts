@@ -97,7 +97,7 @@ export const STEP_OPTIONS: Record<string, StepSpec> = {
       from: { schema: num({ minimum: 0 }), default: 0, doc: 'lowest frequency' },
       to: { schema: num({ minimum: 0 }), default: 20, doc: 'highest frequency' },
       count: { schema: int({ minimum: 2, maximum: 4096 }), default: 200, doc: 'frequencies, evenly spaced' },
-      g: { schema: num({ minimum: 0 }), default: 0.5, doc: 'damping' },
+      damping: { schema: num({ minimum: 0 }), default: 0.5, doc: 'damping g' },
       c: { schema: num({ exclusiveMinimum: 0 }), default: 1, doc: 'wave speed' },
       kappa: { schema: num({ minimum: 0 }), default: 0, doc: 'screening' },
     },

@@ -297,7 +297,9 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
   async condense(st, o) {
     const { data } = st;
     const bandwidth = (o.bandwidth as number | undefined) ?? 0.25 * typicalDistance(data.x, data.n, data.d);
-    const c = await points.condense(data.x, { d: data.d, bandwidth, kernel: opt<'gaussian' | 'flat'>(o, 'condense', 'kernel'), ...run(st) });
+    const kind = opt<'gaussian' | 'flat'>(o, 'condense', 'kernel');
+    const kernel = kind === 'flat' ? { kind, radius: bandwidth } : { kind: 'gaussian' as const, sigma: bandwidth };
+    const c = await points.condense(data.x, { d: data.d, kernel, ...run(st) });
     const groups = Array.from({ length: c.k }, (_, k) => Array.from(c.labels.keys()).filter((i) => c.labels[i] === k).map((i) => name(st, i))).filter((g) => g.length > 1);
     const pur = purity(c.labels, data.labels, c.k);
     return {
@@ -335,7 +337,7 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
     const from = opt<number>(o, 'spectrum', 'from'), to = opt<number>(o, 'spectrum', 'to'), count = opt<number>(o, 'spectrum', 'count');
     if (!(to > from)) throw new StepError(`spectrum: 'to' (${to}) must be above 'from' (${from})`);
     const w = Float64Array.from({ length: count }, (_, k) => from + ((to - from) * k) / (count - 1));
-    const s = await points.resonance(A, B, w, { d, g: opt<number>(o, 'spectrum', 'g'), kappa: opt<number>(o, 'spectrum', 'kappa'), c: opt<number>(o, 'spectrum', 'c'), ...run(st) });
+    const s = await points.resonance(A, B, w, { d, damping: opt<number>(o, 'spectrum', 'damping'), kappa: opt<number>(o, 'spectrum', 'kappa'), c: opt<number>(o, 'spectrum', 'c'), ...run(st) });
     const label = (g: unknown) => (typeof g === 'string' ? g : (g as string[]).join(' '));
     const pk = peaks(w, s.R);
     const pic = await figure(st, 'spectrum', lineChart([{ name: `${label(o.a)} / ${label(o.b)}`.slice(0, 40), x: w, y: s.R }], { xLabel: 'frequency w', yLabel: 'resonance R(w)', title: `resonance of ${label(o.a)} and ${label(o.b)}`.slice(0, 80), marks: pk.marks }),

@@ -11,9 +11,10 @@
 #include "../native/backend.h"
 #include "../native/fractal/codec.h"
 #include "../native/fractal/ifs.h"
-#include "../native/points/direct.h"
+#include "../native/points/ops.h"
 #include "../native/potential_field.h"
 #include "exec_cuda.cuh"
+#include "pairs_engine.cuh"
 #include "triad_k.h"
 
 namespace sf {
@@ -116,32 +117,32 @@ void triad(int device, float* a, const float* b, const float* c, float s, idx n,
 
 void kernel_sum(int device, KernelSumJob& job) {
   CudaExec ex(device);
-  points::kernel_sum_direct(ex, job);
+  points::kernel_sum(ex, job);
 }
 
 void set_matrix(int device, SetMatrixJob& job) {
   CudaExec ex(device);
-  points::set_matrix_direct(ex, job);
+  points::set_matrix(ex, job);
 }
 
 void attention(int device, AttentionJob& job) {
   CudaExec ex(device);
-  points::attention_direct(ex, job);
+  points::attention(ex, job);
 }
 
 void resonance(int device, ResonanceJob& job) {
   CudaExec ex(device);
-  points::resonance_direct(ex, job);
+  points::resonance(ex, job);
 }
 
 void mean_shift(int device, MeanShiftJob& job) {
   CudaExec ex(device);
-  points::mean_shift_direct(ex, job);
+  points::mean_shift(ex, job);
 }
 
 void induce(int device, InduceJob& job) {
   CudaExec ex(device);
-  points::induce_direct(ex, job);
+  points::induce(ex, job);
 }
 
 void ifs_unfold(int device, IfsJob& job) {

@@ -1,51 +1,18 @@
 /**
  * The points view: in embedding space (any dimension d) no grid exists, so the
  * semantic field is the PDE's Green's function summed over the concepts.
- * Pair sums are tiled: no N x M matrix is ever stored.
- *
- * Kernels G(r), r = |x - y|:
- *  - coulomb   1 / sqrt(r^2 + eps^2)                (eps default 1e-3)
- *  - yukawa    exp(-kappa r) / sqrt(r^2 + eps^2)
- *  - gaussian  exp(-r^2 / (2 sigma^2))
- *  - energy    -r
- *  - helmholtz exp(i k r) / sqrt(r^2 + eps^2), complex k = [re, im], im >= 0
+ * Every operation is one pass of the pair engine: tiled, the N x M matrix of
+ * pairs is never stored. Kernels are named the same way everywhere,
+ * `kernel: { kind, ...parameters }` (see lib/kernels.ts for the list); an
+ * option an operation would ignore is an error, not a silent no-op.
  */
 import { SemfieldError } from './errors';
+import { Kernel, RealKernel, nativeKernel } from './kernels';
 import { RUN_OPTION_KEYS, RunOptions, callAsync, checkRun } from './native';
 import { boolean, finiteNumber, float32, integer, invalid, isPlainObject, oneOf, options, typedOf } from './validate';
 
-export type Kernel =
-  | { kind: 'coulomb'; eps?: number }
-  | { kind: 'yukawa'; kappa: number; eps?: number }
-  | { kind: 'gaussian'; sigma: number }
-  | { kind: 'energy' }
-  | { kind: 'helmholtz'; k: readonly [number, number]; eps?: number };
-
-export const KERNELS = ['coulomb', 'yukawa', 'gaussian', 'energy', 'helmholtz'] as const;
-const DEFAULT_EPS = 1e-3;
-
-/** The addon's form of a kernel. */
-export function nativeKernel(op: string, v: unknown): Record<string, number> {
-  if (!isPlainObject(v)) throw invalid('E_TYPE', op, 'kernel', "an object such as { kind: 'gaussian', sigma: 1 }", v);
-  const kind = oneOf(op, 'kernel.kind', v.kind, KERNELS);
-  const allowed: Record<string, string[]> = {
-    coulomb: ['kind', 'eps'], yukawa: ['kind', 'kappa', 'eps'], gaussian: ['kind', 'sigma'], energy: ['kind'], helmholtz: ['kind', 'k', 'eps'],
-  };
-  for (const key of Object.keys(v))
-    if (!allowed[kind].includes(key)) throw new SemfieldError('E_TYPE', `${op}: kernel '${kind}' takes no option '${key}' (known: ${allowed[kind].join(', ')})`);
-  const out: Record<string, number> = { kind: KERNELS.indexOf(kind) };
-  if (kind === 'coulomb' || kind === 'yukawa' || kind === 'helmholtz')
-    out.eps = v.eps === undefined ? DEFAULT_EPS : finiteNumber(op, 'kernel.eps', v.eps, 0, Infinity, true);
-  if (kind === 'yukawa') out.kappa = finiteNumber(op, 'kernel.kappa', v.kappa, 0);
-  if (kind === 'gaussian') out.sigma = finiteNumber(op, 'kernel.sigma', v.sigma, 0, Infinity, true);
-  if (kind === 'helmholtz') {
-    const k = v.k;
-    if (!Array.isArray(k) || k.length !== 2) throw invalid('E_TYPE', op, 'kernel.k', 'a complex number [re, im]', k);
-    out.kre = finiteNumber(op, 'kernel.k[0]', k[0]);
-    out.kim = finiteNumber(op, 'kernel.k[1]', k[1], 0);
-  }
-  return out;
-}
+export type { Kernel, RealKernel } from './kernels';
+export { KERNELS } from './kernels';
 
 function progressOf<F extends (...a: number[]) => void>(op: string, v: unknown): F | undefined {
   if (v === undefined) return undefined;
@@ -101,7 +68,7 @@ export async function potential(sources: Float32Array, targets: Float32Array, op
 
 export interface EnergyOptions extends RunOptions {
   d: number;
-  kernel: Kernel;
+  kernel: RealKernel;
   /** Weights of A and of B (default 1 each). */
   wa?: Float32Array;
   wb?: Float32Array;
@@ -114,8 +81,7 @@ export async function energy(A: Float32Array, B: Float32Array, opts: EnergyOptio
   const o = options<EnergyOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'kernel', 'wa', 'wb']);
   const d = integer(op, 'd', o.d, 1, 65536);
   const na = rowsOf(op, 'A', A, d), nb = rowsOf(op, 'B', B, d);
-  const kernel = nativeKernel(op, o.kernel);
-  if (o.kernel?.kind === 'helmholtz') throw invalid('E_RANGE', op, 'kernel', 'real (helmholtz is complex: use potential or resonance)');
+  const kernel = nativeKernel(op, o.kernel, 'real');
   const wa = weightsOf(op, 'wa', o.wa, na), wb = weightsOf(op, 'wb', o.wb, nb);
   const args: Record<string, unknown> = { d, sources: A, targets: B, kernel };
   if (wa) args.weights = wa;
@@ -132,7 +98,7 @@ export interface SetOptions extends RunOptions {
   wy?: Float32Array;
 }
 
-async function pairOfSets(op: string, metric: number, X: Float32Array, Y: Float32Array, o: Partial<SetOptions & { kernel: Kernel }>, kernel: Record<string, number>): Promise<number> {
+async function pairOfSets(op: string, metric: number, X: Float32Array, Y: Float32Array, o: Partial<SetOptions>, kernel: Record<string, string | number>): Promise<number> {
   const d = integer(op, 'd', o.d, 1, 65536);
   const nx = rowsOf(op, 'X', X, d), ny = rowsOf(op, 'Y', Y, d);
   const args: Record<string, unknown> = {
@@ -154,26 +120,23 @@ export async function energyDistance(X: Float32Array, Y: Float32Array, opts: Set
   const op = 'points.energyDistance';
   if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d');
   const o = options<SetOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'wx', 'wy']);
-  return pairOfSets(op, 0, X, Y, o, { kind: 3 });
+  return pairOfSets(op, 0, X, Y, o, { kind: 'energy' });
 }
 
 /** Squared maximum mean discrepancy E k(X,X') + E k(Y,Y') - 2E k(X,Y) (biased form) for a positive-definite kernel. */
-export async function mmd(X: Float32Array, Y: Float32Array, opts: SetOptions & { kernel: Kernel }): Promise<number> {
+export async function mmd(X: Float32Array, Y: Float32Array, opts: SetOptions & { kernel: RealKernel }): Promise<number> {
   const op = 'points.mmd';
   if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d and kernel');
-  const o = options<SetOptions & { kernel: Kernel }>(op, opts, [...RUN_OPTION_KEYS, 'd', 'wx', 'wy', 'kernel']);
-  const kernel = nativeKernel(op, o.kernel);
-  if (!['gaussian', 'coulomb', 'yukawa'].includes(o.kernel!.kind))
-    throw invalid('E_RANGE', op, 'kernel.kind', "positive definite: 'gaussian', 'coulomb' or 'yukawa'", o.kernel!.kind);
-  return pairOfSets(op, 1, X, Y, o, kernel);
+  const o = options<SetOptions & { kernel: RealKernel }>(op, opts, [...RUN_OPTION_KEYS, 'd', 'wx', 'wy', 'kernel']);
+  return pairOfSets(op, 1, X, Y, o, nativeKernel(op, o.kernel, 'definite'));
 }
 
 export interface DistanceMatrixOptions extends RunOptions {
   d: number;
   /** 'energy' (energy distance, the default), 'mmd' (squared MMD) or 'cross' (E k(X, Y)). */
   metric?: 'energy' | 'mmd' | 'cross';
-  /** Kernel of 'mmd' and 'cross'. */
-  kernel?: Kernel;
+  /** Kernel of 'mmd' (positive definite) and 'cross' (any real kernel); 'energy' takes none. */
+  kernel?: RealKernel;
   /** Weight of every point (>= 0; normalised per set). */
   weights?: Float32Array;
   /** Rows: these sets against the sets (default: the sets against themselves). */
@@ -201,11 +164,12 @@ export async function distanceMatrix(x: Float32Array, offsets: Int32Array, opts:
   const n = rowsOf(op, 'x', x, d);
   const off = offsetsOf(op, 'offsets', offsets, n);
   const metric = o.metric === undefined ? 'energy' : oneOf(op, 'metric', o.metric, ['energy', 'mmd', 'cross'] as const);
-  let kernel: Record<string, number> = { kind: 3 };
-  if (metric !== 'energy') {
+  let kernel: Record<string, string | number> = { kind: 'energy' };
+  if (metric === 'energy') {
+    if (o.kernel !== undefined) throw invalid('E_RANGE', op, 'kernel', "absent for metric 'energy' (the energy distance has its own kernel, -r)", o.kernel);
+  } else {
     if (o.kernel === undefined) throw invalid('E_TYPE', op, 'kernel', `given for metric '${metric}'`);
-    kernel = nativeKernel(op, o.kernel);
-    if (o.kernel.kind === 'helmholtz') throw invalid('E_RANGE', op, 'kernel', 'real');
+    kernel = nativeKernel(op, o.kernel, metric === 'mmd' ? 'definite' : 'real');
   }
   const args: Record<string, unknown> = { d, x, offsets: off, metric: ['energy', 'mmd', 'cross'].indexOf(metric), kernel };
   const w = weightsOf(op, 'weights', o.weights, n);
@@ -226,7 +190,8 @@ export async function distanceMatrix(x: Float32Array, offsets: Int32Array, opts:
   return { values, rows, cols: off.length - 1 };
 }
 
-export type AttentionKind = 'dot' | 'gaussian' | 'energy' | 'coulomb' | 'yukawa';
+/** Attention's logit: beta q.k ('dot'), or the field interaction of a kernel. */
+export type AttentionKernel = { kind: 'dot' } | RealKernel;
 
 export interface AttentionOptions extends RunOptions {
   /** Dimension of queries and keys. */
@@ -235,23 +200,28 @@ export interface AttentionOptions extends RunOptions {
   batch?: number;
   heads?: number;
   /**
-   * Logits: 'dot' beta q.k (the baseline); 'gaussian' -|q - k|^2 / (2 sigma^2);
-   * 'energy' -beta |q - k|; 'coulomb' beta / sqrt(r^2 + eps^2);
-   * 'yukawa' beta exp(-kappa r) / sqrt(r^2 + eps^2). Default 'dot'.
+   * The logit of query q and key k (default { kind: 'dot' }): 'dot' beta q.k
+   * (the baseline); 'gaussian' -|q - k|^2 / (2 sigma^2) (the kernel's log:
+   * dot attention plus a per-key bias, beta not taken); any other kernel
+   * beta G(|q - k|), e.g. energy -beta r, coulomb beta / sqrt(r^2 + eps^2).
    */
-  kind?: AttentionKind;
-  /** Logit scale (default 1/sqrt(d) for 'dot', 1 otherwise; not used by 'gaussian'). */
+  kernel?: AttentionKernel;
+  /** Logit scale (default 1/sqrt(d) for 'dot', 1 for the other kernels; not taken by 'gaussian'). */
   beta?: number;
-  sigma?: number;
-  eps?: number;
-  kappa?: number;
-  /** Query i sees key j only when j <= i + M - N. */
-  causal?: boolean;
+  /**
+   * Causal masking. true or 'bottom-right' (the default alignment, as
+   * FlashAttention 2.1 and later): query i sees key j <= i + M - N, so the
+   * last query sees every key (decoding with a cache). 'top-left' (as
+   * PyTorch's is_causal): query i sees key j <= i.
+   */
+  causal?: boolean | 'bottom-right' | 'top-left';
   /** Padding: 1 where key j of batch b may be seen [batch, M]. */
   keyMask?: Uint8Array;
   /** Added to every logit of key j [batch, heads, M]. */
   keyBias?: Float32Array;
 }
+
+const MOVED_TO_KERNEL = ['kind', 'sigma', 'eps', 'kappa'];
 
 /**
  * Field attention: softmax over keys of the field interaction of query and
@@ -262,7 +232,10 @@ export interface AttentionOptions extends RunOptions {
 export async function attention(Q: Float32Array, K: Float32Array, V: Float32Array, opts: AttentionOptions): Promise<Float32Array> {
   const op = 'points.attention';
   if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d');
-  const o = options<AttentionOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'batch', 'heads', 'kind', 'beta', 'sigma', 'eps', 'kappa', 'causal', 'keyMask', 'keyBias']);
+  if (isPlainObject(opts))
+    for (const key of MOVED_TO_KERNEL)
+      if (key in opts) throw new SemfieldError('E_TYPE', `${op}: option '${key}' is given inside kernel, e.g. kernel: { kind: 'gaussian', sigma: 1 }`);
+  const o = options<AttentionOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'batch', 'heads', 'kernel', 'beta', 'causal', 'keyMask', 'keyBias']);
   const d = integer(op, 'd', o.d, 1, 65536);
   const batch = o.batch === undefined ? 1 : integer(op, 'batch', o.batch, 1, 1 << 20);
   const heads = o.heads === undefined ? 1 : integer(op, 'heads', o.heads, 1, 1 << 16);
@@ -274,21 +247,17 @@ export async function attention(Q: Float32Array, K: Float32Array, V: Float32Arra
   };
   const n = shape('Q', Q, d), m = shape('K', K, d);
   shape('V', V, m);
-  const kind = o.kind === undefined ? 'dot' : oneOf(op, 'kind', o.kind, ['dot', 'gaussian', 'energy', 'coulomb', 'yukawa'] as const);
-  const beta = o.beta === undefined ? (kind === 'dot' ? 1 / Math.sqrt(d) : 1) : finiteNumber(op, 'beta', o.beta);
-  const kernel: Record<string, number> = { kind: 3 };
-  if (kind === 'gaussian') kernel.sigma = finiteNumber(op, 'sigma', o.sigma, 0, Infinity, true);
-  if (kind === 'coulomb' || kind === 'yukawa') {
-    kernel.kind = kind === 'coulomb' ? 0 : 1;
-    kernel.eps = o.eps === undefined ? DEFAULT_EPS : finiteNumber(op, 'eps', o.eps, 0, Infinity, true);
-    if (kind === 'yukawa') kernel.kappa = finiteNumber(op, 'kappa', o.kappa, 0);
+  const kernel = o.kernel === undefined ? { kind: 'dot' } : nativeKernel(op, o.kernel, 'real', ['dot']);
+  if (kernel.kind === 'gaussian' && o.beta !== undefined)
+    throw invalid('E_RANGE', op, 'beta', "absent for kernel 'gaussian' (its logit -r^2 / (2 sigma^2) has its scale in sigma)", o.beta);
+  const beta = o.beta === undefined ? (kernel.kind === 'dot' ? 1 / Math.sqrt(d) : 1) : finiteNumber(op, 'beta', o.beta);
+  let causal = 0;
+  if (o.causal !== undefined && o.causal !== false) {
+    const c = o.causal === true ? 'bottom-right' : oneOf(op, 'causal', o.causal, ['bottom-right', 'top-left'] as const);
+    causal = c === 'bottom-right' ? 1 : 2;
   }
-  const causal = o.causal === undefined ? false : boolean(op, 'causal', o.causal);
-  if (causal && m < n) throw invalid('E_SHAPE', op, 'K', `at least N = ${n} keys per head for causal attention`, m);
-  const args: Record<string, unknown> = {
-    q: Q, k: K, v: V, d, batch, heads, beta, kernel, causal,
-    kind: ['dot', 'gaussian', 'energy', 'coulomb', 'yukawa'].indexOf(kind),
-  };
+  if (causal === 1 && m < n) throw invalid('E_SHAPE', op, 'K', `at least N = ${n} keys per head for bottom-right causal attention`, m);
+  const args: Record<string, unknown> = { q: Q, k: K, v: V, d, batch, heads, beta, kernel, causal };
   if (o.keyMask !== undefined) args.mask = typedOf(op, 'keyMask', o.keyMask, Uint8Array, batch * m);
   if (o.keyBias !== undefined) args.bias = float32(op, 'keyBias', o.keyBias, bh * m);
   return callAsync(op, (a, x) => a.attention(x), args, checkRun(op, o));
@@ -299,8 +268,8 @@ export interface ResonanceOptions extends RunOptions {
   /** Weights of A and B (default 1). */
   wa?: Float32Array;
   wb?: Float32Array;
-  /** Damping g >= 0, screening kappa >= 0, wave speed c > 0 (defaults 0, 0, 1). */
-  g?: number;
+  /** Damping g >= 0, screening kappa >= 0, wave speed c > 0 (defaults 0, 0, 1): the names of the mesh's resonance. */
+  damping?: number;
   kappa?: number;
   c?: number;
   /** Softening (default 1e-3). */
@@ -325,7 +294,8 @@ export interface ResonanceSpectrum {
 export async function resonance(A: Float32Array, B: Float32Array, w: Float64Array | readonly number[], opts: ResonanceOptions): Promise<ResonanceSpectrum> {
   const op = 'points.resonance';
   if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d');
-  const o = options<ResonanceOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'wa', 'wb', 'g', 'kappa', 'c', 'eps']);
+  if (isPlainObject(opts) && 'g' in opts) throw new SemfieldError('E_TYPE', `${op}: the damping is named 'damping' (as in the mesh's resonance), not 'g'`);
+  const o = options<ResonanceOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'wa', 'wb', 'damping', 'kappa', 'c', 'eps']);
   const d = integer(op, 'd', o.d, 1, 65536);
   const na = rowsOf(op, 'A', A, d), nb = rowsOf(op, 'B', B, d);
   // Elements are checked before any conversion (Float64Array.from would coerce anything).
@@ -337,7 +307,7 @@ export async function resonance(A: Float32Array, B: Float32Array, w: Float64Arra
   const wa = weightsOf(op, 'wa', o.wa, na), wb = weightsOf(op, 'wb', o.wb, nb);
   if (wa) args.wa = wa;
   if (wb) args.wb = wb;
-  if (o.g !== undefined) args.g = finiteNumber(op, 'g', o.g, 0);
+  if (o.damping !== undefined) args.g = finiteNumber(op, 'damping', o.damping, 0);
   if (o.kappa !== undefined) args.kappa = finiteNumber(op, 'kappa', o.kappa, 0);
   if (o.c !== undefined) args.c = finiteNumber(op, 'c', o.c, 0, Infinity, true);
   if (o.eps !== undefined) args.eps = finiteNumber(op, 'eps', o.eps, 0, Infinity, true);
@@ -351,20 +321,22 @@ export async function resonance(A: Float32Array, B: Float32Array, w: Float64Arra
   return { w: ws, R, re, im };
 }
 
+/** Mean-shift kernels: the gaussian of width sigma, or the flat ball of a radius. */
+export type CondenseKernel = { kind: 'gaussian'; sigma: number } | { kind: 'flat'; radius: number };
+
 export interface CondensePointsOptions extends RunOptions {
   d: number;
   /** Weight of each point (default 1, >= 0). */
   weights?: Float32Array;
   /**
-   * 'gaussian' (default): climbs phi(x) = -sum w_j exp(-|x - x_j|^2 / (2 bandwidth^2));
-   * 'flat': the mean of the ball of radius bandwidth, as
-   * sklearn.cluster.MeanShift(bin_seeding=False).
+   * { kind: 'gaussian', sigma }: climbs phi(x) = -sum w_j exp(-|x - x_j|^2 / (2 sigma^2));
+   * { kind: 'flat', radius }: the mean of the ball of that radius, as
+   * sklearn.cluster.MeanShift(bandwidth=radius, bin_seeding=False).
    */
-  kernel?: 'gaussian' | 'flat';
-  bandwidth: number;
-  /** A seed stops when it moves less than tol * bandwidth (default 1e-3). */
+  kernel: CondenseKernel;
+  /** A seed stops when it moves less than tol * sigma (or radius) (default 1e-3). */
   tol?: number;
-  /** A converged seed within merge of a stronger centre joins it (default: bandwidth). */
+  /** A converged seed within merge of a stronger centre joins it (default: sigma or radius). */
   merge?: number;
   maxIter?: number;
   /** Called after each step with (iteration, seeds still moving). */
@@ -394,12 +366,19 @@ export interface CondensedPoints {
  */
 export async function condense(X: Float32Array, opts: CondensePointsOptions): Promise<CondensedPoints> {
   const op = 'points.condense';
-  if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d and bandwidth');
-  const o = options<CondensePointsOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'weights', 'kernel', 'bandwidth', 'tol', 'merge', 'maxIter', 'onProgress']);
+  if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d and kernel');
+  if (isPlainObject(opts) && 'bandwidth' in opts)
+    throw new SemfieldError('E_TYPE', `${op}: the bandwidth is given inside kernel: { kind: 'gaussian', sigma } or { kind: 'flat', radius }`);
+  const o = options<CondensePointsOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'weights', 'kernel', 'tol', 'merge', 'maxIter', 'onProgress']);
   const d = integer(op, 'd', o.d, 1, 65536);
   const n = rowsOf(op, 'X', X, d);
-  const args: Record<string, unknown> = { d, x: X, bandwidth: finiteNumber(op, 'bandwidth', o.bandwidth, 0, Infinity, true) };
-  if (o.kernel !== undefined) args.kernel = oneOf(op, 'kernel', o.kernel, ['gaussian', 'flat'] as const);
+  const k = o.kernel;
+  if (!isPlainObject(k)) throw invalid('E_TYPE', op, 'kernel', "{ kind: 'gaussian', sigma } or { kind: 'flat', radius }", k);
+  const kind = oneOf(op, 'kernel.kind', k.kind, ['gaussian', 'flat'] as const);
+  const width = kind === 'gaussian' ? 'sigma' : 'radius';
+  for (const key of Object.keys(k))
+    if (key !== 'kind' && key !== width) throw new SemfieldError('E_RANGE', `${op}: kernel '${kind}' takes no option '${key}' (it takes: kind, ${width})`);
+  const args: Record<string, unknown> = { d, x: X, kernel: kind, bandwidth: finiteNumber(op, `kernel.${width}`, (k as Record<string, unknown>)[width], 0, Infinity, true) };
   const w = weightsOf(op, 'weights', o.weights, n);
   if (w) args.weights = w;
   if (o.tol !== undefined) args.tol = finiteNumber(op, 'tol', o.tol, 0, 1, true);
@@ -416,8 +395,8 @@ export interface InduceOptions extends RunOptions {
   labeled: Int32Array;
   /** Their values [labeled, channels]: one channel for a scalar, one per class for one-hot labels. */
   values: Float32Array;
-  /** Edge weights W_ij = G(r_ij): gaussian, coulomb or yukawa. */
-  kernel: Kernel;
+  /** Edge weights W_ij = G(r_ij): a kernel of positive weights (any real kernel but energy). */
+  kernel: RealKernel;
   /** Keep only edges between k nearest neighbours (symmetrised); default: all pairs, matrix-free. */
   knn?: number;
   /** Relative residual of every channel (default 1e-8), and the iteration cap (default 1000). */
@@ -457,8 +436,7 @@ export async function induce(X: Float32Array, opts: InduceOptions): Promise<Indu
   if (values.length === 0 || values.length % labeled.length !== 0) throw invalid('E_SHAPE', op, 'values', `[${labeled.length}, channels]`, values);
   const channels = values.length / labeled.length;
   if (o.kernel === undefined) throw invalid('E_TYPE', op, 'kernel', "given, e.g. { kind: 'gaussian', sigma: 1 }");
-  const kernel = nativeKernel(op, o.kernel);
-  if (!['gaussian', 'coulomb', 'yukawa'].includes(o.kernel.kind)) throw invalid('E_RANGE', op, 'kernel.kind', "'gaussian', 'coulomb' or 'yukawa'", o.kernel.kind);
+  const kernel = nativeKernel(op, o.kernel, 'positive');
   const args: Record<string, unknown> = { d, x: X, labeled, values, kernel };
   if (o.knn !== undefined) args.knn = integer(op, 'knn', o.knn, 1, Math.max(1, n - 1));
   if (o.tol !== undefined) args.tol = finiteNumber(op, 'tol', o.tol, 0, 1, true);

@@ -1,21 +1,34 @@
-// The CPU backend of the points operations: the tiled drivers.
+// The CPU backend of the points operations: ops.h on the CPU tiles.
 #include "backend.h"
-#include "points/attention.h"
-#include "points/induce.h"
-#include "points/meanshift.h"
-#include "points/resonance.h"
-#include "points/sets.h"
-#include "points/sums.h"
+#include "points/ops.h"
 
 namespace sf {
 namespace cpu {
 
-void kernel_sum(KernelSumJob& job) { points::kernel_sum_cpu(job); }
-void set_matrix(SetMatrixJob& job) { points::set_matrix_cpu(job); }
-void attention(AttentionJob& job) { points::attention_cpu(job); }
-void resonance(ResonanceJob& job) { points::resonance_cpu(job); }
-void mean_shift(MeanShiftJob& job) { points::mean_shift_cpu(job); }
-void induce(InduceJob& job) { points::induce_cpu(job); }
+void kernel_sum(KernelSumJob& job) {
+  CpuExec ex;
+  points::kernel_sum(ex, job);
+}
+void set_matrix(SetMatrixJob& job) {
+  CpuExec ex;
+  points::set_matrix(ex, job);
+}
+void attention(AttentionJob& job) {
+  CpuExec ex;
+  points::attention(ex, job);
+}
+void resonance(ResonanceJob& job) {
+  CpuExec ex;
+  points::resonance(ex, job);
+}
+void mean_shift(MeanShiftJob& job) {
+  CpuExec ex;
+  points::mean_shift(ex, job);
+}
+void induce(InduceJob& job) {
+  CpuExec ex;
+  points::induce(ex, job);
+}
 
 }  // namespace cpu
 }  // namespace sf

@@ -15,24 +15,55 @@ Target points_target(const Napi::Object& a) {
   return resolve_target(get_string(a, "backend", ""), (int)get_int(a, "device", 0, 0, 1 << 20));
 }
 
-// {kind, eps, kappa, sigma, kre, kim} as lib/points.ts normalises it.
-KernelSpec parse_kernel(const Napi::Value& v) {
+// The kind of a kernel by its name: the real kernels of cuda/pairs_k.h,
+// helmholtz where a complex kernel is allowed, dot where attention asks.
+int kernel_kind(const std::string& name, bool complex_ok, bool dot_ok) {
+#define SF_KERNEL_NAME(e, n, pos, pd, eps) \
+  if (name == n) return e;
+  SF_REAL_KERNELS(SF_KERNEL_NAME)
+#undef SF_KERNEL_NAME
+  if (complex_ok && name == "helmholtz") return K_HELMHOLTZ;
+  if (dot_ok && name == "dot") return A_DOT;
+  fail("E_RANGE", "kernel.kind '" + name + "' is not a kernel this operation takes");
+}
+
+bool kernel_needs_eps(int kind) {
+  switch (kind) {
+#define SF_KERNEL_EPS(e, n, pos, pd, eps) \
+  case e:                                 \
+    return eps;
+    SF_REAL_KERNELS(SF_KERNEL_EPS)
+#undef SF_KERNEL_EPS
+    case K_HELMHOLTZ: return true;
+    default: return false;
+  }
+}
+
+// {kind, eps, kappa, sigma, length, kre, kim} as lib/points.ts normalises it.
+KernelSpec parse_kernel(const Napi::Value& v, bool complex_ok = true, bool dot_ok = false) {
   if (!v.IsObject()) fail("E_TYPE", "kernel must be an object");
   Napi::Object o = v.As<Napi::Object>();
   KernelSpec k{};
-  k.kind = (int)get_int(o, "kind", 0, 0, 4);
-  double eps = get_number(o, "eps", 0), kappa = get_number(o, "kappa", 0), sigma = get_number(o, "sigma", 1);
+  k.kind = kernel_kind(get_string(o, "kind", ""), complex_ok, dot_ok);
+  double eps = get_number(o, "eps", 0), kappa = get_number(o, "kappa", 0), sigma = get_number(o, "sigma", 1),
+         length = get_number(o, "length", 1);
   if (eps < 0) fail("E_RANGE", "kernel.eps must be >= 0");
   if (kappa < 0) fail("E_RANGE", "kernel.kappa must be >= 0");
   if (!(sigma > 0)) fail("E_RANGE", "kernel.sigma must be > 0");
+  if (!(length > 0)) fail("E_RANGE", "kernel.length must be > 0");
   k.eps2 = (float)(eps * eps);
   k.kappa = (float)kappa;
   k.inv2s2 = (float)(1.0 / (2.0 * sigma * sigma));
+  k.inv_l = (float)(1.0 / length);
   k.kre = get_number(o, "kre", 0);
   k.kim = get_number(o, "kim", 0);
   if (k.kim < 0) fail("E_RANGE", "kernel k must have Im k >= 0");
-  if ((k.kind == K_COULOMB || k.kind == K_YUKAWA || k.kind == K_HELMHOLTZ) && eps == 0)
+  if (kernel_needs_eps(k.kind) && eps == 0)
     fail("E_RANGE", "kernel.eps must be > 0 for coulomb, yukawa and helmholtz (their value at r = 0 is infinite)");
+  // Parameters whose fp32 form overflows or vanishes would give inf or NaN.
+  if (!std::isfinite(k.eps2) || !std::isfinite(k.kappa) || !std::isfinite(k.inv2s2) || !std::isfinite(k.inv_l) ||
+      (eps > 0 && k.eps2 == 0) || k.inv2s2 == 0 || k.inv_l == 0)
+    fail("E_RANGE", "kernel parameters must be within the fp32 range (eps^2, kappa, 1 / (2 sigma^2), 1 / length)");
   return k;
 }
 
@@ -103,8 +134,7 @@ class SetMatrixWorker : public Worker {
     SetMatrixJob& m = j.job;
     m.d = (int)get_int(a, "d", 0, 1, 65536);
     m.metric = (int)get_int(a, "metric", 0, 0, 2);
-    m.k = parse_kernel(get(a, "kernel"));
-    if (m.k.kind == K_HELMHOLTZ) fail("E_RANGE", "kernel helmholtz is complex: set comparisons take real kernels");
+    m.k = parse_kernel(get(a, "kernel"), false);
     j.points = rows_of(a, "x", m.d);
     m.x = in.input<float>("x", j.points * m.d);
     long long olen = typed<int32_t>(get(a, "offsets"), "offsets", -1).ElementLength();
@@ -166,11 +196,13 @@ class AttentionWorker : public ArrayWorker<Call<AttentionJob>, float> {
     t.batch = (int)get_int(a, "batch", 1, 1, 1 << 20);
     t.heads = (int)get_int(a, "heads", 1, 1, 1 << 16);
     t.d = (int)get_int(a, "d", 0, 1, 65536);
-    t.kind = (int)get_int(a, "kind", 0, 0, 4);
+    t.k = parse_kernel(get(a, "kernel"), false, true);
+    t.kind = t.k.kind;
     t.beta = (float)get_number(a, "beta", 1.0);
-    KernelSpec k = parse_kernel(get(a, "kernel"));
-    t.k = k;
-    t.causal = get(a, "causal").ToBoolean();
+    if (!std::isfinite(t.beta)) fail("E_RANGE", "beta must be finite in fp32");
+    const int causal = (int)get_int(a, "causal", 0, 0, 2);  // 0 none, 1 bottom-right, 2 top-left
+    t.causal = causal > 0;
+    t.top_left = causal == 2;
     const double bh = (double)t.batch * t.heads;
     Napi::TypedArray q = typed<float>(get(a, "q"), "q", -1), kk = typed<float>(get(a, "k"), "k", -1),
                      vv = typed<float>(get(a, "v"), "v", -1);
@@ -186,7 +218,7 @@ class AttentionWorker : public ArrayWorker<Call<AttentionJob>, float> {
     double dv = (double)vv.ElementLength() / (bh * (double)t.m);
     if (dv != std::floor(dv) || dv < 1) fail("E_SHAPE", "v length must be batch * heads * m * dv");
     t.dv = (int)dv;
-    if (t.causal && t.m < t.n) fail("E_SHAPE", "causal attention needs m >= n keys");
+    if (t.causal && !t.top_left && t.m < t.n) fail("E_SHAPE", "bottom-right causal attention needs m >= n keys");
     t.q = in.input<float>("q", (idx)(bh * t.n * t.d));
     t.key = in.input<float>("k", (idx)(bh * t.m * t.d));
     t.v = in.input<float>("v", (idx)(bh * t.m * t.dv));
@@ -340,8 +372,8 @@ class InduceWorker : public Worker {
     t.d = (int)get_int(a, "d", 0, 1, 65536);
     t.n = rows_of(a, "x", t.d);
     t.x = in.input<float>("x", t.n * t.d);
-    t.k = parse_kernel(get(a, "kernel"));
-    if (t.k.kind == K_HELMHOLTZ || t.k.kind == K_ENERGY) fail("E_RANGE", "induce needs a kernel of positive weights (gaussian, coulomb or yukawa)");
+    t.k = parse_kernel(get(a, "kernel"), false);
+    if (t.k.kind == K_ENERGY) fail("E_RANGE", "induce needs a kernel of positive weights (not energy)");
     long long nl = typed<int32_t>(get(a, "labeled"), "labeled", -1).ElementLength();
     if (nl < 1) fail("E_SHAPE", "labeled must hold at least one point");
     t.nl = nl;

@@ -37,7 +37,7 @@ describe('abort lands within 100 ms', () => {
     const lat: number[] = [];
     lat.push(await abortLatency((signal) => points.potential(x, x, { d, kernel: { kind: 'energy' }, signal })));
     lat.push(await abortLatency((signal) => points.induce(x, { d, labeled: Int32Array.from([0, 1]), values: Float32Array.from([1, 0]), kernel: { kind: 'gaussian', sigma: 1 }, signal })));
-    lat.push(await abortLatency((signal) => points.condense(x.subarray(0, 20000 * d), { d, bandwidth: 0.5, signal })));
+    lat.push(await abortLatency((signal) => points.condense(x.subarray(0, 20000 * d), { d, kernel: { kind: 'gaussian', sigma: 0.5 }, signal })));
     lat.push(await abortLatency((signal) => points.attention(x, x, x, { d, heads: 4, signal })));
     const offsets = Int32Array.from({ length: 401 }, (_, i) => i * 100);
     lat.push(await abortLatency((signal) => points.distanceMatrix(x, offsets, { d, signal })));

@@ -22,7 +22,7 @@ for (let k = 0; k < 8; k++) {
     () => laplacian(rho, grid),
     async () => (await condense(rho, grid)).labels,
     () => points.potential(x, x, { d: 8, kernel: { kind: 'gaussian', sigma: 1 + k } }),
-    () => points.attention(x, x, x, { d: 8, heads: 2, kind: k % 2 ? 'energy' : 'dot' }),
+    () => points.attention(x, x, x, { d: 8, heads: 2, kernel: { kind: k % 2 ? 'energy' : 'dot' } }),
     async () => (await points.induce(x, { d: 8, labeled: Int32Array.from([0, 7, 99]), values: Float32Array.from([1, 0, -1]), kernel: { kind: 'gaussian', sigma: 2 } })).values,
   );
 }

@@ -74,8 +74,8 @@ const ops: Op[] = [
   { name: 'points.potential', valid: () => ({ s: f32(30), t: f32(15), o: { d: 3, kernel: { kind: 'yukawa', kappa: 1, eps: 0.1 }, weights: f32(10) } }), call: (t) => points.potential(t.s as never, t.t as never, t.o as never) },
   { name: 'points.distanceMatrix', valid: () => ({ x: f32(30), off: Int32Array.from([0, 4, 10]), o: { d: 3, metric: 'mmd', kernel: { kind: 'gaussian', sigma: 1 } } }), call: (t) => points.distanceMatrix(t.x as never, t.off as never, t.o as never) },
   { name: 'points.energyDistance', valid: () => ({ x: f32(12), y: f32(9), o: { d: 3, wx: f32(4, () => 1) } }), call: (t) => points.energyDistance(t.x as never, t.y as never, t.o as never) },
-  { name: 'points.attention', valid: () => ({ q: f32(24), k: f32(36), v: f32(12), o: { d: 3, heads: 2, kind: 'gaussian', sigma: 1, causal: true } }), call: (t) => points.attention(t.q as never, t.k as never, t.v as never, t.o as never) },
-  { name: 'points.condense', valid: () => ({ x: f32(40), o: { d: 2, bandwidth: 0.5, kernel: 'flat' } }), call: (t) => points.condense(t.x as never, t.o as never) },
+  { name: 'points.attention', valid: () => ({ q: f32(24), k: f32(36), v: f32(12), o: { d: 3, heads: 2, kernel: { kind: 'gaussian', sigma: 1 }, causal: true } }), call: (t) => points.attention(t.q as never, t.k as never, t.v as never, t.o as never) },
+  { name: 'points.condense', valid: () => ({ x: f32(40), o: { d: 2, kernel: { kind: 'flat', radius: 0.5 } } }), call: (t) => points.condense(t.x as never, t.o as never) },
   { name: 'points.induce', valid: () => ({ x: f32(40), o: { d: 2, labeled: Int32Array.from([0, 3]), values: f32(2), kernel: { kind: 'gaussian', sigma: 1 } } }), call: (t) => points.induce(t.x as never, t.o as never) },
   { name: 'wave', valid: () => ({ u: f32(64), grid: g2(), o: { dt: 0.03, steps: 5, kappa: 1, damping: 0.1, source: f32(64), f: f32(5), probes: f32(4, () => 0.5), every: 2, energyEvery: 1 } }), call: (t) => wave(t.u as never, t.grid as never, t.o as never) },
   { name: 'modes', valid: () => ({ grid: { n: [16, 16] }, o: { k: 2, V: f32(256), tol: 1e-4, maxIter: 50, allowNotConverged: true } }), call: (t) => modes(t.grid as never, t.o as never) },
@@ -91,7 +91,7 @@ const ops: Op[] = [
   { name: 'fractal.correlationDimension', valid: () => ({ x: f32(400), o: { d: 2, bins: 16, radii: [0.01, 1], minPairs: 1 } }), call: (t) => fractal.correlationDimension(t.x as never, t.o as never) },
   { name: 'fractal.encode', valid: () => ({ img: f32(256), o: { width: 16, height: 16, tolerance: 0.1, minBlock: 4, maxBlock: 8 } }), call: (t) => fractal.encode(t.img as never, t.o as never) },
   { name: 'fractal.decode', valid: () => ({ code: CODE, o: { scale: 2, maxIterations: 8 } }), call: (t) => fractal.decode(t.code as never, t.o as never) },
-  { name: 'points.resonance', valid: () => ({ a: f32(12), b: f32(9), w: [0, 1], o: { d: 3, g: 0.1 } }), call: (t) => points.resonance(t.a as never, t.b as never, t.w as never, t.o as never) },
+  { name: 'points.resonance', valid: () => ({ a: f32(12), b: f32(9), w: [0, 1], o: { d: 3, damping: 0.1 } }), call: (t) => points.resonance(t.a as never, t.b as never, t.w as never, t.o as never) },
 ];
 
 // Every path to a node of a tree (objects and arrays, not typed arrays).

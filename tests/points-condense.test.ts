@@ -47,7 +47,7 @@ describe('points.condense (mean shift)', () => {
       const r = rng(d);
       const centres = Array.from({ length: 4 }, () => Array.from({ length: d }, () => (r() - 0.5) * 20));
       const { X, truth } = blobs(centres, 120, 0.5, d + 3);
-      const c = await points.condense(X, { d, bandwidth: 1.5 });
+      const c = await points.condense(X, { d, kernel: { kind: 'gaussian', sigma: 1.5 } });
       expect(c.k).toBe(4);
       expect(ari(c.labels, truth)).toBeGreaterThanOrEqual(0.99);
       for (let k = 0; k < 4; k++) {
@@ -64,7 +64,7 @@ describe('points.condense (mean shift)', () => {
   (havePythonPeers() ? test : test.skip)('flat kernel: the same clusters as sklearn MeanShift(bin_seeding=False)', async () => {
     const d = 2;
     const { X } = blobs([[0, 0], [6, 1], [2, 7], [8, 8]], 60, 0.8, 11);
-    const ours = await points.condense(X, { d, kernel: 'flat', bandwidth: 2 });
+    const ours = await points.condense(X, { d, kernel: { kind: 'flat', radius: 2 } });
     const ref = python<{ labels: number[]; centers: number[][] }>(
       `import json, sys, numpy as np
 from sklearn.cluster import MeanShift
@@ -85,7 +85,7 @@ print(json.dumps({'labels': m.labels_.tolist(), 'centers': m.cluster_centers_.to
   test('weights: a heavy point pulls its centre; mass is the weight of the members', async () => {
     const X = Float32Array.from([0, 0, 1, 0, 10, 10]);
     const w = Float32Array.from([1, 9, 2]);
-    const c = await points.condense(X, { d: 2, bandwidth: 2, weights: w });
+    const c = await points.condense(X, { d: 2, kernel: { kind: 'gaussian', sigma: 2 }, weights: w });
     expect(c.k).toBe(2);
     expect(c.centers[0]).toBeGreaterThan(0.8);
     expect(Array.from(c.mass)).toEqual([10, 2]);
@@ -97,7 +97,7 @@ describe('long points calls report progress and stop on abort', () => {
     const d = 3;
     const X = Float32Array.from({ length: 3000 * d }, (_, i) => Math.sin(i * 1.7) * 4);
     const steps: number[] = [];
-    await points.condense(X, { d, bandwidth: 1, onProgress: (it) => steps.push(it) });
+    await points.condense(X, { d, kernel: { kind: 'gaussian', sigma: 1 }, onProgress: (it) => steps.push(it) });
     expect(steps.length).toBeGreaterThan(1);
     expect(steps[steps.length - 1]).toBeGreaterThan(steps[0]);
     const res: number[] = [];
@@ -109,7 +109,7 @@ describe('long points calls report progress and stop on abort', () => {
     await points.distanceMatrix(X, offsets, { d, onProgress: (k, total) => done.push(k / total) });
     expect(done[done.length - 1]).toBe(1);
     const ac = new AbortController();
-    const p = points.condense(Float32Array.from({ length: 20000 * d }, (_, i) => Math.sin(i)), { d, bandwidth: 0.5, signal: ac.signal, maxIter: 100000, tol: 1e-9 });
+    const p = points.condense(Float32Array.from({ length: 20000 * d }, (_, i) => Math.sin(i)), { d, kernel: { kind: 'gaussian', sigma: 0.5 }, signal: ac.signal, maxIter: 100000, tol: 1e-9 });
     setTimeout(() => ac.abort(), 30);
     await expect(p).rejects.toMatchObject({ code: 'E_ABORTED' });
   });

@@ -6,7 +6,7 @@
  * sets into a matrix.
  */
 import { Kernel, points } from '../lib';
-import { havePythonPeers, python, rng } from './helpers';
+import { errorOf, havePythonPeers, python, rng } from './helpers';
 
 function cloud(n: number, d: number, seed: number, shift = 0, scale = 1): Float32Array {
   const r = rng(seed);
@@ -21,6 +21,15 @@ function G(k: Kernel, r2: number): [number, number] {
     case 'yukawa': return [Math.exp(-k.kappa * r) / Math.sqrt(r2 + (k.eps ?? 1e-3) ** 2), 0];
     case 'gaussian': return [Math.exp(-r2 / (2 * k.sigma ** 2)), 0];
     case 'energy': return [-r, 0];
+    case 'matern32': {
+      const a = (Math.sqrt(3) * r) / k.length;
+      return [(1 + a) * Math.exp(-a), 0];
+    }
+    case 'matern52': {
+      const a = (Math.sqrt(5) * r) / k.length;
+      return [(1 + a + (a * a) / 3) * Math.exp(-a), 0];
+    }
+    case 'laplacian': return [Math.exp(-r / k.length), 0];
     case 'helmholtz': {
       const a = Math.exp(-k.k[1] * r) / Math.sqrt(r2 + (k.eps ?? 1e-3) ** 2);
       return [a * Math.cos(k.k[0] * r), a * Math.sin(k.k[0] * r)];
@@ -57,6 +66,9 @@ const kernels: Kernel[] = [
   { kind: 'yukawa', kappa: 0.7, eps: 0.05 },
   { kind: 'gaussian', sigma: 1.5 },
   { kind: 'energy' },
+  { kind: 'matern32', length: 2 },
+  { kind: 'matern52', length: 2 },
+  { kind: 'laplacian', length: 3 },
 ];
 
 describe('points.potential against fp64 double loops', () => {
@@ -67,7 +79,8 @@ describe('points.potential against fp64 double loops', () => {
       const r = rng(d + 7);
       const w = Float32Array.from({ length: m }, () => r() * 2 - 0.7);
       for (const k of kernels) {
-        const k2 = k.kind === 'gaussian' ? { kind: 'gaussian' as const, sigma: Math.sqrt(d) } : k;
+        // Widths that grow with d, so no kernel is all but 0 at d = 384.
+        const k2: Kernel = k.kind === 'gaussian' ? { kind: 'gaussian', sigma: Math.sqrt(d) } : 'length' in k ? { ...k, length: Math.sqrt(d) } : k;
         const out = await points.potential(src, tgt, { d, kernel: k2, weights: w });
         const ref = refPotential(src, w, tgt, d, k2);
         for (let i = 0; i < n; i++) expect(Math.abs(out[i] - ref.re[i]) / ref.scale[i]).toBeLessThan(1e-5);
@@ -212,5 +225,43 @@ describe('distance matrices over ragged sets', () => {
         const expectMmd = p === q ? 0 : C.values[p * 3 + p] + C.values[q * 3 + q] - 2 * C.values[p * 3 + q];
         expect(M.values[p * 3 + q]).toBeCloseTo(expectMmd, 10);
       }
+  });
+});
+
+describe('finite inputs never give NaN', () => {
+  test('energy distance of vectors at 1e20 (and 1e-25): scaled before squaring, == fp64', async () => {
+    const d = 6;
+    for (const amp of [1e20, 1e-25]) {
+      const X = cloud(50, d, 61).map((v) => v * amp), Y = cloud(40, d, 62, 0.5).map((v) => v * amp);
+      const ours = await points.energyDistance(X, Y, { d });
+      const e = (A: Float32Array, B: Float32Array) => {
+        let s = 0;
+        for (let i = 0; i < A.length / d; i++) for (let j = 0; j < B.length / d; j++) s += Math.sqrt(r2of(A, i, B, j, d));
+        return s / ((A.length / d) * (B.length / d));
+      };
+      const ref = 2 * e(X, Y) - e(X, X) - e(Y, Y);
+      expect(Number.isFinite(ours)).toBe(true);
+      expect(Math.abs(ours - ref) / ref).toBeLessThan(1e-4);
+    }
+  });
+
+  test('dot attention of queries and keys at 1e20: logits past fp32 are an error naming the scale', async () => {
+    const d = 4;
+    const Q = cloud(8, d, 63).map((v) => v * 1e20);
+    const err = await errorOf(() => points.attention(Q, Q, Q, { d }));
+    expect((err as { code?: string }).code).toBe('E_RANGE');
+    expect(String((err as Error).message)).toMatch(/fp32 range/);
+    // Energy attention of the same points: finite.
+    const out = await points.attention(Q, Q, Q.map((v) => v / 1e20), { d, kernel: { kind: 'energy' }, beta: 1e-20 });
+    expect(out.every(Number.isFinite)).toBe(true);
+  });
+
+  test('resonance with kappa 1e308: k = i kappa / c, a finite spectrum', async () => {
+    const d = 3;
+    const A = cloud(10, d, 64);
+    const s = await points.resonance(A, A, [0, 1, 1e10], { d, kappa: 1e308, eps: 0.01 });
+    // Every pair but the coincident ones is screened to 0: R = n / eps.
+    for (const v of s.R) expect(v).toBeCloseTo(10 / 0.01, 6);
+    expect([...s.re, ...s.im].every(Number.isFinite)).toBe(true);
   });
 });

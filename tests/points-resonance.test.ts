@@ -33,7 +33,7 @@ describe('points.resonance', () => {
     test(`d = ${d}: the spectrum over a sweep of w matches fp64 to 1e-5`, async () => {
       const A = cloud(d === 384 ? 20 : 60, d, d), B = cloud(d === 384 ? 15 : 45, d, d + 1, 0.5);
       const w = [0, 0.5, 1, 2, 3.5, 7];
-      const s = await points.resonance(A, B, w, { d, g: 0.3, kappa: 0.2, c: 1.5, eps: 0.05 });
+      const s = await points.resonance(A, B, w, { d, damping: 0.3, kappa: 0.2, c: 1.5, eps: 0.05 });
       w.forEach((wq, q) => {
         const ref = reference(A, B, d, wq, 0.3, 0.2, 1.5, 0.05);
         expect(Math.abs(s.R[q] - ref) / ref).toBeLessThan(1e-5);
@@ -53,8 +53,8 @@ describe('points.resonance', () => {
   test('damping lowers the peak: R falls with g at a fixed w', async () => {
     const d = 3;
     const A = cloud(30, d, 5), B = cloud(30, d, 6);
-    const lo = await points.resonance(A, B, [2], { d, g: 0.1 });
-    const hi = await points.resonance(A, B, [2], { d, g: 2 });
+    const lo = await points.resonance(A, B, [2], { d, damping: 0.1 });
+    const hi = await points.resonance(A, B, [2], { d, damping: 2 });
     expect(hi.R[0]).toBeLessThan(lo.R[0]);
   });
 });

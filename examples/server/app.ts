@@ -164,7 +164,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     const from = b.w.from ?? 0, count = b.w.count ?? 128;
     if (!(b.w.to > from)) throw new HttpError(400, 'E_REQUEST', `body/w/to must be above body/w/from (${from})`);
     const w = Float64Array.from({ length: count }, (_, k) => from + ((b.w.to - from) * k) / (count - 1));
-    const s = await job(req, (signal) => points.resonance(A, B, w, { d, g: b.g ?? 0.1, kappa: b.kappa ?? 0, c: b.c ?? 1, signal }));
+    const s = await job(req, (signal) => points.resonance(A, B, w, { d, damping: b.g ?? 0.1, kappa: b.kappa ?? 0, c: b.c ?? 1, signal }));
     return { w: Array.from(s.w), R: Array.from(s.R) };
   });
 
@@ -180,7 +180,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   }, async (req) => {
     const b = req.body as { set: SetSpec; bandwidth: number; kernel?: 'gaussian' | 'flat' };
     const x = rows(b.set, 'set');
-    const c = await job(req, (signal) => points.condense(x, { d, bandwidth: b.bandwidth, kernel: b.kernel ?? 'gaussian', signal }));
+    const c = await job(req, (signal) => points.condense(x, { d, kernel: b.kernel === 'flat' ? { kind: 'flat', radius: b.bandwidth } : { kind: 'gaussian', sigma: b.bandwidth }, signal }));
     return { k: c.k, labels: Array.from(c.labels), mass: Array.from(c.mass), potential: Array.from(c.potential), iterations: c.iterations };
   });
 

@@ -62,14 +62,24 @@ struct ResonanceJob {
   const volatile int32_t* cancel = nullptr;
 };
 
-// k(w) with Im k >= 0.
+// k(w) = sqrt(w^2 - kappa^2 + i g w) / c with Im k >= 0, computed in units
+// of the largest of |w|, kappa and g so that no square overflows (kappa
+// 1e308 gives k = i kappa / c, not NaN).
 SF_HD void resonance_k(double w, double g, double kappa, double c, double& kre, double& kim) {
-  // z = w^2 - kappa^2 + i g w; principal sqrt has Re >= 0; flip to Im >= 0.
-  double zr = w * w - kappa * kappa, zi = g * w;
-  double m = sqrt(sqrt(zr * zr + zi * zi));
-  double th = 0.5 * atan2(zi, zr);
-  kre = m * cos(th) / c;
-  kim = m * sin(th) / c;
+  double s = fabs(w) > kappa ? fabs(w) : kappa;
+  s = g > s ? g : s;
+  if (!(s > 0)) {
+    kre = kim = 0;
+    return;
+  }
+  const double ws = w / s, ks = kappa / s, gs = g / s;
+  double zr = ws * ws - ks * ks, zi = gs * ws;
+  // principal sqrt of z = zr + i zi: (sqrt((|z| + zr) / 2), sign(zi) sqrt((|z| - zr) / 2))
+  double m = hypot(zr, zi);
+  double a = sqrt(0.5 * (m + zr)), b = sqrt(0.5 * (m - zr));
+  if (zi < 0) b = -b;
+  kre = a * s / c;
+  kim = b * s / c;
   if (kim < 0) {
     kre = -kre;
     kim = -kim;
@@ -122,21 +132,20 @@ struct InduceJob {
   bool converged = false;
 };
 
-enum AttentionKind : int { A_DOT = 0, A_GAUSSIAN = 1, A_ENERGY = 2, A_COULOMB = 3, A_YUKAWA = 4 };
-
-// out[b,h,i] = sum_j softmax_j(logit_ij) v[b,h,j] with
-//   dot      beta q.k + bias_j       gaussian -r^2 / (2 s^2) + bias_j
-//   energy   -beta r                 coulomb  beta / sqrt(r^2 + e^2)
-//   yukawa   beta exp(-kappa r) / sqrt(r^2 + e^2)
-// Key j is seen by query i when causal allows (j <= i + m - n) and mask[b, j]
-// is 1. A query that sees no key gets zeros.
+// out[b,h,i] = sum_j softmax_j(logit_ij) v[b,h,j] with the logit of kind
+//   A_DOT    beta q.k                K_GAUSSIAN  -r^2 / (2 s^2)
+//   any other real kernel G          beta G(r)
+// plus bias_j. Key j is seen by query i when causal allows (j <= i + shift,
+// shift = m - n bottom-right or 0 top-left) and mask[b, j] is 1. A query
+// that sees no key gets zeros.
 struct AttentionJob {
   int batch = 1, heads = 1, d = 0, dv = 0;
   idx n = 0, m = 0;
   int kind = A_DOT;
   float beta = 1.0f;
-  KernelSpec k{};  // sigma (inv2s2), eps2, kappa
+  KernelSpec k{};
   bool causal = false;
+  bool top_left = false;           // causal alignment (default bottom-right)
   const float* q = nullptr;        // [B, H, n, d]
   const float* key = nullptr;      // [B, H, m, d]
   const float* v = nullptr;        // [B, H, m, dv]
@@ -145,28 +154,5 @@ struct AttentionJob {
   float* out = nullptr;            // [B, H, n, dv]
   const volatile int32_t* cancel = nullptr;
 };
-
-// The logit of one pair from its squared distance r2 (distance kinds) or dot
-// product (dot), shared by the tiled and the direct drivers; the kind fixed
-// at compile time for the tile loops, or chosen at run time.
-template <int KIND>
-SF_HD float logit_of(const AttentionJob& a, float dot_or_r2) {
-  float r2 = dot_or_r2 > 0.0f ? dot_or_r2 : 0.0f;
-  if (KIND == A_DOT) return a.beta * dot_or_r2;
-  if (KIND == A_GAUSSIAN) return -r2 * a.k.inv2s2;
-  if (KIND == A_ENERGY) return -a.beta * sf_sqrtf(r2);
-  if (KIND == A_COULOMB) return a.beta * kernel_of<K_COULOMB>(a.k, r2);
-  return a.beta * kernel_of<K_YUKAWA>(a.k, r2);
-}
-
-SF_HD float attention_logit(const AttentionJob& a, float dot_or_r2) {
-  switch (a.kind) {
-    case A_DOT: return logit_of<A_DOT>(a, dot_or_r2);
-    case A_GAUSSIAN: return logit_of<A_GAUSSIAN>(a, dot_or_r2);
-    case A_ENERGY: return logit_of<A_ENERGY>(a, dot_or_r2);
-    case A_COULOMB: return logit_of<A_COULOMB>(a, dot_or_r2);
-    default: return logit_of<A_YUKAWA>(a, dot_or_r2);
-  }
-}
 
 }  // namespace sf

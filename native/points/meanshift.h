@@ -5,8 +5,8 @@
 // ordered by (intensity, coordinates) descending, where intensity is the
 // kernel sum at the seed's last position; a seed becomes a centre unless a
 // centre already taken lies within `merge`; every point is labelled with its
-// nearest centre. The iteration step runs on the CPU tiles or, for other
-// backends, one seed per thread; the rest runs on the host.
+// nearest centre. The step (the kernel moments around every seed) is the
+// pair engine's (ops.h); the rest runs here on the host.
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -15,63 +15,9 @@
 
 #include "../errors.h"
 #include "jobs.h"
-#include "tiles.h"
 
 namespace sf {
 namespace points {
-
-// The weight the kernel gives a squared distance.
-SF_HD float shift_weight(bool flat, float r2, float bw2, float inv2s2) {
-  return flat ? (r2 <= bw2 ? 1.0f : 0.0f) : sf_expf(-(r2 > 0.0f ? r2 : 0.0f) * inv2s2);
-}
-
-// One step on the CPU tiles for the seeds in `pos` [s, d]: new positions into
-// `next`, the kernel sums at the old positions into `z`.
-inline void shift_step_cpu(const MeanShiftJob& job, const tiles::Packed& p, const std::vector<float>& xc,
-                           const float* centre, const std::vector<double>& pos, idx s, std::vector<double>& next,
-                           std::vector<double>& z) {
-  const int d = job.d;
-  std::vector<float> pf((size_t)(s * d));
-  for (size_t i = 0; i < pf.size(); ++i) pf[i] = (float)pos[i];
-  tiles::Targets t = tiles::centre_targets(pf.data(), s, d, centre);
-  const float bw2 = (float)(job.bandwidth * job.bandwidth), inv2s2 = (float)(1.0 / (2 * job.bandwidth * job.bandwidth));
-  CpuExec ex;
-  idx groups = (s + tiles::TI - 1) / tiles::TI;
-  ex.for_ranges(groups, 1, [&](idx g0, idx g1) {
-    std::vector<double> acc((size_t)tiles::TI * d);
-    std::vector<float> blk((size_t)d);
-    for (idx g = g0; g < g1; ++g) {
-      if (job.cancel && *job.cancel) fail("E_ABORTED", "condense: aborted");
-      idx i0 = g * tiles::TI;
-      int rows = (int)std::min<idx>(tiles::TI, s - i0);
-      double zs[tiles::TI] = {0, 0, 0, 0};
-      std::fill(acc.begin(), acc.end(), 0.0);
-      tiles::over_blocks(t, p, i0, rows, [&](idx b, float (&r2)[tiles::TI][tiles::TJ]) {
-        const float* wb = p.w.data() + b * tiles::TJ;
-        for (int i = 0; i < rows; ++i) {
-          std::fill(blk.begin(), blk.end(), 0.0f);
-          float zb = 0.0f;
-          for (int j = 0; j < tiles::TJ; ++j) {
-            float kw = wb[j] * shift_weight(job.flat, r2[i][j], bw2, inv2s2);
-            if (kw == 0.0f) continue;
-            zb += kw;
-            const float* xj = xc.data() + (size_t)(b * tiles::TJ + j) * d;
-            for (int c = 0; c < d; ++c) blk[c] += kw * xj[c];
-          }
-          zs[i] += zb;
-          double* a = acc.data() + (size_t)i * d;
-          for (int c = 0; c < d; ++c) a[c] += blk[c];
-        }
-      });
-      for (int i = 0; i < rows; ++i) {
-        z[(size_t)(i0 + i)] = zs[i];
-        for (int c = 0; c < d; ++c)
-          next[(size_t)((i0 + i) * d + c)] =
-              zs[i] > 0 ? centre[c] + acc[(size_t)i * d + c] / zs[i] : pos[(size_t)((i0 + i) * d + c)];
-      }
-    }
-  });
-}
 
 // |x - c|^2 in fp64 for a point and a centre.
 inline double dist2(const float* x, const double* c, int d) {
@@ -174,18 +120,6 @@ void mean_shift(MeanShiftJob& job, const Step& step) {
     }
     job.potential[k] = phi;
   }
-}
-
-inline void mean_shift_cpu(MeanShiftJob& job) {
-  const int d = job.d;
-  std::vector<float> centre = tiles::centre_of(job.x, job.n, d);
-  tiles::Packed p = tiles::pack(job.x, job.n, d, centre.data(), job.w);
-  std::vector<float> xc((size_t)(p.blocks * tiles::TJ * d), 0.0f);  // centred rows, padded
-  for (idx j = 0; j < job.n; ++j)
-    for (int c = 0; c < d; ++c) xc[(size_t)(j * d + c)] = job.x[j * d + c] - centre[c];
-  mean_shift(job, [&](const std::vector<double>& cur, idx s, std::vector<double>& next, std::vector<double>& z) {
-    shift_step_cpu(job, p, xc, centre.data(), cur, s, next, z);
-  });
 }
 
 }  // namespace points

@@ -3,6 +3,7 @@
 // sweeps, tiles) and once by the generic drivers the CUDA backend launches,
 // here on PlainExec, a CpuExec the CPU overloads do not match. Agreement to
 // 1e-5 checks the CUDA backend's driver logic on machines without a GPU.
+// The pair engine's own tests are in pairs_test.cc.
 #include <cmath>
 #include <cstring>
 #include <cstdio>
@@ -15,7 +16,6 @@
 #include "exec_cpu.h"
 #include "mg_cpu.h"
 #include "pca.h"
-#include "points/direct.h"
 #include "potential_field.h"
 #include "fractal/codec.h"
 #include "fractal/ifs.h"
@@ -179,134 +179,13 @@ static void mesh_tests() {
   }
 }
 
+void pairs_tests(int& passed, int& failed);
+
 static void points_tests() {
+  pairs_tests(passed, failed);
   const int d = 7;
-  const idx n = 300, m = 450;
-  std::vector<float> src = wave(m * d, 0.37), tgt = wave(n * d, 0.29, 1.0), w = wave(m, 0.11);
-  for (float& v : w) v = std::fabs(v) + 0.1f;  // positive: no cancellation to blur the comparison
-  for (int kind : {K_COULOMB, K_YUKAWA, K_GAUSSIAN, K_ENERGY, K_HELMHOLTZ}) {
-    KernelSumJob j;
-    j.d = d;
-    j.k = KernelSpec{kind, 0.01f, 0.5f, 0.25f, 2.0, 0.3};
-    j.src = src.data();
-    j.m = m;
-    j.w = w.data();
-    j.tgt = tgt.data();
-    j.n = n;
-    size_t len = kind == K_HELMHOLTZ ? 2 * n : n;
-    std::vector<double> a(len), b(len);
-    j.out = a.data();
-    cpu::kernel_sum(j);
-    j.out = b.data();
-    PlainExec ex;
-    points::kernel_sum_direct(ex, j);
-    check(rel_diff(a, b, len) < 1e-5, "kernel sum kind " + std::to_string(kind) + ": tiles agree with direct");
-  }
-
-  std::vector<int32_t> off{0, 50, 51, 200, 450};
-  for (int metric : {M_ENERGY_DISTANCE, M_MMD, M_CROSS}) {
-    SetMatrixJob s;
-    s.d = d;
-    s.k = KernelSpec{K_GAUSSIAN, 0, 0, 0.1f, 0, 0};
-    s.metric = metric;
-    s.x = src.data();
-    s.off = off.data();
-    s.sets = 4;
-    std::vector<double> a(16), b(16);
-    s.out = a.data();
-    cpu::set_matrix(s);
-    s.out = b.data();
-    PlainExec ex;
-    points::set_matrix_direct(ex, s);
-    check(rel_diff(a, b, 16) < 1e-5, "set matrix metric " + std::to_string(metric) + ": tiles agree with direct");
-  }
-
-  for (int kind : {A_DOT, A_GAUSSIAN, A_ENERGY, A_COULOMB, A_YUKAWA}) {
-    AttentionJob a;
-    a.heads = 2;
-    a.d = d;
-    a.n = 60;
-    a.m = 75;
-    a.dv = 5;
-    a.kind = kind;
-    a.beta = 0.8f;
-    a.k = KernelSpec{kind == A_YUKAWA ? K_YUKAWA : K_COULOMB, 0.04f, 0.3f, 0.2f, 0, 0};
-    a.causal = kind % 2 == 0;
-    std::vector<float> Q = wave(2 * 60 * d, 0.13), K = wave(2 * 75 * d, 0.21), V = wave(2 * 75 * 5, 0.41);
-    std::vector<uint8_t> mask(75, 1);
-    mask[3] = 0;
-    a.q = Q.data();
-    a.key = K.data();
-    a.v = V.data();
-    a.mask = mask.data();
-    std::vector<float> o1(2 * 60 * 5), o2(2 * 60 * 5);
-    a.out = o1.data();
-    cpu::attention(a);
-    a.out = o2.data();
-    PlainExec ex;
-    points::attention_direct(ex, a);
-    check(rel_diff(o1, o2, o1.size()) < 1e-5, "attention kind " + std::to_string(kind) + ": tiles agree with direct");
-  }
-
-  {
-    ResonanceJob r;
-    r.d = d;
-    r.a = tgt.data();
-    r.na = n;
-    r.b = src.data();
-    r.nb = m;
-    std::vector<double> ws{0, 0.5, 2}, a(6), b(6);
-    r.w = ws.data();
-    r.nw = 3;
-    r.g = 0.2;
-    r.kappa = 0.1;
-    r.out = a.data();
-    cpu::resonance(r);
-    r.out = b.data();
-    PlainExec ex;
-    points::resonance_direct(ex, r);
-    check(rel_diff(a, b, 6) < 1e-5, "resonance: tiles agree with direct");
-  }
-
-  {
-    std::vector<int32_t> l1(n), l2(n);
-    MeanShiftJob a;
-    a.d = d;
-    a.n = n;
-    a.x = tgt.data();
-    a.bandwidth = 0.8;
-    a.merge = 0.8;
-    a.labels = l1.data();
-    cpu::mean_shift(a);
-    MeanShiftJob b = a;
-    b.labels = l2.data();
-    PlainExec ex;
-    points::mean_shift_direct(ex, b);
-    check(a.centers.size() == b.centers.size() && l1 == l2, "mean shift: tiles agree with direct");
-  }
-
-  {
-    std::vector<int32_t> lab{0, 10, 100};
-    std::vector<float> vals{1, 0, 0, 1, 1, 1};
-    InduceJob a;
-    a.d = d;
-    a.n = n;
-    a.x = tgt.data();
-    a.labeled = lab.data();
-    a.nl = 3;
-    a.values = vals.data();
-    a.channels = 2;
-    a.k = KernelSpec{K_GAUSSIAN, 0, 0, 0.5f, 0, 0};
-    std::vector<float> f1(2 * n), f2(2 * n);
-    a.out = f1.data();
-    cpu::induce(a);
-    InduceJob b = a;
-    b.out = f2.data();
-    PlainExec ex;
-    points::induce_direct(ex, b);
-    check(a.converged && b.converged && rel_diff(f1, f2, 2 * n) < 1e-4, "induce: tiles agree with direct");
-  }
-
+  const idx m = 450;
+  std::vector<float> src = wave(m * d, 0.37);
   {
     PcaResult r = pca(src.data(), m, d, 2, 0, 200, 1e-13, nullptr);
     double dot = 0;

@@ -1,0 +1,97 @@
+// The pair engine on the GPU (see native/points/engine.h for the task, the
+// formulas and the reductions): one launch per call over a grid of
+// (problem, tile of kThreads targets) items. Each thread holds one target and
+// its accumulator in registers; the block stages the problem's sources in
+// shared memory a tile at a time (coordinates scaled like the CPU's, the
+// pairs taken by differences) and every thread runs Reduction::pair over the
+// staged tile in source order, so a target's result is the same sum as on
+// the plain execution. No host synchronisation inside; the exec's sync()
+// follows the launch.
+#pragma once
+#include <cuda_runtime.h>
+
+#include <vector>
+
+#include "../native/points/engine.h"
+#include "exec_cuda.cuh"
+
+namespace sf {
+namespace pairs {
+
+constexpr int kThreads = 128;
+
+template <class F, class R>
+__global__ void k_pair_reduce(F f, R r, int d, const float* X, const float* Y, const idx* item_p, const idx* item_i0,
+                              const idx* P0, const idx* PT, const idx* PS, const idx* PM, int tile) {
+  extern __shared__ float ys[];  // [tile][d]
+  const idx p = item_p[blockIdx.x];
+  const idx i0 = item_i0[blockIdx.x];
+  const idx nt = P0[p + 1] - P0[p];
+  const idx il = i0 + threadIdx.x;
+  const bool active = il < nt;
+  const idx slot = P0[p] + il;
+  const float* x = X + (PT[p] + (active ? il : 0)) * d;
+  typename R::Acc acc;
+  if (active) r.begin(acc, p, slot);
+  const idx s0 = PS[p], m = PM[p];
+  for (idx j0 = 0; j0 < m; j0 += tile) {
+    const int cnt = (int)(m - j0 < tile ? m - j0 : tile);
+    __syncthreads();
+    for (int e = threadIdx.x; e < cnt * d; e += blockDim.x) ys[e] = Y[(s0 + j0) * d + e];
+    __syncthreads();
+    if (active)
+      for (int j = 0; j < cnt; ++j) r.pair(acc, p, slot, s0 + j0 + j, f(pair_metric<F::metric>(x, ys + j * d, d)));
+  }
+  if (active) r.end(acc, p, slot);
+}
+
+template <class F, class R>
+void pair_reduce(CudaExec& ex, const F& f0, const R& r0, const PairTask& task) {
+  const int d = task.d;
+  const double s = pair_scale(task);
+  F f;
+  R r;
+  rescale(f0, r0, s, f, r);
+  const idx nt = task.targets.points(), ns = task.sources.points();
+  auto scaled = [&](const float* x, idx n) -> const float* {
+    if (s == 1.0) return ex.upload(x, n * d);
+    std::vector<float> h((size_t)(n * d));
+    const float inv = (float)(1.0 / s);
+    for (size_t i = 0; i < h.size(); ++i) h[i] = x[i] * inv;
+    return ex.upload(h.data(), n * d);
+  };
+  const float* X = scaled(task.targets.x, nt);
+  const float* Y = task.sources.x == task.targets.x ? X : scaled(task.sources.x, ns);
+  const int np = (int)task.problems.size();
+  std::vector<idx> pt, ps, pm, ip, ii;
+  for (int p = 0; p < np; ++p) {
+    const Problem& pr = task.problems[(size_t)p];
+    pt.push_back(task.targets.off[(size_t)pr.t]);
+    ps.push_back(task.sources.off[(size_t)pr.s]);
+    pm.push_back(task.sources.size(pr.s));
+    for (idx i0 = 0; i0 < task.targets.size(pr.t); i0 += kThreads) {
+      ip.push_back(p);
+      ii.push_back(i0);
+    }
+  }
+  if (ip.empty()) return;
+  // Sources per shared-memory tile: up to kThreads, within 48 KiB.
+  const int tile = (int)std::max<idx>(1, std::min<idx>(kThreads, (48 * 1024 / 4) / d));
+  if ((size_t)tile * d * sizeof(float) > 48 * 1024) fail("E_RANGE", "d = " + std::to_string(d) + " is too large for the GPU pair engine (at most 12288)");
+  if (fault_now(FAULT_LAUNCH)) cuda_check(cudaErrorLaunchFailure, "kernel launch (simulated)");
+  const idx* P0 = ex.upload(task.slot0.data(), np + 1);
+  const idx* PT = ex.upload(pt.data(), np);
+  const idx* PS = ex.upload(ps.data(), np);
+  const idx* PM = ex.upload(pm.data(), np);
+  const idx* IP = ex.upload(ip.data(), (idx)ip.size());
+  const idx* II = ex.upload(ii.data(), (idx)ii.size());
+  for (size_t b0 = 0; b0 < ip.size(); b0 += 2147483647u) {
+    const unsigned nb = (unsigned)std::min<size_t>(ip.size() - b0, 2147483647u);
+    k_pair_reduce<<<nb, kThreads, (size_t)tile * d * sizeof(float)>>>(f, r, d, X, Y, IP + b0, II + b0, P0, PT, PS, PM, tile);
+    cuda_check(cudaGetLastError(), "pair engine launch");
+  }
+  ex.sync();
+}
+
+}  // namespace pairs
+}  // namespace sf

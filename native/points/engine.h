@@ -1,0 +1,550 @@
+// The pair engine: pair_reduce(exec, formula, reduction, task) evaluates a
+// formula (cuda/pairs_k.h) on every (target, source) pair of each problem of
+// a task and folds the values into a reduction (cuda/reduce_k.h), in source
+// order, without ever storing the N x M matrix (memory O(N + M)).
+//
+// A task holds ragged segments of target and source points and a list of
+// problems (target segment, source segment): one problem for a potential,
+// one per (batch, head) for attention, one per pair of sets for a set matrix.
+// Every (problem, target) pair has a slot, where the reduction's per-target
+// results go.
+//
+// Executions:
+// - CpuExec: register-blocked tiles. Sources are centred on their segment's
+//   mean (every formula but the inner product depends on x - y only, and
+//   centring keeps |x|^2 + |y|^2 - 2 x.y from cancelling) and packed in
+//   blocks of TJ = 32 ([block][d][32]); targets are packed per panel of 64 in
+//   micro-tiles of TR rows ([tile][d][TR]). A packed GEMM-style micro-kernel
+//   accumulates the TR x 32 inner products in vector registers over chunks of
+//   KC coordinates (the source chunk stays in L1 while every micro-tile of
+//   the panel uses it); the epilogue forms r^2 = |x|^2 + |y|^2 - 2 x.y,
+//   recomputes by differences the pairs closer than 2^-7 of their norms (a
+//   point against itself is at distance 0, not sqrt(eps) |x|), and evaluates
+//   the formula over the tile with its kind fixed at compile time (the exp
+//   and sqrt of pairs_k.h vectorise). Work items are (problem, panel), shared
+//   out over the thread pool; each writes only its own slots, in source
+//   order: the same numbers for any thread count.
+// - Any other exec (the plain loops the kernel tests run, standing in for the
+//   GPU): one target per item, pairs by differences, the same Reduction::pair.
+// - CudaExec (cuda/pairs_engine.cuh): one thread block per target tile,
+//   source tiles staged in shared memory, one launch per call.
+// Points whose coordinates reach 2^40 (or stay below 2^-40) are scaled by a
+// power of two s before squaring; formula and reduction are rescaled to
+// match, so 1e20-sized inputs give finite, correct sums.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "../../cuda/pairs_k.h"
+#include "../../cuda/reduce_k.h"
+#include "../errors.h"
+#include "../exec_cpu.h"
+
+namespace sf {
+namespace pairs {
+
+constexpr int TJ = 32;  // sources per packed block
+constexpr int TR = 8;   // targets per micro-tile
+constexpr int TP = 64;  // targets per work item (panel)
+constexpr int KC = 128; // coordinates per chunk of the inner products
+
+struct Segments {
+  const float* x = nullptr;  // [points, d]
+  std::vector<idx> off{0};   // segment s is points [off[s], off[s + 1])
+  idx points() const { return off.back(); }
+  idx size(int s) const { return off[(size_t)s + 1] - off[(size_t)s]; }
+  int count() const { return (int)off.size() - 1; }
+};
+
+struct Problem {
+  int t, s;  // target segment, source segment
+};
+
+struct PairTask {
+  int d = 0;
+  Segments targets, sources;
+  std::vector<Problem> problems;
+  std::vector<idx> slot0;  // first slot of each problem, and the total last
+  const volatile int32_t* cancel = nullptr;
+
+  idx slots() const { return slot0.empty() ? 0 : slot0.back(); }
+  void number_slots() {
+    slot0.assign(problems.size() + 1, 0);
+    for (size_t p = 0; p < problems.size(); ++p) slot0[p + 1] = slot0[p] + targets.size(problems[p].t);
+  }
+  // n targets against m sources.
+  static PairTask one(int d, const float* tgt, idx n, const float* src, idx m) { return batched(d, tgt, n, src, m, 1); }
+  // count problems of n targets against m sources, stored one after another.
+  static PairTask batched(int d, const float* tgt, idx n, const float* src, idx m, int count) {
+    PairTask t;
+    t.d = d;
+    t.targets.x = tgt;
+    t.sources.x = src;
+    for (int p = 0; p < count; ++p) {
+      t.targets.off.push_back((idx)(p + 1) * n);
+      t.sources.off.push_back((idx)(p + 1) * m);
+      t.problems.push_back({p, p});
+    }
+    t.number_slots();
+    return t;
+  }
+};
+
+// The power of two the points are divided by before squaring: 1 unless the
+// largest coordinate is past 2^40 or below 2^-40 (and not 0).
+inline double pair_scale(const PairTask& t) {
+  float mx = 0.0f;
+  auto scan = [&](const float* x, idx n) {
+    for (idx i = 0; i < n; ++i) mx = std::max(mx, std::fabs(x[i]));
+  };
+  scan(t.targets.x, t.targets.points() * t.d);
+  if (t.sources.x != t.targets.x) scan(t.sources.x, t.sources.points() * t.d);
+  if (!(mx > 0.0f) || (mx <= 0x1p40f && mx >= 0x1p-40f)) return 1.0;
+  return std::ldexp(1.0, std::ilogb(mx));
+}
+
+// The formula and the reduction for points divided by s.
+template <class F, class R>
+void rescale(const F& f0, const R& r0, double s, F& f, R& r) {
+  static_assert(F::metric != PM_R2_SHIFTED || R::shift_invariant,
+                "a formula read off by a per-target constant needs a shift-invariant reduction");
+  double factor = 1.0;
+  f = s == 1.0 ? f0 : f0.rescaled(s, factor);
+  if (!f.representable_as(f0))
+    fail("E_RANGE", "the points' coordinates (about 2^" + std::to_string(std::ilogb(s)) +
+                        ") put the kernel's parameters outside the fp32 range; rescale the points");
+  r = r0.rescaled(s, factor);
+}
+
+// ---------------------------------------------------------------------------
+// The plain execution (and any exec without its own overload): one target
+// per item, pairs by differences on scaled copies of the points.
+
+template <class Exec, class F, class R>
+void pair_reduce(Exec& ex, const F& f0, const R& r0, const PairTask& task) {
+  const int d = task.d;
+  const double s = pair_scale(task);
+  F f;
+  R r;
+  rescale(f0, r0, s, f, r);
+  const idx nt = task.targets.points(), ns = task.sources.points();
+  auto scaled = [&](const float* x, idx n) -> const float* {
+    if (s == 1.0) return ex.upload(x, n * d);
+    std::vector<float> h((size_t)(n * d));
+    const float inv = (float)(1.0 / s);
+    for (size_t i = 0; i < h.size(); ++i) h[i] = x[i] * inv;
+    float* dev = ex.template alloc<float>(n * d);
+    ex.upload_into(dev, h.data(), n * d);
+    return dev;
+  };
+  const float* X = scaled(task.targets.x, nt);
+  const float* Y = task.sources.x == task.targets.x ? X : scaled(task.sources.x, ns);
+  std::vector<idx> pt, ps;  // per problem: first target, first source, sources
+  std::vector<idx> pm;
+  for (const Problem& p : task.problems) {
+    pt.push_back(task.targets.off[(size_t)p.t]);
+    ps.push_back(task.sources.off[(size_t)p.s]);
+    pm.push_back(task.sources.size(p.s));
+  }
+  const int np = (int)task.problems.size();
+  const idx* P0 = ex.upload(task.slot0.data(), np + 1);
+  const idx* PT = ex.upload(pt.data(), np);
+  const idx* PS = ex.upload(ps.data(), np);
+  const idx* PM = ex.upload(pm.data(), np);
+  ex.for_n(task.slots(), [=] SF_LAMBDA(idx slot) {
+    int lo = 0, hi = np - 1;  // the problem holding this slot
+    while (lo < hi) {
+      int mid = (lo + hi + 1) / 2;
+      if (P0[mid] <= slot) lo = mid;
+      else hi = mid - 1;
+    }
+    const idx p = lo;
+    const float* x = X + (PT[p] + slot - P0[p]) * d;
+    typename R::Acc acc;
+    r.begin(acc, p, slot);
+    for (idx j = PS[p], e = PS[p] + PM[p]; j < e; ++j)
+      r.pair(acc, p, slot, j, f(pair_metric<F::metric>(x, Y + j * d, d)));
+    r.end(acc, p, slot);
+  });
+  ex.sync();
+}
+
+// ---------------------------------------------------------------------------
+// The CPU tiles.
+
+typedef float f32x16 __attribute__((vector_size(64)));
+
+// Sources of one segment, centred (unless the formula reads inner products)
+// and scaled, in blocks of TJ with coordinates interleaved.
+struct Packed {
+  idx m = 0, blocks = 0, first = 0;
+  std::vector<float> c;     // [d] the centre (unscaled)
+  std::vector<float> y;     // [blocks][d][TJ], zero padded
+  std::vector<float> norm;  // [blocks * TJ]
+};
+
+inline Packed pack_sources(const float* x, idx first, idx m, int d, bool centre, double s) {
+  Packed p;
+  p.m = m;
+  p.first = first;
+  p.blocks = (m + TJ - 1) / TJ;
+  p.c.assign((size_t)d, 0.0f);
+  const float* y = x + first * d;
+  if (centre) {
+    std::vector<double> c((size_t)d, 0.0);
+    for (idx j = 0; j < m; ++j)
+      for (int k = 0; k < d; ++k) c[(size_t)k] += y[j * d + k];
+    for (int k = 0; k < d; ++k) p.c[(size_t)k] = (float)(c[(size_t)k] / (double)m);
+  }
+  const float inv = (float)(1.0 / s);
+  p.y.assign((size_t)(p.blocks * d * TJ), 0.0f);
+  p.norm.assign((size_t)(p.blocks * TJ), 0.0f);
+  for (idx j = 0; j < m; ++j) {
+    idx b = j / TJ, l = j % TJ;
+    double n2 = 0;
+    for (int k = 0; k < d; ++k) {
+      float v = (y[j * d + k] - p.c[(size_t)k]) * inv;
+      p.y[(size_t)((b * d + k) * TJ + l)] = v;
+      n2 += (double)v * v;
+    }
+    p.norm[(size_t)j] = (float)n2;
+  }
+  return p;
+}
+
+// acc[r][j] += sum_{k < kn} x[k][r] y[k][j] for one micro-tile and one block:
+// 2 TR vectors of 16 accumulators, one broadcast per target and coordinate.
+inline void micro_dot(const float* xp, const float* yb, int kn, float (&acc)[TR][TJ]) {
+  f32x16 a[TR][2];
+  for (int r = 0; r < TR; ++r) {
+    std::memcpy(&a[r][0], acc[r], 64);
+    std::memcpy(&a[r][1], acc[r] + 16, 64);
+  }
+  for (int k = 0; k < kn; ++k) {
+    f32x16 y0, y1;
+    std::memcpy(&y0, yb + (size_t)k * TJ, 64);
+    std::memcpy(&y1, yb + (size_t)k * TJ + 16, 64);
+    const float* xk = xp + (size_t)k * TR;
+    for (int r = 0; r < TR; ++r) {
+      const float xv = xk[r];
+      a[r][0] += xv * y0;
+      a[r][1] += xv * y1;
+    }
+  }
+  for (int r = 0; r < TR; ++r) {
+    std::memcpy(acc[r], &a[r][0], 64);
+    std::memcpy(acc[r] + 16, &a[r][1], 64);
+  }
+}
+
+// Reductions with a vectorised tile form on the CPU (see below).
+template <class R, class = void>
+struct has_tile : std::false_type {};
+template <class R>
+struct has_tile<R, decltype(std::declval<const R&>().tile((typename R::Acc*)nullptr, idx(0), idx(0), 0, idx(0), 0,
+                                                          std::declval<const float (&)[TR][TJ]>()))>
+    : std::true_type {};
+
+template <class R, class = void>
+struct has_keys_needed : std::false_type {};
+template <class R>
+struct has_keys_needed<R, decltype((void)std::declval<const R&>().keys_needed(idx(0), idx(0)))> : std::true_type {};
+
+template <class R>
+inline void reduce_tile(const R& r, typename R::Acc* acc, idx p, idx slot, int rows, idx j0, int cnt,
+                        const float (&g)[TR][TJ]) {
+  if constexpr (has_tile<R>::value) {
+    r.tile(acc, p, slot, rows, j0, cnt, g);
+  } else {
+    for (int i = 0; i < rows; ++i)
+      for (int j = 0; j < cnt; ++j) r.pair(acc[i], p, slot + i, j0 + j, g[i][j]);
+  }
+}
+
+template <class F, class R>
+void pair_reduce(CpuExec& ex, const F& f0, const R& r0, const PairTask& task) {
+  const int d = task.d;
+  const double s = pair_scale(task);
+  F f;
+  R r;
+  rescale(f0, r0, s, f, r);
+  constexpr int metric = F::metric;
+  const bool centre = metric != PM_DOT;
+  const float inv = (float)(1.0 / s);
+
+  // Pack every source segment a problem uses, once.
+  std::vector<int> used;
+  for (const Problem& p : task.problems) used.push_back(p.s);
+  std::sort(used.begin(), used.end());
+  used.erase(std::unique(used.begin(), used.end()), used.end());
+  std::vector<Packed> packs((size_t)task.sources.count());
+  ex.for_items((idx)used.size(), [&](idx u) {
+    int sg = used[(size_t)u];
+    packs[(size_t)sg] = pack_sources(task.sources.x, task.sources.off[(size_t)sg], task.sources.size(sg), d, centre, s);
+  });
+
+  // Work items: (problem, panel of TP targets).
+  std::vector<std::pair<int, idx>> items;
+  for (size_t p = 0; p < task.problems.size(); ++p)
+    for (idx i0 = 0; i0 < task.targets.size(task.problems[p].t); i0 += TP) items.push_back({(int)p, i0});
+
+  ex.for_ranges((idx)items.size(), 1, [&](idx it0, idx it1) {
+    constexpr int TILES = TP / TR;
+    std::vector<float> xp((size_t)TILES * d * TR);
+    float xn[TP];
+    alignas(64) float dots[TILES][TR][TJ];
+    float g[TR][TJ];
+    typename R::Acc acc[TP];
+    for (idx it = it0; it < it1; ++it) {
+      if (task.cancel && *task.cancel) fail("E_ABORTED", "aborted");
+      const int p = items[(size_t)it].first;
+      const idx i0 = items[(size_t)it].second;
+      const Problem& pr = task.problems[(size_t)p];
+      const Packed& src = packs[(size_t)pr.s];
+      const idx nt = task.targets.size(pr.t);
+      const int rows = (int)std::min<idx>(TP, nt - i0);
+      const int tiles = (rows + TR - 1) / TR;
+      const float* x = task.targets.x + (task.targets.off[(size_t)pr.t] + i0) * d;
+      // Targets of the panel: centred on the sources' centre, scaled, packed
+      // [tile][d][TR]; rows past the end repeat the last target.
+      for (int i = 0; i < tiles * TR; ++i) {
+        const float* xi = x + (size_t)std::min(i, rows - 1) * d;
+        float* dst = xp.data() + (size_t)(i / TR) * d * TR + (i % TR);
+        double n2 = 0;
+        for (int k = 0; k < d; ++k) {
+          float v = (xi[k] - src.c[(size_t)k]) * inv;
+          dst[(size_t)k * TR] = v;
+          n2 += (double)v * v;
+        }
+        xn[i] = (float)n2;
+      }
+      const idx slot = task.slot0[(size_t)p] + i0;
+      for (int i = 0; i < rows; ++i) r.begin(acc[i], p, slot + i);
+      idx blocks = src.blocks;
+      if constexpr (has_keys_needed<R>::value) blocks = (r.keys_needed(p, slot + rows - 1) + TJ - 1) / TJ;
+      for (idx b = 0; b < blocks; ++b) {
+        const float* yb = src.y.data() + (size_t)(b * d * TJ);
+        const float* yn = src.norm.data() + (size_t)(b * TJ);
+        const idx j0 = b * TJ;
+        const int cnt = (int)std::min<idx>(TJ, src.m - j0);
+        std::memset(dots, 0, sizeof(float) * TILES * TR * TJ);
+        for (int k0 = 0; k0 < d; k0 += KC) {
+          const int kn = std::min(KC, d - k0);
+          for (int t = 0; t < tiles; ++t)
+            micro_dot(xp.data() + (size_t)t * d * TR + (size_t)k0 * TR, yb + (size_t)k0 * TJ, kn, dots[t]);
+        }
+        for (int t = 0; t < tiles; ++t) {
+          const float* xt = xp.data() + (size_t)t * d * TR;
+          const float* xnt = xn + t * TR;
+          for (int i = 0; i < TR; ++i)
+            for (int j = 0; j < TJ; ++j) {
+              float v = dots[t][i][j];
+              if (metric == PM_R2) v = xnt[i] + yn[j] - 2.0f * v;
+              else if (metric == PM_R2_SHIFTED) v = yn[j] - 2.0f * v;
+              g[i][j] = v;
+            }
+          if (metric == PM_R2) {
+            // Close pairs lose most digits of r^2 to cancellation: redo them.
+            const float thr = 1.0f / 128.0f;
+            bool any = false;
+            for (int i = 0; i < TR; ++i)
+              for (int j = 0; j < TJ; ++j) any |= g[i][j] < thr * (xnt[i] + yn[j]);
+            if (any)
+              for (int i = 0; i < TR; ++i)
+                for (int j = 0; j < TJ; ++j) {
+                  if (!(g[i][j] < thr * (xnt[i] + yn[j]))) continue;
+                  float q = 0.0f;
+                  for (int k = 0; k < d; ++k) {
+                    float u = xt[(size_t)k * TR + i] - yb[(size_t)k * TJ + j];
+                    q += u * u;
+                  }
+                  g[i][j] = q;
+                }
+          }
+          for (int i = 0; i < TR; ++i)
+            for (int j = 0; j < TJ; ++j) g[i][j] = f(g[i][j]);
+          const int tr = std::min(TR, rows - t * TR);
+          reduce_tile(r, acc + t * TR, p, slot + t * TR, tr, src.first + j0, cnt, g);
+        }
+      }
+      for (int i = 0; i < rows; ++i) r.end(acc[i], p, slot + i);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Vectorised tile forms of the reductions on the CPU: the arithmetic of
+// Reduction::pair, a block of 32 sources at a time.
+
+struct SumTiles : SumR {
+  SumTiles() = default;
+  SumTiles(const SumR& r) : SumR(r) {}
+  SumTiles rescaled(double s, double f) const { return SumTiles(SumR::rescaled(s, f)); }
+  void tile(Acc* acc, idx, idx slot, int rows, idx j0, int cnt, const float (&g)[TR][TJ]) const {
+    if (C == 1) {
+      for (int i = 0; i < rows; ++i) {
+        float part = 0.0f;
+        if (cnt == TJ && v) {
+          const float* w = v + j0;
+          for (int j = 0; j < TJ; ++j) part += g[i][j] * w[j];
+        } else if (cnt == TJ) {
+          for (int j = 0; j < TJ; ++j) part += g[i][j];
+        } else {
+          for (int j = 0; j < cnt; ++j) part += g[i][j] * (v ? v[j0 + j] : 1.0f);
+        }
+        acc[i].s += part;
+      }
+      return;
+    }
+    for (int i = 0; i < rows; ++i) {
+      double* o = out + (slot + i) * C;
+      for (int c = 0; c < C; ++c) {
+        float part = 0.0f;
+        for (int j = 0; j < cnt; ++j) part += g[i][j] * v[(j0 + j) * C + c];
+        o[c] += part;
+      }
+    }
+  }
+};
+
+// out[r][c] += sum_j p[r][j] v[j][c], NV vectors of 16 columns from c0, for
+// R rows sharing each read of the block's values.
+template <int R, int NV>
+inline void pv_chunk(float* const* o, const float* const* pr, const float* vb, int dv, int cnt, int c0) {
+  f32x16 t[R][NV];
+  for (int r = 0; r < R; ++r)
+    for (int k = 0; k < NV; ++k) std::memcpy(&t[r][k], o[r] + c0 + 16 * k, 64);
+  for (int j = 0; j < cnt; ++j) {
+    f32x16 vr[NV];
+    for (int k = 0; k < NV; ++k) std::memcpy(&vr[k], vb + (size_t)j * dv + c0 + 16 * k, 64);
+    for (int r = 0; r < R; ++r) {
+      const float pj = pr[r][j];
+      for (int k = 0; k < NV; ++k) t[r][k] += pj * vr[k];
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int k = 0; k < NV; ++k) std::memcpy(o[r] + c0 + 16 * k, &t[r][k], 64);
+}
+
+template <int R>
+inline void accumulate_pv(float* const* o, const float* const* pr, const float* vb, int dv, int cnt) {
+  int c0 = 0;
+  for (; c0 + 64 <= dv; c0 += 64) pv_chunk<R, 4>(o, pr, vb, dv, cnt, c0);
+  for (; c0 + 16 <= dv; c0 += 16) pv_chunk<R, 1>(o, pr, vb, dv, cnt, c0);
+  for (; c0 < dv; ++c0)
+    for (int r = 0; r < R; ++r) {
+      float t = o[r][c0];
+      for (int j = 0; j < cnt; ++j) t += pr[r][j] * vb[(size_t)j * dv + c0];
+      o[r][c0] = t;
+    }
+}
+
+struct SoftmaxTiles : SoftmaxR {
+  SoftmaxTiles() = default;
+  SoftmaxTiles(const SoftmaxR& r) : SoftmaxR(r) {}
+  SoftmaxTiles rescaled(double, double) const { return *this; }
+  void tile(Acc* acc, idx p, idx slot, int rows, idx j0, int cnt, const float (&g)[TR][TJ]) const {
+    const float NEG = -std::numeric_limits<float>::infinity();
+    float P[TR][TJ];
+    const idx jl0 = j0 - p * m;
+    for (int i = 0; i < rows; ++i) {
+      float* Pi = P[i];
+      for (int j = 0; j < TJ; ++j) Pi[j] = j < cnt ? g[i][j] + (bias ? bias[j0 + j] : 0.0f) : NEG;
+      if (mask) {
+        const uint8_t* mk = mask + (p / heads) * m + jl0;
+        for (int j = 0; j < cnt; ++j)
+          if (!mk[j]) Pi[j] = NEG;
+      }
+      if (causal) {
+        const idx lim = slot + i - p * n + shift - jl0;  // keys j <= lim are seen
+        for (int j = 0; j < TJ; ++j)
+          if (j > lim) Pi[j] = NEG;
+      }
+      float bm = NEG;
+      for (int j = 0; j < TJ; ++j) bm = Pi[j] > bm ? Pi[j] : bm;
+      if (bm == NEG) {
+        for (int j = 0; j < TJ; ++j) Pi[j] = 0.0f;
+        continue;
+      }
+      if (bm > acc[i].mx) {  // the running max grows: rescale what was summed
+        const float scale = acc[i].mx == NEG ? 0.0f : sf_expf(acc[i].mx - bm);
+        float* o = out + (slot + i) * dv;
+        for (int c = 0; c < dv; ++c) o[c] *= scale;
+        acc[i].l *= scale;
+        acc[i].mx = bm;
+      }
+      const float mi = acc[i].mx;
+      float ps = 0.0f;
+      for (int j = 0; j < TJ; ++j) {
+        float e = sf_expf(Pi[j] - mi);  // -inf - mi gives 0
+        Pi[j] = e;
+        ps += e;
+      }
+      acc[i].l += ps;
+    }
+    const float* vb = v + j0 * dv;
+    int i = 0;
+    for (; i + 4 <= rows; i += 4) {
+      float* o4[4] = {out + (slot + i) * dv, out + (slot + i + 1) * dv, out + (slot + i + 2) * dv,
+                      out + (slot + i + 3) * dv};
+      const float* p4[4] = {P[i], P[i + 1], P[i + 2], P[i + 3]};
+      accumulate_pv<4>(o4, p4, vb, dv, cnt);
+    }
+    for (; i < rows; ++i) {
+      float* o1[1] = {out + (slot + i) * dv};
+      const float* p1[1] = {P[i]};
+      accumulate_pv<1>(o1, p1, vb, dv, cnt);
+    }
+  }
+};
+
+// The tile form of a reduction on the CPU, and the reduction itself elsewhere.
+template <class Exec, class R>
+struct Tiled {
+  using type = R;
+};
+template <>
+struct Tiled<CpuExec, SumR> {
+  using type = SumTiles;
+};
+template <>
+struct Tiled<CpuExec, SoftmaxR> {
+  using type = SoftmaxTiles;
+};
+
+// pair_reduce with the exec's best form of the reduction.
+template <class Exec, class F, class R>
+void run(Exec& ex, const F& f, const R& r, const PairTask& task) {
+  using T = typename Tiled<Exec, R>::type;
+  pair_reduce(ex, f, T(r), task);
+}
+
+// Calls fn(std::integral_constant<int, K>{}) for a real kernel kind, so the
+// loops over a tile are compiled once per kind; an unknown kind is an error.
+template <class Fn>
+auto with_kernel(int kind, Fn&& fn) {
+  switch (kind) {
+#define SF_KERNEL_CASE(e, name, pos, pd, eps) \
+  case e:                                     \
+    return fn(std::integral_constant<int, e>{});
+    SF_REAL_KERNELS(SF_KERNEL_CASE)
+#undef SF_KERNEL_CASE
+    default:
+      fail("E_RANGE", "unknown kernel kind " + std::to_string(kind));
+  }
+}
+
+// The same for attention logits: the real kernels and dot.
+template <class Fn>
+auto with_logit(int kind, Fn&& fn) {
+  if (kind == A_DOT) return fn(std::integral_constant<int, A_DOT>{});
+  return with_kernel(kind, fn);
+}
+
+}  // namespace pairs
+}  // namespace sf

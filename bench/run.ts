@@ -64,7 +64,12 @@ async function measure(name: string, fn: () => void | Promise<unknown>, async = 
 
 function python(args: string[]): { median_s: number; phi_sum_abs: number } | undefined {
   // (each peer prints one JSON object; the fields differ by peer)
-  const r = spawnSync('/usr/bin/python3', [path.join(__dirname, '..', '..', 'bench', 'peers.py'), ...args], { encoding: 'utf8' });
+  // A current numpy runs slower under this machine's OPENBLAS_CORETYPE and
+  // OPENBLAS_L2_SIZE: they are unset for the peer process only.
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  const r = spawnSync('/usr/bin/python3', [path.join(__dirname, '..', '..', 'bench', 'peers.py'), ...args], { encoding: 'utf8', env, maxBuffer: 1 << 28 });
   if (r.status !== 0) {
     process.stdout.write(`  (peer ${args[0]} unavailable: ${r.stderr.trim().split('\n').pop()})\n`);
     return undefined;
@@ -213,11 +218,23 @@ async function pointsBench(): Promise<void> {
   const n = 4096;
   for (const d of [64, 384]) {
     const x = gaussianPoints(n, d, d);
+    const file = peerFile(x);
     const mm = python(['matmul', String(n), String(d), '10']) as unknown as { gflops: number } | undefined;
     for (const kernel of [{ kind: 'gaussian', sigma: Math.sqrt(d) }, { kind: 'energy' }] as const) {
+      const ours = await points.potential(x, x, { d, kernel });
       const t = await measure(`pair sum ${kernel.kind} ${n}x${n} d=${d}`, () => points.potential(x, x, { d, kernel }), true, 8);
       const gf = (2 * d * n * n) / t / 1e9;
-      rows.push({ name: `pairs ${kernel.kind} d=${d}`, medianMs: t * 1e3, samples: n * n, GFLOPs: gf, ...(mm ? { ofNumpyMatmul: gf / mm.gflops } : {}) });
+      const p = kernel.kind === 'gaussian' ? 1 / (2 * kernel.sigma ** 2) : 0;
+      const np = python(['pairsum', file, String(d), kernel.kind, String(p), '8']) as unknown as { median_s: number; phi: number[] } | undefined;
+      let agreement: number | undefined;
+      if (np) {
+        agreement = 0;
+        for (let i = 0; i < n; i++) agreement = Math.max(agreement, Math.abs(ours[i] - np.phi[i]) / Math.abs(np.phi[i]));
+      }
+      rows.push({
+        name: `pairs ${kernel.kind} d=${d}`, medianMs: t * 1e3, samples: n * n, GFLOPs: gf, ...(mm ? { ofNumpyMatmul: gf / mm.gflops } : {}),
+        ...(np ? { peerMs: np.median_s * 1e3, speedupVsPeer: np.median_s / t, agreement } : {}),
+      });
     }
   }
   {
@@ -263,17 +280,19 @@ async function pointsBench(): Promise<void> {
       rows.push({ name: 'pairs 40000^2 memory', medianMs: m.ms, samples: 40000 * 40000, peakRssMiB: (m.after - m.before) / 2 ** 20, GFLOPs: (2 * 16 * 40000 * 40000) / (m.ms / 1e3) / 1e9 });
     }
   }
-  {
-    const N = 2000, d = 10, sigma = 1.5;
+  for (const N of [2000, 20000]) {
+    // The library's default tolerance (1e-8); sklearn's LabelPropagation at
+    // tol 1e-10 on its dense N x N kernel (3.2 GB at N = 20000).
+    const d = 10, sigma = 1.5;
     const x = gaussianPoints(N, d, 7, 4, 1.2);
     const truth = Int32Array.from({ length: N }, (_, i) => i % 4);
     const y = Int32Array.from(truth, (t, i) => (i % 20 === 0 ? t : -1));
     const labeled = Int32Array.from(Array.from(y.keys()).filter((i) => y[i] >= 0));
     const values = new Float32Array(labeled.length * 4);
     labeled.forEach((i, l) => (values[l * 4 + truth[i]] = 1));
-    let ours = await points.induce(x, { d, labeled, values, kernel: { kind: 'gaussian', sigma }, tol: 1e-10 });
-    const t = await measure(`induce ${N} points d=${d}`, async () => (ours = await points.induce(x, { d, labeled, values, kernel: { kind: 'gaussian', sigma }, tol: 1e-10 })), true, 5);
-    const lp = python(['labelprop', peerFile(x, y), String(d), String(1 / (2 * sigma * sigma))]) as unknown as { median_s: number; labels: number[] } | undefined;
+    let ours = await points.induce(x, { d, labeled, values, kernel: { kind: 'gaussian', sigma } });
+    const t = await measure(`induce ${N} points d=${d}`, async () => (ours = await points.induce(x, { d, labeled, values, kernel: { kind: 'gaussian', sigma } })), true, N > 5000 ? 3 : 5);
+    const lp = python(['labelprop', peerFile(x, y), String(d), String(1 / (2 * sigma * sigma)), N > 5000 ? '1' : '5']) as unknown as { median_s: number; labels: number[] } | undefined;
     rows.push({
       name: `induce ${N} d=${d}`, medianMs: t * 1e3, samples: N,
       ...(lp ? { peerMs: lp.median_s * 1e3, speedupVsPeer: lp.median_s / t, agreement: lp.labels.filter((v, i) => v === ours.labels[i]).length / N } : {}),

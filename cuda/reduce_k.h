@@ -59,6 +59,7 @@ struct SumR {
   static constexpr bool shift_invariant = false;
   const float* v = nullptr;  // [sources, C], or null for C = 1: weights 1
   int C = 1;
+  idx m = 0;                 // rows of v (the CPU tiles keep a padded copy when C > 1)
   double* out = nullptr;     // [slots, C]
   double factor = 1.0;
   struct Acc {

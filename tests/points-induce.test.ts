@@ -117,4 +117,22 @@ print(json.dumps(m.transduction_.tolist()))`,
     await expect(points.induce(X, { d: 2, labeled: Int32Array.from([1]), values: Float32Array.from([1]), kernel: { kind: 'energy' } })).rejects.toMatchObject({ code: 'E_RANGE' });
     await expect(points.induce(X, { d: 2, labeled: Int32Array.from([1]), values: Float32Array.from([1]), kernel: { kind: 'gaussian', sigma: 1e-3 } })).rejects.toMatchObject({ code: 'E_RANGE' });
   });
+
+  test('a tolerance below what fp32 pair sums allow ends early with the best iterate, not after maxIter', async () => {
+    const { X, truth } = blobs(4, 500, 10, 1.2, 77);
+    const labeled = Int32Array.from({ length: 100 }, (_, i) => i * 20);
+    const values = new Float32Array(100 * 4);
+    labeled.forEach((i, l) => (values[l * 4 + truth[i]] = 1));
+    const k = { kind: 'gaussian' as const, sigma: 1.5 };
+    const r = await points.induce(X, { d: 10, labeled, values, kernel: k, tol: 1e-16, allowNotConverged: true });
+    const good = await points.induce(X, { d: 10, labeled, values, kernel: k });
+    if (!r.converged) {
+      expect(r.iterations).toBeLessThan(200);
+      expect(r.residual).toBeLessThan(1e-8);
+      await expect(points.induce(X, { d: 10, labeled, values, kernel: k, tol: 1e-16 })).rejects.toMatchObject({ code: 'E_NOT_CONVERGED', message: expect.stringMatching(/stopped falling/) });
+    }
+    let agree = 0;
+    for (let i = 0; i < 2000; i++) if (r.labels[i] === good.labels[i]) agree++;
+    expect(agree).toBe(2000);
+  });
 });

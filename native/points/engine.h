@@ -36,6 +36,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -179,6 +180,41 @@ void pair_reduce(Exec& ex, const F& f0, const R& r0, const PairTask& task) {
 
 typedef float f32x16 __attribute__((vector_size(64)));
 
+// Explicit vectors where a loop carries a sum or a max: the compiler keeps
+// such a loop scalar without reassociation (-ffast-math, which we do not use).
+inline f32x16 load16(const float* p) {
+  f32x16 v;
+  std::memcpy(&v, p, 64);
+  return v;
+}
+typedef float f32x8 __attribute__((vector_size(32)));
+typedef float f32x4 __attribute__((vector_size(16)));
+// Sums and maxima of the lanes by halving (a fixed order: deterministic).
+inline float hsum16(f32x16 v) {
+  f32x8 a, b;
+  std::memcpy(&a, &v, 32);
+  std::memcpy(&b, reinterpret_cast<const char*>(&v) + 32, 32);
+  a += b;
+  f32x4 c, d;
+  std::memcpy(&c, &a, 16);
+  std::memcpy(&d, reinterpret_cast<const char*>(&a) + 16, 16);
+  c += d;
+  return (c[0] + c[2]) + (c[1] + c[3]);
+}
+inline f32x16 vmax16(f32x16 a, f32x16 b) { return a > b ? a : b; }
+inline float hmax16(f32x16 v) {
+  f32x8 a, b;
+  std::memcpy(&a, &v, 32);
+  std::memcpy(&b, reinterpret_cast<const char*>(&v) + 32, 32);
+  a = a > b ? a : b;
+  f32x4 c, d;
+  std::memcpy(&c, &a, 16);
+  std::memcpy(&d, reinterpret_cast<const char*>(&a) + 16, 16);
+  c = c > d ? c : d;
+  float x = c[0] > c[2] ? c[0] : c[2], y = c[1] > c[3] ? c[1] : c[3];
+  return x > y ? x : y;
+}
+
 // Sources of one segment, centred (unless the formula reads inner products)
 // and scaled, in blocks of TJ with coordinates interleaved.
 struct Packed {
@@ -217,11 +253,17 @@ inline Packed pack_sources(const float* x, idx first, idx m, int d, bool centre,
   return p;
 }
 
-// acc[r][j] += sum_{k < kn} x[k][r] y[k][j] for one micro-tile and one block:
-// 2 TR vectors of 16 accumulators, one broadcast per target and coordinate.
-inline void micro_dot(const float* xp, const float* yb, int kn, float (&acc)[TR][TJ]) {
+// acc[r][j] (+)= sum_{k < kn} x[k][r] y[k][j] for one micro-tile and one
+// block (the first chunk of coordinates starts from 0): 2 TR vectors of 16
+// accumulators, one broadcast per target and coordinate.
+inline void micro_dot(const float* xp, const float* yb, int kn, bool first, float (&acc)[TR][TJ]) {
   f32x16 a[TR][2];
   for (int r = 0; r < TR; ++r) {
+    if (first) {
+      a[r][0] = f32x16{};
+      a[r][1] = f32x16{};
+      continue;
+    }
     std::memcpy(&a[r][0], acc[r], 64);
     std::memcpy(&a[r][1], acc[r] + 16, 64);
   }
@@ -332,11 +374,10 @@ void pair_reduce(CpuExec& ex, const F& f0, const R& r0, const PairTask& task) {
         const float* yn = src.norm.data() + (size_t)(b * TJ);
         const idx j0 = b * TJ;
         const int cnt = (int)std::min<idx>(TJ, src.m - j0);
-        std::memset(dots, 0, sizeof(float) * TILES * TR * TJ);
         for (int k0 = 0; k0 < d; k0 += KC) {
           const int kn = std::min(KC, d - k0);
           for (int t = 0; t < tiles; ++t)
-            micro_dot(xp.data() + (size_t)t * d * TR + (size_t)k0 * TR, yb + (size_t)k0 * TJ, kn, dots[t]);
+            micro_dot(xp.data() + (size_t)t * d * TR + (size_t)k0 * TR, yb + (size_t)k0 * TJ, kn, k0 == 0, dots[t]);
         }
         for (int t = 0; t < tiles; ++t) {
           const float* xt = xp.data() + (size_t)t * d * TR;
@@ -351,10 +392,13 @@ void pair_reduce(CpuExec& ex, const F& f0, const R& r0, const PairTask& task) {
           if (metric == PM_R2) {
             // Close pairs lose most digits of r^2 to cancellation: redo them.
             const float thr = 1.0f / 128.0f;
-            bool any = false;
-            for (int i = 0; i < TR; ++i)
-              for (int j = 0; j < TJ; ++j) any |= g[i][j] < thr * (xnt[i] + yn[j]);
-            if (any)
+            f32x16 close = {};
+            const f32x16 y0 = load16(yn), y1 = load16(yn + 16);
+            for (int i = 0; i < TR; ++i) {
+              close = vmax16(close, thr * (xnt[i] + y0) - load16(g[i]));
+              close = vmax16(close, thr * (xnt[i] + y1) - load16(g[i] + 16));
+            }
+            if (hmax16(close) > 0.0f)
               for (int i = 0; i < TR; ++i)
                 for (int j = 0; j < TJ; ++j) {
                   if (!(g[i][j] < thr * (xnt[i] + yn[j]))) continue;
@@ -382,31 +426,48 @@ void pair_reduce(CpuExec& ex, const F& f0, const R& r0, const PairTask& task) {
 // Reduction::pair, a block of 32 sources at a time.
 
 struct SumTiles : SumR {
+  int CP = 16;  // C rounded up to whole vectors
+  std::shared_ptr<std::vector<float>> vpad;  // [m, CP]: each row of v, zero padded
   SumTiles() = default;
-  SumTiles(const SumR& r) : SumR(r) {}
-  SumTiles rescaled(double s, double f) const { return SumTiles(SumR::rescaled(s, f)); }
+  SumTiles(const SumR& r) : SumR(r) {
+    if (C == 1) return;
+    CP = (C + 15) / 16 * 16;
+    vpad = std::make_shared<std::vector<float>>((size_t)(m * CP), 0.0f);
+    for (idx j = 0; j < m; ++j) std::copy_n(v + j * C, C, vpad->data() + j * CP);
+  }
+  SumTiles rescaled(double s, double f) const {
+    SumTiles t = *this;
+    t.factor = factor * f;
+    return t;
+  }
   void tile(Acc* acc, idx, idx slot, int rows, idx j0, int cnt, const float (&g)[TR][TJ]) const {
     if (C == 1) {
+      if (cnt == TJ) {
+        const f32x16 w0 = v ? load16(v + j0) : f32x16{} + 1.0f, w1 = v ? load16(v + j0 + 16) : f32x16{} + 1.0f;
+        for (int i = 0; i < rows; ++i) acc[i].s += hsum16(load16(g[i]) * w0 + load16(g[i] + 16) * w1);
+        return;
+      }
       for (int i = 0; i < rows; ++i) {
         float part = 0.0f;
-        if (cnt == TJ && v) {
-          const float* w = v + j0;
-          for (int j = 0; j < TJ; ++j) part += g[i][j] * w[j];
-        } else if (cnt == TJ) {
-          for (int j = 0; j < TJ; ++j) part += g[i][j];
-        } else {
-          for (int j = 0; j < cnt; ++j) part += g[i][j] * (v ? v[j0 + j] : 1.0f);
-        }
+        for (int j = 0; j < cnt; ++j) part += g[i][j] * (v ? v[j0 + j] : 1.0f);
         acc[i].s += part;
       }
       return;
     }
-    for (int i = 0; i < rows; ++i) {
-      double* o = out + (slot + i) * C;
-      for (int c = 0; c < C; ++c) {
-        float part = 0.0f;
-        for (int j = 0; j < cnt; ++j) part += g[i][j] * v[(j0 + j) * C + c];
-        o[c] += part;
+    // Channels: each pair's value times the source's row of values, 16
+    // channels to a vector, every row of the tile at once (independent
+    // chains, one load of a value row for all of them); the block's partial
+    // sums in fp32, added to the fp64 sums.
+    const float* vb = vpad->data() + j0 * CP;
+    for (int c0 = 0; c0 < C; c0 += 16) {
+      f32x16 a[TR] = {};
+      for (int j = 0; j < cnt; ++j) {
+        const f32x16 vr = load16(vb + (size_t)j * CP + c0);
+        for (int i = 0; i < TR; ++i) a[i] += g[i][j] * vr;
+      }
+      for (int i = 0; i < rows; ++i) {
+        double* o = out + (slot + i) * C;
+        for (int c = c0; c < std::min(C, c0 + 16); ++c) o[c] += a[i][c - c0];
       }
     }
   }
@@ -434,7 +495,10 @@ inline void pv_chunk(float* const* o, const float* const* pr, const float* vb, i
 template <int R>
 inline void accumulate_pv(float* const* o, const float* const* pr, const float* vb, int dv, int cnt) {
   int c0 = 0;
-  for (; c0 + 64 <= dv; c0 += 64) pv_chunk<R, 4>(o, pr, vb, dv, cnt, c0);
+  if (R == 8)
+    for (; c0 + 32 <= dv; c0 += 32) pv_chunk<R, 2>(o, pr, vb, dv, cnt, c0);
+  if (R == 4)
+    for (; c0 + 64 <= dv; c0 += 64) pv_chunk<R, 4>(o, pr, vb, dv, cnt, c0);
   for (; c0 + 16 <= dv; c0 += 16) pv_chunk<R, 1>(o, pr, vb, dv, cnt, c0);
   for (; c0 < dv; ++c0)
     for (int r = 0; r < R; ++r) {
@@ -452,21 +516,26 @@ struct SoftmaxTiles : SoftmaxR {
     const float NEG = -std::numeric_limits<float>::infinity();
     float P[TR][TJ];
     const idx jl0 = j0 - p * m;
+    // Keys of this block that some row may not see: padding, masked, causal.
+    const uint8_t* mk = mask ? mask + (p / heads) * m + jl0 : nullptr;
     for (int i = 0; i < rows; ++i) {
       float* Pi = P[i];
-      for (int j = 0; j < TJ; ++j) Pi[j] = j < cnt ? g[i][j] + (bias ? bias[j0 + j] : 0.0f) : NEG;
-      if (mask) {
-        const uint8_t* mk = mask + (p / heads) * m + jl0;
+      if (bias && cnt == TJ) {
+        for (int j = 0; j < TJ; ++j) Pi[j] = g[i][j] + bias[j0 + j];
+      } else if (bias) {
+        for (int j = 0; j < TJ; ++j) Pi[j] = j < cnt ? g[i][j] + bias[j0 + j] : NEG;
+      } else {
+        for (int j = 0; j < TJ; ++j) Pi[j] = g[i][j];
+        for (int j = cnt; j < TJ; ++j) Pi[j] = NEG;
+      }
+      if (mk)
         for (int j = 0; j < cnt; ++j)
           if (!mk[j]) Pi[j] = NEG;
-      }
       if (causal) {
         const idx lim = slot + i - p * n + shift - jl0;  // keys j <= lim are seen
-        for (int j = 0; j < TJ; ++j)
-          if (j > lim) Pi[j] = NEG;
+        for (int j = (int)std::max<idx>(0, lim + 1); j < TJ; ++j) Pi[j] = NEG;
       }
-      float bm = NEG;
-      for (int j = 0; j < TJ; ++j) bm = Pi[j] > bm ? Pi[j] : bm;
+      const float bm = hmax16(vmax16(load16(Pi), load16(Pi + 16)));
       if (bm == NEG) {
         for (int j = 0; j < TJ; ++j) Pi[j] = 0.0f;
         continue;
@@ -479,16 +548,21 @@ struct SoftmaxTiles : SoftmaxR {
         acc[i].mx = bm;
       }
       const float mi = acc[i].mx;
-      float ps = 0.0f;
-      for (int j = 0; j < TJ; ++j) {
-        float e = sf_expf(Pi[j] - mi);  // -inf - mi gives 0
-        Pi[j] = e;
-        ps += e;
-      }
-      acc[i].l += ps;
+      for (int j = 0; j < TJ; ++j) Pi[j] = sf_expf(Pi[j] - mi);  // -inf - mi gives 0
+      acc[i].l += hsum16(load16(Pi) + load16(Pi + 16));
     }
     const float* vb = v + j0 * dv;
     int i = 0;
+    if (rows == TR) {
+      float* o8[TR];
+      const float* p8[TR];
+      for (int r = 0; r < TR; ++r) {
+        o8[r] = out + (slot + r) * dv;
+        p8[r] = P[r];
+      }
+      accumulate_pv<TR>(o8, p8, vb, dv, cnt);
+      i = TR;
+    }
     for (; i + 4 <= rows; i += 4) {
       float* o4[4] = {out + (slot + i) * dv, out + (slot + i + 1) * dv, out + (slot + i + 2) * dv,
                       out + (slot + i + 3) * dv};

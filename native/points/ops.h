@@ -277,6 +277,7 @@ void induce(Exec& ex, InduceJob& job) {
     SumR r;
     r.v = vdev;
     r.C = C;
+    r.m = m;
     r.out = out;
     pairs::with_kernel(k.kind, [&](auto K) { pairs::run(ex, KernelF<decltype(K)::value>{k}, r, task); });
     res.resize((size_t)(u * C));

@@ -146,6 +146,7 @@ void value_reductions(const Named<F>& nf, int d) {
       SumR r;
       r.v = C == 1 ? w.data() : v3.data();
       r.C = C;
+      r.m = 103;
       r.out = a.data();
       CpuExec ce;
       pairs::run(ce, nf.f, r, rg.task);

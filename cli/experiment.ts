@@ -75,7 +75,7 @@ export const STEP_OPTIONS: Record<string, StepSpec> = {
   condense: {
     doc: 'mean shift in the embedding space itself: the stable nodes and the groups that flow to them',
     options: {
-      bandwidth: { schema: num({ exclusiveMinimum: 0 }), defaultText: '0.25 x the median distance between rows', doc: 'kernel bandwidth' },
+      bandwidth: { schema: num({ exclusiveMinimum: 0 }), defaultText: '0.25 x the median distance between rows', doc: "the kernel's width: the gaussian's sigma, or the flat kernel's radius" },
       kernel: { schema: { enum: ['gaussian', 'flat'] }, default: 'gaussian', doc: 'mean-shift kernel' },
     },
   },

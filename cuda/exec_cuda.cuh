@@ -137,6 +137,16 @@ class CudaExec {
   void download(T* host, const T* dev, idx n) {
     cuda_check(cudaMemcpy(host, dev, (size_t)n * sizeof(T), cudaMemcpyDeviceToHost), "copy to host");
   }
+  // Allocations since a mark are freed by release(mark): a driver that
+  // allocates per call (the pair engine) frees its scratch before the next.
+  size_t mark() const { return owned_.size(); }
+  void release(size_t m) {
+    if (owned_.size() <= m) return;
+    cudaDeviceSynchronize();
+    for (size_t i = m; i < owned_.size(); ++i) cudaFree(owned_[i]);
+    owned_.resize(m);
+    if (part_ && std::find(owned_.begin(), owned_.end(), (void*)part_) == owned_.end()) part_ = nullptr;
+  }
   template <class T>
   T* output(T*, idx n) { return alloc<T>(n); }
   template <class T>

@@ -52,6 +52,7 @@ void pair_reduce(CudaExec& ex, const F& f0, const R& r0, const PairTask& task) {
   F f;
   R r;
   rescale(f0, r0, s, f, r);
+  const size_t mark = ex.mark();  // this call's copies are freed on return
   const idx nt = task.targets.points(), ns = task.sources.points();
   auto scaled = [&](const float* x, idx n) -> const float* {
     if (s == 1.0) return ex.upload(x, n * d);
@@ -74,7 +75,10 @@ void pair_reduce(CudaExec& ex, const F& f0, const R& r0, const PairTask& task) {
       ii.push_back(i0);
     }
   }
-  if (ip.empty()) return;
+  if (ip.empty()) {
+    ex.release(mark);
+    return;
+  }
   // Sources per shared-memory tile: up to kThreads, within 48 KiB.
   const int tile = (int)std::max<idx>(1, std::min<idx>(kThreads, (48 * 1024 / 4) / d));
   if ((size_t)tile * d * sizeof(float) > 48 * 1024) fail("E_RANGE", "d = " + std::to_string(d) + " is too large for the GPU pair engine (at most 12288)");
@@ -91,6 +95,7 @@ void pair_reduce(CudaExec& ex, const F& f0, const R& r0, const PairTask& task) {
     cuda_check(cudaGetLastError(), "pair engine launch");
   }
   ex.sync();
+  ex.release(mark);
 }
 
 }  // namespace pairs

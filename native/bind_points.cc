@@ -67,6 +67,16 @@ KernelSpec parse_kernel(const Napi::Value& v, bool complex_ok = true, bool dot_o
   return k;
 }
 
+// A result that overflowed (inputs near the float range) is an error, never
+// an inf or NaN handed back.
+template <class T>
+void require_finite_result(const T* x, idx n, const char* what, const char* inputs) {
+  for (idx i = 0; i < n; ++i)
+    if (!std::isfinite((double)x[i]))
+      fail("E_RANGE", std::string(what) + " overflows the floating-point range at entry " + std::to_string(i) + ": " +
+                          inputs + " too large (scale them down)");
+}
+
 idx rows_of(const Napi::Object& a, const char* key, int d) {
   Napi::TypedArray t = typed<float>(get(a, key), key, -1);
   if (t.ElementLength() == 0) fail("E_SHAPE", std::string(key) + " must not be empty");
@@ -117,6 +127,7 @@ class KernelSumWorker : public ArrayWorker<Call<KernelSumJob>, double> {
     k.out = out_.alloc(k.k.kind == K_HELMHOLTZ ? 2 * k.n : k.n);
     k.cancel = cancel_;
     run_on(j_.target, k, cpu::kernel_sum, cuda::kernel_sum);
+    require_finite_result(k.out, k.k.kind == K_HELMHOLTZ ? 2 * k.n : k.n, "the potential", "sources, targets or weights are");
   }
 };
 
@@ -172,6 +183,7 @@ class SetMatrixWorker : public Worker {
     m.cancel = cancel_;
     if (wants_progress()) m.progress = [this](int done, int total) { report(0, done, (double)total); };
     run_on(j_.target, m, cpu::set_matrix, cuda::set_matrix);
+    require_finite_result(m.out, rows * m.sets, "the distance matrix", "the points are");
   }
   Napi::Value Result(Napi::Env env) override { return out_.release(env); }
 
@@ -243,6 +255,7 @@ class AttentionWorker : public ArrayWorker<Call<AttentionJob>, float> {
     t.out = out_.alloc((idx)(bh * t.n * t.dv));
     t.cancel = cancel_;
     run_on(j_.target, t, cpu::attention, cuda::attention);
+    require_finite_result(t.out, (idx)(bh * t.n * t.dv), "the attention output", "V is");
   }
 };
 
@@ -291,6 +304,7 @@ class ResonanceWorker : public ArrayWorker<Call<ResonanceJob>, double> {
     r.out = out_.alloc(2 * (idx)r.nw);
     r.cancel = cancel_;
     run_on(j_.target, r, cpu::resonance, cuda::resonance);
+    require_finite_result(r.out, 2 * (idx)r.nw, "the resonance spectrum", "the weights are");
   }
 };
 

@@ -169,6 +169,12 @@ class CpuExec {
   void download(T* host, const T* dev, idx n) {
     if (host != dev) std::memcpy(host, dev, (size_t)n * sizeof(T));
   }
+  // Allocations since a mark are returned by release(mark).
+  size_t mark() const { return owned_.size(); }
+  void release(size_t m) {
+    for (size_t i = m; i < owned_.size(); ++i) host_release(owned_[i].first, owned_[i].second);
+    if (owned_.size() > m) owned_.resize(m);
+  }
   // An output array the kernels can write that ends up in host: the host
   // array itself.
   template <class T>

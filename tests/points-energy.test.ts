@@ -265,3 +265,13 @@ describe('finite inputs never give NaN', () => {
     expect([...s.re, ...s.im].every(Number.isFinite)).toBe(true);
   });
 });
+
+describe('results past the float range are errors naming the input', () => {
+  test('attention values at 3e38 overflow the running sums: E_RANGE naming V', async () => {
+    const d = 2;
+    const Q = cloud(4, d, 65), K = cloud(40, d, 66), V = new Float32Array(40).fill(3e38);
+    const err = await errorOf(() => points.attention(Q, K, V, { d }));
+    expect((err as { code?: string }).code).toBe('E_RANGE');
+    expect(String((err as Error).message)).toMatch(/V is too large/);
+  });
+});

@@ -133,6 +133,7 @@ void pair_reduce(Exec& ex, const F& f0, const R& r0, const PairTask& task) {
   F f;
   R r;
   rescale(f0, r0, s, f, r);
+  const size_t mark = ex.mark();  // this call's copies are freed on return
   const idx nt = task.targets.points(), ns = task.sources.points();
   auto scaled = [&](const float* x, idx n) -> const float* {
     if (s == 1.0) return ex.upload(x, n * d);
@@ -173,6 +174,7 @@ void pair_reduce(Exec& ex, const F& f0, const R& r0, const PairTask& task) {
     r.end(acc, p, slot);
   });
   ex.sync();
+  ex.release(mark);
 }
 
 // ---------------------------------------------------------------------------

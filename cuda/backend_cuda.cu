@@ -115,35 +115,14 @@ void triad(int device, float* a, const float* b, const float* c, float s, idx n,
   ex.download(a, da, n);
 }
 
-void kernel_sum(int device, KernelSumJob& job) {
-  CudaExec ex(device);
-  points::kernel_sum(ex, job);
-}
-
-void set_matrix(int device, SetMatrixJob& job) {
-  CudaExec ex(device);
-  points::set_matrix(ex, job);
-}
-
-void attention(int device, AttentionJob& job) {
-  CudaExec ex(device);
-  points::attention(ex, job);
-}
-
-void resonance(int device, ResonanceJob& job) {
-  CudaExec ex(device);
-  points::resonance(ex, job);
-}
-
-void mean_shift(int device, MeanShiftJob& job) {
-  CudaExec ex(device);
-  points::mean_shift(ex, job);
-}
-
-void induce(int device, InduceJob& job) {
-  CudaExec ex(device);
-  points::induce(ex, job);
-}
+// The points operations, one function per row of SF_POINTS_OPS.
+#define SF_CUDA_OP(name, Job)       \
+  void name(int device, Job& job) { \
+    CudaExec ex(device);            \
+    points::name(ex, job);          \
+  }
+SF_POINTS_OPS(SF_CUDA_OP)
+#undef SF_CUDA_OP
 
 void ifs_unfold(int device, IfsJob& job) {
   CudaExec ex(device);

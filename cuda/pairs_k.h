@@ -11,6 +11,11 @@
 //   laplacian exp(-r / l)
 //   helmholtz exp(i k r) / sqrt(r^2 + e^2), complex k with Im k >= 0 (fp64,
 //             sums only: see helmholtz_r2)
+// Each kernel also gives h(r) = G'(r) / r (dr_over_r), from which every
+// gradient follows: d/dx G(|x - y|) = h(r) (x - y). Where G has a cusp at
+// r = 0 (energy, laplacian, yukawa's exp(-kappa r)) h(0) is taken as 0: the
+// subgradient 0, never an infinity times a zero difference.
+//
 // Each real kernel is a specialisation Kernel<K> of a template that has no
 // general definition, listed once in SF_REAL_KERNELS: a kind listed without
 // its formula, or a formula the dispatch does not list, does not compile, and
@@ -110,6 +115,10 @@ struct Kernel;  // no general form: an unlisted kind does not compile
 template <>
 struct Kernel<K_COULOMB> {
   static SF_HD float of_r2(const KernelSpec& k, float r2) { return sf_rsqrtf(r2 + k.eps2); }
+  static SF_HD float dr_over_r(const KernelSpec& k, float r2) {
+    float q = sf_rsqrtf(r2 + k.eps2);
+    return -q * q * q;
+  }
   // G_s(r / s) = s G(r): the value in units of s is multiplied back by 1 / s.
   static void rescale(KernelSpec& k, double s, double& factor) {
     k.eps2 = (float)(k.eps2 / (s * s));
@@ -121,6 +130,10 @@ struct Kernel<K_YUKAWA> {
   static SF_HD float of_r2(const KernelSpec& k, float r2) {
     return sf_expf(-k.kappa * sf_sqrtf(r2)) * sf_rsqrtf(r2 + k.eps2);
   }
+  static SF_HD float dr_over_r(const KernelSpec& k, float r2) {
+    float ir = r2 > 0.0f ? sf_rsqrtf(r2) : 0.0f, q = sf_rsqrtf(r2 + k.eps2);
+    return -sf_expf(-k.kappa * sf_sqrtf(r2)) * (k.kappa * q * ir + q * q * q);
+  }
   static void rescale(KernelSpec& k, double s, double& factor) {
     k.eps2 = (float)(k.eps2 / (s * s));
     k.kappa = (float)(k.kappa * s);
@@ -130,6 +143,7 @@ struct Kernel<K_YUKAWA> {
 template <>
 struct Kernel<K_GAUSSIAN> {
   static SF_HD float of_r2(const KernelSpec& k, float r2) { return sf_expf(-r2 * k.inv2s2); }
+  static SF_HD float dr_over_r(const KernelSpec& k, float r2) { return -2.0f * k.inv2s2 * sf_expf(-r2 * k.inv2s2); }
   static void rescale(KernelSpec& k, double s, double& factor) {
     k.inv2s2 = (float)(k.inv2s2 * s * s);
     factor = 1.0;
@@ -138,6 +152,7 @@ struct Kernel<K_GAUSSIAN> {
 template <>
 struct Kernel<K_ENERGY> {
   static SF_HD float of_r2(const KernelSpec&, float r2) { return -sf_sqrtf(r2); }
+  static SF_HD float dr_over_r(const KernelSpec&, float r2) { return r2 > 0.0f ? -sf_rsqrtf(r2) : 0.0f; }
   static void rescale(KernelSpec&, double s, double& factor) { factor = s; }
 };
 template <>
@@ -145,6 +160,11 @@ struct Kernel<K_MATERN32> {
   static SF_HD float of_r2(const KernelSpec& k, float r2) {
     float a = 1.7320508075688772f * k.inv_l * sf_sqrtf(r2);
     return (1.0f + a) * sf_expf(-a);
+  }
+  // G' = -3 r / l^2 exp(-a)
+  static SF_HD float dr_over_r(const KernelSpec& k, float r2) {
+    float a = 1.7320508075688772f * k.inv_l * sf_sqrtf(r2);
+    return -3.0f * k.inv_l * k.inv_l * sf_expf(-a);
   }
   static void rescale(KernelSpec& k, double s, double& factor) {
     k.inv_l = (float)(k.inv_l * s);
@@ -157,6 +177,11 @@ struct Kernel<K_MATERN52> {
     float a = 2.2360679774997897f * k.inv_l * sf_sqrtf(r2);
     return (1.0f + a + a * a * (1.0f / 3.0f)) * sf_expf(-a);
   }
+  // G' = -(5 r / (3 l^2)) (1 + a) exp(-a)
+  static SF_HD float dr_over_r(const KernelSpec& k, float r2) {
+    float a = 2.2360679774997897f * k.inv_l * sf_sqrtf(r2);
+    return -(5.0f / 3.0f) * k.inv_l * k.inv_l * (1.0f + a) * sf_expf(-a);
+  }
   static void rescale(KernelSpec& k, double s, double& factor) {
     k.inv_l = (float)(k.inv_l * s);
     factor = 1.0;
@@ -165,6 +190,9 @@ struct Kernel<K_MATERN52> {
 template <>
 struct Kernel<K_LAPLACIAN> {
   static SF_HD float of_r2(const KernelSpec& k, float r2) { return sf_expf(-k.inv_l * sf_sqrtf(r2)); }
+  static SF_HD float dr_over_r(const KernelSpec& k, float r2) {
+    return r2 > 0.0f ? -k.inv_l * sf_rsqrtf(r2) * sf_expf(-k.inv_l * sf_sqrtf(r2)) : 0.0f;
+  }
   static void rescale(KernelSpec& k, double s, double& factor) {
     k.inv_l = (float)(k.inv_l * s);
     factor = 1.0;
@@ -196,6 +224,22 @@ struct KernelF {
     return f;
   }
   bool representable_as(const KernelF& was) const { return representable(k, was.k); }
+};
+
+// h(r) = G'(r) / r of a real kernel as a pair formula; in units of s it
+// scales by the kernel's factor over s^2 (G'(r) / r has two more lengths).
+template <int K>
+struct DerivF {
+  static constexpr int metric = PM_R2;
+  KernelSpec k;
+  SF_HD float operator()(float r2) const { return Kernel<K>::dr_over_r(k, r2 > 0.0f ? r2 : 0.0f); }
+  DerivF rescaled(double s, double& factor) const {
+    DerivF f = *this;
+    Kernel<K>::rescale(f.k, s, factor);
+    factor /= s * s;
+    return f;
+  }
+  bool representable_as(const DerivF& was) const { return representable(k, was.k); }
 };
 
 // An attention logit as a pair formula: dot beta q.k; gaussian -r^2 / (2 s^2);

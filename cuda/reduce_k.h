@@ -9,6 +9,7 @@
 //   SpectrumR out[slot, q] = sum_j w_j G_{k_q}(r_ij) for every frequency q
 //   SoftmaxR  out[i] = sum_j softmax_j(g_ij + bias_j) v_j  (online, max-shifted)
 //   ShiftR    mean-shift moments sum_j w_j g_ij (y_j, 1)
+//   GradR     gradient sums f sum_j w_j h_ij (x_i - y_j)      (h = G'(r) / r)
 //   KnnR      the k nearest sources by squared distance (itself excluded)
 //   ArgminR   the nearest source and its squared distance
 //
@@ -247,6 +248,43 @@ struct ShiftR {
     z[slot] = a.z;
     for (int c = 0; c < d; ++c)
       next[slot * d + c] = a.z > 0 ? next[slot * d + c] / a.z : seeds[slot * d + c];
+  }
+};
+
+// Gradient sums out[slot] = f sum_j w_j h_ij (x_i - y_j) with the formula
+// DerivF (h = G'(r) / r): z = sum_j c_j and the moment sum_j c_j y_j
+// (c_j = w_j h_ij, the moment in fp32 in mom, as the tiles keep it), then
+// z x_i - moment. x and y are the targets and sources centred alike (ops.h),
+// so the difference does not cancel.
+struct GradR {
+  static constexpr bool shift_invariant = false;
+  const float* x = nullptr;  // [slots, d]
+  const float* y = nullptr;  // [sources, d]
+  const float* w = nullptr;  // [sources] or null
+  int d = 0;
+  float* mom = nullptr;      // [slots, d] scratch
+  double* out = nullptr;     // [slots, d]
+  double factor = 1.0;
+  struct Acc {
+    double z;
+  };
+  GradR rescaled(double, double f) const {
+    GradR r = *this;
+    r.factor = factor * f;
+    return r;
+  }
+  SF_HD void begin(Acc& a, idx, idx slot) const {
+    a.z = 0;
+    for (int k = 0; k < d; ++k) mom[slot * d + k] = 0.0f;
+  }
+  SF_HD void pair(Acc& a, idx, idx slot, idx j, float h) const {
+    const float c = h * (w ? w[j] : 1.0f);
+    a.z += c;
+    for (int k = 0; k < d; ++k) mom[slot * d + k] += c * y[j * d + k];
+  }
+  SF_HD void end(Acc& a, idx, idx slot) const {
+    for (int k = 0; k < d; ++k)
+      out[slot * d + k] = factor * (a.z * (double)x[slot * d + k] - (double)mom[slot * d + k]);
   }
 };
 

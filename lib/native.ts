@@ -21,6 +21,7 @@ export interface Addon {
   pca(args: object): Promise<NativePca>;
   pcaTransform(args: object): Promise<Float32Array>;
   kernelSum(args: object): Promise<Float64Array>;
+  kernelGrad(args: object): Promise<Float64Array>;
   setMatrix(args: object): Promise<Float64Array>;
   attention(args: object): Promise<Float32Array>;
   resonance(args: object): Promise<Float64Array>;

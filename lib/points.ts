@@ -462,3 +462,197 @@ export async function induce(X: Float32Array, opts: InduceOptions): Promise<Indu
   }
   return { ...r, channels, labels };
 }
+
+// ---------------------------------------------------------------------------
+// Gradients. Every one is assembled from gradient sums of the pair engine,
+// g_i = sum_j w_j h(r_ij) (x_i - y_j) with h = G'(r) / r (the kernel's own
+// derivative, cuda/pairs_k.h): tiled, O(N + M) memory. Where G has a cusp at
+// r = 0 (energy, laplacian) the subgradient there is 0, never NaN.
+
+async function gradSums(op: string, d: number, targets: Float32Array, sources: Float32Array, weights: Float32Array | undefined, kernel: Record<string, string | number>, run: RunOptions): Promise<Float64Array> {
+  const args: Record<string, unknown> = { d, sources, targets, kernel };
+  if (weights) args.weights = weights;
+  return callAsync(op, (a, x) => a.kernelGrad(x), args, run);
+}
+
+export interface EnergyGrad {
+  /** E = sum_ij a_i b_j G(|x_i - y_j|). */
+  value: number;
+  /** dE/dA [na, d] and dE/dB [nb, d]. */
+  dA: Float64Array;
+  dB: Float64Array;
+  /** dE/da [na] and dE/db [nb]: the potentials each point sits in. */
+  dwa: Float64Array;
+  dwb: Float64Array;
+}
+
+/** The interaction energy of two weighted sets and its gradient with respect to both sets and both weights (real kernels). */
+export async function energyGrad(A: Float32Array, B: Float32Array, opts: EnergyOptions): Promise<EnergyGrad> {
+  const op = 'points.energyGrad';
+  if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d and kernel');
+  const o = options<EnergyOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'kernel', 'wa', 'wb']);
+  const d = integer(op, 'd', o.d, 1, 65536);
+  const na = rowsOf(op, 'A', A, d), nb = rowsOf(op, 'B', B, d);
+  const kernel = nativeKernel(op, o.kernel, 'real');
+  const wa = weightsOf(op, 'wa', o.wa, na), wb = weightsOf(op, 'wb', o.wb, nb);
+  const run = checkRun(op, o);
+  const sum = (targets: Float32Array, sources: Float32Array, weights?: Float32Array) =>
+    callAsync(op, (a, x) => a.kernelSum(x), { d, sources, targets, kernel, ...(weights ? { weights } : {}) }, run);
+  const [gA, gB, dwa, dwb] = await Promise.all([gradSums(op, d, A, B, wb, kernel, run), gradSums(op, d, B, A, wa, kernel, run), sum(A, B, wb), sum(B, A, wa)]);
+  for (let i = 0; i < na; i++) for (let k = 0; k < d; k++) gA[i * d + k] *= wa ? wa[i] : 1;
+  for (let j = 0; j < nb; j++) for (let k = 0; k < d; k++) gB[j * d + k] *= wb ? wb[j] : 1;
+  let value = 0;
+  for (let i = 0; i < na; i++) value += (wa ? wa[i] : 1) * dwa[i];
+  return { value, dA: gA, dB: gB, dwa, dwb };
+}
+
+export interface SetGrad {
+  /** The gradient of the discrepancy with respect to X [nx, d] and Y [ny, d]. */
+  dX: Float64Array;
+  dY: Float64Array;
+}
+
+function normalised(op: string, name: string, w: Float32Array | undefined, n: number): Float32Array {
+  let total = 0;
+  if (w) for (let i = 0; i < n; i++) {
+    if (w[i] < 0) throw invalid('E_RANGE', op, `${name}[${i}]`, '>= 0', w[i]);
+    total += w[i];
+  }
+  else total = n;
+  if (!(total > 0)) throw invalid('E_RANGE', op, name, 'of positive total weight');
+  return Float32Array.from({ length: n }, (_, i) => (w ? w[i] : 1) / total);
+}
+
+// D = T(X,X) + T(Y,Y) - 2 T(X,Y) with T the mean of G under the normalised
+// weights a, b: dD/dx_i = 2 a_i sum_j (a_j h(r) (x_i - x_j) - b_j h(r) (x_i - y_j)),
+// one gradient sum over the sources [X; Y] with weights [a; -b] (and [-a; b] for Y).
+async function discrepancyGrad(op: string, X: Float32Array, Y: Float32Array, o: Partial<SetOptions>, kernel: Record<string, string | number>): Promise<SetGrad> {
+  const d = integer(op, 'd', o.d, 1, 65536);
+  const nx = rowsOf(op, 'X', X, d), ny = rowsOf(op, 'Y', Y, d);
+  const a = normalised(op, 'wx', weightsOf(op, 'wx', o.wx, nx), nx), b = normalised(op, 'wy', weightsOf(op, 'wy', o.wy, ny), ny);
+  const Z = new Float32Array((nx + ny) * d);
+  Z.set(X);
+  Z.set(Y, nx * d);
+  const wX = new Float32Array(nx + ny), wY = new Float32Array(nx + ny);
+  for (let i = 0; i < nx; i++) [wX[i], wY[i]] = [a[i], -a[i]];
+  for (let j = 0; j < ny; j++) [wX[nx + j], wY[nx + j]] = [-b[j], b[j]];
+  const run = checkRun(op, o as RunOptions & Record<string, unknown>);
+  const [dX, dY] = await Promise.all([gradSums(op, d, X, Z, wX, kernel, run), gradSums(op, d, Y, Z, wY, kernel, run)]);
+  for (let i = 0; i < nx; i++) for (let k = 0; k < d; k++) dX[i * d + k] *= 2 * a[i];
+  for (let j = 0; j < ny; j++) for (let k = 0; k < d; k++) dY[j * d + k] *= 2 * b[j];
+  return { dX, dY };
+}
+
+/** The gradient of the energy distance 2E|X-Y| - E|X-X'| - E|Y-Y'| with respect to both sets (weights normalised per set). */
+export async function energyDistanceGrad(X: Float32Array, Y: Float32Array, opts: SetOptions): Promise<SetGrad> {
+  const op = 'points.energyDistanceGrad';
+  if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d');
+  const o = options<SetOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'wx', 'wy']);
+  return discrepancyGrad(op, X, Y, o, { kind: 'energy' });
+}
+
+/** The gradient of the squared MMD E k(X,X') + E k(Y,Y') - 2E k(X,Y) with respect to both sets (positive definite kernels). */
+export async function mmdGrad(X: Float32Array, Y: Float32Array, opts: SetOptions & { kernel: RealKernel }): Promise<SetGrad> {
+  const op = 'points.mmdGrad';
+  if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d and kernel');
+  const o = options<SetOptions & { kernel: RealKernel }>(op, opts, [...RUN_OPTION_KEYS, 'd', 'wx', 'wy', 'kernel']);
+  return discrepancyGrad(op, X, Y, o, nativeKernel(op, o.kernel, 'definite'));
+}
+
+export interface FlowOptions extends RunOptions {
+  d: number;
+  /** 'mmd' (the MMD gradient flow of Arbel et al., 2019; needs kernel) or 'energy' (the energy distance; default). */
+  metric?: 'energy' | 'mmd';
+  /** The kernel of 'mmd' (positive definite). */
+  kernel?: RealKernel;
+  /** Step size (default 0.5 for mmd, 0.05 for energy) and number of steps (default 100). */
+  step?: number;
+  steps?: number;
+  /**
+   * Noise injection (Arbel et al.): the gradient is taken at x + noise * u,
+   * u standard normal, the noise level halving every `noiseHalfLife` steps
+   * (default 0: none; half life default steps / 4).
+   */
+  noise?: number;
+  noiseHalfLife?: number;
+  /** Seed of the noise (default 1). */
+  seed?: number;
+  /** Keep the particles every `every` steps (default: steps / 10, at least 1), and at the end. */
+  every?: number;
+  /** Weights of the particles and of the target set (default 1 each; normalised). */
+  wx?: Float32Array;
+  wy?: Float32Array;
+  /** Called after each step with (step, discrepancy). */
+  onProgress?: (step: number, discrepancy: number) => void;
+}
+
+export interface Flow {
+  /** The particles after the last step [nx, d]. */
+  X: Float32Array;
+  /** Snapshots [nx, d] and the steps they were taken at (0 first, the last step last). */
+  snapshots: Float32Array[];
+  at: number[];
+  /** The discrepancy (energy distance or squared MMD) to Y before each step and after the last [steps + 1]. */
+  discrepancy: Float64Array;
+}
+
+/**
+ * Particles X flow down the gradient of the discrepancy to the target set Y:
+ * x_i <- x_i - step * grad w(x_i), w(x) = sum_j a_j G(|x - x_j|) - sum_j b_j G(|x - y_j|)
+ * the witness function (the MMD gradient flow of Arbel et al., 2019, with
+ * G = -r the energy distance's). An AbortSignal stops it between steps.
+ */
+export async function flow(X: Float32Array, Y: Float32Array, opts: FlowOptions): Promise<Flow> {
+  const op = 'points.flow';
+  if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d');
+  const o = options<FlowOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'metric', 'kernel', 'step', 'steps', 'noise', 'noiseHalfLife', 'seed', 'every', 'wx', 'wy', 'onProgress']);
+  const d = integer(op, 'd', o.d, 1, 65536);
+  const nx = rowsOf(op, 'X', X, d), ny = rowsOf(op, 'Y', Y, d);
+  const metric = o.metric === undefined ? 'energy' : oneOf(op, 'metric', o.metric, ['energy', 'mmd'] as const);
+  let kernel: Record<string, string | number> = { kind: 'energy' };
+  if (metric === 'mmd') {
+    if (o.kernel === undefined) throw invalid('E_TYPE', op, 'kernel', "given for metric 'mmd'");
+    kernel = nativeKernel(op, o.kernel, 'definite');
+  } else if (o.kernel !== undefined) throw invalid('E_RANGE', op, 'kernel', "absent for metric 'energy'", o.kernel);
+  const steps = o.steps === undefined ? 100 : integer(op, 'steps', o.steps, 0, 1e7);
+  const step = o.step === undefined ? (metric === 'mmd' ? 0.5 : 0.05) : finiteNumber(op, 'step', o.step, 0, Infinity, true);
+  const noise = o.noise === undefined ? 0 : finiteNumber(op, 'noise', o.noise, 0);
+  const half = o.noiseHalfLife === undefined ? Math.max(1, steps / 4) : finiteNumber(op, 'noiseHalfLife', o.noiseHalfLife, 0, Infinity, true);
+  const every = o.every === undefined ? Math.max(1, Math.round(steps / 10)) : integer(op, 'every', o.every, 1, 1e7);
+  let seed = (o.seed === undefined ? 1 : integer(op, 'seed', o.seed, 0, 2 ** 32 - 1)) >>> 0;
+  const cb = progressOf<(s: number, v: number) => void>(op, o.onProgress);
+  const a = normalised(op, 'wx', weightsOf(op, 'wx', o.wx, nx), nx), b = normalised(op, 'wy', weightsOf(op, 'wy', o.wy, ny), ny);
+  const run = checkRun(op, o);
+  const uniform = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296;
+  const gauss = () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+  const x = Float32Array.from(X);
+  const Z = new Float32Array((nx + ny) * d);
+  Z.set(Y, nx * d);
+  const w = new Float32Array(nx + ny);
+  for (let i = 0; i < nx; i++) w[i] = a[i];
+  for (let j = 0; j < ny; j++) w[nx + j] = -b[j];
+  const measure = async (): Promise<number> => {
+    const args: Record<string, unknown> = { d, metric: metric === 'mmd' ? 1 : 0, kernel, x: Y, offsets: Int32Array.from([0, ny]), qx: x, qoffsets: Int32Array.from([0, nx]), weights: b, qweights: a };
+    return (await callAsync(op, (n, v) => n.setMatrix(v), args, run))[0];
+  };
+  const discrepancy = new Float64Array(steps + 1);
+  const snapshots: Float32Array[] = [Float32Array.from(x)], at = [0];
+  for (let s = 0; s < steps; s++) {
+    discrepancy[s] = await measure();
+    if (cb) cb(s, discrepancy[s]);
+    Z.set(x);
+    let probe = x;
+    const level = noise * 0.5 ** (s / half);
+    if (level > 0) probe = x.map((v) => v + level * gauss());
+    const g = await gradSums(op, d, probe, Z, w, kernel, run);
+    for (let i = 0; i < nx * d; i++) x[i] -= step * g[i];
+    for (let i = 0; i < nx * d; i++) if (!Number.isFinite(x[i])) throw new SemfieldError('E_NONFINITE', `${op}: the particles left the float range at step ${s + 1} (lower step)`);
+    if ((s + 1) % every === 0 || s + 1 === steps) {
+      snapshots.push(Float32Array.from(x));
+      at.push(s + 1);
+    }
+  }
+  discrepancy[steps] = await measure();
+  if (cb) cb(steps, discrepancy[steps]);
+  return { X: x, snapshots, at, discrepancy };
+}

@@ -32,12 +32,9 @@ void wave(WaveJob& job);
 void modes(ModesJob& job);
 void maxwell(MaxwellJob& job);
 void resonance_mesh(MeshResonanceJob& job);
-void kernel_sum(KernelSumJob& job);
-void set_matrix(SetMatrixJob& job);
-void attention(AttentionJob& job);
-void resonance(ResonanceJob& job);
-void mean_shift(MeanShiftJob& job);
-void induce(InduceJob& job);
+#define SF_DECLARE_CPU(name, Job) void name(Job& job);
+SF_POINTS_OPS(SF_DECLARE_CPU)
+#undef SF_DECLARE_CPU
 void ifs_unfold(IfsJob& job);
 void chaos_game(IfsJob& job);
 void token_unfold(TokenJob& job);
@@ -66,12 +63,9 @@ void modes(int device, ModesJob& job);
 void maxwell(int device, MaxwellJob& job);
 void resonance_mesh(int device, MeshResonanceJob& job);
 void triad(int device, float* a, const float* b, const float* c, float s, idx n, int reps);
-void kernel_sum(int device, KernelSumJob& job);
-void set_matrix(int device, SetMatrixJob& job);
-void attention(int device, AttentionJob& job);
-void resonance(int device, ResonanceJob& job);
-void mean_shift(int device, MeanShiftJob& job);
-void induce(int device, InduceJob& job);
+#define SF_DECLARE_CUDA(name, Job) void name(int device, Job& job);
+SF_POINTS_OPS(SF_DECLARE_CUDA)
+#undef SF_DECLARE_CUDA
 void ifs_unfold(int device, IfsJob& job);
 void chaos_game(int device, IfsJob& job);
 void token_unfold(int device, TokenJob& job);

@@ -26,12 +26,10 @@ void modes(int, ModesJob&) { unavailable(); }
 void maxwell(int, MaxwellJob&) { unavailable(); }
 void resonance_mesh(int, MeshResonanceJob&) { unavailable(); }
 void triad(int, float*, const float*, const float*, float, idx, int) { unavailable(); }
-void kernel_sum(int, KernelSumJob&) { unavailable(); }
-void set_matrix(int, SetMatrixJob&) { unavailable(); }
-void attention(int, AttentionJob&) { unavailable(); }
-void resonance(int, ResonanceJob&) { unavailable(); }
-void mean_shift(int, MeanShiftJob&) { unavailable(); }
-void induce(int, InduceJob&) { unavailable(); }
+#define SF_STUB(name, Job) \
+  void name(int, Job&) { unavailable(); }
+SF_POINTS_OPS(SF_STUB)
+#undef SF_STUB
 void ifs_unfold(int, IfsJob&) { unavailable(); }
 void chaos_game(int, IfsJob&) { unavailable(); }
 void token_unfold(int, TokenJob&) { unavailable(); }

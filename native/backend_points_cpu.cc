@@ -1,34 +1,18 @@
-// The CPU backend of the points operations: ops.h on the CPU tiles.
+// The CPU backend of the points operations: ops.h on the CPU tiles, one
+// function per row of SF_POINTS_OPS (points/jobs.h).
 #include "backend.h"
 #include "points/ops.h"
 
 namespace sf {
 namespace cpu {
 
-void kernel_sum(KernelSumJob& job) {
-  CpuExec ex;
-  points::kernel_sum(ex, job);
-}
-void set_matrix(SetMatrixJob& job) {
-  CpuExec ex;
-  points::set_matrix(ex, job);
-}
-void attention(AttentionJob& job) {
-  CpuExec ex;
-  points::attention(ex, job);
-}
-void resonance(ResonanceJob& job) {
-  CpuExec ex;
-  points::resonance(ex, job);
-}
-void mean_shift(MeanShiftJob& job) {
-  CpuExec ex;
-  points::mean_shift(ex, job);
-}
-void induce(InduceJob& job) {
-  CpuExec ex;
-  points::induce(ex, job);
-}
+#define SF_CPU_OP(name, Job) \
+  void name(Job& job) {      \
+    CpuExec ex;              \
+    points::name(ex, job);   \
+  }
+SF_POINTS_OPS(SF_CPU_OP)
+#undef SF_CPU_OP
 
 }  // namespace cpu
 }  // namespace sf

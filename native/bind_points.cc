@@ -131,6 +131,42 @@ class KernelSumWorker : public ArrayWorker<Call<KernelSumJob>, double> {
   }
 };
 
+// Gradient sums: the same arguments as kernelSum (real kernels), [n, d] out.
+class KernelGradWorker : public ArrayWorker<Call<KernelGradJob>, double> {
+ public:
+  using Job = Call<KernelGradJob>;
+
+  static Job parse(Inputs& in) {
+    const Napi::Object& a = in.args;
+    Job j;
+    KernelGradJob& k = j.job;
+    k.d = (int)get_int(a, "d", 0, 1, 65536);
+    k.k = parse_kernel(get(a, "kernel"), false);
+    k.m = rows_of(a, "sources", k.d);
+    k.n = rows_of(a, "targets", k.d);
+    k.src = in.input<float>("sources", k.m * k.d);
+    k.tgt = in.input<float>("targets", k.n * k.d);
+    k.w = in.input<float>("weights", k.m, true);
+    check_budget(((double)k.m + k.n) * (k.d + 2) * 8 + (double)k.n * k.d * 12, "gradient");
+    j.target = points_target(a);
+    return j;
+  }
+
+  KernelGradWorker(Inputs& in, Job j) : ArrayWorker(in, std::move(j), "semfield.kernelGrad") {}
+
+ protected:
+  void Run() override {
+    KernelGradJob& k = j_.job;
+    require_finite(k.src, k.m * k.d, "sources");
+    require_finite(k.tgt, k.n * k.d, "targets");
+    if (k.w) require_finite(k.w, k.m, "weights");
+    k.out = out_.alloc(k.n * k.d);
+    k.cancel = cancel_;
+    run_on(j_.target, k, cpu::kernel_grad, cuda::kernel_grad);
+    require_finite_result(k.out, k.n * k.d, "the gradient", "sources, targets or weights are");
+  }
+};
+
 class SetMatrixWorker : public Worker {
  public:
   struct Job {
@@ -445,6 +481,7 @@ Napi::Value MeanShift(const Napi::CallbackInfo& info) { return launch<MeanShiftW
 Napi::Value Resonance(const Napi::CallbackInfo& info) { return launch<ResonanceWorker>(info); }
 Napi::Value Attention(const Napi::CallbackInfo& info) { return launch<AttentionWorker>(info); }
 Napi::Value KernelSum(const Napi::CallbackInfo& info) { return launch<KernelSumWorker>(info); }
+Napi::Value KernelGrad(const Napi::CallbackInfo& info) { return launch<KernelGradWorker>(info); }
 Napi::Value SetMatrix(const Napi::CallbackInfo& info) { return launch<SetMatrixWorker>(info); }
 
 }  // namespace sf

@@ -510,6 +510,40 @@ inline void accumulate_pv(float* const* o, const float* const* pr, const float* 
     }
 }
 
+// o[r] += sum_j p[r][j] v[j] for `rows` rows of a tile: 8 at once, then 4, then 1.
+inline void accumulate_rows(float* const* o, const float (&P)[TR][TJ], int rows, const float* vb, int dv, int cnt) {
+  int i = 0;
+  if (rows == TR) {
+    const float* p8[TR];
+    for (int r = 0; r < TR; ++r) p8[r] = P[r];
+    accumulate_pv<TR>(o, p8, vb, dv, cnt);
+    return;
+  }
+  for (; i + 4 <= rows; i += 4) {
+    const float* p4[4] = {P[i], P[i + 1], P[i + 2], P[i + 3]};
+    accumulate_pv<4>(o + i, p4, vb, dv, cnt);
+  }
+  for (; i < rows; ++i) {
+    const float* p1[1] = {P[i]};
+    accumulate_pv<1>(o + i, p1, vb, dv, cnt);
+  }
+}
+
+struct GradTiles : GradR {
+  GradTiles() = default;
+  GradTiles(const GradR& r) : GradR(r) {}
+  GradTiles rescaled(double s, double f) const { return GradTiles(GradR::rescaled(s, f)); }
+  void tile(Acc* acc, idx, idx slot, int rows, idx j0, int cnt, const float (&g)[TR][TJ]) const {
+    float c[TR][TJ];
+    for (int i = 0; i < TR; ++i)
+      for (int j = 0; j < TJ; ++j) c[i][j] = j < cnt ? g[i][j] * (w ? w[j0 + j] : 1.0f) : 0.0f;
+    for (int i = 0; i < rows; ++i) acc[i].z += hsum16(load16(c[i]) + load16(c[i] + 16));
+    float* o[TR];
+    for (int i = 0; i < rows; ++i) o[i] = mom + (slot + i) * d;
+    accumulate_rows(o, c, rows, y + j0 * d, d, cnt);
+  }
+};
+
 struct SoftmaxTiles : SoftmaxR {
   SoftmaxTiles() = default;
   SoftmaxTiles(const SoftmaxR& r) : SoftmaxR(r) {}
@@ -553,29 +587,9 @@ struct SoftmaxTiles : SoftmaxR {
       for (int j = 0; j < TJ; ++j) Pi[j] = sf_expf(Pi[j] - mi);  // -inf - mi gives 0
       acc[i].l += hsum16(load16(Pi) + load16(Pi + 16));
     }
-    const float* vb = v + j0 * dv;
-    int i = 0;
-    if (rows == TR) {
-      float* o8[TR];
-      const float* p8[TR];
-      for (int r = 0; r < TR; ++r) {
-        o8[r] = out + (slot + r) * dv;
-        p8[r] = P[r];
-      }
-      accumulate_pv<TR>(o8, p8, vb, dv, cnt);
-      i = TR;
-    }
-    for (; i + 4 <= rows; i += 4) {
-      float* o4[4] = {out + (slot + i) * dv, out + (slot + i + 1) * dv, out + (slot + i + 2) * dv,
-                      out + (slot + i + 3) * dv};
-      const float* p4[4] = {P[i], P[i + 1], P[i + 2], P[i + 3]};
-      accumulate_pv<4>(o4, p4, vb, dv, cnt);
-    }
-    for (; i < rows; ++i) {
-      float* o1[1] = {out + (slot + i) * dv};
-      const float* p1[1] = {P[i]};
-      accumulate_pv<1>(o1, p1, vb, dv, cnt);
-    }
+    float* o[TR];
+    for (int i = 0; i < rows; ++i) o[i] = out + (slot + i) * dv;
+    accumulate_rows(o, P, rows, v + j0 * dv, dv, cnt);
   }
 };
 
@@ -591,6 +605,10 @@ struct Tiled<CpuExec, SumR> {
 template <>
 struct Tiled<CpuExec, SoftmaxR> {
   using type = SoftmaxTiles;
+};
+template <>
+struct Tiled<CpuExec, GradR> {
+  using type = GradTiles;
 };
 
 // pair_reduce with the exec's best form of the reduction.

@@ -22,6 +22,21 @@ struct KernelSumJob {
   const volatile int32_t* cancel = nullptr;
 };
 
+// Gradient sums g_i = sum_j w_j h(r_ij) (t_i - s_j), h = G'(r) / r: the
+// gradient of sum_j w_j G(|t_i - s_j|) with respect to t_i, from which every
+// energy's and discrepancy's gradient is assembled (lib/points.ts).
+struct KernelGradJob {
+  int d = 0;
+  KernelSpec k{};
+  const float* src = nullptr;  // [m, d]
+  idx m = 0;
+  const float* w = nullptr;    // [m] or null (ones)
+  const float* tgt = nullptr;  // [n, d]
+  idx n = 0;
+  double* out = nullptr;       // [n, d]
+  const volatile int32_t* cancel = nullptr;
+};
+
 enum SetMetric : int { M_ENERGY_DISTANCE = 0, M_MMD = 1, M_CROSS = 2 };
 
 // Pairwise comparison of ragged weighted point sets: rows (the query sets, or
@@ -154,5 +169,17 @@ struct AttentionJob {
   float* out = nullptr;            // [B, H, n, dv]
   const volatile int32_t* cancel = nullptr;
 };
+
+// The points operations, each a function of its job: the table the backends'
+// forwarding is generated from (backend.h, backend_points_cpu.cc,
+// cuda/backend_cuda.cu, backend_cuda_stub.cc). X(name, Job)
+#define SF_POINTS_OPS(X)          \
+  X(kernel_sum, KernelSumJob)     \
+  X(kernel_grad, KernelGradJob)   \
+  X(set_matrix, SetMatrixJob)     \
+  X(attention, AttentionJob)      \
+  X(resonance, ResonanceJob)      \
+  X(mean_shift, MeanShiftJob)     \
+  X(induce, InduceJob)
 
 }  // namespace sf

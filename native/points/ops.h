@@ -49,6 +49,34 @@ void kernel_sum(Exec& ex, KernelSumJob& job) {
   ex.finish_output(job.out, out, job.n);
 }
 
+// g_i = sum_j w_j h(r_ij) (t_i - s_j), both sets centred on the sources' mean.
+template <class Exec>
+void kernel_grad(Exec& ex, KernelGradJob& job) {
+  const int d = job.d;
+  std::vector<double> c((size_t)d, 0.0);
+  for (idx j = 0; j < job.m; ++j)
+    for (int k = 0; k < d; ++k) c[(size_t)k] += job.src[j * d + k];
+  for (int k = 0; k < d; ++k) c[(size_t)k] /= (double)job.m;
+  auto centred = [&](const float* x, idx n) {
+    std::vector<float> v((size_t)(n * d));
+    for (idx i = 0; i < n; ++i)
+      for (int k = 0; k < d; ++k) v[(size_t)(i * d + k)] = (float)((double)x[i * d + k] - c[(size_t)k]);
+    return v;
+  };
+  std::vector<float> xc = centred(job.tgt, job.n), yc = centred(job.src, job.m);
+  PairTask task = PairTask::one(d, job.tgt, job.n, job.src, job.m);
+  task.cancel = job.cancel;
+  GradR r;
+  r.x = ex.upload(xc.data(), job.n * d);
+  r.y = ex.upload(yc.data(), job.m * d);
+  r.w = ex.upload(job.w, job.m);
+  r.d = d;
+  r.mom = ex.template alloc<float>(job.n * d);
+  r.out = ex.output(job.out, job.n * d);
+  pairs::with_kernel(job.k.kind, [&](auto K) { pairs::run(ex, DerivF<decltype(K)::value>{job.k}, r, task); });
+  ex.finish_output(job.out, r.out, job.n * d);
+}
+
 // Sets as segments, with their weights normalised to sum 1.
 inline pairs::Segments set_segments(const float* x, const int32_t* off, int sets, const float* w,
                                     std::vector<float>& wn) {

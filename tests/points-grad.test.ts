@@ -1,0 +1,185 @@
+/**
+ * Gradients of the points energies against an independent fp64 JavaScript
+ * implementation of the same formulas, itself checked against central finite
+ * differences of the fp64 energies (odd shapes: N = 37, M = 53, d = 17), for
+ * every real kernel; the energy kernel's subgradient 0 at r = 0 (coincident
+ * points give finite gradients); and the flow: the discrepancy falls at every
+ * step at a small enough step size and ends at a fraction of its start.
+ */
+import { Kernel, points } from '../lib';
+import type { RealKernel } from '../lib/points';
+import { errorOf, maxAbsDiff, rng } from './helpers';
+
+function cloud(n: number, d: number, seed: number, shift = 0): Float32Array {
+  const r = rng(seed);
+  return Float32Array.from({ length: n * d }, () => shift + 2 * r() - 1);
+}
+
+// G and h = G'(r) / r in fp64, from the definitions.
+function Gh(k: RealKernel, r2: number): [number, number] {
+  const r = Math.sqrt(r2);
+  switch (k.kind) {
+    case 'coulomb': {
+      const e2 = (k.eps ?? 1e-3) ** 2;
+      return [1 / Math.sqrt(r2 + e2), -((r2 + e2) ** -1.5)];
+    }
+    case 'yukawa': {
+      const e2 = (k.eps ?? 1e-3) ** 2, q = 1 / Math.sqrt(r2 + e2), ex = Math.exp(-k.kappa * r);
+      return [ex * q, -ex * ((r > 0 ? (k.kappa * q) / r : 0) + q * q * q)];
+    }
+    case 'gaussian': {
+      const c = 1 / (2 * k.sigma ** 2), g = Math.exp(-r2 * c);
+      return [g, -2 * c * g];
+    }
+    case 'energy': return [-r, r > 0 ? -1 / r : 0];
+    case 'matern32': {
+      const a = (Math.sqrt(3) * r) / k.length;
+      return [(1 + a) * Math.exp(-a), (-3 / k.length ** 2) * Math.exp(-a)];
+    }
+    case 'matern52': {
+      const a = (Math.sqrt(5) * r) / k.length;
+      return [(1 + a + (a * a) / 3) * Math.exp(-a), (-5 / (3 * k.length ** 2)) * (1 + a) * Math.exp(-a)];
+    }
+    case 'laplacian': {
+      const e = Math.exp(-r / k.length);
+      return [e, r > 0 ? -e / (k.length * r) : 0];
+    }
+  }
+}
+
+// E = sum_ij a_i b_j G(|x_i - y_j|) in fp64 (x as numbers, so it can be perturbed).
+function energy(k: RealKernel, x: ArrayLike<number>, y: ArrayLike<number>, d: number, a?: ArrayLike<number>, b?: ArrayLike<number>): number {
+  let e = 0;
+  for (let i = 0; i < x.length / d; i++)
+    for (let j = 0; j < y.length / d; j++) {
+      let r2 = 0;
+      for (let q = 0; q < d; q++) r2 += (x[i * d + q] - y[j * d + q]) ** 2;
+      e += (a ? a[i] : 1) * (b ? b[j] : 1) * Gh(k, r2)[0];
+    }
+  return e;
+}
+
+// dE/dx analytically in fp64.
+function energyGradRef(k: RealKernel, x: ArrayLike<number>, y: ArrayLike<number>, d: number, a?: ArrayLike<number>, b?: ArrayLike<number>): Float64Array {
+  const g = new Float64Array(x.length);
+  for (let i = 0; i < x.length / d; i++)
+    for (let j = 0; j < y.length / d; j++) {
+      let r2 = 0;
+      for (let q = 0; q < d; q++) r2 += (x[i * d + q] - y[j * d + q]) ** 2;
+      const h = Gh(k, r2)[1];
+      for (let q = 0; q < d; q++) g[i * d + q] += (a ? a[i] : 1) * (b ? b[j] : 1) * h * (x[i * d + q] - y[j * d + q]);
+    }
+  return g;
+}
+
+function discrepancy(k: RealKernel, x: ArrayLike<number>, y: ArrayLike<number>, d: number): number {
+  const nx = x.length / d, ny = y.length / d;
+  return energy(k, x, x, d) / (nx * nx) + energy(k, y, y, d) / (ny * ny) - (2 * energy(k, x, y, d)) / (nx * ny);
+}
+
+const KERNELS: RealKernel[] = [
+  { kind: 'coulomb', eps: 0.3 }, { kind: 'yukawa', kappa: 0.5, eps: 0.3 }, { kind: 'gaussian', sigma: 1.2 }, { kind: 'energy' },
+  { kind: 'matern32', length: 1.5 }, { kind: 'matern52', length: 1.5 }, { kind: 'laplacian', length: 2 },
+];
+
+const rel = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let m = 0;
+  for (let i = 0; i < b.length; i++) m = Math.max(m, Math.abs(b[i]));
+  return maxAbsDiff(a, b) / m;
+};
+
+describe.each(KERNELS.map((k) => [k.kind, k] as const))('%s', (_name, kernel) => {
+  const d = 17, N = 37, M = 53;
+  const A = cloud(N * d, 1, 1), B = cloud(M * d, 1, 2, 0.2);
+  const r = rng(3);
+  const wa = Float32Array.from({ length: N }, () => 0.2 + r()), wb = Float32Array.from({ length: M }, () => 0.2 + r());
+
+  test('the fp64 reference gradient equals central differences of the fp64 energy', () => {
+    const g = energyGradRef(kernel, A, B, d, wa, wb);
+    const x = Array.from(A);
+    for (const idx of [0, 5, 17 * 11 + 3, N * d - 1]) {
+      const h = 1e-5;
+      x[idx] += h;
+      const up = energy(kernel, x, B, d, wa, wb);
+      x[idx] -= 2 * h;
+      const down = energy(kernel, x, B, d, wa, wb);
+      x[idx] += h;
+      const fd = (up - down) / (2 * h);
+      expect(Math.abs(fd - g[idx])).toBeLessThan(1e-4 * Math.max(1, Math.abs(g[idx])));
+    }
+  });
+
+  test('energyGrad == the fp64 reference (both sets and both weights)', async () => {
+    const out = await points.energyGrad(A, B, { d, kernel, wa, wb });
+    expect(rel(out.dA, energyGradRef(kernel, A, B, d, wa, wb))).toBeLessThan(1e-4);
+    expect(rel(out.dB, energyGradRef(kernel, B, A, d, wb, wa))).toBeLessThan(1e-4);
+    const e = energy(kernel, A, B, d, wa, wb);
+    expect(Math.abs(out.value - e) / Math.abs(e)).toBeLessThan(1e-5);
+    // dE/da_i = sum_j b_j G(r_ij)
+    const da = new Float64Array(N);
+    for (let i = 0; i < N; i++) da[i] = energy(kernel, A.subarray(i * d, (i + 1) * d), B, d, undefined, wb);
+    expect(rel(out.dwa, da)).toBeLessThan(1e-5);
+  });
+
+  test('the discrepancy gradient (mmd, or the energy distance) == central differences of the fp64 discrepancy', async () => {
+    const X = cloud(29 * 5, 1, 4), Y = cloud(31 * 5, 1, 5, 0.4);
+    const dd = 5;
+    const k: RealKernel = kernel.kind === 'energy' ? { kind: 'energy' } : kernel;
+    const out = kernel.kind === 'energy' ? await points.energyDistanceGrad(X, Y, { d: dd }) : await points.mmdGrad(X, Y, { d: dd, kernel: k });
+    const x = Array.from(X), y = Array.from(Y);
+    for (const [arr, grad, other, first] of [[x, out.dX, y, true], [y, out.dY, x, false]] as const) {
+      for (const idx of [0, 7, arr.length - 1]) {
+        const h = 1e-5;
+        arr[idx] += h;
+        const up = first ? discrepancy(k, arr, other, dd) : discrepancy(k, other, arr, dd);
+        arr[idx] -= 2 * h;
+        const down = first ? discrepancy(k, arr, other, dd) : discrepancy(k, other, arr, dd);
+        arr[idx] += h;
+        const fd = (up - down) / (2 * h);
+        expect(Math.abs(fd - grad[idx])).toBeLessThan(1e-4 * Math.max(Math.abs(fd), 1e-3));
+      }
+    }
+  });
+});
+
+describe('cusps and the flow', () => {
+  test('coincident points: the energy kernel gives finite gradients (subgradient 0 at r = 0)', async () => {
+    const d = 3;
+    const X = cloud(10 * d, 1, 6);
+    const Y = new Float32Array([...X.subarray(0, 5 * d), ...cloud(5 * d, 1, 7)]);
+    const g = await points.energyDistanceGrad(X, Y, { d });
+    expect([...g.dX, ...g.dY].every(Number.isFinite)).toBe(true);
+    const e = await points.energyGrad(X, X, { d, kernel: { kind: 'laplacian', length: 1 } });
+    expect([...e.dA, ...e.dB].every(Number.isFinite)).toBe(true);
+    expect(rel(e.dA, energyGradRef({ kind: 'laplacian', length: 1 }, X, X, d))).toBeLessThan(1e-4);
+  });
+
+  test('an MMD flow decreases the discrepancy at every step and ends below 5% of its start', async () => {
+    const d = 2;
+    const X = cloud(60 * d, 1, 8), Y = cloud(80 * d, 1, 9, 3);
+    const f = await points.flow(X, Y, { d, metric: 'mmd', kernel: { kind: 'gaussian', sigma: 2 }, step: 2, steps: 60 });
+    for (let s = 1; s < f.discrepancy.length; s++) expect(f.discrepancy[s]).toBeLessThanOrEqual(f.discrepancy[s - 1]);
+    expect(f.discrepancy[60]).toBeLessThan(0.05 * f.discrepancy[0]);
+    expect(f.at[0]).toBe(0);
+    expect(f.at[f.at.length - 1]).toBe(60);
+    expect(f.snapshots.length).toBe(f.at.length);
+  });
+
+  test('an energy-distance flow with noise injection, aborted part way: E_ABORTED', async () => {
+    const d = 2;
+    const X = cloud(40 * d, 1, 10), Y = cloud(40 * d, 1, 11, 2);
+    const f = await points.flow(X, Y, { d, steps: 40, step: 0.5, noise: 0.1, seed: 3 });
+    expect(f.discrepancy[40]).toBeLessThan(0.2 * f.discrepancy[0]);
+    const ac = new AbortController();
+    const p = points.flow(X, Y, { d, steps: 100000, signal: ac.signal, onProgress: (s) => s === 3 && ac.abort() });
+    expect(await errorOf(() => p)).toMatchObject({ code: 'E_ABORTED' });
+  });
+
+  test('bad input: a helmholtz or energy kernel for mmd, weights of no total, a kernel given to the energy flow', async () => {
+    const X = cloud(12, 1, 12);
+    expect(await errorOf(() => points.mmdGrad(X, X, { d: 3, kernel: { kind: 'energy' } }))).toMatchObject({ code: 'E_RANGE' });
+    expect(await errorOf(() => points.energyGrad(X, X, { d: 3, kernel: { kind: 'helmholtz', k: [1, 0] } as unknown as Kernel as never }))).toMatchObject({ code: 'E_RANGE' });
+    expect(await errorOf(() => points.energyDistanceGrad(X, X, { d: 3, wx: new Float32Array(4) }))).toMatchObject({ code: 'E_RANGE' });
+    expect(await errorOf(() => points.flow(X, X, { d: 3, kernel: { kind: 'gaussian', sigma: 1 } }))).toMatchObject({ code: 'E_RANGE' });
+  });
+});

@@ -177,6 +177,24 @@ void value_reductions(const Named<F>& nf, int d) {
     pairs::run(pe, nf.f, r, rg.task);
     check(rel_diff(z1, z2, z1.size()) < 2e-5 && rel_diff(n1, n2, n1.size()) < 2e-4, tag + " x ShiftR: tiles == plain");
   }
+  if constexpr (F::metric != PM_R2_SHIFTED) {  // GradR (targets as the slots' rows: one problem)
+    pairs::PairTask t = pairs::PairTask::one(d, rg.x.data(), 73, rg.y.data(), 103);
+    std::vector<float> w = wave(103, 0.19), mom((size_t)73 * d);
+    std::vector<double> a((size_t)73 * d), b(a.size());
+    GradR r;
+    r.x = rg.x.data();
+    r.y = rg.y.data();
+    r.w = w.data();
+    r.d = d;
+    r.mom = mom.data();
+    r.out = a.data();
+    CpuExec ce;
+    pairs::run(ce, nf.f, r, t);
+    r.out = b.data();
+    PlainExec pe;
+    pairs::run(pe, nf.f, r, t);
+    check(rel_diff(a, b, a.size()) < 1e-4, tag + " x GradR: tiles == plain (" + std::to_string(rel_diff(a, b, a.size())) + ")");
+  }
   {  // SoftmaxR over 3 heads of 19 queries and 35 keys, masked, both causal alignments
     const int H = 3, n = 19, m = 35, dv = 20;
     std::vector<float> q = wave((size_t)H * n * d, 0.13), k = wave((size_t)H * m * d, 0.21), v = wave((size_t)H * m * dv, 0.41);
@@ -353,6 +371,50 @@ void kernel_references(int d) {
 #define SF_T(e, name, pos, pd, eps) \
   one(e, CpuExec(), "tiles");       \
   one(e, PlainExec(), "plain");
+  SF_REAL_KERNELS(SF_T)
+#undef SF_T
+  // Gradient sums against fp64 central differences of the fp64 sums.
+  auto grad = [&](int kind, auto exec_tag, const char* name) {
+    using Exec = decltype(exec_tag);
+    KernelGradJob j;
+    j.d = d;
+    j.k = spec(kind);
+    j.src = src.data();
+    j.m = m;
+    j.w = w.data();
+    j.tgt = tgt.data() + d;  // not the target placed on a source
+    j.n = n - 1;
+    std::vector<double> out((size_t)((n - 1) * d));
+    j.out = out.data();
+    Exec ex;
+    points::kernel_grad(ex, j);
+    double worst = 0, scale = 0;
+    for (idx i = 0; i < 3; ++i)
+      for (int c = 0; c < d; ++c) {
+        std::vector<double> x(tgt.begin() + (i + 1) * d, tgt.begin() + (i + 2) * d);
+        auto sum = [&]() {
+          double s = 0;
+          for (idx q = 0; q < m; ++q) {
+            double r2 = 0;
+            for (int k = 0; k < d; ++k) r2 += (x[(size_t)k] - src[(size_t)(q * d + k)]) * (x[(size_t)k] - src[(size_t)(q * d + k)]);
+            s += w[(size_t)q] * ref_kernel(kind, r2);
+          }
+          return s;
+        };
+        const double h = 1e-6;
+        x[(size_t)c] += h;
+        double up = sum();
+        x[(size_t)c] -= 2 * h;
+        double down = sum();
+        double fd = (up - down) / (2 * h);
+        worst = std::max(worst, std::fabs(fd - out[(size_t)(i * d + c)]));
+        scale = std::max(scale, std::fabs(fd));
+      }
+    check(worst < 1e-4 * scale, std::string(name) + " kernel " + std::to_string(kind) + " d=" + std::to_string(d) + ": gradient sums == fp64 differences");
+  };
+#define SF_T(e, name, pos, pd, eps) \
+  grad(e, CpuExec(), "tiles");      \
+  grad(e, PlainExec(), "plain");
   SF_REAL_KERNELS(SF_T)
 #undef SF_T
 }

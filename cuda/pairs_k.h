@@ -243,10 +243,12 @@ struct DerivF {
 };
 
 // An attention logit as a pair formula: dot beta q.k; gaussian -r^2 / (2 s^2);
-// any other kernel beta G(r).
-template <int K>
+// any other kernel beta G(r). The gaussian reads r^2 less |q|^2 (a constant
+// per query the softmax does not see) unless EXACT: the log-sum-exp the
+// gradients start from needs the logits themselves.
+template <int K, bool EXACT = false>
 struct LogitF {
-  static constexpr int metric = K == A_DOT ? PM_DOT : (K == K_GAUSSIAN ? PM_R2_SHIFTED : PM_R2);
+  static constexpr int metric = K == A_DOT ? PM_DOT : (K == K_GAUSSIAN && !EXACT ? PM_R2_SHIFTED : PM_R2);
   KernelSpec k;
   float beta = 1.0f;
   SF_HD float operator()(float v) const {

@@ -217,6 +217,116 @@ struct SoftmaxR {
     float inv = a.l > 0.0f ? 1.0f / a.l : 0.0f;
     float* o = out + slot * dv;
     for (int c = 0; c < dv; ++c) o[c] *= inv;
+    if (lse) lse[slot] = a.l > 0.0f ? a.mx + logf(a.l) : -INFINITY;
+  }
+  float* lse = nullptr;  // [problems, n] or null: the log-sum-exp of each query's logits
+};
+
+// The inner product as a pair formula (attention's gradients read it raw).
+struct DotF {
+  static constexpr int metric = PM_DOT;
+  SF_HD float operator()(float v) const { return v; }
+  DotF rescaled(double s, double& factor) const {
+    factor = s * s;
+    return *this;
+  }
+  bool representable_as(const DotF&) const { return true; }
+};
+
+// A logit of kind LK from the pair's inner product (dot) or squared distance
+// (the rest), with what its gradients need: c = ds/dv' where the logit moves
+// with the query as c (q - k) (distances) or c k (dot), and ds/dtheta for the
+// kind's own parameter (beta; sigma for gaussian).
+template <int LK>
+struct AttnLogit {
+  static SF_HD float s(const KernelSpec& k, float beta, float v) {
+    if (LK == A_DOT) return beta * v;
+    if (LK == K_GAUSSIAN) return -v * k.inv2s2;
+    return beta * Kernel<(LK == A_DOT || LK == K_GAUSSIAN) ? K_ENERGY : LK>::of_r2(k, v > 0.0f ? v : 0.0f);
+  }
+  static SF_HD float c(const KernelSpec& k, float beta, float v) {
+    if (LK == A_DOT) return beta;
+    if (LK == K_GAUSSIAN) return -2.0f * k.inv2s2;
+    return beta * Kernel<(LK == A_DOT || LK == K_GAUSSIAN) ? K_ENERGY : LK>::dr_over_r(k, v > 0.0f ? v : 0.0f);
+  }
+  // s0 = the logit less its bias: ds/dbeta = s0 / beta; gaussian ds/dsigma = -2 s0 / sigma.
+  static SF_HD float dtheta(const KernelSpec& k, float beta, float s0) {
+    if (LK == K_GAUSSIAN) return -2.0f * s0 * sqrtf(2.0f * k.inv2s2);
+    return beta != 0.0f ? s0 / beta : 0.0f;
+  }
+};
+
+// Attention's gradients, one pass each way (targets the queries for dQ and
+// the parameter, the keys for dK and dV), the softmax recomputed from each
+// query's log-sum-exp: P = exp(s - lse), dP = dout_i . v_j,
+// dS = P (dP - D_i) with D_i = dout_i . out_i; e = dS c; the target's sum
+// z = sum e and moment sum e y (y the other side's points) give
+// dq = z q - moment (distances) or the moment (dot), and likewise for dk.
+template <int LK>
+struct AttnGradR {
+  static constexpr bool shift_invariant = false;
+  KernelSpec k{};
+  float beta = 1.0f;
+  bool keys_are_targets = false;  // the second pass
+  int heads = 1, d = 0, dv = 1;
+  idx n = 0, m = 0;
+  bool causal = false;
+  idx shift = 0;
+  const uint8_t* mask = nullptr;  // [batch, m]
+  const float* bias = nullptr;    // [problems, m]
+  const float* q = nullptr;       // [problems, n, d]
+  const float* key = nullptr;     // [problems, m, d]
+  const float* v = nullptr;       // [problems, m, dv]
+  const float* dout = nullptr;    // [problems, n, dv]
+  const float* lse = nullptr;     // [problems, n]
+  const float* D = nullptr;       // [problems, n]
+  float* mom = nullptr;           // [slots, d] scratch
+  float* grad = nullptr;          // [slots, d]: dq (first pass) or dk
+  float* gv = nullptr;            // [slots, dv]: dv (second pass)
+  double* dtheta = nullptr;       // [slots] (first pass)
+  double s2 = 1.0;                // the pair value is s2 times the one handed in
+  struct Acc {
+    double z, t;
+  };
+  AttnGradR rescaled(double, double f) const {
+    AttnGradR r = *this;
+    r.s2 = f;
+    return r;
+  }
+  SF_HD void begin(Acc& a, idx, idx slot) const {
+    a.z = a.t = 0;
+    for (int c = 0; c < d; ++c) mom[slot * d + c] = 0.0f;
+    if (keys_are_targets)
+      for (int c = 0; c < dv; ++c) gv[slot * dv + c] = 0.0f;
+  }
+  // slot and j: (query, key) in the first pass, (key, query) in the second.
+  SF_HD void pair(Acc& a, idx p, idx slot, idx j, float val) const {
+    const idx qi = keys_are_targets ? j : slot, kj = keys_are_targets ? slot : j;
+    const idx il = qi - p * n, jl = kj - p * m;
+    if (mask && !mask[(p / heads) * m + jl]) return;
+    if (causal && jl > il + shift) return;
+    const float vv = (float)(s2 * (double)val);
+    const float s0 = AttnLogit<LK>::s(k, beta, vv);
+    const float P = expf(s0 + (bias ? bias[kj] : 0.0f) - lse[qi]);
+    const float* go = dout + qi * dv;
+    const float* vj = v + kj * dv;
+    float dP = 0.0f;
+    for (int c = 0; c < dv; ++c) dP += go[c] * vj[c];
+    const float dS = P * (dP - D[qi]);
+    const float e = dS * AttnLogit<LK>::c(k, beta, vv);
+    a.z += e;
+    const float* other = keys_are_targets ? q + qi * d : key + kj * d;
+    for (int c = 0; c < d; ++c) mom[slot * d + c] += e * other[c];
+    if (keys_are_targets)
+      for (int c = 0; c < dv; ++c) gv[slot * dv + c] += P * go[c];
+    else
+      a.t += (double)dS * AttnLogit<LK>::dtheta(k, beta, s0);
+  }
+  SF_HD void end(Acc& a, idx, idx slot) const {
+    const float* self = keys_are_targets ? key + slot * d : q + slot * d;
+    for (int c = 0; c < d; ++c)
+      grad[slot * d + c] = LK == A_DOT ? mom[slot * d + c] : (float)(a.z * (double)self[c] - (double)mom[slot * d + c]);
+    if (!keys_are_targets) dtheta[slot] = a.t;
   }
 };
 

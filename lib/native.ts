@@ -22,6 +22,7 @@ export interface Addon {
   pcaTransform(args: object): Promise<Float32Array>;
   kernelSum(args: object): Promise<Float64Array>;
   kernelGrad(args: object): Promise<Float64Array>;
+  attentionGrad(args: object): Promise<{ dQ: Float32Array; dK: Float32Array; dV: Float32Array; dParam: Float64Array }>;
   setMatrix(args: object): Promise<Float64Array>;
   attention(args: object): Promise<Float32Array>;
   resonance(args: object): Promise<Float64Array>;

@@ -231,6 +231,36 @@ const MOVED_TO_KERNEL = ['kind', 'sigma', 'eps', 'kappa'];
  */
 export async function attention(Q: Float32Array, K: Float32Array, V: Float32Array, opts: AttentionOptions): Promise<Float32Array> {
   const op = 'points.attention';
+  const { args, run } = attentionArgs(op, Q, K, V, opts);
+  return callAsync(op, (a, x) => a.attention(x), args, run);
+}
+
+export interface AttentionGrad {
+  /** d(sum dOut * out) / dQ [batch, heads, N, d], / dK [batch, heads, M, d], / dV [batch, heads, M, dv]. */
+  dQ: Float32Array;
+  dK: Float32Array;
+  dV: Float32Array;
+  /** The derivative with respect to the logit's own parameter, per (batch, head): beta, or sigma for gaussian. */
+  dParam: Float64Array;
+  param: 'beta' | 'sigma';
+}
+
+/**
+ * The gradients of attention: given dOut = dL/d(out) [batch, heads, N, dv],
+ * dQ, dK, dV and the logit parameter's derivative, for every kernel, masks
+ * and both causal alignments. Fused and tiled like the forward pass: the
+ * logits are recomputed from each query's log-sum-exp, the N x M matrix never
+ * exists (memory O(N + M)).
+ */
+export async function attentionGrad(Q: Float32Array, K: Float32Array, V: Float32Array, dOut: Float32Array, opts: AttentionOptions): Promise<AttentionGrad> {
+  const op = 'points.attentionGrad';
+  const { args, run, n, dv, bh } = attentionArgs(op, Q, K, V, opts);
+  args.dout = float32(op, 'dOut', dOut, bh * n * dv);
+  const r = await callAsync(op, (a, x) => a.attentionGrad(x), args, run);
+  return { ...r, param: (args.kernel as { kind: string }).kind === 'gaussian' ? 'sigma' : 'beta' };
+}
+
+function attentionArgs(op: string, Q: Float32Array, K: Float32Array, V: Float32Array, opts: AttentionOptions): { args: Record<string, unknown>; run: RunOptions; n: number; dv: number; bh: number } {
   if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d');
   if (isPlainObject(opts))
     for (const key of MOVED_TO_KERNEL)
@@ -260,7 +290,7 @@ export async function attention(Q: Float32Array, K: Float32Array, V: Float32Arra
   const args: Record<string, unknown> = { q: Q, k: K, v: V, d, batch, heads, beta, kernel, causal };
   if (o.keyMask !== undefined) args.mask = typedOf(op, 'keyMask', o.keyMask, Uint8Array, batch * m);
   if (o.keyBias !== undefined) args.bias = float32(op, 'keyBias', o.keyBias, bh * m);
-  return callAsync(op, (a, x) => a.attention(x), args, checkRun(op, o));
+  return { args, run: checkRun(op, o), n, dv: V.length / (bh * m), bh };
 }
 
 export interface ResonanceOptions extends RunOptions {

@@ -23,6 +23,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("residualKernel", Napi::Function::New(env, sf::ResidualKernel, "residualKernel"));
   exports.Set("kernelSum", Napi::Function::New(env, sf::KernelSum, "kernelSum"));
   exports.Set("kernelGrad", Napi::Function::New(env, sf::KernelGrad, "kernelGrad"));
+  exports.Set("attentionGrad", Napi::Function::New(env, sf::AttentionGrad, "attentionGrad"));
   exports.Set("setMatrix", Napi::Function::New(env, sf::SetMatrix, "setMatrix"));
   exports.Set("attention", Napi::Function::New(env, sf::Attention, "attention"));
   exports.Set("resonance", Napi::Function::New(env, sf::Resonance, "resonance"));

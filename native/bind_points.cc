@@ -233,14 +233,9 @@ class SetMatrixWorker : public Worker {
   OutBuf<double> out_;
 };
 
-class AttentionWorker : public ArrayWorker<Call<AttentionJob>, float> {
- public:
-  using Job = Call<AttentionJob>;
-
-  static Job parse(Inputs& in) {
+// The attention arguments both directions share.
+void parse_attention(Inputs& in, AttentionJob& t) {
     const Napi::Object& a = in.args;
-    Job j;
-    AttentionJob& t = j.job;
     t.batch = (int)get_int(a, "batch", 1, 1, 1 << 20);
     t.heads = (int)get_int(a, "heads", 1, 1, 1 << 16);
     t.d = (int)get_int(a, "d", 0, 1, 65536);
@@ -272,9 +267,27 @@ class AttentionWorker : public ArrayWorker<Call<AttentionJob>, float> {
     t.v = in.input<float>("v", (idx)(bh * t.m * t.dv));
     t.mask = in.input<uint8_t>("mask", (idx)t.batch * t.m, true);
     t.bias = in.input<float>("bias", (idx)(bh * t.m), true);
+}
+
+void require_finite_attention(const AttentionJob& t) {
+  size_t bh = (size_t)t.batch * t.heads;
+  require_finite(t.q, (idx)(bh * t.n * t.d), "q");
+  require_finite(t.key, (idx)(bh * t.m * t.d), "k");
+  require_finite(t.v, (idx)(bh * t.m * t.dv), "v");
+  if (t.bias) require_finite(t.bias, (idx)(bh * t.m), "bias");
+}
+
+class AttentionWorker : public ArrayWorker<Call<AttentionJob>, float> {
+ public:
+  using Job = Call<AttentionJob>;
+
+  static Job parse(Inputs& in) {
+    Job j;
+    AttentionJob& t = j.job;
+    parse_attention(in, t);
     // Per head in flight (one per thread at most): packed keys, values, queries.
     check_budget(((double)t.m * (t.d + t.dv + 2) + (double)t.n * (t.d + 1)) * 4 * 16, "attention");
-    j.target = points_target(a);
+    j.target = points_target(in.args);
     return j;
   }
 
@@ -284,15 +297,64 @@ class AttentionWorker : public ArrayWorker<Call<AttentionJob>, float> {
   void Run() override {
     AttentionJob& t = j_.job;
     size_t bh = (size_t)t.batch * t.heads;
-    require_finite(t.q, (idx)(bh * t.n * t.d), "q");
-    require_finite(t.key, (idx)(bh * t.m * t.d), "k");
-    require_finite(t.v, (idx)(bh * t.m * t.dv), "v");
-    if (t.bias) require_finite(t.bias, (idx)(bh * t.m), "bias");
+    require_finite_attention(t);
     t.out = out_.alloc((idx)(bh * t.n * t.dv));
     t.cancel = cancel_;
     run_on(j_.target, t, cpu::attention, cuda::attention);
     require_finite_result(t.out, (idx)(bh * t.n * t.dv), "the attention output", "V is");
   }
+};
+
+// attentionGrad: the attention arguments and dout; { dQ, dK, dV, dParam }.
+class AttentionGradWorker : public Worker {
+ public:
+  using Job = Call<AttentionGradJob>;
+
+  static Job parse(Inputs& in) {
+    Job j;
+    AttentionGradJob& g = j.job;
+    parse_attention(in, g.a);
+    const AttentionJob& t = g.a;
+    const idx bh = (idx)t.batch * t.heads;
+    g.dout = in.input<float>("dout", bh * t.n * t.dv);
+    // The forward pass's output and statistics, the scratch of both passes.
+    check_budget(((double)t.m * (t.d + t.dv) * 3 + (double)t.n * (t.d + t.dv) * 3) * 4 * (double)bh, "attentionGrad");
+    j.target = points_target(in.args);
+    return j;
+  }
+
+  AttentionGradWorker(Inputs& in, Job j) : Worker(in, "semfield.attentionGrad"), j_(std::move(j)) {}
+
+ protected:
+  void Run() override {
+    AttentionGradJob& g = j_.job;
+    const AttentionJob& t = g.a;
+    const idx bh = (idx)t.batch * t.heads;
+    require_finite_attention(t);
+    require_finite(g.dout, bh * t.n * t.dv, "dout");
+    g.a.cancel = cancel_;
+    g.dq = dq_.alloc(bh * t.n * t.d);
+    g.dk = dk_.alloc(bh * t.m * t.d);
+    g.dv = dv_.alloc(bh * t.m * t.dv);
+    g.dparam = dp_.alloc(bh);
+    run_on(j_.target, g, cpu::attention_grad, cuda::attention_grad);
+    require_finite_result(g.dq, bh * t.n * t.d, "dQ", "q, k, v or dout are");
+    require_finite_result(g.dk, bh * t.m * t.d, "dK", "q, k, v or dout are");
+    require_finite_result(g.dv, bh * t.m * t.dv, "dV", "v or dout are");
+  }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("dQ", dq_.release(env));
+    o.Set("dK", dk_.release(env));
+    o.Set("dV", dv_.release(env));
+    o.Set("dParam", dp_.release(env));
+    return o;
+  }
+
+ private:
+  Job j_;
+  OutBuf<float> dq_, dk_, dv_;
+  OutBuf<double> dp_;
 };
 
 class ResonanceWorker : public ArrayWorker<Call<ResonanceJob>, double> {
@@ -480,6 +542,7 @@ Napi::Value Induce(const Napi::CallbackInfo& info) { return launch<InduceWorker>
 Napi::Value MeanShift(const Napi::CallbackInfo& info) { return launch<MeanShiftWorker>(info); }
 Napi::Value Resonance(const Napi::CallbackInfo& info) { return launch<ResonanceWorker>(info); }
 Napi::Value Attention(const Napi::CallbackInfo& info) { return launch<AttentionWorker>(info); }
+Napi::Value AttentionGrad(const Napi::CallbackInfo& info) { return launch<AttentionGradWorker>(info); }
 Napi::Value KernelSum(const Napi::CallbackInfo& info) { return launch<KernelSumWorker>(info); }
 Napi::Value KernelGrad(const Napi::CallbackInfo& info) { return launch<KernelGradWorker>(info); }
 Napi::Value SetMatrix(const Napi::CallbackInfo& info) { return launch<SetMatrixWorker>(info); }

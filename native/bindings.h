@@ -21,6 +21,7 @@ Napi::Value SetFault(const Napi::CallbackInfo& info);
 Napi::Value SmoothKernel(const Napi::CallbackInfo& info);
 Napi::Value ResidualKernel(const Napi::CallbackInfo& info);
 Napi::Value KernelSum(const Napi::CallbackInfo& info);
+Napi::Value AttentionGrad(const Napi::CallbackInfo& info);
 Napi::Value KernelGrad(const Napi::CallbackInfo& info);
 Napi::Value SetMatrix(const Napi::CallbackInfo& info);
 Napi::Value Attention(const Napi::CallbackInfo& info);

@@ -183,3 +183,102 @@ describe('cusps and the flow', () => {
     expect(await errorOf(() => points.flow(X, X, { d: 3, kernel: { kind: 'gaussian', sigma: 1 } }))).toMatchObject({ code: 'E_RANGE' });
   });
 });
+
+// ---------------------------------------------------------------------------
+// Attention: the fp64 forward in JavaScript, and its central differences.
+
+type AttnKernel = import('../lib/points').AttentionKernel;
+interface AShape { B: number; H: number; N: number; M: number; d: number; dv: number }
+
+function attnRef(Q: ArrayLike<number>, K: ArrayLike<number>, V: ArrayLike<number>, s: AShape, kernel: AttnKernel, beta: number, o: { mask?: Uint8Array; bias?: Float32Array; causal?: 'bottom-right' | 'top-left' }): Float64Array {
+  const { B, H, N, M, d, dv } = s;
+  const out = new Float64Array(B * H * N * dv);
+  const shift = o.causal === 'top-left' ? 0 : M - N;
+  for (let bh = 0; bh < B * H; bh++)
+    for (let i = 0; i < N; i++) {
+      const l: number[] = [];
+      for (let j = 0; j < M; j++) {
+        if ((o.mask && !o.mask[Math.floor(bh / H) * M + j]) || (o.causal && j > i + shift)) { l.push(-Infinity); continue; }
+        let dot = 0, r2 = 0;
+        for (let k = 0; k < d; k++) {
+          const q = Q[(bh * N + i) * d + k], kk = K[(bh * M + j) * d + k];
+          dot += q * kk;
+          r2 += (q - kk) ** 2;
+        }
+        const s0 = kernel.kind === 'dot' ? beta * dot : kernel.kind === 'gaussian' ? -r2 / (2 * kernel.sigma ** 2) : beta * Gh(kernel, r2)[0];
+        l.push(s0 + (o.bias ? o.bias[bh * M + j] : 0));
+      }
+      const mx = Math.max(...l);
+      if (mx === -Infinity) continue;
+      const p = l.map((v) => Math.exp(v - mx));
+      const z = p.reduce((a, b) => a + b, 0);
+      for (let c = 0; c < dv; c++) out[(bh * N + i) * dv + c] = p.reduce((a, pj, j) => a + pj * V[(bh * M + j) * dv + c], 0) / z;
+    }
+  return out;
+}
+
+describe('attentionGrad against central differences of an fp64 forward', () => {
+  const s: AShape = { B: 2, H: 3, N: 37, M: 53, d: 17, dv: 5 };
+  const Q = cloud(s.B * s.H * s.N * s.d, 1, 20), K = cloud(s.B * s.H * s.M * s.d, 1, 21), V = cloud(s.B * s.H * s.M * s.dv, 1, 22);
+  const mask = Uint8Array.from({ length: s.B * s.M }, (_, i) => (i % 11 === 4 ? 0 : 1));
+  const bias = cloud(s.B * s.H * s.M, 1, 23).map((v) => 0.3 * v);
+  const dOut = cloud(s.B * s.H * s.N * s.dv, 1, 24);
+  const kernels: [AttnKernel, number][] = [
+    [{ kind: 'dot' }, 0.4], [{ kind: 'gaussian', sigma: 1.7 }, 1], [{ kind: 'energy' }, 0.8], [{ kind: 'coulomb', eps: 0.5 }, 1.5],
+    [{ kind: 'yukawa', kappa: 0.3, eps: 0.5 }, 2], [{ kind: 'matern32', length: 2 }, 2], [{ kind: 'matern52', length: 2 }, 2], [{ kind: 'laplacian', length: 2 }, 2],
+  ];
+  test.each(kernels.map(([k, b], i) => [k.kind, String((['bottom-right', 'top-left', undefined] as const)[i % 3] ?? 'none'), k, b] as const))('%s, causal %s', async (_n, c, kernel, beta) => {
+    const causal = c === 'none' ? undefined : (c as 'bottom-right' | 'top-left');
+    const o = { mask, bias, causal: causal as 'bottom-right' | 'top-left' | undefined };
+    const opts = { d: s.d, batch: s.B, heads: s.H, kernel, keyMask: mask, keyBias: bias, ...(causal ? { causal } : {}), ...(kernel.kind === 'gaussian' ? {} : { beta }) };
+    const g = await points.attentionGrad(Q, K, V, dOut, opts);
+    const loss = (q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>, kk = kernel, b = beta) => {
+      const out = attnRef(q, k, v, s, kk, b, o);
+      let l = 0;
+      for (let i = 0; i < out.length; i++) l += out[i] * dOut[i];
+      return l;
+    };
+    const check = (name: string, arr: Float32Array, grad: Float32Array, which: number) => {
+      const x = Array.from(arr);
+      let scale = 0;
+      for (const v of grad) scale = Math.max(scale, Math.abs(v));
+      const r = rng(which);
+      for (let t = 0; t < 12; t++) {
+        const idx = Math.floor(r() * x.length);
+        const h = 1e-4;
+        const args = (): [number[] | Float32Array, number[] | Float32Array, number[] | Float32Array] => (which === 0 ? [x, K, V] : which === 1 ? [Q, x, V] : [Q, K, x]);
+        x[idx] += h;
+        const up = loss(...args());
+        x[idx] -= 2 * h;
+        const down = loss(...args());
+        x[idx] += h;
+        const fd = (up - down) / (2 * h);
+        expect({ name, idx, diff: Math.abs(fd - grad[idx]) / scale < 1e-3 }).toEqual({ name, idx, diff: true });
+      }
+    };
+    check('dQ', Q, g.dQ, 0);
+    check('dK', K, g.dK, 1);
+    check('dV', V, g.dV, 2);
+    // The parameter, summed over the heads: d/dbeta or d/dsigma.
+    const h = 1e-5;
+    const total = g.dParam.reduce((a, b) => a + b, 0);
+    const fd = kernel.kind === 'gaussian'
+      ? (loss(Q, K, V, { kind: 'gaussian', sigma: kernel.sigma + h }) - loss(Q, K, V, { kind: 'gaussian', sigma: kernel.sigma - h })) / (2 * h)
+      : (loss(Q, K, V, kernel, beta + h) - loss(Q, K, V, kernel, beta - h)) / (2 * h);
+    expect(Math.abs(total - fd)).toBeLessThan(1e-3 * Math.max(1, Math.abs(fd)));
+    expect(g.param).toBe(kernel.kind === 'gaussian' ? 'sigma' : 'beta');
+  });
+
+  test('the gradient of the sum of the outputs (dOut = 1): dV sums each key\'s attention weights', async () => {
+    const d = 4, n = 9, m = 13;
+    const q = cloud(n * d, 1, 30), k = cloud(m * d, 1, 31), v = cloud(m * 2, 1, 32);
+    const g = await points.attentionGrad(q, k, v, new Float32Array(n * 2).fill(1), { d, kernel: { kind: 'energy' } });
+    // sum_i P_ij for each key j, from the fp64 forward with one-hot values.
+    for (let j = 0; j < m; j++) {
+      const onehot = new Float32Array(m).map((_, t) => (t === j ? 1 : 0));
+      const w = attnRef(q, k, onehot, { B: 1, H: 1, N: n, M: m, d, dv: 1 }, { kind: 'energy' }, 1, {}).reduce((a, b) => a + b, 0);
+      expect(Math.abs(g.dV[j * 2] - w)).toBeLessThan(1e-5);
+      expect(Math.abs(g.dV[j * 2 + 1] - w)).toBeLessThan(1e-5);
+    }
+  });
+});

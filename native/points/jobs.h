@@ -167,7 +167,22 @@ struct AttentionJob {
   const uint8_t* mask = nullptr;   // [B, m] or null
   const float* bias = nullptr;     // [B, H, m] or null
   float* out = nullptr;            // [B, H, n, dv]
+  float* lse = nullptr;            // [B, H, n] or null: log sum_j exp(logit_ij) per query
   const volatile int32_t* cancel = nullptr;
+};
+
+// The gradient of sum(out * dout) through attention: dQ, dK, dV and the
+// logit's own parameter per (batch, head) (beta; sigma for gaussian). The
+// forward pass is recomputed with its log-sum-exp per query, then two
+// passes of the pair engine recompute the logits: over the keys for dQ, over
+// the queries for dK and dV (FlashAttention's backward, without storing P).
+struct AttentionGradJob {
+  AttentionJob a;                  // q, key, v, mask, bias, kind, k, beta, causal (out, lse unused)
+  const float* dout = nullptr;     // [B, H, n, dv]
+  float* dq = nullptr;             // [B, H, n, d]
+  float* dk = nullptr;             // [B, H, m, d]
+  float* dv = nullptr;             // [B, H, m, dv]
+  double* dparam = nullptr;        // [B, H]
 };
 
 // The points operations, each a function of its job: the table the backends'
@@ -178,6 +193,7 @@ struct AttentionJob {
   X(kernel_grad, KernelGradJob)   \
   X(set_matrix, SetMatrixJob)     \
   X(attention, AttentionJob)      \
+  X(attention_grad, AttentionGradJob) \
   X(resonance, ResonanceJob)      \
   X(mean_shift, MeanShiftJob)     \
   X(induce, InduceJob)

@@ -194,13 +194,95 @@ void attention(Exec& ex, AttentionJob& job) {
   r.shift = job.top_left ? 0 : job.m - job.n;
   const idx total = (idx)problems * job.n * job.dv;
   r.out = ex.output(job.out, total);
+  if (job.lse) r.lse = ex.output(job.lse, (idx)problems * job.n);
   pairs::with_logit(job.kind, [&](auto K) {
-    LogitF<decltype(K)::value> f;
-    f.k = job.k;
-    f.beta = job.beta;
-    pairs::run(ex, f, r, task);
+    if (job.lse) {
+      LogitF<decltype(K)::value, true> f;
+      f.k = job.k;
+      f.beta = job.beta;
+      pairs::run(ex, f, r, task);
+    } else {
+      LogitF<decltype(K)::value> f;
+      f.k = job.k;
+      f.beta = job.beta;
+      pairs::run(ex, f, r, task);
+    }
   });
   ex.finish_output(job.out, r.out, total);
+  if (job.lse) ex.finish_output(job.lse, r.lse, (idx)problems * job.n);
+}
+
+// dQ, dK, dV and the logit's parameter: the forward pass again (with its
+// log-sum-exp), D_i = dout_i . out_i, then one pass over the keys per query
+// and one over the queries per key.
+template <class Exec>
+void attention_grad(Exec& ex, AttentionGradJob& job) {
+  AttentionJob a = job.a;
+  const int problems = a.batch * a.heads, d = a.d, dv = a.dv;
+  const idx n = a.n, m = a.m;
+  std::vector<float> out((size_t)(problems * n * dv)), lse((size_t)(problems * n)), D((size_t)(problems * n));
+  a.out = out.data();
+  a.lse = lse.data();
+  attention(ex, a);
+  for (idx i = 0; i < problems * n; ++i) {
+    double s = 0;
+    for (int c = 0; c < dv; ++c) s += (double)job.dout[i * dv + c] * out[(size_t)(i * dv + c)];
+    D[(size_t)i] = (float)s;
+  }
+  pairs::with_logit(a.kind, [&](auto K) {
+    constexpr int LK = decltype(K)::value;
+    AttnGradR<LK> r;
+    r.k = a.k;
+    r.beta = a.beta;
+    r.heads = a.heads;
+    r.d = d;
+    r.dv = dv;
+    r.n = n;
+    r.m = m;
+    r.causal = a.causal;
+    r.shift = a.top_left ? 0 : m - n;
+    r.mask = ex.upload(a.mask, (idx)a.batch * m);
+    r.bias = ex.upload(a.bias, (idx)problems * m);
+    r.q = ex.upload(a.q, (idx)problems * n * d);
+    r.key = ex.upload(a.key, (idx)problems * m * d);
+    r.v = ex.upload(a.v, (idx)problems * m * dv);
+    r.dout = ex.upload(job.dout, (idx)problems * n * dv);
+    r.lse = ex.upload(lse.data(), (idx)problems * n);
+    r.D = ex.upload(D.data(), (idx)problems * n);
+    auto run = [&](const PairTask& task, const AttnGradR<LK>& rr) {
+      if constexpr (LK == A_DOT) pairs::run(ex, DotF{}, rr, task);
+      else pairs::run(ex, DistF{}, rr, task);
+    };
+    {  // dQ and the parameter: the queries are the targets
+      PairTask task = PairTask::batched(d, a.q, n, a.key, m, problems);
+      task.cancel = a.cancel;
+      AttnGradR<LK> r1 = r;
+      r1.mom = ex.template alloc<float>((idx)problems * n * d);
+      r1.grad = ex.output(job.dq, (idx)problems * n * d);
+      r1.dtheta = ex.template alloc<double>((idx)problems * n);
+      run(task, r1);
+      ex.finish_output(job.dq, r1.grad, (idx)problems * n * d);
+      std::vector<double> t((size_t)(problems * n));
+      ex.download(t.data(), r1.dtheta, (idx)problems * n);
+      for (int p = 0; p < problems; ++p) {
+        double s = 0;
+        for (idx i = 0; i < n; ++i) s += t[(size_t)(p * n + i)];
+        job.dparam[p] = s;
+      }
+    }
+    {  // dK and dV: the keys are the targets
+      PairTask task = PairTask::batched(d, a.key, m, a.q, n, problems);
+      task.cancel = a.cancel;
+      AttnGradR<LK> r2 = r;
+      r2.keys_are_targets = true;
+      r2.mom = ex.template alloc<float>((idx)problems * m * d);
+      r2.grad = ex.output(job.dk, (idx)problems * m * d);
+      r2.gv = ex.output(job.dv, (idx)problems * m * dv);
+      run(task, r2);
+      ex.finish_output(job.dk, r2.grad, (idx)problems * m * d);
+      ex.finish_output(job.dv, r2.gv, (idx)problems * m * dv);
+    }
+  });
 }
 
 template <class Exec>

@@ -482,6 +482,31 @@ void attention_references() {
         }
       check(rel_diff(o1, ref, ref.size()) < 2e-5 && rel_diff(o2, ref, ref.size()) < 2e-5,
             "attention kind " + std::to_string(kind) + " align " + std::to_string(align) + ": tiles, plain == fp64");
+      // Its gradients (AttnGradR both ways): the tiles against the plain loops.
+      std::vector<float> dout = wave(o1.size(), 0.31);
+      std::vector<float> g1[3], g2[3];
+      std::vector<double> p1((size_t)(B * H)), p2(p1);
+      auto grads = [&](auto exec_tag, std::vector<float>* g, std::vector<double>& p) {
+        using Exec = decltype(exec_tag);
+        AttentionGradJob j;
+        j.a = a;
+        j.a.out = nullptr;
+        j.dout = dout.data();
+        g[0].assign((size_t)B * H * n * d, 0.0f);
+        g[1].assign((size_t)B * H * m * d, 0.0f);
+        g[2].assign((size_t)B * H * m * dv, 0.0f);
+        j.dq = g[0].data();
+        j.dk = g[1].data();
+        j.dv = g[2].data();
+        j.dparam = p.data();
+        Exec ex;
+        points::attention_grad(ex, j);
+      };
+      grads(CpuExec(), g1, p1);
+      grads(PlainExec(), g2, p2);
+      check(rel_diff(g1[0], g2[0], g1[0].size()) < 1e-4 && rel_diff(g1[1], g2[1], g1[1].size()) < 1e-4 &&
+                rel_diff(g1[2], g2[2], g1[2].size()) < 1e-4 && rel_diff(p1, p2, p1.size()) < 1e-4,
+            "attention gradients kind " + std::to_string(kind) + " align " + std::to_string(align) + ": tiles == plain");
     }
 }
 

@@ -268,7 +268,7 @@ struct AttnGradR {
   KernelSpec k{};
   float beta = 1.0f;
   bool keys_are_targets = false;  // the second pass
-  int heads = 1, d = 0, dv = 1;
+  int problems = 1, heads = 1, d = 0, dv = 1;
   idx n = 0, m = 0;
   bool causal = false;
   idx shift = 0;

@@ -544,6 +544,107 @@ struct GradTiles : GradR {
   }
 };
 
+// Attention's gradients a tile at a time: the arithmetic of AttnGradR::pair
+// with dP = dout . v as a micro-kernel product and the moments (and dV) as
+// value accumulations over the tile's rows.
+template <int LK>
+struct AttnGradTiles : AttnGradR<LK> {
+  using Base = AttnGradR<LK>;
+  using typename Base::Acc;
+  // dP = dout . v: the targets' side packed once per micro-tile [dv][TR],
+  // the sources' once per block [dv][TJ], for every problem.
+  idx nt = 0, ns = 0, tiles_p = 0, blocks_p = 0;
+  std::shared_ptr<std::vector<float>> rowpack, colpack;
+  AttnGradTiles() = default;
+  AttnGradTiles(const Base& r) : Base(r) {
+    const bool kt = r.keys_are_targets;
+    const int dv = r.dv;
+    nt = kt ? r.m : r.n;
+    ns = kt ? r.n : r.m;
+    tiles_p = (nt + TR - 1) / TR;
+    blocks_p = (ns + TJ - 1) / TJ;
+    const float* rowsrc = kt ? r.v : r.dout;
+    const float* colsrc = kt ? r.dout : r.v;
+    rowpack = std::make_shared<std::vector<float>>((size_t)(r.problems * tiles_p * dv * TR));
+    colpack = std::make_shared<std::vector<float>>((size_t)(r.problems * blocks_p * dv * TJ), 0.0f);
+    for (idx p = 0; p < r.problems; ++p) {
+      for (idx t = 0; t < tiles_p; ++t)
+        for (int i = 0; i < TR; ++i) {
+          const float* src = rowsrc + (p * nt + std::min<idx>(t * TR + i, nt - 1)) * dv;
+          float* dst = rowpack->data() + (size_t)((p * tiles_p + t) * dv * TR) + i;
+          for (int c = 0; c < dv; ++c) dst[(size_t)c * TR] = src[c];
+        }
+      for (idx j = 0; j < ns; ++j) {
+        const float* src = colsrc + (p * ns + j) * dv;
+        float* dst = colpack->data() + (size_t)((p * blocks_p + j / TJ) * dv * TJ) + j % TJ;
+        for (int c = 0; c < dv; ++c) dst[(size_t)c * TJ] = src[c];
+      }
+    }
+  }
+  AttnGradTiles rescaled(double s, double f) const {
+    AttnGradTiles t = *this;
+    t.s2 = f;
+    return t;
+  }
+  void tile(Acc* acc, idx p, idx slot, int rows, idx j0, int cnt, const float (&g)[TR][TJ]) const {
+    const Base& b = *this;
+    const int d = b.d, dv = b.dv;
+    const bool kt = b.keys_are_targets;
+    const float* xp = rowpack->data() + (size_t)((p * tiles_p + (slot - p * nt) / TR) * dv * TR);
+    const float* yp = colpack->data() + (size_t)((p * blocks_p + (j0 - p * ns) / TJ) * dv * TJ);
+    float dP[TR][TJ];
+    micro_dot(xp, yp, dv, true, dP);
+    float P[TR][TJ], E[TR][TJ];
+    const float NEG = -std::numeric_limits<float>::infinity();
+    // Per source column: its bias (first pass) or its query's lse and D (second).
+    float colA[TJ], colD[TJ];
+    for (int j = 0; j < TJ; ++j) {
+      const idx src = j0 + std::min(j, cnt - 1);
+      colA[j] = kt ? -b.lse[src] : (b.bias ? b.bias[src] : 0.0f);
+      colD[j] = kt ? b.D[src] : 0.0f;
+    }
+    const bool plain = !b.mask && !b.causal;
+    // ds/dtheta is s0 times a constant: 1 / beta, or -2 / sigma (gaussian).
+    const float tfac = AttnLogit<LK>::dtheta(b.k, b.beta, 1.0f);
+    for (int i = 0; i < rows; ++i) {
+      const idx t = slot + i;
+      const float rowA = kt ? (b.bias ? b.bias[t] : 0.0f) : -b.lse[t];
+      const float rowD = kt ? 0.0f : b.D[t];
+      float s0[TJ], s[TJ];
+      for (int j = 0; j < TJ; ++j) {
+        const float vv = (float)(b.s2 * (double)g[i][j]);
+        s0[j] = AttnLogit<LK>::s(b.k, b.beta, vv);
+        E[i][j] = AttnLogit<LK>::c(b.k, b.beta, vv);
+        s[j] = s0[j] + colA[j] + rowA;
+      }
+      for (int j = cnt; j < TJ; ++j) s[j] = NEG;
+      if (!plain)
+        for (int j = 0; j < cnt; ++j) {
+          const idx qi = kt ? j0 + j : t, kj = kt ? t : j0 + j;
+          const idx jl = kj - p * b.m;
+          if ((b.mask && !b.mask[(p / b.heads) * b.m + jl]) || (b.causal && jl > (qi - p * b.n) + b.shift)) s[j] = NEG;
+        }
+      float dS[TJ];
+      for (int j = 0; j < TJ; ++j) {
+        const float pj = sf_expf(s[j]);  // -inf gives 0
+        dS[j] = pj * (dP[i][j] - colD[j] - rowD);
+        P[i][j] = pj;
+        E[i][j] *= dS[j];
+        s0[j] *= dS[j];
+      }
+      acc[i].z += hsum16(load16(E[i]) + load16(E[i] + 16));
+      if (!kt) acc[i].t += (double)tfac * hsum16(load16(s0) + load16(s0 + 16));
+    }
+    float* o[TR];
+    for (int i = 0; i < rows; ++i) o[i] = b.mom + (slot + i) * d;
+    accumulate_rows(o, E, rows, (kt ? b.q : b.key) + j0 * d, d, cnt);
+    if (kt) {
+      for (int i = 0; i < rows; ++i) o[i] = b.gv + (slot + i) * dv;
+      accumulate_rows(o, P, rows, b.dout + j0 * dv, dv, cnt);
+    }
+  }
+};
+
 struct SoftmaxTiles : SoftmaxR {
   SoftmaxTiles() = default;
   SoftmaxTiles(const SoftmaxR& r) : SoftmaxR(r) {}
@@ -609,6 +710,10 @@ struct Tiled<CpuExec, SoftmaxR> {
 template <>
 struct Tiled<CpuExec, GradR> {
   using type = GradTiles;
+};
+template <int LK>
+struct Tiled<CpuExec, AttnGradR<LK>> {
+  using type = AttnGradTiles<LK>;
 };
 
 // pair_reduce with the exec's best form of the reduction.

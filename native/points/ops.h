@@ -234,6 +234,7 @@ void attention_grad(Exec& ex, AttentionGradJob& job) {
     AttnGradR<LK> r;
     r.k = a.k;
     r.beta = a.beta;
+    r.problems = problems;
     r.heads = a.heads;
     r.d = d;
     r.dv = dv;

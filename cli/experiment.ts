@@ -89,6 +89,18 @@ export const STEP_OPTIONS: Record<string, StepSpec> = {
       ...convergence('solve'),
     },
   },
+  flow: {
+    doc: 'the rows of group a flow down the gradient of their discrepancy to group b in the embedding space (the MMD gradient flow); the trajectories on the plane of both groups (flow.png) and the discrepancy per step (flow-discrepancy.png)',
+    options: {
+      a: { schema: group, required: true, doc: 'the particles: a label of the input, or a list of words' },
+      b: { schema: group, required: true, doc: 'the target: a label of the input, or a list of words' },
+      metric: { schema: { enum: ['mmd', 'energy'] }, default: 'mmd', doc: 'squared MMD with a gaussian kernel, or the energy distance' },
+      sigma: { schema: num({ exclusiveMinimum: 0 }), defaultText: 'the median distance between rows', doc: "the gaussian kernel's width (mmd)" },
+      step: { schema: num({ exclusiveMinimum: 0 }), defaultText: 'sigma^2 (mmd), 0.02 x the median distance (energy)', doc: 'step size' },
+      steps: { schema: int({ minimum: 1, maximum: 100000 }), default: 200, doc: 'steps' },
+      noise: { schema: num({ minimum: 0 }), default: 0, doc: 'noise injection level (Arbel et al.), halving every quarter of the steps' },
+    },
+  },
   spectrum: {
     doc: 'the resonance spectrum R_AB(w) between two groups, in the embedding space; spectrum.png',
     options: {

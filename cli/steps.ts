@@ -331,6 +331,64 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
     };
   },
 
+  /** Group a flows down the gradient of its discrepancy to group b. */
+  async flow(st, o) {
+    const A = rowsOf(st, o.a, 'flow.a'), B = rowsOf(st, o.b, 'flow.b'), d = st.data.d;
+    const metric = opt<'mmd' | 'energy'>(o, 'flow', 'metric'), steps = opt<number>(o, 'flow', 'steps');
+    const typical = typicalDistance(st.data.x, st.data.n, d);
+    const sigma = (o.sigma as number | undefined) ?? typical;
+    const step = (o.step as number | undefined) ?? (metric === 'mmd' ? sigma * sigma : 0.02 * typical);
+    const f = await points.flow(A, B, {
+      d, metric, ...(metric === 'mmd' ? { kernel: { kind: 'gaussian' as const, sigma } } : {}), step, steps, noise: opt<number>(o, 'flow', 'noise'),
+      every: Math.max(1, Math.round(steps / 40)), ...run(st),
+    });
+    // The plane of both groups (their first two principal axes), the same for every snapshot.
+    const both = new Float32Array(A.length + B.length);
+    both.set(A);
+    both.set(B, A.length);
+    const { transform: t } = await project(both, { d, k: 2, ...run(st) });
+    const plane = (x: Float32Array, i: number) => {
+      const p = [0, 1].map((c) => {
+        let s = 0;
+        for (let q = 0; q < d; q++) s += (x[i * d + q] - t.mean[q]) * t.components[c * d + q];
+        return s;
+      });
+      return { x: p[0], y: p[1] };
+    };
+    const label = (g: unknown) => (typeof g === 'string' ? g : (g as string[]).join(' '));
+    const na = A.length / d, nb = B.length / d;
+    const words = (g: unknown, n: number) => (typeof g === 'string' ? st.data.labels!.map((l, i) => (l === g ? name(st, i) : '')).filter((w) => w) : (g as string[])).slice(0, n);
+    const wa = words(o.a, na), wb = words(o.b, nb);
+    const tracks: Record<string, unknown>[] = [];
+    f.snapshots.forEach((x, s) => {
+      for (let i = 0; i < na; i++) tracks.push({ word: wa[i] ?? `#${i}`, step: f.at[s], ...plane(x, i) });
+    });
+    const ends = Array.from({ length: na }, (_, i) => ({ word: wa[i] ?? `#${i}`, ...plane(f.X, i) }));
+    const starts = Array.from({ length: na }, (_, i) => ({ word: wa[i] ?? `#${i}`, ...plane(A, i) }));
+    const targets = Array.from({ length: nb }, (_, j) => ({ word: wb[j] ?? `#${j}`, ...plane(B, j) }));
+    const xEnc = { field: 'x', type: 'quantitative', title: 'principal axis 1', scale: { zero: false } };
+    const yEnc = { field: 'y', type: 'quantitative', title: 'principal axis 2', scale: { zero: false } };
+    const spec: ChartSpec = {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      title: `${label(o.a)} flowing onto ${label(o.b)}`.slice(0, 80), width: 520, height: 420,
+      layer: [
+        { data: { values: tracks }, mark: { type: 'line', strokeWidth: 1.2, opacity: 0.55, color: '#4c78a8' }, encoding: { x: xEnc, y: yEnc, detail: { field: 'word' }, order: { field: 'step', type: 'quantitative' } } },
+        { data: { values: starts }, mark: { type: 'point', filled: false, size: 45, color: '#4c78a8' }, encoding: { x: xEnc, y: yEnc, tooltip: [{ field: 'word', title: label(o.a).slice(0, 30) }] } },
+        { data: { values: targets }, mark: { type: 'point', filled: true, size: 55, color: '#54a24b' }, encoding: { x: xEnc, y: yEnc, tooltip: [{ field: 'word', title: label(o.b).slice(0, 30) }] } },
+        { data: { values: ends }, mark: { type: 'point', shape: 'triangle-up', filled: true, size: 60, color: '#e45756' }, encoding: { x: xEnc, y: yEnc, tooltip: [{ field: 'word', title: label(o.a).slice(0, 30) }] } },
+      ],
+    };
+    const pic = await figure(st, 'flow', spec,
+      `The words of ${label(o.a)} (from the blue circles along the blue tracks to the red triangles) flowing down the gradient of their ${metric === 'mmd' ? 'squared MMD' : 'energy distance'} to ${label(o.b)} (green) over ${steps} steps, on the plane of both groups' first two principal axes (${(100 * t.explainedRatio.reduce((a, b) => a + b, 0)).toFixed(0)}% of their variance).`);
+    const curve = await figure(st, 'flow-discrepancy', lineChart([{ name: metric, x: Float64Array.from(f.discrepancy, (_, s) => s), y: f.discrepancy }], { xLabel: 'step', yLabel: metric === 'mmd' ? 'squared MMD' : 'energy distance', title: `discrepancy of ${label(o.a)} to ${label(o.b)}`.slice(0, 80) }),
+      `The ${metric === 'mmd' ? 'squared MMD' : 'energy distance'} between the flowing words and ${label(o.b)} at each step.`);
+    const d0 = f.discrepancy[0], d1 = f.discrepancy[steps];
+    return {
+      summary: { metric, sigma: metric === 'mmd' ? +sigma.toFixed(5) : undefined, step: +step.toPrecision(5), steps, start: d0, end: d1, fraction: d1 / d0, pictures: [pic, curve] },
+      headline: `${label(o.a)} flowed onto ${label(o.b)}: ${metric === 'mmd' ? 'squared MMD' : 'energy distance'} ${d0.toPrecision(3)} -> ${d1.toPrecision(3)} (${((100 * d1) / d0).toFixed(1)}% of its start) in ${steps} steps`,
+    };
+  },
+
   /** The resonance spectrum R_AB(w) between two groups. */
   async spectrum(st, o) {
     const A = rowsOf(st, o.a, 'spectrum.a'), B = rowsOf(st, o.b, 'spectrum.b'), d = st.data.d;

@@ -115,7 +115,7 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(dir, only.length ? `latest-${only.join('-')}.json` : 'latest.json'), JSON.stringify(result, null, 2));
 
   process.stdout.write('\n');
-  const keys = ['GBs', 'ofTriad', 'cycles', 'workUnits', 'numpyFftMs', 'speedupVsNumpy', 'scipySpsolveMs', 'speedupVsScipy', 'agreement', 'cellsPerSecond', 'GFLOPs', 'ofNumpyMatmul', 'overDot', 'peerMs', 'speedupVsPeer', 'peakRssMiB', 'pointsPerSecond', 'pairsPerSecond', 'pixelsPerSecond', 'dimension', 'psnr', 'psnrBelowExhaustive', 'bytes', 'ratio', 'bpp', 'peerCellsPerSecond', 'oneCoreSpeedupVsPeer', 'overheadMs', 'runsPerSecond', 'speedupVsOneWorker', 'ofLocal'];
+  const keys = ['GBs', 'ofTriad', 'cycles', 'workUnits', 'numpyFftMs', 'speedupVsNumpy', 'scipySpsolveMs', 'speedupVsScipy', 'agreement', 'cellsPerSecond', 'GFLOPs', 'ofNumpyMatmul', 'overDot', 'overForward', 'peerMs', 'speedupVsPeer', 'peakRssMiB', 'pointsPerSecond', 'pairsPerSecond', 'pixelsPerSecond', 'dimension', 'psnr', 'psnrBelowExhaustive', 'bytes', 'ratio', 'bpp', 'peerCellsPerSecond', 'oneCoreSpeedupVsPeer', 'overheadMs', 'runsPerSecond', 'speedupVsOneWorker', 'ofLocal'];
   const fmt = (v: unknown) => (typeof v === 'number' ? (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toFixed(3)) : String(v ?? ''));
   const cols = keys.filter((k) => rows.some((r) => r[k] !== undefined));
   process.stdout.write(['benchmark'.padEnd(30), 'median ms'.padStart(10), ...cols.map((k) => k.padStart(14))].join(' ') + '\n');
@@ -261,6 +261,22 @@ async function pointsBench(): Promise<void> {
       const t = await measure(`attention ${kernel.kind} ${n}x${n} d=${d}`, () => points.attention(Q, K, V, { d, kernel }), true, 8);
       rows.push({ name: `attention ${kernel.kind}`, medianMs: t * 1e3, samples: n * n, GFLOPs: (4 * d * n * n) / t / 1e9, overDot: t / tDot });
     }
+    // The backward pass (which recomputes the forward's log-sum-exp) against the forward.
+    const dOut = gaussianPoints(n, d, 4);
+    for (const kernel of [{ kind: 'dot' }, { kind: 'gaussian', sigma: 8 }] as AttentionKernel[]) {
+      const tf = kernel.kind === 'dot' ? tDot : await measure(`attention ${kernel.kind} ${n}x${n} d=${d}`, () => points.attention(Q, K, V, { d, kernel }), true, 8);
+      const tb = await measure(`attentionGrad ${kernel.kind} ${n}x${n} d=${d}`, () => points.attentionGrad(Q, K, V, dOut, { d, kernel }), true, 5);
+      rows.push({ name: `attentionGrad ${kernel.kind}`, medianMs: tb * 1e3, samples: n * n, overForward: tb / tf });
+    }
+  }
+  {
+    // The energy distance's gradient against the distance itself.
+    const d = 64;
+    const X = gaussianPoints(n, d, 5), Y = gaussianPoints(n, d, 6);
+    const te = await measure(`energyDistance ${n}x${n} d=${d}`, () => points.energyDistance(X, Y, { d }), true, 8);
+    const tg = await measure(`energyDistanceGrad ${n}x${n} d=${d}`, () => points.energyDistanceGrad(X, Y, { d }), true, 5);
+    rows.push({ name: 'energyDistance', medianMs: te * 1e3, samples: n * n });
+    rows.push({ name: 'energyDistanceGrad', medianMs: tg * 1e3, samples: n * n, overForward: tg / te });
   }
   {
     // Memory stays O(N + M): a 40000 x 40000 pair sum in a fresh process,
@@ -270,14 +286,19 @@ async function pointsBench(): Promise<void> {
       const hwm = () => Number(/VmHWM:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
       const n = 40000, d = 16, x = Float32Array.from({ length: n * d }, (_, i) => Math.sin(i * 0.7));
       const before = hwm(), t = process.hrtime.bigint();
-      points.potential(x, x, { d, kernel: { kind: 'energy' } }).then(() => {
-        console.log(JSON.stringify({ before, after: hwm(), ms: Number(process.hrtime.bigint() - t) / 1e6 }));
+      points.potential(x, x, { d, kernel: { kind: 'energy' } }).then(async () => {
+        const after = hwm(), ms = Number(process.hrtime.bigint() - t) / 1e6, t2 = process.hrtime.bigint();
+        // The gradient of the energy distance between two halves, 20000 x 20000.
+        await points.energyDistanceGrad(x.subarray(0, n * d / 2), x.subarray(n * d / 2), { d });
+        console.log(JSON.stringify({ before, after, ms, gradAfter: hwm(), gradMs: Number(process.hrtime.bigint() - t2) / 1e6 }));
       });`;
     const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
     if (r.status === 0) {
-      const m = JSON.parse(r.stdout) as { before: number; after: number; ms: number };
+      const m = JSON.parse(r.stdout) as { before: number; after: number; ms: number; gradAfter: number; gradMs: number };
       process.stdout.write(`  pair sum 40000x40000 d=16: ${m.ms.toFixed(0)} ms, peak RSS +${((m.after - m.before) / 2 ** 20).toFixed(1)} MiB (the N x M matrix: 6104 MiB)\n`);
+      process.stdout.write(`  energyDistanceGrad 20000 + 20000 d=16: ${m.gradMs.toFixed(0)} ms, peak RSS +${((m.gradAfter - m.before) / 2 ** 20).toFixed(1)} MiB\n`);
       rows.push({ name: 'pairs 40000^2 memory', medianMs: m.ms, samples: 40000 * 40000, peakRssMiB: (m.after - m.before) / 2 ** 20, GFLOPs: (2 * 16 * 40000 * 40000) / (m.ms / 1e3) / 1e9 });
+      rows.push({ name: 'energyDistanceGrad 40000 memory', medianMs: m.gradMs, samples: 40000 * 40000, peakRssMiB: (m.gradAfter - m.before) / 2 ** 20 });
     }
   }
   for (const N of [2000, 20000]) {

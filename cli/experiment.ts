@@ -96,7 +96,7 @@ export const STEP_OPTIONS: Record<string, StepSpec> = {
       b: { schema: group, required: true, doc: 'the target: a label of the input, or a list of words' },
       metric: { schema: { enum: ['mmd', 'energy'] }, default: 'mmd', doc: 'squared MMD with a gaussian kernel, or the energy distance' },
       sigma: { schema: num({ exclusiveMinimum: 0 }), defaultText: 'the median distance between rows', doc: "the gaussian kernel's width (mmd)" },
-      step: { schema: num({ exclusiveMinimum: 0 }), defaultText: 'sigma^2 (mmd), 0.02 x the median distance (energy)', doc: 'step size' },
+      step: { schema: num({ exclusiveMinimum: 0 }), defaultText: 'rows of a / 2 x sigma^2 (mmd), or x 0.02 x the median distance (energy)', doc: 'step size tau of x_i <- x_i - tau dD/dx_i' },
       steps: { schema: int({ minimum: 1, maximum: 100000 }), default: 200, doc: 'steps' },
       noise: { schema: num({ minimum: 0 }), default: 0, doc: 'noise injection level (Arbel et al.), halving every quarter of the steps' },
     },

@@ -337,7 +337,9 @@ export const STEP_FNS: Record<string, (st: RunState, o: Opts) => Promise<StepRes
     const metric = opt<'mmd' | 'energy'>(o, 'flow', 'metric'), steps = opt<number>(o, 'flow', 'steps');
     const typical = typicalDistance(st.data.x, st.data.n, d);
     const sigma = (o.sigma as number | undefined) ?? typical;
-    const step = (o.step as number | undefined) ?? (metric === 'mmd' ? sigma * sigma : 0.02 * typical);
+    // tau of x_i <- x_i - tau dD/dx_i; the default moves each word by sigma^2 (or 0.02 x the
+    // median distance) times the witness function's gradient.
+    const step = (o.step as number | undefined) ?? ((A.length / d) / 2) * (metric === 'mmd' ? sigma * sigma : 0.02 * typical);
     const f = await points.flow(A, B, {
       d, metric, ...(metric === 'mmd' ? { kernel: { kind: 'gaussian' as const, sigma } } : {}), step, steps, noise: opt<number>(o, 'flow', 'noise'),
       every: Math.max(1, Math.round(steps / 40)), ...run(st),

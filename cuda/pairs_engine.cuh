@@ -53,23 +53,11 @@ void pair_reduce(CudaExec& ex, const F& f0, const R& r0, const PairTask& task) {
   R r;
   rescale(f0, r0, s, f, r);
   const size_t mark = ex.mark();  // this call's copies are freed on return
-  const idx nt = task.targets.points(), ns = task.sources.points();
-  auto scaled = [&](const float* x, idx n) -> const float* {
-    if (s == 1.0) return ex.upload(x, n * d);
-    std::vector<float> h((size_t)(n * d));
-    const float inv = (float)(1.0 / s);
-    for (size_t i = 0; i < h.size(); ++i) h[i] = x[i] * inv;
-    return ex.upload(h.data(), n * d);
-  };
-  const float* X = scaled(task.targets.x, nt);
-  const float* Y = task.sources.x == task.targets.x ? X : scaled(task.sources.x, ns);
-  const int np = (int)task.problems.size();
-  std::vector<idx> pt, ps, pm, ip, ii;
+  const FlatTask t = flatten(ex, task, s);
+  const int np = t.np;
+  std::vector<idx> ip, ii;  // the grid: (problem, first target) of each block
   for (int p = 0; p < np; ++p) {
     const Problem& pr = task.problems[(size_t)p];
-    pt.push_back(task.targets.off[(size_t)pr.t]);
-    ps.push_back(task.sources.off[(size_t)pr.s]);
-    pm.push_back(task.sources.size(pr.s));
     for (idx i0 = 0; i0 < task.targets.size(pr.t); i0 += kThreads) {
       ip.push_back(p);
       ii.push_back(i0);
@@ -83,15 +71,11 @@ void pair_reduce(CudaExec& ex, const F& f0, const R& r0, const PairTask& task) {
   const int tile = (int)std::max<idx>(1, std::min<idx>(kThreads, (48 * 1024 / 4) / d));
   if ((size_t)tile * d * sizeof(float) > 48 * 1024) fail("E_RANGE", "d = " + std::to_string(d) + " is too large for the GPU pair engine (at most 12288)");
   if (fault_now(FAULT_LAUNCH)) cuda_check(cudaErrorLaunchFailure, "kernel launch (simulated)");
-  const idx* P0 = ex.upload(task.slot0.data(), np + 1);
-  const idx* PT = ex.upload(pt.data(), np);
-  const idx* PS = ex.upload(ps.data(), np);
-  const idx* PM = ex.upload(pm.data(), np);
   const idx* IP = ex.upload(ip.data(), (idx)ip.size());
   const idx* II = ex.upload(ii.data(), (idx)ii.size());
   for (size_t b0 = 0; b0 < ip.size(); b0 += 2147483647u) {
     const unsigned nb = (unsigned)std::min<size_t>(ip.size() - b0, 2147483647u);
-    k_pair_reduce<<<nb, kThreads, (size_t)tile * d * sizeof(float)>>>(f, r, d, X, Y, IP + b0, II + b0, P0, PT, PS, PM, tile);
+    k_pair_reduce<<<nb, kThreads, (size_t)tile * d * sizeof(float)>>>(f, r, d, t.X, t.Y, IP + b0, II + b0, t.P0, t.PT, t.PS, t.PM, tile);
     cuda_check(cudaGetLastError(), "pair engine launch");
   }
   ex.sync();

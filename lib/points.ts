@@ -77,18 +77,23 @@ export interface EnergyOptions extends RunOptions {
 /** Interaction energy sum_i sum_j a_i b_j G(r_ij) of two weighted sets (real kernels). */
 export async function energy(A: Float32Array, B: Float32Array, opts: EnergyOptions): Promise<number> {
   const op = 'points.energy';
-  if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d and kernel');
-  const o = options<EnergyOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'kernel', 'wa', 'wb']);
-  const d = integer(op, 'd', o.d, 1, 65536);
-  const na = rowsOf(op, 'A', A, d), nb = rowsOf(op, 'B', B, d);
-  const kernel = nativeKernel(op, o.kernel, 'real');
-  const wa = weightsOf(op, 'wa', o.wa, na), wb = weightsOf(op, 'wb', o.wb, nb);
+  const { d, nb, kernel, wa, wb, o } = energyArgs(op, A, B, opts);
   const args: Record<string, unknown> = { d, sources: A, targets: B, kernel };
   if (wa) args.weights = wa;
   const phi = await callAsync(op, (a, x) => a.kernelSum(x), args, checkRun(op, o));
   let total = 0;
   for (let j = 0; j < nb; j++) total += (wb ? wb[j] : 1) * phi[j];
   return total;
+}
+
+function energyArgs(op: string, A: Float32Array, B: Float32Array, opts: EnergyOptions) {
+  if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d and kernel');
+  const o = options<EnergyOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'kernel', 'wa', 'wb']);
+  const d = integer(op, 'd', o.d, 1, 65536);
+  const na = rowsOf(op, 'A', A, d), nb = rowsOf(op, 'B', B, d);
+  const kernel = nativeKernel(op, o.kernel, 'real');
+  const wa = weightsOf(op, 'wa', o.wa, na), wb = weightsOf(op, 'wb', o.wb, nb);
+  return { d, na, nb, kernel, wa, wb, o };
 }
 
 export interface SetOptions extends RunOptions {
@@ -519,12 +524,7 @@ export interface EnergyGrad {
 /** The interaction energy of two weighted sets and its gradient with respect to both sets and both weights (real kernels). */
 export async function energyGrad(A: Float32Array, B: Float32Array, opts: EnergyOptions): Promise<EnergyGrad> {
   const op = 'points.energyGrad';
-  if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d and kernel');
-  const o = options<EnergyOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'kernel', 'wa', 'wb']);
-  const d = integer(op, 'd', o.d, 1, 65536);
-  const na = rowsOf(op, 'A', A, d), nb = rowsOf(op, 'B', B, d);
-  const kernel = nativeKernel(op, o.kernel, 'real');
-  const wa = weightsOf(op, 'wa', o.wa, na), wb = weightsOf(op, 'wb', o.wb, nb);
+  const { d, na, nb, kernel, wa, wb, o } = energyArgs(op, A, B, opts);
   const run = checkRun(op, o);
   const sum = (targets: Float32Array, sources: Float32Array, weights?: Float32Array) =>
     callAsync(op, (a, x) => a.kernelSum(x), { d, sources, targets, kernel, ...(weights ? { weights } : {}) }, run);
@@ -595,7 +595,11 @@ export interface FlowOptions extends RunOptions {
   metric?: 'energy' | 'mmd';
   /** The kernel of 'mmd' (positive definite). */
   kernel?: RealKernel;
-  /** Step size (default 0.5 for mmd, 0.05 for energy) and number of steps (default 100). */
+  /**
+   * Step size tau of x_i <- x_i - tau dD/dx_i (default nx / 2 times 0.5 for
+   * mmd, 0.05 for energy: with equal weights, a step of 0.5 or 0.05 along the
+   * witness function's gradient) and number of steps (default 100).
+   */
   step?: number;
   steps?: number;
   /**
@@ -627,10 +631,11 @@ export interface Flow {
 }
 
 /**
- * Particles X flow down the gradient of the discrepancy to the target set Y:
- * x_i <- x_i - step * grad w(x_i), w(x) = sum_j a_j G(|x - x_j|) - sum_j b_j G(|x - y_j|)
+ * Particles X flow down the gradient of the discrepancy D to the target set Y
+ * (SPEC: x_i <- x_i - tau dD/dx_i, D the squared MMD or the energy distance):
+ * dD/dx_i = 2 a_i grad w(x_i), w(x) = sum_j a_j G(|x - x_j|) - sum_j b_j G(|x - y_j|)
  * the witness function (the MMD gradient flow of Arbel et al., 2019, with
- * G = -r the energy distance's). An AbortSignal stops it between steps.
+ * G = -r for the energy distance). An AbortSignal stops it between steps.
  */
 export async function flow(X: Float32Array, Y: Float32Array, opts: FlowOptions): Promise<Flow> {
   const op = 'points.flow';
@@ -645,7 +650,7 @@ export async function flow(X: Float32Array, Y: Float32Array, opts: FlowOptions):
     kernel = nativeKernel(op, o.kernel, 'definite');
   } else if (o.kernel !== undefined) throw invalid('E_RANGE', op, 'kernel', "absent for metric 'energy'", o.kernel);
   const steps = o.steps === undefined ? 100 : integer(op, 'steps', o.steps, 0, 1e7);
-  const step = o.step === undefined ? (metric === 'mmd' ? 0.5 : 0.05) : finiteNumber(op, 'step', o.step, 0, Infinity, true);
+  const step = o.step === undefined ? (nx / 2) * (metric === 'mmd' ? 0.5 : 0.05) : finiteNumber(op, 'step', o.step, 0, Infinity, true);
   const noise = o.noise === undefined ? 0 : finiteNumber(op, 'noise', o.noise, 0);
   const half = o.noiseHalfLife === undefined ? Math.max(1, steps / 4) : finiteNumber(op, 'noiseHalfLife', o.noiseHalfLife, 0, Infinity, true);
   const every = o.every === undefined ? Math.max(1, Math.round(steps / 10)) : integer(op, 'every', o.every, 1, 1e7);
@@ -675,7 +680,7 @@ export async function flow(X: Float32Array, Y: Float32Array, opts: FlowOptions):
     const level = noise * 0.5 ** (s / half);
     if (level > 0) probe = x.map((v) => v + level * gauss());
     const g = await gradSums(op, d, probe, Z, w, kernel, run);
-    for (let i = 0; i < nx * d; i++) x[i] -= step * g[i];
+    for (let i = 0; i < nx; i++) for (let k = 0; k < d; k++) x[i * d + k] -= step * 2 * a[i] * g[i * d + k];
     for (let i = 0; i < nx * d; i++) if (!Number.isFinite(x[i])) throw new SemfieldError('E_NONFINITE', `${op}: the particles left the float range at step ${s + 1} (lower step)`);
     if ((s + 1) % every === 0 || s + 1 === steps) {
       snapshots.push(Float32Array.from(x));

@@ -96,23 +96,36 @@ int sets_of(const int32_t* off, long long len, idx n, const char* name) {
   return (int)(len - 1);
 }
 
+// { d, kernel, sources, targets, weights } of a kernel sum or gradient.
+template <class J>
+void parse_pairs(Inputs& in, J& k, bool complex_ok) {
+  const Napi::Object& a = in.args;
+  k.d = (int)get_int(a, "d", 0, 1, 65536);
+  k.k = parse_kernel(get(a, "kernel"), complex_ok);
+  k.m = rows_of(a, "sources", k.d);
+  k.n = rows_of(a, "targets", k.d);
+  k.src = in.input<float>("sources", k.m * k.d);
+  k.tgt = in.input<float>("targets", k.n * k.d);
+  k.w = in.input<float>("weights", k.m, true);
+}
+
+template <class J>
+void require_finite_pairs(const J& k) {
+  require_finite(k.src, k.m * k.d, "sources");
+  require_finite(k.tgt, k.n * k.d, "targets");
+  if (k.w) require_finite(k.w, k.m, "weights");
+}
+
 class KernelSumWorker : public ArrayWorker<Call<KernelSumJob>, double> {
  public:
   using Job = Call<KernelSumJob>;
 
   static Job parse(Inputs& in) {
-    const Napi::Object& a = in.args;
     Job j;
     KernelSumJob& k = j.job;
-    k.d = (int)get_int(a, "d", 0, 1, 65536);
-    k.k = parse_kernel(get(a, "kernel"));
-    k.m = rows_of(a, "sources", k.d);
-    k.n = rows_of(a, "targets", k.d);
-    k.src = in.input<float>("sources", k.m * k.d);
-    k.tgt = in.input<float>("targets", k.n * k.d);
-    k.w = in.input<float>("weights", k.m, true);
+    parse_pairs(in, k, true);
     check_budget(((double)k.m + k.n) * (k.d + 2) * 4 + (double)k.n * 16, "potential");  // centred copies
-    j.target = points_target(a);
+    j.target = points_target(in.args);
     return j;
   }
 
@@ -121,9 +134,7 @@ class KernelSumWorker : public ArrayWorker<Call<KernelSumJob>, double> {
  protected:
   void Run() override {
     KernelSumJob& k = j_.job;
-    require_finite(k.src, k.m * k.d, "sources");
-    require_finite(k.tgt, k.n * k.d, "targets");
-    if (k.w) require_finite(k.w, k.m, "weights");
+    require_finite_pairs(k);
     k.out = out_.alloc(k.k.kind == K_HELMHOLTZ ? 2 * k.n : k.n);
     k.cancel = cancel_;
     run_on(j_.target, k, cpu::kernel_sum, cuda::kernel_sum);
@@ -137,18 +148,11 @@ class KernelGradWorker : public ArrayWorker<Call<KernelGradJob>, double> {
   using Job = Call<KernelGradJob>;
 
   static Job parse(Inputs& in) {
-    const Napi::Object& a = in.args;
     Job j;
     KernelGradJob& k = j.job;
-    k.d = (int)get_int(a, "d", 0, 1, 65536);
-    k.k = parse_kernel(get(a, "kernel"), false);
-    k.m = rows_of(a, "sources", k.d);
-    k.n = rows_of(a, "targets", k.d);
-    k.src = in.input<float>("sources", k.m * k.d);
-    k.tgt = in.input<float>("targets", k.n * k.d);
-    k.w = in.input<float>("weights", k.m, true);
+    parse_pairs(in, k, false);
     check_budget(((double)k.m + k.n) * (k.d + 2) * 8 + (double)k.n * k.d * 12, "gradient");
-    j.target = points_target(a);
+    j.target = points_target(in.args);
     return j;
   }
 
@@ -157,9 +161,7 @@ class KernelGradWorker : public ArrayWorker<Call<KernelGradJob>, double> {
  protected:
   void Run() override {
     KernelGradJob& k = j_.job;
-    require_finite(k.src, k.m * k.d, "sources");
-    require_finite(k.tgt, k.n * k.d, "targets");
-    if (k.w) require_finite(k.w, k.m, "weights");
+    require_finite_pairs(k);
     k.out = out_.alloc(k.n * k.d);
     k.cancel = cancel_;
     run_on(j_.target, k, cpu::kernel_grad, cuda::kernel_grad);

@@ -65,11 +65,11 @@ test('the demo report: every chart renders, no console errors, tooltips on hover
   expect(r.status).toBe(0);
   const { page, errors } = await open(path.join(out, 'report.html'));
   const charts = await page.$$eval('.chart', (els) => els.map((e) => [(e as HTMLElement).dataset.rendered, !!e.querySelector('svg')]));
-  expect(charts.length).toBe(7);
+  expect(charts.length).toBe(9);
   expect(charts.every(([ok, svg]) => ok === '1' && svg)).toBe(true);
   // Every figure has a caption of a sentence and a full-size link.
   const captions = await page.$$eval('figcaption', (els) => els.map((e) => e.textContent ?? ''));
-  expect(captions).toHaveLength(7);
+  expect(captions).toHaveLength(9);
   for (const c of captions) expect(c).toMatch(/^[A-Z].{40,}\. Full size\.$/);
   // A word under the cursor on the field, and a value on the spectrum.
   const word = await hover(page, '.chart[data-spec$="/field.vl.js"] path[aria-label*="word: "]');

@@ -123,18 +123,19 @@ void rescale(const F& f0, const R& r0, double s, F& f, R& r) {
 }
 
 // ---------------------------------------------------------------------------
-// The plain execution (and any exec without its own overload): one target
-// per item, pairs by differences on scaled copies of the points.
+// What the plain loops and the GPU read of a task: the points divided by s
+// where they run, and per problem its first slot, first target, first source
+// and number of sources.
+struct FlatTask {
+  const float* X = nullptr;
+  const float* Y = nullptr;
+  int np = 0;
+  const idx *P0 = nullptr, *PT = nullptr, *PS = nullptr, *PM = nullptr;
+};
 
-template <class Exec, class F, class R>
-void pair_reduce(Exec& ex, const F& f0, const R& r0, const PairTask& task) {
+template <class Exec>
+FlatTask flatten(Exec& ex, const PairTask& task, double s) {
   const int d = task.d;
-  const double s = pair_scale(task);
-  F f;
-  R r;
-  rescale(f0, r0, s, f, r);
-  const size_t mark = ex.mark();  // this call's copies are freed on return
-  const idx nt = task.targets.points(), ns = task.sources.points();
   auto scaled = [&](const float* x, idx n) -> const float* {
     if (s == 1.0) return ex.upload(x, n * d);
     std::vector<float> h((size_t)(n * d));
@@ -144,20 +145,37 @@ void pair_reduce(Exec& ex, const F& f0, const R& r0, const PairTask& task) {
     ex.upload_into(dev, h.data(), n * d);
     return dev;
   };
-  const float* X = scaled(task.targets.x, nt);
-  const float* Y = task.sources.x == task.targets.x ? X : scaled(task.sources.x, ns);
-  std::vector<idx> pt, ps;  // per problem: first target, first source, sources
-  std::vector<idx> pm;
+  FlatTask t;
+  t.X = scaled(task.targets.x, task.targets.points());
+  t.Y = task.sources.x == task.targets.x ? t.X : scaled(task.sources.x, task.sources.points());
+  std::vector<idx> pt, ps, pm;
   for (const Problem& p : task.problems) {
     pt.push_back(task.targets.off[(size_t)p.t]);
     ps.push_back(task.sources.off[(size_t)p.s]);
     pm.push_back(task.sources.size(p.s));
   }
-  const int np = (int)task.problems.size();
-  const idx* P0 = ex.upload(task.slot0.data(), np + 1);
-  const idx* PT = ex.upload(pt.data(), np);
-  const idx* PS = ex.upload(ps.data(), np);
-  const idx* PM = ex.upload(pm.data(), np);
+  t.np = (int)task.problems.size();
+  t.P0 = ex.upload(task.slot0.data(), t.np + 1);
+  t.PT = ex.upload(pt.data(), t.np);
+  t.PS = ex.upload(ps.data(), t.np);
+  t.PM = ex.upload(pm.data(), t.np);
+  return t;
+}
+
+// The plain execution (and any exec without its own overload): one target
+// per item, pairs by differences on scaled copies of the points.
+template <class Exec, class F, class R>
+void pair_reduce(Exec& ex, const F& f0, const R& r0, const PairTask& task) {
+  const int d = task.d;
+  const double s = pair_scale(task);
+  F f;
+  R r;
+  rescale(f0, r0, s, f, r);
+  const size_t mark = ex.mark();  // this call's copies are freed on return
+  const FlatTask t = flatten(ex, task, s);
+  const float *X = t.X, *Y = t.Y;
+  const int np = t.np;
+  const idx *P0 = t.P0, *PT = t.PT, *PS = t.PS, *PM = t.PM;
   ex.for_n(task.slots(), [=] SF_LAMBDA(idx slot) {
     int lo = 0, hi = np - 1;  // the problem holding this slot
     while (lo < hi) {

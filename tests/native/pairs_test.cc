@@ -343,7 +343,9 @@ void distance_reductions(int d) {
   }
 }
 
-// Each real kernel's sums against fp64, on one problem with weights.
+// Each real kernel's sums against fp64, on one problem with weights (the
+// kernels ref_kernel defines; every kernel of the table is held to the plain
+// loops by value_reductions, and to fp64 in tests/kernels.test.ts).
 void kernel_references(int d) {
   const idx n = 150, m = 230;
   std::vector<float> src = wave((size_t)(m * d), 0.37), tgt = wave((size_t)(n * d), 0.29, 1.0), w = wave((size_t)m, 0.11);
@@ -352,6 +354,7 @@ void kernel_references(int d) {
   for (int c = 0; c < d; ++c) tgt[(size_t)c] = src[(size_t)c];
   auto one = [&](int kind, auto exec_tag, const char* name) {
     using Exec = decltype(exec_tag);
+    if (std::isnan(ref_kernel(kind, 1.0))) return;
     KernelSumJob j;
     j.d = d;
     j.k = spec(kind);
@@ -376,6 +379,7 @@ void kernel_references(int d) {
   // Gradient sums against fp64 central differences of the fp64 sums.
   auto grad = [&](int kind, auto exec_tag, const char* name) {
     using Exec = decltype(exec_tag);
+    if (std::isnan(ref_kernel(kind, 1.0))) return;
     KernelGradJob j;
     j.d = d;
     j.k = spec(kind);

@@ -53,7 +53,8 @@ void pair_reduce(CudaExec& ex, const F& f0, const R& r0, const PairTask& task) {
   R r;
   rescale(f0, r0, s, f, r);
   const size_t mark = ex.mark();  // this call's copies are freed on return
-  const FlatTask t = flatten(ex, task, s);
+  FlatTask t;
+  flatten(ex, task, s, t);
   const int np = t.np;
   std::vector<idx> ip, ii;  // the grid: (problem, first target) of each block
   for (int p = 0; p < np; ++p) {

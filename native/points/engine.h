@@ -126,15 +126,19 @@ void rescale(const F& f0, const R& r0, double s, F& f, R& r) {
 // What the plain loops and the GPU read of a task: the points divided by s
 // where they run, and per problem its first slot, first target, first source
 // and number of sources.
+// (The host arrays stay in the FlatTask: on the CPU the pointers are theirs.)
 struct FlatTask {
   const float* X = nullptr;
   const float* Y = nullptr;
   int np = 0;
   const idx *P0 = nullptr, *PT = nullptr, *PS = nullptr, *PM = nullptr;
+  std::vector<idx> pt, ps, pm;
+  FlatTask() = default;
+  FlatTask(const FlatTask&) = delete;
 };
 
 template <class Exec>
-FlatTask flatten(Exec& ex, const PairTask& task, double s) {
+void flatten(Exec& ex, const PairTask& task, double s, FlatTask& t) {
   const int d = task.d;
   auto scaled = [&](const float* x, idx n) -> const float* {
     if (s == 1.0) return ex.upload(x, n * d);
@@ -145,21 +149,18 @@ FlatTask flatten(Exec& ex, const PairTask& task, double s) {
     ex.upload_into(dev, h.data(), n * d);
     return dev;
   };
-  FlatTask t;
   t.X = scaled(task.targets.x, task.targets.points());
   t.Y = task.sources.x == task.targets.x ? t.X : scaled(task.sources.x, task.sources.points());
-  std::vector<idx> pt, ps, pm;
   for (const Problem& p : task.problems) {
-    pt.push_back(task.targets.off[(size_t)p.t]);
-    ps.push_back(task.sources.off[(size_t)p.s]);
-    pm.push_back(task.sources.size(p.s));
+    t.pt.push_back(task.targets.off[(size_t)p.t]);
+    t.ps.push_back(task.sources.off[(size_t)p.s]);
+    t.pm.push_back(task.sources.size(p.s));
   }
   t.np = (int)task.problems.size();
   t.P0 = ex.upload(task.slot0.data(), t.np + 1);
-  t.PT = ex.upload(pt.data(), t.np);
-  t.PS = ex.upload(ps.data(), t.np);
-  t.PM = ex.upload(pm.data(), t.np);
-  return t;
+  t.PT = ex.upload(t.pt.data(), t.np);
+  t.PS = ex.upload(t.ps.data(), t.np);
+  t.PM = ex.upload(t.pm.data(), t.np);
 }
 
 // The plain execution (and any exec without its own overload): one target
@@ -172,7 +173,8 @@ void pair_reduce(Exec& ex, const F& f0, const R& r0, const PairTask& task) {
   R r;
   rescale(f0, r0, s, f, r);
   const size_t mark = ex.mark();  // this call's copies are freed on return
-  const FlatTask t = flatten(ex, task, s);
+  FlatTask t;
+  flatten(ex, task, s, t);
   const float *X = t.X, *Y = t.Y;
   const int np = t.np;
   const idx *P0 = t.P0, *PT = t.PT, *PS = t.PS, *PM = t.PM;

@@ -269,17 +269,21 @@ describe('attentionGrad against central differences of an fp64 forward', () => {
     expect(g.param).toBe(kernel.kind === 'gaussian' ? 'sigma' : 'beta');
   });
 
-  test('the gradient of the sum of the outputs (dOut = 1): dV sums each key\'s attention weights', async () => {
+  test.each(kernels.map(([k, b]) => [k.kind, k, b] as const))('the gradient of the sum of the outputs (dOut = 1), %s: dV sums each key\'s attention weights, dQ and dK vanish', async (_n, kernel, beta) => {
     const d = 4, n = 9, m = 13;
     const q = cloud(n * d, 1, 30), k = cloud(m * d, 1, 31), v = cloud(m * 2, 1, 32);
-    const g = await points.attentionGrad(q, k, v, new Float32Array(n * 2).fill(1), { d, kernel: { kind: 'energy' } });
+    const opts = { d, kernel, ...(kernel.kind === 'gaussian' ? {} : { beta }) };
+    const g = await points.attentionGrad(q, k, v, new Float32Array(n * 2).fill(1), opts);
     // sum_i P_ij for each key j, from the fp64 forward with one-hot values.
     for (let j = 0; j < m; j++) {
       const onehot = new Float32Array(m).map((_, t) => (t === j ? 1 : 0));
-      const w = attnRef(q, k, onehot, { B: 1, H: 1, N: n, M: m, d, dv: 1 }, { kind: 'energy' }, 1, {}).reduce((a, b) => a + b, 0);
+      const w = attnRef(q, k, onehot, { B: 1, H: 1, N: n, M: m, d, dv: 1 }, kernel, beta, {}).reduce((a, b) => a + b, 0);
       expect(Math.abs(g.dV[j * 2] - w)).toBeLessThan(1e-5);
       expect(Math.abs(g.dV[j * 2 + 1] - w)).toBeLessThan(1e-5);
     }
+    // With V = ones as well, every output is 1 whatever Q and K are: dQ = dK = 0.
+    const flat = await points.attentionGrad(q, k, new Float32Array(m * 2).fill(1), new Float32Array(n * 2).fill(1), opts);
+    for (const x of [...flat.dQ, ...flat.dK]) expect(Math.abs(x)).toBeLessThan(1e-5);
   });
 });
 

@@ -558,7 +558,7 @@ struct GradTiles : GradR {
     for (int i = 0; i < TR; ++i)
       for (int j = 0; j < TJ; ++j) c[i][j] = j < cnt ? g[i][j] * (w ? w[j0 + j] : 1.0f) : 0.0f;
     for (int i = 0; i < rows; ++i) acc[i].z += hsum16(load16(c[i]) + load16(c[i] + 16));
-    float* o[TR];
+    float* o[TR] = {};
     for (int i = 0; i < rows; ++i) o[i] = mom + (slot + i) * d;
     accumulate_rows(o, c, rows, y + j0 * d, d, cnt);
   }
@@ -655,7 +655,7 @@ struct AttnGradTiles : AttnGradR<LK> {
       acc[i].z += hsum16(load16(E[i]) + load16(E[i] + 16));
       if (!kt) acc[i].t += (double)tfac * hsum16(load16(s0) + load16(s0 + 16));
     }
-    float* o[TR];
+    float* o[TR] = {};
     for (int i = 0; i < rows; ++i) o[i] = b.mom + (slot + i) * d;
     accumulate_rows(o, E, rows, (kt ? b.q : b.key) + j0 * d, d, cnt);
     if (kt) {
@@ -708,7 +708,7 @@ struct SoftmaxTiles : SoftmaxR {
       for (int j = 0; j < TJ; ++j) Pi[j] = sf_expf(Pi[j] - mi);  // -inf - mi gives 0
       acc[i].l += hsum16(load16(Pi) + load16(Pi + 16));
     }
-    float* o[TR];
+    float* o[TR] = {};
     for (int i = 0; i < rows; ++i) o[i] = out + (slot + i) * dv;
     accumulate_rows(o, P, rows, v + j0 * dv, dv, cnt);
   }

@@ -8,6 +8,8 @@
 //   resonance    sum_ij a_i b_j G_w(r_ij) for every w     (SpectrumR)
 //   mean_shift   moments of the kernel around each seed   (ShiftR)
 //   induce       kernel mat-vecs for CG, or the kNN graph (SumR, KnnR)
+//   kernel_grad  sum_j w_j h(r_ij) (t_i - s_j), h = G'/r    (GradR)
+//   attention_grad  dQ, dK, dV and the logit's parameter    (AttnGradR)
 #pragma once
 #include <algorithm>
 #include <vector>

@@ -12,6 +12,9 @@
 //   GradR     gradient sums f sum_j w_j h_ij (x_i - y_j)      (h = G'(r) / r)
 //   KnnR      the k nearest sources by squared distance (itself excluded)
 //   ArgminR   the nearest source and its squared distance
+//   AttnGradR attention's dQ (queries as targets) or dK and dV (keys as
+//             targets), the softmax recomputed from each query's log-sum-exp
+// (with the formulas DistF, FlatF and DotF defined here beside them).
 //
 // A formula of metric PM_R2_SHIFTED (a value off by a per-target constant)
 // pairs only with a reduction that declares shift_invariant (the softmax):

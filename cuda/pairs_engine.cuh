@@ -48,10 +48,9 @@ __global__ void k_pair_reduce(F f, R r, int d, const float* X, const float* Y, c
 template <class F, class R>
 void pair_reduce(CudaExec& ex, const F& f0, const R& r0, const PairTask& task) {
   const int d = task.d;
-  const double s = pair_scale(task);
   F f;
   R r;
-  rescale(f0, r0, s, f, r);
+  const double s = rescale(f0, r0, task, f, r);
   const size_t mark = ex.mark();  // this call's copies are freed on return
   FlatTask t;
   flatten(ex, task, s, t);

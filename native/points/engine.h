@@ -109,9 +109,11 @@ inline double pair_scale(const PairTask& t) {
   return std::ldexp(1.0, std::ilogb(mx));
 }
 
-// The formula and the reduction for points divided by s.
+// The scale s of a task's points (pair_scale), and the formula and the
+// reduction for points divided by it.
 template <class F, class R>
-void rescale(const F& f0, const R& r0, double s, F& f, R& r) {
+double rescale(const F& f0, const R& r0, const PairTask& task, F& f, R& r) {
+  const double s = pair_scale(task);
   static_assert(F::metric != PM_R2_SHIFTED || R::shift_invariant,
                 "a formula read off by a per-target constant needs a shift-invariant reduction");
   double factor = 1.0;
@@ -120,6 +122,7 @@ void rescale(const F& f0, const R& r0, double s, F& f, R& r) {
     fail("E_RANGE", "the points' coordinates (about 2^" + std::to_string(std::ilogb(s)) +
                         ") put the kernel's parameters outside the fp32 range; rescale the points");
   r = r0.rescaled(s, factor);
+  return s;
 }
 
 // ---------------------------------------------------------------------------
@@ -168,10 +171,9 @@ void flatten(Exec& ex, const PairTask& task, double s, FlatTask& t) {
 template <class Exec, class F, class R>
 void pair_reduce(Exec& ex, const F& f0, const R& r0, const PairTask& task) {
   const int d = task.d;
-  const double s = pair_scale(task);
   F f;
   R r;
-  rescale(f0, r0, s, f, r);
+  const double s = rescale(f0, r0, task, f, r);
   const size_t mark = ex.mark();  // this call's copies are freed on return
   FlatTask t;
   flatten(ex, task, s, t);
@@ -333,10 +335,9 @@ inline void reduce_tile(const R& r, typename R::Acc* acc, idx p, idx slot, int r
 template <class F, class R>
 void pair_reduce(CpuExec& ex, const F& f0, const R& r0, const PairTask& task) {
   const int d = task.d;
-  const double s = pair_scale(task);
   F f;
   R r;
-  rescale(f0, r0, s, f, r);
+  const double s = rescale(f0, r0, task, f, r);
   constexpr int metric = F::metric;
   const bool centre = metric != PM_DOT;
   const float inv = (float)(1.0 / s);

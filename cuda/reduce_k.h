@@ -180,6 +180,7 @@ struct SoftmaxR {
   bool causal = false;
   idx shift = 0;
   float* out = nullptr;  // [problems, n, dv]
+  float* lse = nullptr;  // [problems, n] or null: the log-sum-exp of each query's logits
   struct Acc {
     float mx, l;
   };
@@ -222,7 +223,6 @@ struct SoftmaxR {
     for (int c = 0; c < dv; ++c) o[c] *= inv;
     if (lse) lse[slot] = a.l > 0.0f ? a.mx + logf(a.l) : -INFINITY;
   }
-  float* lse = nullptr;  // [problems, n] or null: the log-sum-exp of each query's logits
 };
 
 // The inner product as a pair formula (attention's gradients read it raw).

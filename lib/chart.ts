@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import { PNG } from 'pngjs';
 import { Resvg } from '@resvg/resvg-js';
 import { SemfieldError } from './errors';
-import { integer, invalid, isPlainObject } from './validate';
+import { boolean, finiteNumber, integer, invalid, isPlainObject, numberList, options, text, typedOf } from './validate';
 
 // vega and vega-lite are loaded on first use: importing semfield stays cheap.
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -30,14 +30,38 @@ const CONFIG = { font: FONT, axis: { labelFontSize: 12, titleFontSize: 13 }, leg
 
 /** The SVG of a chart (vega in Node, no browser). */
 export async function chartSvg(spec: ChartSpec): Promise<string> {
+  return svgOf('chartSvg', spec);
+}
+
+/** Largest chart drawn: 8192 CSS pixels a side (a PNG at most 2^26 device pixels). */
+const MAX_SIDE = 8192;
+
+async function svgOf(op: string, spec: unknown): Promise<string> {
+  if (!isPlainObject(spec)) throw invalid('E_TYPE', op, 'spec', 'a Vega-Lite specification (an object)', spec);
   const { vega, vl } = load();
-  const compiled = vl.compile({ config: CONFIG, ...spec } as never).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  let svg: string;
   try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
+    const compiled = vl.compile({ config: CONFIG, ...spec } as never).spec;
+    const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+    try {
+      svg = await view.toSVG();
+    } finally {
+      view.finalize();
+    }
+  } catch (e) {
+    if (e instanceof SemfieldError) throw e;
+    // vega's own message says what is wrong with the specification (a field, a mark, a scale).
+    const m = String((e as Error)?.message ?? 'invalid');
+    throw new SemfieldError('E_RANGE', `${op}: spec is not a specification vega-lite can draw: ${m.length > 300 ? m.slice(0, 300) + '…' : m}`);
   }
+  const [w, h] = svgSize(svg);
+  if (!(w <= MAX_SIDE && h <= MAX_SIDE)) throw invalid('E_TOO_LARGE', op, 'spec', `a chart of at most ${MAX_SIDE} x ${MAX_SIDE} pixels`, `${w} x ${h}`);
+  return svg;
+}
+
+function svgSize(svg: string): [number, number] {
+  const m = /^<svg[^>]*?\bwidth="([^"]+)"[^>]*?\bheight="([^"]+)"/.exec(svg);
+  return m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
 }
 
 // DejaVu Sans when it is where Debian puts it (loading two files instead of
@@ -54,7 +78,12 @@ function fonts() {
 
 /** A chart as PNG, at `scale` device pixels per CSS pixel (default 2: sharp text). */
 export async function chartPng(spec: ChartSpec, scale = 2): Promise<Buffer> {
-  const svg = await chartSvg(spec);
+  const op = 'chartPng';
+  finiteNumber(op, 'scale', scale, 0, Infinity, true);
+  if (scale > 8) throw invalid('E_RANGE', op, 'scale', 'at most 8 device pixels per CSS pixel', scale);
+  const svg = await svgOf(op, spec);
+  const [w, h] = svgSize(svg);
+  if (w * h * scale * scale > 2 ** 26) throw invalid('E_TOO_LARGE', op, 'scale', `such that the picture has at most 2^26 pixels (the chart is ${w} x ${h})`, scale);
   // Field images are scaled by nearest neighbour (each cell a block, and twice as fast as smoothing).
   return new Resvg(svg, { fitTo: { mode: 'zoom', value: scale }, background: 'white', font: fonts(), imageRendering: 1 }).render().asPng();
 }
@@ -67,6 +96,16 @@ export function rgbPng(rgb: Uint8Array, width: number, height: number): Buffer {
 }
 
 const luts = new Map<string, Uint8Array>();
+
+/** A continuous colour scheme of vega, by name (E_RANGE naming `scheme` otherwise). */
+function schemeOf(op: string, name: string): Uint8Array {
+  try {
+    return schemeLut(name);
+  } catch (e) {
+    if (e instanceof SemfieldError) throw invalid('E_RANGE', op, 'scheme', 'the name of a continuous colour scheme of vega (viridis, blueorange, ...)', name);
+    throw e;
+  }
+}
 
 /** 256 RGB entries of one of vega's continuous schemes (viridis, blueorange, ...). */
 export function schemeLut(name: string): Uint8Array {
@@ -198,6 +237,18 @@ export function placeLabels(cs: Concept[], W: number, H: number, max: number): {
  * the component's share of the variance.
  */
 export function projectionAxes(t: { scale: number; offset: number[]; explainedRatio: number[] }): Pick<FieldChartOptions, 'axisMap' | 'xTitle' | 'yTitle'> {
+  const op = 'projectionAxes';
+  if (!isPlainObject(t)) throw invalid('E_TYPE', op, 'transform', 'a projection transform { scale, offset, explainedRatio }', t);
+  const scale = finiteNumber(op, 'transform.scale', t.scale, 0, Infinity, true);
+  const offset = numberList(op, 'transform.offset', t.offset, 64), ratio = numberList(op, 'transform.explainedRatio', t.explainedRatio, 64);
+  if (offset.length < 2) throw invalid('E_SHAPE', op, 'transform.offset', 'of length 2 at least', t.offset);
+  if (ratio.length < 2) throw invalid('E_SHAPE', op, 'transform.explainedRatio', 'of length 2 at least', t.explainedRatio);
+  for (let i = 0; i < 2; i++) {
+    finiteNumber(op, `transform.offset[${i}]`, offset[i]);
+    finiteNumber(op, `transform.explainedRatio[${i}]`, ratio[i], 0, 1);
+  }
+  if (!Number.isFinite(offset[0] / scale) || !Number.isFinite(offset[1] / scale) || !Number.isFinite(1 / scale))
+    throw invalid('E_RANGE', op, 'transform.scale', 'large enough that offset / scale is finite', scale);
   return {
     axisMap: { x: [-t.offset[0] / t.scale, 1 / t.scale], y: [-t.offset[1] / t.scale, 1 / t.scale] },
     xTitle: `PC1 (${(100 * t.explainedRatio[0]).toFixed(0)}% of variance)`,
@@ -209,12 +260,51 @@ export function projectionAxes(t: { scale: number; offset: number[]; explainedRa
 export function fieldChart(o: FieldChartOptions): ChartSpec {
   const op = 'fieldChart';
   if (!isPlainObject(o)) throw invalid('E_TYPE', op, 'options', 'an object with field, nx and ny', o);
+  options(op, o, ['field', 'nx', 'ny', 'title', 'valueTitle', 'xTitle', 'yTitle', 'axisMap', 'concepts', 'maxLabels', 'notes', 'edges', 'scheme', 'domain', 'width', 'colourBar']);
   const nx = integer(op, 'nx', o.nx, 1, 4096), ny = integer(op, 'ny', o.ny, 1, 4096);
-  if (!ArrayBuffer.isView(o.field) && !Array.isArray(o.field)) throw invalid('E_TYPE', op, 'field', 'a Float32Array (or array) of nx x ny values', o.field);
-  if ((o.field as ArrayLike<number>).length !== nx * ny) throw invalid('E_SHAPE', op, 'field', `${nx} x ${ny} = ${nx * ny} values`, o.field);
-  if (o.concepts !== undefined && (!Array.isArray(o.concepts) || o.concepts.length > 100000)) throw invalid('E_TYPE', op, 'concepts', 'an array of at most 100000 {x, y, word}', o.concepts);
+  if ((ArrayBuffer.isView(o.field) || Array.isArray(o.field)) && (o.field as ArrayLike<number>).length !== nx * ny)
+    throw invalid('E_SHAPE', op, 'field', `${nx} x ${ny} = ${nx * ny} values`, o.field);
+  numberList(op, 'field', o.field, nx * ny);
+  for (const k of ['title', 'valueTitle', 'xTitle', 'yTitle', 'scheme'] as const) if (o[k] !== undefined) text(op, k, o[k]);
+  if (o.axisMap !== undefined) {
+    if (!isPlainObject(o.axisMap)) throw invalid('E_TYPE', op, 'axisMap', 'an object { x: [a, b], y: [a, b] }', o.axisMap);
+    options(op, o.axisMap, ['x', 'y']);
+    for (const a of ['x', 'y'] as const)
+      if (o.axisMap[a] !== undefined) Array.from(numberList(op, `axisMap.${a}`, o.axisMap[a], 2, 2), (v, i) => finiteNumber(op, `axisMap.${a}[${i}]`, v));
+  }
+  if (o.concepts !== undefined) {
+    if (!Array.isArray(o.concepts)) throw invalid('E_TYPE', op, 'concepts', 'an array of {x, y, word}', o.concepts);
+    if (o.concepts.length > 100000) throw invalid('E_TOO_LARGE', op, 'concepts', 'at most 100000 concepts', o.concepts.length);
+    o.concepts.forEach((c, i) => {
+      if (!isPlainObject(c)) throw invalid('E_TYPE', op, `concepts[${i}]`, 'an object {x, y, word, theme?, mass?}', c);
+      finiteNumber(op, `concepts[${i}].x`, c.x);
+      finiteNumber(op, `concepts[${i}].y`, c.y);
+      text(op, `concepts[${i}].word`, c.word);
+      if (c.theme !== undefined) text(op, `concepts[${i}].theme`, c.theme);
+      if (c.mass !== undefined) finiteNumber(op, `concepts[${i}].mass`, c.mass);
+    });
+  }
+  if (o.notes !== undefined) {
+    if (!Array.isArray(o.notes)) throw invalid('E_TYPE', op, 'notes', 'an array of {x, y, text}', o.notes);
+    if (o.notes.length > 10000) throw invalid('E_TOO_LARGE', op, 'notes', 'at most 10000 notes', o.notes.length);
+    o.notes.forEach((n, i) => {
+      if (!isPlainObject(n)) throw invalid('E_TYPE', op, `notes[${i}]`, 'an object {x, y, text}', n);
+      finiteNumber(op, `notes[${i}].x`, n.x);
+      finiteNumber(op, `notes[${i}].y`, n.y);
+      text(op, `notes[${i}].text`, n.text);
+    });
+  }
+  if (o.edges !== undefined) typedOf(op, 'edges', o.edges, Uint8Array, nx * ny);
+  if (o.domain !== undefined) {
+    const [lo, hi] = Array.from(numberList(op, 'domain', o.domain, 2, 2));
+    finiteNumber(op, 'domain[0]', lo);
+    finiteNumber(op, 'domain[1]', hi);
+    if (!(hi > lo) || !Number.isFinite(hi - lo)) throw invalid('E_RANGE', op, 'domain', 'an interval [lo, hi] with lo < hi and a finite width', `[${lo}, ${hi}]`);
+  }
+  if (o.colourBar !== undefined) boolean(op, 'colourBar', o.colourBar);
   if (o.maxLabels !== undefined) integer(op, 'maxLabels', o.maxLabels, 0, 10000);
   if (o.width !== undefined) integer(op, 'width', o.width, 50, 4000);
+  if (o.scheme !== undefined) schemeOf(op, o.scheme);
   const W = o.width ?? 460, H = Math.round((W * o.ny) / o.nx), yMax = o.ny / o.nx;
   const scheme = o.scheme ?? 'viridis';
   const [lo, hi] = o.domain ?? extent(o.field);
@@ -271,6 +361,7 @@ export function fieldChart(o: FieldChartOptions): ChartSpec {
 
 /** Indices of the interior local maxima of y (strictly above both neighbours), highest first. */
 export function interiorPeaks(y: ArrayLike<number>): number[] {
+  numberList('interiorPeaks', 'y', y, 1e8);
   const out: number[] = [];
   for (let i = 1; i + 1 < y.length; i++) if (y[i] > y[i - 1] && y[i] > y[i + 1]) out.push(i);
   return out.sort((a, b) => y[b] - y[a]);
@@ -322,14 +413,31 @@ export function lineChart(series: Series[], o: PlotOptions): ChartSpec {
   const op = 'lineChart';
   if (!Array.isArray(series) || series.length < 1 || series.length > 16) throw invalid('E_TYPE', op, 'series', 'an array of 1 to 16 {name, x, y}', series);
   if (!isPlainObject(o)) throw invalid('E_TYPE', op, 'options', 'an object with xLabel and yLabel', o);
+  options(op, o, ['xLabel', 'yLabel', 'logX', 'logY', 'width', 'height', 'title', 'marks']);
+  text(op, 'xLabel', o.xLabel);
+  text(op, 'yLabel', o.yLabel);
+  if (o.title !== undefined) text(op, 'title', o.title);
+  for (const k of ['logX', 'logY'] as const) if (o[k] !== undefined) boolean(op, k, o[k]);
+  if (o.width !== undefined) integer(op, 'width', o.width, 20, 4000);
+  if (o.height !== undefined) integer(op, 'height', o.height, 20, 4000);
+  if (o.marks !== undefined) {
+    if (!Array.isArray(o.marks)) throw invalid('E_TYPE', op, 'marks', 'an array of {x, y, label}', o.marks);
+    if (o.marks.length > 1000) throw invalid('E_TOO_LARGE', op, 'marks', 'at most 1000 marks', o.marks.length);
+    o.marks.forEach((m, i) => {
+      if (!isPlainObject(m)) throw invalid('E_TYPE', op, `marks[${i}]`, 'an object {x, y, label}', m);
+      finiteNumber(op, `marks[${i}].x`, m.x);
+      finiteNumber(op, `marks[${i}].y`, m.y);
+      text(op, `marks[${i}].label`, m.label);
+    });
+  }
+  const names = new Set<string>();
   series.forEach((s, k) => {
-    if (!isPlainObject(s) || typeof s.name !== 'string') throw invalid('E_TYPE', op, `series[${k}]`, 'an object {name, x, y} with a string name', s);
-    for (const a of ['x', 'y'] as const) {
-      const v = s[a] as unknown;
-      if (!ArrayBuffer.isView(v) && !Array.isArray(v)) throw invalid('E_TYPE', op, `series[${k}].${a}`, 'an array or typed array of numbers', v);
-      if ((v as ArrayLike<number>).length > 1e8) throw invalid('E_TOO_LARGE', op, `series[${k}].${a}`, 'at most 1e8 points', (v as ArrayLike<number>).length);
-    }
-    if (s.x.length !== s.y.length) throw invalid('E_SHAPE', op, `series[${k}].y`, `as long as series[${k}].x (${s.x.length})`, s.y.length);
+    if (!isPlainObject(s)) throw invalid('E_TYPE', op, `series[${k}]`, 'an object {name, x, y}', s);
+    if (names.has(text(op, `series[${k}].name`, s.name))) throw invalid('E_RANGE', op, `series[${k}].name`, 'different from the other series\' names', s.name);
+    names.add(s.name);
+    for (const k2 of ['markers', 'dashed'] as const) if (s[k2] !== undefined) boolean(op, `series[${k}].${k2}`, s[k2]);
+    numberList(op, `series[${k}].x`, s.x, 1e8);
+    numberList(op, `series[${k}].y`, s.y, 1e8, s.x.length);
   });
   const values: Record<string, unknown>[] = [];
   const order = series.map((s, k) => ({ s, k })).sort((a, b) => Number(!!a.s.dashed) - Number(!!b.s.dashed));
@@ -340,11 +448,11 @@ export function lineChart(series: Series[], o: PlotOptions): ChartSpec {
       if (!Number.isFinite(x) || !Number.isFinite(y) || (o.logX && x <= 0) || (o.logY && y <= 0)) continue;
       values.push({ series: s.name, x, y, dashed: !!s.dashed });
     }
-  const names = order.map(({ s }) => s.name);
+  const legend = order.map(({ s }) => s.name);
   const enc = {
     x: { field: 'x', type: 'quantitative', title: o.xLabel, scale: o.logX ? { type: 'log', nice: false } : { zero: false } },
     y: { field: 'y', type: 'quantitative', title: o.yLabel, scale: o.logY ? { type: 'log', nice: false } : { zero: false } },
-    color: { field: 'series', type: 'nominal', sort: names, scale: { scheme: 'category10' }, legend: series.length > 1 ? { orient: 'bottom', title: null, labelLimit: 0, columns: 2 } : null },
+    color: { field: 'series', type: 'nominal', sort: legend, scale: { scheme: 'category10' }, legend: series.length > 1 ? { orient: 'bottom', title: null, labelLimit: 0, columns: 2 } : null },
   };
   const layers: ChartSpec[] = order.map(({ s }) => ({
     transform: [{ filter: { field: 'series', equal: s.name } }],

@@ -15,7 +15,7 @@
  *   counts, never a stored matrix); the slope of log C against log r.
  */
 import { RUN_OPTION_KEYS, RunOptions, callAsync, checkRun } from './native';
-import { finiteNumber, float32, integer, invalid, options, typedOf } from './validate';
+import { finiteNumber, float32, integer, invalid, numberList, options, typedOf } from './validate';
 
 export interface DimensionFit {
   /** The fitted slope. */
@@ -37,6 +37,25 @@ export interface DimensionFit {
 
 /** Least-squares line y = a + b x over the used points. */
 export function fitLine(x: ArrayLike<number>, y: ArrayLike<number>, used: ArrayLike<number>): { slope: number; intercept: number; r2: number; stderr: number } {
+  const op = 'fractal.fitLine';
+  numberList(op, 'x', x, 1e8);
+  numberList(op, 'y', y, 1e8, x.length);
+  numberList(op, 'used', used, 1e8, x.length);
+  let k = 0;
+  for (let i = 0; i < x.length; i++)
+    if (used[i]) {
+      k++;
+      if (typeof x[i] !== 'number' || !Number.isFinite(x[i])) throw invalid('E_NONFINITE', op, `x[${i}]`, 'a finite number', x[i]);
+      if (typeof y[i] !== 'number' || !Number.isFinite(y[i])) throw invalid('E_NONFINITE', op, `y[${i}]`, 'a finite number', y[i]);
+    }
+  if (k < 2) throw invalid('E_RANGE', op, 'used', 'non-zero at 2 points at least', k);
+  const f = line(x, y, used);
+  if (!Number.isFinite(f.slope) || !Number.isFinite(f.intercept) || !Number.isFinite(f.stderr))
+    throw invalid('E_RANGE', op, 'x', 'spread over a range whose squares are finite, with two distinct marked values at least');
+  return f;
+}
+
+function line(x: ArrayLike<number>, y: ArrayLike<number>, used: ArrayLike<number>): { slope: number; intercept: number; r2: number; stderr: number } {
   let n = 0, sx = 0, sy = 0;
   for (let i = 0; i < x.length; i++) if (used[i]) (n++, (sx += x[i]), (sy += y[i]));
   const mx = sx / n, my = sy / n;
@@ -57,7 +76,7 @@ function fitted(scales: Float64Array, values: Float64Array, used: Uint8Array, x:
   for (const u of used) count += u;
   if (count < 3) throw invalid('E_RANGE', op, 'the scale range', 'wide enough to hold at least 3 scales with usable counts (more points, or a wider range)');
   const xs = Array.from(scales, x), ys = Array.from(values, (v) => Math.log(v));
-  const f = fitLine(xs, ys, used);
+  const f = line(xs, ys, used);
   let lo = Infinity, hi = -Infinity;
   scales.forEach((s, i) => {
     if (used[i]) (lo = Math.min(lo, s)), (hi = Math.max(hi, s));

@@ -33,7 +33,8 @@ export interface Grid {
 export const MAX_CELLS = 2 ** 30;
 export const MAX_BATCH_CELLS = 2 ** 31;
 
-export function normalizeGrid(op: string, spec: unknown): Grid {
+/** Checks a grid as an operation takes it and returns the addon's view of it (errors name `op`). */
+export function checkGrid(op: string, spec: unknown): Grid {
   if (!isPlainObject(spec)) throw invalid('E_TYPE', op, 'grid', 'an object {n, h?, boundary?}', spec);
   for (const k of Object.keys(spec))
     if (!['n', 'h', 'boundary'].includes(k)) throw invalid('E_TYPE', op, `grid.${k}`, 'absent (unknown key)');
@@ -77,8 +78,24 @@ export function nativeGrid(g: Grid): { dim: number; n: number[]; h: number; bc: 
   return { dim: g.dim, n: g.n, h: g.h, bc: g.bc };
 }
 
+/** A grid as every mesh operation reads it: sizes, cell size, boundaries (E_TYPE, E_RANGE or E_TOO_LARGE for a bad spec). */
+export function normalizeGrid(spec: GridSpec): Grid {
+  return checkGrid('normalizeGrid', spec);
+}
+
+/**
+ * The centre, in domain units, of the cell with index `cell` within one
+ * field (x fastest). `grid` is a GridSpec or a grid from normalizeGrid.
+ */
+export function cellCentre(grid: GridSpec | Grid, cell: number): number[] {
+  const op = 'cellCentre';
+  const spec = isPlainObject(grid) && 'cells' in grid ? { n: grid.n, h: grid.h, boundary: grid.boundary } : grid;
+  const g = checkGrid(op, spec);
+  return centreOf(g, integer(op, 'cell', cell, 0, g.cells - 1));
+}
+
 /** Centre of a cell given by its index within one field. */
-export function cellCentre(g: Grid, cell: number): number[] {
+export function centreOf(g: Grid, cell: number): number[] {
   const x = cell % g.n[0];
   const y = Math.floor(cell / g.n[0]) % g.n[1];
   const z = Math.floor(cell / (g.n[0] * g.n[1]));

@@ -8,7 +8,7 @@
  * operator is never singular; with g = 0 a frequency at an eigenvalue is.
  */
 import { SemfieldError } from './errors';
-import { GridSpec, nativeGrid, normalizeGrid } from './grid';
+import { GridSpec, nativeGrid, checkGrid } from './grid';
 import { RUN_OPTION_KEYS, RunOptions, callAsync, checkRun } from './native';
 import { finiteNumber, float32, integer, invalid, options } from './validate';
 
@@ -45,7 +45,7 @@ export async function resonance(rhoA: Float32Array, gridSpec: GridSpec, opts: Me
   const op = 'resonance';
   if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with w');
   const o = options<MeshResonanceOptions>(op, opts, [...RUN_OPTION_KEYS, 'w', 'rhoB', 'damping', 'kappa', 'c', 'tol', 'maxIter', 'allowNotConverged', 'onProgress']);
-  const grid = normalizeGrid(op, gridSpec);
+  const grid = checkGrid(op, gridSpec);
   const a = float32(op, 'rhoA', rhoA, grid.cells);
   const args: Record<string, unknown> = { grid: nativeGrid(grid), rhoA: a };
   if (o.rhoB !== undefined) args.rhoB = float32(op, 'rhoB', o.rhoB, grid.cells);

@@ -57,8 +57,13 @@ function det(a: number[], n: number): number {
   return d;
 }
 
-/** Checks an IFS and packs it for the addon. */
-export function packIfs(op: string, ifs: unknown): PackedIfs {
+/** An IFS checked and packed as the addon takes it (E_TYPE, E_SHAPE, E_RANGE or E_NOT_CONTRACTIVE for a bad one). */
+export function packIfs(ifs: Ifs): PackedIfs {
+  return packIfsFor('fractal.packIfs', ifs);
+}
+
+/** packIfs with errors naming the operation `op`. */
+export function packIfsFor(op: string, ifs: unknown): PackedIfs {
   if (!isPlainObject(ifs)) throw invalid('E_TYPE', op, 'ifs', 'an object { dim, maps }', ifs);
   const dd = integer(op, 'ifs.dim', ifs.dim, 1, 8);
   const maps = ifs.maps;
@@ -146,7 +151,7 @@ export interface UnfoldOptions extends RunOptions {
 export async function unfold(ifs: Ifs, depth: number, opts: UnfoldOptions = {}): Promise<Float32Array> {
   const op = 'fractal.unfold';
   const o = options<UnfoldOptions>(op, opts, [...RUN_OPTION_KEYS, 'start']);
-  const f = packIfs(op, ifs);
+  const f = packIfsFor(op, ifs);
   integer(op, 'depth', depth, 0, 64);
   if (f.m ** depth * f.dd > 2 ** 30) throw invalid('E_TOO_LARGE', op, 'depth', `such that m^depth * dim <= 2^30 (m = ${f.m})`, depth);
   const args: Record<string, unknown> = { A: f.A, b: f.b, m: f.m, dd: f.dd, depth };
@@ -188,7 +193,7 @@ function chaosArgs(op: string, f: PackedIfs, n: number, o: Partial<ChaosOptions>
 export async function chaosGame(ifs: Ifs, n: number, opts: ChaosOptions = {}): Promise<Float32Array> {
   const op = 'fractal.chaosGame';
   const o = options<ChaosOptions>(op, opts, CHAOS_KEYS);
-  const f = packIfs(op, ifs);
+  const f = packIfsFor(op, ifs);
   if (Number.isInteger(n) && n * f.dd > 2 ** 30) throw invalid('E_TOO_LARGE', op, 'n', `at most ${Math.floor(2 ** 30 / f.dd)} points (use render for more)`, n);
   const args = chaosArgs(op, f, n, o, 2 ** 31);
   const cb = o.onProgress;
@@ -242,7 +247,7 @@ async function bounds(f: PackedIfs, ifs: Ifs, run: RunOptions): Promise<{ lo: nu
 export async function render(ifs: Ifs, n: number, opts: RenderOptions = {}): Promise<Rendering> {
   const op = 'fractal.render';
   const o = options<RenderOptions>(op, opts, [...CHAOS_KEYS, 'size', 'lo', 'hi']);
-  const f = packIfs(op, ifs);
+  const f = packIfsFor(op, ifs);
   if (f.dd > 3) throw invalid('E_RANGE', op, 'ifs.dim', 'at most 3 to render', f.dd);
   const args = chaosArgs(op, f, n, o, 2 ** 42);
   const size = o.size === undefined ? new Array(f.dd).fill(512) : o.size;

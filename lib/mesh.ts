@@ -4,7 +4,7 @@
  * Every function validates its arguments here, then runs off the main thread.
  */
 import { SemfieldError } from './errors';
-import { Grid, GridSpec, batchOf, cellCentre, nativeGrid, normalizeGrid } from './grid';
+import { Grid, GridSpec, batchOf, centreOf, nativeGrid, checkGrid } from './grid';
 import { RUN_OPTION_KEYS, RunOptions, callAsync, checkRun } from './native';
 import { boolean, finiteNumber, float32, integer, invalid, oneOf, options, typedOf } from './validate';
 
@@ -36,7 +36,7 @@ export interface DepositOptions extends RunOptions {
 export async function deposit(positions: Float32Array, gridSpec: GridSpec, opts?: DepositOptions): Promise<Float32Array> {
   const op = 'deposit';
   const o = options<DepositOptions>(op, opts, [...RUN_OPTION_KEYS, 'charges', 'fieldOf', 'batch']);
-  const grid = normalizeGrid(op, gridSpec);
+  const grid = checkGrid(op, gridSpec);
   const { points } = positionsOf(op, positions, grid);
   const batch = o.batch === undefined ? 1 : integer(op, 'batch', o.batch, 1, 1 << 24);
   if (batch * grid.cells > 2 ** 31) throw invalid('E_TOO_LARGE', op, 'batch', `at most ${2 ** 31} cells in all`, batch * grid.cells);
@@ -62,7 +62,7 @@ export interface InterpolateOptions extends RunOptions {
 export async function interpolate(field: Float32Array, positions: Float32Array, gridSpec: GridSpec, opts?: InterpolateOptions): Promise<Float32Array> {
   const op = 'interpolate';
   const o = options<InterpolateOptions>(op, opts, [...RUN_OPTION_KEYS, 'fieldOf']);
-  const grid = normalizeGrid(op, gridSpec);
+  const grid = checkGrid(op, gridSpec);
   float32(op, 'field', field);
   const batch = batchOf(op, 'field', field.length, grid);
   const { points } = positionsOf(op, positions, grid);
@@ -139,7 +139,7 @@ const POTENTIAL_KEYS = [...RUN_OPTION_KEYS, 'kappa', 'tol', 'maxCycles', 'preSmo
 export async function potential(rho: Float32Array, gridSpec: GridSpec, opts?: PotentialOptions): Promise<PotentialResult> {
   const op = 'potential';
   const o = options<PotentialOptions>(op, opts, POTENTIAL_KEYS);
-  const grid = normalizeGrid(op, gridSpec);
+  const grid = checkGrid(op, gridSpec);
   float32(op, 'rho', rho);
   const batch = batchOf(op, 'rho', rho.length, grid);
   const args: Record<string, unknown> = { grid: nativeGrid(grid), rho, batch };
@@ -184,7 +184,7 @@ export type DiffOp = 'grad' | 'div' | 'curl' | 'laplacian';
 
 async function diff(op: DiffOp, input: Float32Array, gridSpec: GridSpec, opts: RunOptions | undefined, inComps: (dim: number) => number): Promise<Float32Array> {
   const o = options<RunOptions>(op, opts, RUN_OPTION_KEYS);
-  const grid = normalizeGrid(op, gridSpec);
+  const grid = checkGrid(op, gridSpec);
   float32(op, 'input', input);
   const batch = batchOf(op, 'input', input.length, grid, inComps(grid.dim));
   const need = op === 'laplacian' ? 4 : 3;
@@ -248,7 +248,7 @@ export interface CondenseResult {
 export async function condense(field: Float32Array, gridSpec: GridSpec, opts?: CondenseOptions): Promise<CondenseResult> {
   const op = 'condense';
   const o = options<CondenseOptions>(op, opts, [...RUN_OPTION_KEYS, 'rho', 'seek']);
-  const grid = normalizeGrid(op, gridSpec);
+  const grid = checkGrid(op, gridSpec);
   float32(op, 'field', field);
   const batch = batchOf(op, 'field', field.length, grid);
   const seek = o.seek === undefined ? 'min' : oneOf(op, 'seek', o.seek, ['min', 'max'] as const);
@@ -259,7 +259,7 @@ export async function condense(field: Float32Array, gridSpec: GridSpec, opts?: C
   const fields = r.fields.map((f) =>
     Array.from(f.cell, (cell, i) => ({
       cell,
-      position: cellCentre(grid, cell),
+      position: centreOf(grid, cell),
       value: sign * f.value[i],
       strict: f.strict[i] === 1,
       mass: f.mass[i],

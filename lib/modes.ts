@@ -6,7 +6,7 @@
  * charge density as V = kappa^2 - strength * rho: wells at concept clusters
  * hold localized modes, the stable nodes of the field.
  */
-import { GridSpec, batchOf, nativeGrid, normalizeGrid } from './grid';
+import { GridSpec, batchOf, nativeGrid, checkGrid } from './grid';
 import { RUN_OPTION_KEYS, RunOptions, callAsync, checkRun } from './native';
 import { finiteNumber, float32, integer, invalid, options } from './validate';
 import { SemfieldError } from './errors';
@@ -46,7 +46,7 @@ const KEYS = [...RUN_OPTION_KEYS, 'k', 'c', 'V', 'rho', 'strength', 'kappa', 'to
 export async function modes(gridSpec: GridSpec, opts: ModesOptions = {}): Promise<ModesResult> {
   const op = 'modes';
   const o = options<ModesOptions>(op, opts, KEYS);
-  const grid = normalizeGrid(op, gridSpec);
+  const grid = checkGrid(op, gridSpec);
   const N = grid.cells;
   const k = o.k === undefined ? 1 : integer(op, 'k', o.k, 1, 256);
   if (k * 4 > N) throw invalid('E_RANGE', op, 'k', `at most cells / 4 = ${Math.floor(N / 4)} for this grid`, k);

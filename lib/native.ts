@@ -42,7 +42,7 @@ export interface Addon {
   codeInfo(args: object): import('./codec').CodeInfo;
   triad(args: object): void;
   mallocInUse(): number | null;
-  _setFault(args: { kind: 'oom' | 'launch' | 'none'; after?: number }): void;
+  _setFault(args: { kind: 'oom' | 'launch' | 'system' | 'none'; after?: number }): void;
   smoothKernel(args: object): void;
   residualKernel(args: object): void;
 }

@@ -4,7 +4,8 @@
  * (Charts with axes, colour bars and labels are in chart.ts.)
  */
 import { rgbPng } from './chart';
-import { integer, invalid, typedOf } from './validate';
+import { SemfieldError } from './errors';
+import { describe, integer, invalid, typedOf } from './validate';
 
 /** Checks an image's sides (1..65535, at most 2^28 pixels) and that `data` holds one value per pixel. */
 function image<T extends ArrayBufferView>(op: string, name: string, data: unknown, type: new (...a: never[]) => T, nx: unknown, ny: unknown): { data: T; nx: number; ny: number } {
@@ -17,7 +18,8 @@ function image<T extends ArrayBufferView>(op: string, name: string, data: unknow
 export function encodePng(rgb: Uint8Array, width: number, height: number): Buffer {
   if (!(rgb instanceof Uint8Array)) throw invalid('E_TYPE', 'encodePng', 'rgb', 'a Uint8Array of width x height x 3 bytes', rgb);
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width > 65535 || height > 65535)
-    throw invalid('E_RANGE', 'encodePng', 'width and height', 'whole numbers from 1 to 65535', `${width} x ${height}`);
+    throw new SemfieldError('E_RANGE', `encodePng: width and height must be whole numbers from 1 to 65535 (got ${describe(width)} x ${describe(height)})`);
+  if (width * height > 2 ** 28) throw invalid('E_TOO_LARGE', 'encodePng', 'width x height', 'at most 2^28 pixels', width * height);
   if (rgb.length !== width * height * 3) throw invalid('E_SHAPE', 'encodePng', 'rgb', `${width} x ${height} x 3 = ${width * height * 3} bytes`, rgb);
   return rgbPng(rgb, width, height);
 }

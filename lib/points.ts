@@ -27,8 +27,16 @@ function rowsOf(op: string, name: string, v: unknown, d: number): number {
   return a.length / d;
 }
 
-function weightsOf(op: string, name: string, v: unknown, n: number): Float32Array | undefined {
-  return v === undefined ? undefined : float32(op, name, v, n);
+/** Optional weights, one per point; a measure's weights (`measure`) must also be finite and non-negative. */
+function weightsOf(op: string, name: string, v: unknown, n: number, measure = false): Float32Array | undefined {
+  if (v === undefined) return undefined;
+  const w = float32(op, name, v, n);
+  if (measure)
+    for (let i = 0; i < w.length; i++) {
+      if (!Number.isFinite(w[i])) throw invalid('E_NONFINITE', op, `${name}[${i}]`, 'finite', w[i]);
+      if (w[i] < 0) throw invalid('E_RANGE', op, `${name}[${i}]`, 'non-negative (a weight of a distribution)', w[i]);
+    }
+  return w;
 }
 
 function offsetsOf(op: string, name: string, v: unknown, n: number): Int32Array {
@@ -109,7 +117,7 @@ async function pairOfSets(op: string, metric: number, X: Float32Array, Y: Float3
   const args: Record<string, unknown> = {
     d, metric, kernel, x: Y, offsets: Int32Array.from([0, ny]), qx: X, qoffsets: Int32Array.from([0, nx]),
   };
-  const wx = weightsOf(op, 'wx', o.wx, nx), wy = weightsOf(op, 'wy', o.wy, ny);
+  const wx = weightsOf(op, 'wx', o.wx, nx, true), wy = weightsOf(op, 'wy', o.wy, ny, true);
   if (wy) args.weights = wy;
   if (wx) args.qweights = wx;
   const out = await callAsync(op, (a, x) => a.setMatrix(x), args, checkRun(op, o));
@@ -177,7 +185,7 @@ export async function distanceMatrix(x: Float32Array, offsets: Int32Array, opts:
     kernel = nativeKernel(op, o.kernel, metric === 'mmd' ? 'definite' : 'real');
   }
   const args: Record<string, unknown> = { d, x, offsets: off, metric: ['energy', 'mmd', 'cross'].indexOf(metric), kernel };
-  const w = weightsOf(op, 'weights', o.weights, n);
+  const w = weightsOf(op, 'weights', o.weights, n, true);
   if (w) args.weights = w;
   let rows = off.length - 1;
   if (o.query !== undefined) {
@@ -186,7 +194,7 @@ export async function distanceMatrix(x: Float32Array, offsets: Int32Array, opts:
     const qoff = offsetsOf(op, 'query.offsets', q.offsets, qn);
     args.qx = q.x;
     args.qoffsets = qoff;
-    const qw = weightsOf(op, 'query.weights', q.weights, qn);
+    const qw = weightsOf(op, 'query.weights', q.weights, qn, true);
     if (qw) args.qweights = qw;
     rows = qoff.length - 1;
   }
@@ -414,7 +422,7 @@ export async function condense(X: Float32Array, opts: CondensePointsOptions): Pr
   for (const key of Object.keys(k))
     if (key !== 'kind' && key !== width) throw new SemfieldError('E_RANGE', `${op}: kernel '${kind}' takes no option '${key}' (it takes: kind, ${width})`);
   const args: Record<string, unknown> = { d, x: X, kernel: kind, bandwidth: finiteNumber(op, `kernel.${width}`, (k as Record<string, unknown>)[width], 0, Infinity, true) };
-  const w = weightsOf(op, 'weights', o.weights, n);
+  const w = weightsOf(op, 'weights', o.weights, n, true);
   if (w) args.weights = w;
   if (o.tol !== undefined) args.tol = finiteNumber(op, 'tol', o.tol, 0, 1, true);
   if (o.merge !== undefined) args.merge = finiteNumber(op, 'merge', o.merge, 0);

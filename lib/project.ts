@@ -4,7 +4,7 @@
  * a grid's domain. The returned transform maps new embeddings into the same
  * space, so a query lands where the vocabulary's field can be read.
  */
-import { GridSpec, normalizeGrid } from './grid';
+import { GridSpec, checkGrid } from './grid';
 import { RUN_OPTION_KEYS, RunOptions, callAsync, checkRun } from './native';
 import { finiteNumber, float32, integer, invalid, options } from './validate';
 
@@ -58,7 +58,7 @@ export async function project(embeddings: Float32Array, opts: ProjectOptions): P
     throw invalid('E_SHAPE', op, 'embeddings', `a non-empty [N, ${d}] array (a multiple of ${d} long)`, embeddings);
   const n = embeddings.length / d;
   if (n < 2) throw invalid('E_SHAPE', op, 'embeddings', 'at least 2 rows', n);
-  const grid = o.grid === undefined ? undefined : normalizeGrid(op, o.grid);
+  const grid = o.grid === undefined ? undefined : checkGrid(op, o.grid);
   const k = o.k === undefined ? grid?.dim ?? 2 : integer(op, 'k', o.k, 1, Math.min(64, d));
   if (k > d) throw invalid('E_RANGE', op, 'k', `<= d (${d})`, k);
   if (grid && k !== grid.dim) throw invalid('E_RANGE', op, 'k', `equal to the grid's dimension ${grid.dim}`, k);

@@ -5,11 +5,18 @@
  */
 import { ErrorCode, SemfieldError } from './errors';
 
+/**
+ * A caller's value as a message shows it. Never calls into the value (no
+ * toString, no getters), so it cannot throw, whatever the value is; numbers
+ * print with every digit that tells them apart (1.0000001, not 1.000000).
+ */
 export function describe(v: unknown): string {
   if (v === null) return 'null';
-  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${(v as unknown as { length?: number }).length ?? v.byteLength})`;
+  if (ArrayBuffer.isView(v)) return `${typedKind(v) ?? 'DataView'}(${(v as unknown as { length?: number }).length ?? v.byteLength})`;
   if (Array.isArray(v)) return `array(${v.length})`;
-  if (typeof v === 'number') return String(v);
+  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'symbol') return 'a symbol';
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
   return typeof v;
 }
@@ -72,6 +79,26 @@ export function integer(op: string, name: string, v: unknown, min: number, max: 
   if (!Number.isFinite(v)) throw invalid('E_NONFINITE', op, name, 'finite', v);
   if (!Number.isInteger(v)) throw invalid('E_TYPE', op, name, 'an integer', v);
   if (v < min || v > max) throw invalid('E_RANGE', op, name, `in [${min}, ${max}]`, v);
+  return v;
+}
+
+/** An array or typed array of numbers, of at most `max` entries. */
+export function numberList(op: string, name: string, v: unknown, max: number, length?: number): ArrayLike<number> {
+  if (!Array.isArray(v) && !(ArrayBuffer.isView(v) && !(v instanceof DataView))) throw invalid('E_TYPE', op, name, 'an array or typed array of numbers', v);
+  const a = v as ArrayLike<unknown>;
+  if (a.length > max) throw invalid('E_TOO_LARGE', op, name, `at most ${max} values`, a.length);
+  if (length !== undefined && a.length !== length) throw invalid('E_SHAPE', op, name, `of length ${length}`, v);
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    if (typeof x !== 'number') throw invalid('E_TYPE', op, `${name}[${i}]`, 'a number', x);
+  }
+  return a as ArrayLike<number>;
+}
+
+/** A string of at most `max` characters. */
+export function text(op: string, name: string, v: unknown, max = 1000): string {
+  if (typeof v !== 'string') throw invalid('E_TYPE', op, name, 'a string', v);
+  if (v.length > max) throw invalid('E_TOO_LARGE', op, name, `at most ${max} characters`, v.length);
   return v;
 }
 

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SemfieldError } from './errors';
+import { invalid } from './validate';
 
 export interface Vocabulary {
   words: string[];
@@ -60,6 +61,9 @@ export function decodeVocabulary(buf: Buffer, source = 'vocabulary'): Vocabulary
 
 /** Loads data/vocab-20k.bin (or another file in the same format). */
 export function loadVocabulary(file?: string): Vocabulary {
+  const op = 'loadVocabulary';
+  if (file !== undefined && (typeof file !== 'string' || file.length === 0 || file.includes('\0')))
+    throw invalid('E_TYPE', op, 'file', 'a path (a non-empty string)', file);
   let p = file;
   if (p === undefined) {
     let dir = __dirname;
@@ -70,5 +74,16 @@ export function loadVocabulary(file?: string): Vocabulary {
     }
     p = path.join(dir, 'data', 'vocab-20k.bin');
   }
-  return decodeVocabulary(fs.readFileSync(p), p);
+  let buf: Buffer;
+  try {
+    const st = fs.statSync(p);
+    if (!st.isFile()) throw invalid('E_TYPE', op, 'file', 'a file', p);
+    if (st.size > 2 ** 31) throw invalid('E_TOO_LARGE', op, 'file', 'at most 2 GiB', p);
+    buf = fs.readFileSync(p);
+  } catch (e) {
+    if (e instanceof SemfieldError) throw e;
+    const code = (e as { code?: string }).code;
+    throw new SemfieldError('E_RANGE', `${op}: cannot read file ${JSON.stringify(p)} (${code ?? (e as Error).message})`);
+  }
+  return decodeVocabulary(buf, p);
 }

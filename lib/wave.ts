@@ -9,7 +9,7 @@
  *   E = 1/2 sum [((u+ - u) / dt)^2 + c^2 u+ (-lap u) + kappa^2 u+ u] h^dim
  * is conserved by the scheme.
  */
-import { GridSpec, batchOf, nativeGrid, normalizeGrid } from './grid';
+import { GridSpec, batchOf, nativeGrid, checkGrid } from './grid';
 import { RUN_OPTION_KEYS, RunOptions, callAsync, checkRun } from './native';
 import { finiteNumber, float32, integer, invalid, options } from './validate';
 
@@ -58,7 +58,7 @@ export async function wave(u0: Float32Array, gridSpec: GridSpec, opts: WaveOptio
   const op = 'wave';
   if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with dt and steps');
   const o = options<WaveOptions>(op, opts, KEYS);
-  const grid = normalizeGrid(op, gridSpec);
+  const grid = checkGrid(op, gridSpec);
   float32(op, 'u0', u0);
   const batch = batchOf(op, 'u0', u0.length, grid);
   const N = grid.cells;

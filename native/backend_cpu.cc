@@ -35,18 +35,36 @@ void over_fields(int batch, idx cells, const Body& body) {
     }
   }
 }
+// For the length of a call: the job's progress callback serialised for the
+// pool's threads; the caller's own callback is put back however the call
+// ends (an abort or an error throws through here).
+template <class F>
+class SerialProgress {
+ public:
+  explicit SerialProgress(F& slot) : slot_(slot), saved_(slot) {
+    if (saved_)
+      slot_ = [this](auto... a) {
+        std::lock_guard<std::mutex> l(lock_);
+        saved_(a...);
+      };
+  }
+  ~SerialProgress() { slot_ = std::move(saved_); }
+  SerialProgress(const SerialProgress&) = delete;
+  SerialProgress& operator=(const SerialProgress&) = delete;
+
+ private:
+  F& slot_;
+  F saved_;
+  std::mutex lock_;
+};
+template <class F>
+SerialProgress(F&) -> SerialProgress<F>;
 }  // namespace
 
 void potential(PotentialJob& job) {
   job.stats.assign(job.batch, SolveStats{});
-  std::mutex progress_lock;
-  auto progress = job.progress;
-  if (progress) job.progress = [&](int b, int c, double r) {
-    std::lock_guard<std::mutex> l(progress_lock);
-    progress(b, c, r);
-  };
+  SerialProgress serial(job.progress);
   over_fields(job.batch, job.g.cells(), [&](CpuExec& ex, int b) { potential_field(ex, job, b); });
-  job.progress = progress;
 }
 
 void deposit(DepositJob& job) {
@@ -70,14 +88,8 @@ void condense(CondenseJob& job) {
 }
 
 void wave(WaveJob& job) {
-  std::mutex progress_lock;
-  auto progress = job.progress;
-  if (progress) job.progress = [&](int b, int n) {
-    std::lock_guard<std::mutex> l(progress_lock);
-    progress(b, n);
-  };
+  SerialProgress serial(job.progress);
   over_fields(job.batch, job.g.cells(), [&](CpuExec& ex, int b) { wave_field(ex, job, b); });
-  job.progress = progress;
 }
 
 void modes(ModesJob& job) {

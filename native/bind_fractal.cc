@@ -113,7 +113,7 @@ class ChaosWorker : public Worker {
       if (cells > (double)(1 << 28)) fail("E_TOO_LARGE", "render grid has more than 2^28 cells");
       check_budget(cells * 8, "chaosGame");
     } else if ((double)f.n * f.dd > kMaxOutputFloats) {
-      fail("E_TOO_LARGE", "chaosGame would return " + std::to_string((double)f.n * f.dd) + " floats; render to a grid instead");
+      fail("E_TOO_LARGE", "chaosGame would return " + num((double)f.n * f.dd) + " floats; render to a grid instead");
     }
     return j;
   }
@@ -159,7 +159,7 @@ class TokenWorker : public Worker {
     t.m = (int)get_int(a, "m", 1, 1, 4096);
     t.d = (int)get_int(a, "d", 1, 1, 65536);
     t.depth = (int)get_int(a, "depth", 1, 0, 64);
-    t.s = (float)get_number(a, "s", 0.5);
+    t.s = get_float(a, "s", 0.5);
     if (!(t.s > 0 && t.s < 1)) fail("E_RANGE", "s must be in (0, 1)");
     double beta = get_number(a, "beta", 1);
     t.P = in.input<float>("prototypes", (long long)t.m * t.d);
@@ -334,8 +334,8 @@ class EncodeWorker : public Worker {
     if (tol < 0) fail("E_RANGE", "tolerance must be >= 0");
     e.tol = tol;
     Napi::Value lo = get(a, "lo"), hi = get(a, "hi");
-    if (!lo.IsUndefined()) h.lo = (float)get_number(a, "lo", 0);
-    if (!hi.IsUndefined()) h.hi = (float)get_number(a, "hi", 1);
+    if (!lo.IsUndefined()) h.lo = get_float(a, "lo", 0);
+    if (!hi.IsUndefined()) h.hi = get_float(a, "hi", 1);
     e.range_given = !lo.IsUndefined() && !hi.IsUndefined();
     if (e.range_given && !(h.hi > h.lo)) fail("E_RANGE", "lo must be below hi");
     // The domain table of the largest level dominates: 8 isometries of each

@@ -63,8 +63,9 @@ Napi::Value SetFault(const Napi::CallbackInfo& info) {
     long after = (long)get_int(a, "after", 0, 0, 1L << 40);
     if (kind == "oom") arm_fault(FAULT_OOM, after);
     else if (kind == "launch") arm_fault(FAULT_LAUNCH, after);
+    else if (kind == "system") arm_fault(FAULT_SYSTEM, after);
     else if (kind == "none") arm_fault(FAULT_NONE, 0);
-    else fail("E_RANGE", "kind must be 'oom', 'launch' or 'none'");
+    else fail("E_RANGE", "kind must be 'oom', 'launch', 'system' or 'none'");
     return info.Env().Undefined();
   });
 }
@@ -77,7 +78,7 @@ Napi::Value Triad(const Napi::CallbackInfo& info) {
     float* pa = typed_data<float>(ta);
     const float* pb = typed_data<float>(typed<float>(get(a, "b"), "b", n));
     const float* pc = typed_data<float>(typed<float>(get(a, "c"), "c", n));
-    float s = (float)get_number(a, "s", 3.0);
+    float s = get_float(a, "s", 3.0);
     int reps = (int)get_int(a, "reps", 1, 1, 1 << 20);
     Target t = resolve_target(get_string(a, "backend", "cpu"), 0);
     if (t.backend == Backend::Cuda) {

@@ -40,7 +40,7 @@ class MaxwellWorker : public Worker {
     double courant = m.h / std::sqrt((double)g.dim);
     if (!(m.dt > 0)) fail("E_RANGE", "dt must be > 0");
     if (m.dt > courant * (1 + 1e-12))
-      fail("E_CFL", "dt = " + std::to_string(m.dt) + " violates the Courant condition dt <= h / sqrt(dim) = " + std::to_string(courant));
+      fail("E_CFL", "dt = " + num(m.dt) + " violates the Courant condition dt <= h / sqrt(dim) = " + num(courant));
     m.steps = (int)get_int(a, "steps", 0, 0, 100000000);
     std::string mode = get_string(a, "mode", g.dim == 3 ? "3D" : "TMz");
     if (g.dim == 2 && mode == "TMz") m.active[0] = m.active[1] = m.active[5] = false;
@@ -167,13 +167,13 @@ class MaxwellWorker : public Worker {
       idx n = m.eps_per_field ? N * B : N;
       require_finite(m.eps, n, "eps");
       for (idx i = 0; i < n; ++i)
-        if (m.eps[i] < 1) fail("E_RANGE", "eps[" + std::to_string(i) + "] = " + std::to_string(m.eps[i]) + " must be >= 1");
+        if (m.eps[i] < 1) fail("E_RANGE", "eps[" + std::to_string(i) + "] = " + num(m.eps[i]) + " must be >= 1");
     }
     if (m.sigma) {
       idx n = m.sigma_per_field ? N * B : N;
       require_finite(m.sigma, n, "sigma");
       for (idx i = 0; i < n; ++i)
-        if (m.sigma[i] < 0) fail("E_RANGE", "sigma[" + std::to_string(i) + "] = " + std::to_string(m.sigma[i]) + " must be >= 0");
+        if (m.sigma[i] < 0) fail("E_RANGE", "sigma[" + std::to_string(i) + "] = " + num(m.sigma[i]) + " must be >= 0");
     }
     if (m.init) require_finite(m.init, m.init_per_field ? 6 * N * B : 6 * N, "init");
     for (size_t s = 0; s < m.sources.size(); ++s) {

@@ -243,7 +243,7 @@ void parse_attention(Inputs& in, AttentionJob& t) {
     t.d = (int)get_int(a, "d", 0, 1, 65536);
     t.k = parse_kernel(get(a, "kernel"), false, true);
     t.kind = t.k.kind;
-    t.beta = (float)get_number(a, "beta", 1.0);
+    t.beta = get_float(a, "beta", 1.0);
     if (!std::isfinite(t.beta)) fail("E_RANGE", "beta must be finite in fp32");
     const int causal = (int)get_int(a, "causal", 0, 0, 2);  // 0 none, 1 bottom-right, 2 top-left
     t.causal = causal > 0;
@@ -262,6 +262,7 @@ void parse_attention(Inputs& in, AttentionJob& t) {
     t.m = per(kk, t.d, "k");
     double dv = (double)vv.ElementLength() / (bh * (double)t.m);
     if (dv != std::floor(dv) || dv < 1) fail("E_SHAPE", "v length must be batch * heads * m * dv");
+    if (dv > 65536) fail("E_TOO_LARGE", "v has " + num(dv) + " values per key; the limit is 65536");
     t.dv = (int)dv;
     if (t.causal && !t.top_left && t.m < t.n) fail("E_SHAPE", "bottom-right causal attention needs m >= n keys");
     t.q = in.input<float>("q", (idx)(bh * t.n * t.d));
@@ -494,8 +495,8 @@ class InduceWorker : public Worker {
     t.labeled = in.input<int32_t>("labeled", nl);
     long long nv = typed<float>(get(a, "values"), "values", -1).ElementLength();
     if (nv % nl != 0 || nv == 0) fail("E_SHAPE", "values must be [labeled, channels]");
+    if (nv / nl > 4096) fail("E_TOO_LARGE", "values has " + std::to_string(nv / nl) + " channels; the limit is 4096");
     t.channels = (int)(nv / nl);
-    if (t.channels > 4096) fail("E_TOO_LARGE", "at most 4096 channels");
     t.values = in.input<float>("values", nv);
     t.knn = (int)get_int(a, "knn", 0, 0, 100000);
     t.tol = get_number(a, "tol", 1e-8);

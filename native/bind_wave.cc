@@ -34,9 +34,9 @@ class WaveWorker : public Worker {
     // c dt sqrt(dim) / h <= 1 without screening (SPEC's CFL condition).
     double limit = 1.0 / std::sqrt(w.c * w.c * g.dim / (g.h * g.h) + w.kappa * w.kappa / 4);
     if (w.dt > limit * (1 + 1e-12))
-      fail("E_CFL", "dt = " + std::to_string(w.dt) + " violates the CFL condition: c dt sqrt(sum 1/h^2) = " +
-                        std::to_string(w.c * w.dt * std::sqrt((double)g.dim) / g.h) + "; dt must be at most " + std::to_string(limit) +
-                        " (c = " + std::to_string(w.c) + ", h = " + std::to_string(g.h) + ", kappa = " + std::to_string(w.kappa) + ")");
+      fail("E_CFL", "dt = " + num(w.dt) + " violates the CFL condition: c dt sqrt(sum 1/h^2) = " +
+                        num(w.c * w.dt * std::sqrt((double)g.dim) / g.h) + "; dt must be at most " + num(limit) +
+                        " (c = " + num(w.c) + ", h = " + num(g.h) + ", kappa = " + num(w.kappa) + ")");
     w.steps = (int)get_int(a, "steps", 0, 0, 100000000);
     w.u0 = in.input<float>("u0", N * w.batch);
     w.v0 = in.input<float>("v0", N * w.batch, true);
@@ -69,7 +69,7 @@ class WaveWorker : public Worker {
     w.energy_every = (int)get_int(a, "energyEvery", 0, 0, 100000000);
     double snaps = w.every ? (double)(w.steps / w.every + 1) * N * w.batch : 0;
     double probes = (double)(w.steps + 1) * w.np * w.batch;
-    if (snaps + probes > (double)((idx)1 << 31)) fail("E_TOO_LARGE", "snapshots and probe records would hold " + std::to_string(snaps + probes) + " values; the limit is 2^31");
+    if (snaps + probes > (double)((idx)1 << 31)) fail("E_TOO_LARGE", "snapshots and probe records would hold " + num(snaps + probes) + " values; the limit is 2^31");
     check_budget((double)N * 16 + (snaps + probes) * 4, "wave");
     return j;
   }

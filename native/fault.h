@@ -7,7 +7,9 @@
 
 namespace sf {
 
-enum FaultKind : int { FAULT_NONE = 0, FAULT_OOM = 1, FAULT_LAUNCH = 2 };
+// FAULT_SYSTEM: the thread pool's next run fails as a thread that cannot be
+// started would (std::system_error, EAGAIN).
+enum FaultKind : int { FAULT_NONE = 0, FAULT_OOM = 1, FAULT_LAUNCH = 2, FAULT_SYSTEM = 3 };
 
 namespace fault_detail {
 inline std::atomic<int>& kind() {

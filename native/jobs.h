@@ -3,6 +3,7 @@
 // Every pointer is host memory owned by a JS typed array kept alive by the
 // worker, or by the worker's output buffers.
 #pragma once
+#include "cancel.h"
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -24,7 +25,7 @@ struct PotentialJob {
   float* phi = nullptr;                   // [batch, cells]
   float* efield = nullptr;                // [batch, dim, cells] or null
   std::vector<SolveStats> stats;
-  const volatile int32_t* cancel = nullptr;
+  CancelFlag cancel = nullptr;
   std::function<void(int field, int cycle, double residual)> progress;
 };
 
@@ -71,7 +72,7 @@ struct CondenseJob {
   const float* rho = nullptr;    // [batch, cells] or null: basin mass
   int32_t* labels = nullptr;     // [batch, cells]
   std::vector<std::vector<Basin>> basins;
-  const volatile int32_t* cancel = nullptr;
+  CancelFlag cancel = nullptr;
 };
 
 // The damped Klein-Gordon equation by leapfrog (cuda/wave_k.h), B fields.
@@ -96,7 +97,7 @@ struct WaveJob {
   float* probe_out = nullptr;     // [B, steps + 1, P]
   float* snaps = nullptr;         // [B, steps / every + 1, N]
   double* energy = nullptr;       // [B, steps / energy_every + 1]
-  const volatile int32_t* cancel = nullptr;
+  CancelFlag cancel = nullptr;
   std::function<void(int field, int step)> progress;
 };
 
@@ -115,7 +116,7 @@ struct ModesJob {
   std::vector<int> iterations;
   std::vector<double> residual;   // the largest relative residual at the end, per field
   std::vector<bool> converged;
-  const volatile int32_t* cancel = nullptr;
+  CancelFlag cancel = nullptr;
   std::function<void(int field, int iteration, double residual)> progress;
 };
 
@@ -132,7 +133,7 @@ struct MeshResonanceJob {
   double* out = nullptr;          // [W, 4]: re, im, |R|, multigrid cycles spent
   std::vector<int> iterations;
   std::vector<bool> converged;
-  const volatile int32_t* cancel = nullptr;
+  CancelFlag cancel = nullptr;
   std::function<void(int index, int iteration, double residual)> progress;
 };
 
@@ -169,7 +170,7 @@ struct MaxwellJob {
   float* emf = nullptr;          // [B, steps + 1, L]
   double* energy = nullptr;      // [B, steps / energy_every + 1]
   float* snaps = nullptr;        // [B, steps / every + 1, 6, N]
-  const volatile int32_t* cancel = nullptr;
+  CancelFlag cancel = nullptr;
   std::function<void(int step)> progress;
 };
 

@@ -39,8 +39,8 @@ inline void check_positions(const float* pos, idx np, const Grid& g, const std::
       if (!std::isfinite(p)) fail("E_NONFINITE", name + "[" + std::to_string(i * g.dim + a) + "] is not finite");
       // The extent as fp32, so a position at the far wall stored in fp32 is inside.
       if (g.bc[a] != BC_PERIODIC && (p < 0 || p > (double)(float)(g.n[a] * g.h)))
-        fail("E_RANGE", name + "[" + std::to_string(i * g.dim + a) + "] = " + std::to_string(p) +
-                            " lies outside the domain [0, " + std::to_string(g.n[a] * g.h) + "] of a non-periodic axis");
+        fail("E_RANGE", name + "[" + std::to_string(i * g.dim + a) + "] = " + num(p) +
+                            " lies outside the domain [0, " + num((double)(float)(g.n[a] * g.h)) + "] of a non-periodic axis");
     }
 }
 

@@ -23,12 +23,18 @@ inline double get_number(const Napi::Object& o, const char* key, double def) {
   return d;
 }
 
+// A number stored as fp32: finite and within the float range (E_RANGE names it otherwise).
+inline float get_float(const Napi::Object& o, const char* key, double def) {
+  double d = get_number(o, key, def);
+  if (std::fabs(d) > 3.4028234663852886e38) fail("E_RANGE", std::string(key) + " = " + num(d) + " lies outside the float range");
+  return (float)d;
+}
+
 inline long long get_int(const Napi::Object& o, const char* key, long long def, long long lo, long long hi) {
   double d = get_number(o, key, (double)def);
   if (d != std::floor(d)) fail("E_TYPE", std::string(key) + " must be an integer");
   if (d < (double)lo || d > (double)hi)
-    fail("E_RANGE", std::string(key) + " must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "] (got " +
-                        std::to_string((long long)d) + ")");
+    fail("E_RANGE", std::string(key) + " must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "] (got " + num(d) + ")");
   return (long long)d;
 }
 

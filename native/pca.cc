@@ -72,7 +72,7 @@ void gram_apply(const float* x, idx n, int d, const std::vector<double>& mean, c
 }  // namespace
 
 PcaResult pca(const float* x, idx n, int d, int k, uint64_t seed, int max_iter, double tol,
-              const volatile int32_t* cancel) {
+              CancelFlag cancel) {
   PcaResult r;
   r.mean.assign(d, 0.0);
   for (idx i = 0; i < n; ++i)

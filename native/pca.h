@@ -3,6 +3,7 @@
 // block power steps with re-orthonormalisation, Rayleigh-Ritz) until the
 // Ritz values settle. Centring is applied on the fly; X is never copied.
 #pragma once
+#include "cancel.h"
 #include <cstdint>
 #include <vector>
 
@@ -19,7 +20,7 @@ struct PcaResult {
 };
 
 PcaResult pca(const float* x, idx n, int d, int k, uint64_t seed, int max_iter, double tol,
-              const volatile int32_t* cancel);
+              CancelFlag cancel);
 
 // out[n, k] = (x - mean) components^T
 void pca_transform(const float* x, idx n, int d, const double* mean, const double* comps, int k, float* out);

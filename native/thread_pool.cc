@@ -1,5 +1,6 @@
 #include "thread_pool.h"
 
+#include "fault.h"
 #include "nice.h"
 
 #include <algorithm>
@@ -14,6 +15,10 @@
 #define SF_PAUSE() ((void)0)
 #endif
 #include <mutex>
+#include <system_error>
+#if defined(__linux__)
+#include <pthread.h>
+#endif
 #include <thread>
 #include <vector>
 
@@ -51,6 +56,9 @@ struct ThreadPool::Impl {
 
   void loop() {
     tl_inside = true;
+#if defined(__linux__)
+    pthread_setname_np(pthread_self(), "semfield-pool");  // as top and /proc show it
+#endif
     lower_this_thread_priority();
     unsigned long seen = 0;
     for (;;) {
@@ -106,6 +114,7 @@ int ThreadPool::size() const { return (int)impl_->workers.size() + 1; }
 bool ThreadPool::inside_task() { return tl_inside; }
 
 void ThreadPool::run(int ntasks, const std::function<void(int)>& task) {
+  if (fault_now(FAULT_SYSTEM)) throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again), "thread pool (injected fault)");
   if (ntasks <= 0) return;
   if (tl_inside || ntasks == 1 || impl_->workers.empty()) {
     for (int t = 0; t < ntasks; ++t) task(t);

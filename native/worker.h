@@ -3,14 +3,15 @@
 // sets), progress messages, and native errors turned into coded JS errors.
 // Execute never touches JS; it reads only what the constructor copied out.
 #pragma once
+#include "cancel.h"
 #include <napi.h>
 
 #include <new>
+#include <system_error>
 #include <vector>
 
 #include "errors.h"
 #include "napi_util.h"
-#include "nice.h"
 
 namespace sf {
 
@@ -50,7 +51,7 @@ class Inputs {
   Napi::Object args;
   std::vector<Napi::TypedArray> kept;
   Napi::Function progress;
-  const volatile int32_t* cancel = nullptr;
+  CancelFlag cancel = nullptr;
 };
 
 class Worker : public Napi::AsyncProgressQueueWorker<ProgressMsg> {
@@ -79,7 +80,6 @@ class Worker : public Napi::AsyncProgressQueueWorker<ProgressMsg> {
 
  private:
   void Execute(const ExecutionProgress& p) override {
-    lower_this_thread_priority();
     progress_ = &p;
     try {
       if (cancel_ && *cancel_) fail("E_ABORTED", std::string("aborted before it started"));
@@ -90,9 +90,15 @@ class Worker : public Napi::AsyncProgressQueueWorker<ProgressMsg> {
     } catch (const std::bad_alloc&) {
       code_ = "E_OOM";
       SetError("out of memory");
+    } catch (const std::system_error& e) {
+      code_ = "E_DEVICE";
+      SetError(std::string("the system refused a resource (") + e.what() + ")");
     } catch (const std::exception& e) {
       code_ = "E_DEVICE";
       SetError(std::string("internal error: ") + e.what());
+    } catch (...) {
+      code_ = "E_DEVICE";
+      SetError("internal error of an unknown kind");
     }
     progress_ = nullptr;
   }
@@ -131,7 +137,7 @@ class Worker : public Napi::AsyncProgressQueueWorker<ProgressMsg> {
   Napi::Promise::Deferred deferred_;
 
  protected:
-  const volatile int32_t* cancel_ = nullptr;
+  CancelFlag cancel_ = nullptr;
 
  private:
   Napi::FunctionReference progress_cb_;
@@ -153,19 +159,31 @@ class ArrayWorker : public Worker {
   OutBuf<T> out_;
 };
 
-// Runs a binding body, turning native errors into coded JS exceptions.
+// Runs a binding body, turning every native error into a coded JS exception:
+// a C++ exception must never leave an entry point (N-API would terminate the
+// process). A std::system_error (a thread the pool could not start, say) is
+// E_DEVICE; a JS exception raised inside (Napi::Error) passes through.
 template <class F>
 Napi::Value guarded(const Napi::CallbackInfo& info, const F& body) {
+  auto coded = [&](const char* code, const std::string& msg) {
+    Napi::Error err = Napi::Error::New(info.Env(), msg);
+    err.Value().Set("code", code);
+    return err;
+  };
   try {
     return body();
+  } catch (const Napi::Error&) {
+    throw;
   } catch (const Error& e) {
-    Napi::Error err = Napi::Error::New(info.Env(), e.what());
-    err.Value().Set("code", e.code);
-    throw err;
+    throw coded(e.code.c_str(), e.what());
   } catch (const std::bad_alloc&) {
-    Napi::Error err = Napi::Error::New(info.Env(), "out of memory");
-    err.Value().Set("code", "E_OOM");
-    throw err;
+    throw coded("E_OOM", "out of memory");
+  } catch (const std::system_error& e) {
+    throw coded("E_DEVICE", std::string("the system refused a resource (") + e.what() + ")");
+  } catch (const std::exception& e) {
+    throw coded("E_DEVICE", std::string("internal error: ") + e.what());
+  } catch (...) {
+    throw coded("E_DEVICE", "internal error of an unknown kind");
   }
 }
 

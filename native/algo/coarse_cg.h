@@ -3,6 +3,7 @@
 // few factors of two). Held cells are zero unknowns; on a singular problem the
 // constant is projected out of the right-hand side and the solution.
 #pragma once
+#include "../cancel.h"
 #include <cmath>
 #include <vector>
 
@@ -12,7 +13,7 @@
 namespace sf {
 
 inline void coarse_cg(const Grid& g, const float* f, const unsigned char* mask, double k2, bool singular, float* u,
-                      const volatile int* cancel) {
+                      CancelFlag cancel) {
   idx n = g.cells();
   double ih2 = 1.0 / (g.h * g.h);
   std::vector<double> x(n, 0.0), r(n), p(n), ap(n);

@@ -11,6 +11,7 @@
 // for zero-mean rho: the mean is subtracted (and reported) and the returned
 // phi has zero mean.
 #pragma once
+#include "../cancel.h"
 #include <cmath>
 #include <functional>
 #include <vector>
@@ -182,7 +183,7 @@ class Multigrid {
 
   // Solves for one field. rho, anchor and phi_out are device pointers; anchor
   // gives the held cells' values (null: zero).
-  SolveStats solve(const float* rho, const float* anchor, float* phi_out, const volatile int* cancel,
+  SolveStats solve(const float* rho, const float* anchor, float* phi_out, CancelFlag cancel,
                    const Progress& progress) {
     const Grid g = levels_[0].g;
     const idx n = g.cells();
@@ -337,7 +338,7 @@ class Multigrid {
   double* kp_ = nullptr;                  // FCG direction
   float* kr_ = nullptr;                   // previous residual
   double krz_prev_ = 0;
-  const volatile int* cancel_ = nullptr;
+  CancelFlag cancel_ = nullptr;
   idx held_ = 0;
   bool singular_ = false;
 };

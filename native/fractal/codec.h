@@ -2,6 +2,7 @@
 // level by level down the quadtree, and the decoder's iteration to the fixed
 // point at any scale. The arithmetic is the bodies of cuda/codec_k.h.
 #pragma once
+#include "../cancel.h"
 #include <algorithm>
 #include <functional>
 #include <vector>
@@ -22,7 +23,7 @@ struct EncodeJob {
   std::vector<uint8_t> code;
   std::vector<int> leaves_per_size;  // leaves of size rmin, 2 rmin, ...
   double collage_rmse = 0;           // of the quantized maps against the image, normalized units
-  const volatile int32_t* cancel = nullptr;
+  CancelFlag cancel = nullptr;
   std::function<void(int level, double done)> progress;
 };
 
@@ -178,7 +179,7 @@ struct DecodeJob {
   float* out = nullptr;
   std::vector<double> changes;  // RMS change of each iteration, normalized units
   std::vector<CodecLeaf> leaves;  // at the output scale (decode_leaves)
-  const volatile int32_t* cancel = nullptr;
+  CancelFlag cancel = nullptr;
 };
 
 // Parses the code into job.leaves (on the host; every check before any

@@ -2,6 +2,7 @@
 // with the correlation dimension. Box counting runs on the CPU on every
 // backend: it is a sort per scale and offset, not a kernel sum.
 #pragma once
+#include "../cancel.h"
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -35,7 +36,7 @@ struct BoxCountJob {
   int offsets = 1;
   std::vector<double> counts;   // [scales, offsets]
   double saturation = 0;        // stop after the first scale whose smallest count exceeds this (0: never)
-  const volatile int32_t* cancel = nullptr;
+  CancelFlag cancel = nullptr;
   std::function<void(double)> progress;
 };
 

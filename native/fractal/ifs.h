@@ -3,6 +3,7 @@
 // cuda/dimension_k.h. On the CPU the chaos game steps groups of chains per
 // thread and renders into per-block grids (the same points and counts).
 #pragma once
+#include "../cancel.h"
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -14,7 +15,7 @@
 namespace sf {
 namespace fractal {
 
-inline void check_cancel(const volatile int32_t* c, const char* what) {
+inline void check_cancel(CancelFlag c, const char* what) {
   if (c && *c) fail("E_ABORTED", std::string(what) + ": aborted");
 }
 

@@ -2,6 +2,7 @@
 // a backend on a worker thread. Pointers are host memory kept alive by the
 // worker (inputs) or owned by it (outputs).
 #pragma once
+#include "../cancel.h"
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -30,7 +31,7 @@ struct IfsJob {
   float lo[3] = {0, 0, 0}, inv[3] = {1, 1, 1};
   float* points = nullptr;               // [n, dd] unless render
   unsigned long long* counts = nullptr;  // [cells] when render
-  const volatile int32_t* cancel = nullptr;
+  CancelFlag cancel = nullptr;
   std::function<void(double done)> progress;
 };
 
@@ -55,7 +56,7 @@ struct PairCountJob {
   const float* x = nullptr;
   std::vector<float> edges2;
   std::vector<unsigned long long> counts;
-  const volatile int32_t* cancel = nullptr;
+  CancelFlag cancel = nullptr;
 };
 
 }  // namespace sf

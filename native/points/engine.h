@@ -32,6 +32,7 @@
 // power of two s before squaring; formula and reduction are rescaled to
 // match, so 1e20-sized inputs give finite, correct sums.
 #pragma once
+#include "../cancel.h"
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -71,7 +72,7 @@ struct PairTask {
   Segments targets, sources;
   std::vector<Problem> problems;
   std::vector<idx> slot0;  // first slot of each problem, and the total last
-  const volatile int32_t* cancel = nullptr;
+  CancelFlag cancel = nullptr;
 
   idx slots() const { return slot0.empty() ? 0 : slot0.back(); }
   void number_slots() {

@@ -1,6 +1,7 @@
 // Plain descriptions of the points operations, filled on the main thread and
 // read by the backends (see native/jobs.h for the mesh ones).
 #pragma once
+#include "../cancel.h"
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -19,7 +20,7 @@ struct KernelSumJob {
   const float* tgt = nullptr;  // [n, d]
   idx n = 0;
   double* out = nullptr;       // [n] (real) or [n, 2] (helmholtz: re, im)
-  const volatile int32_t* cancel = nullptr;
+  CancelFlag cancel = nullptr;
 };
 
 // Gradient sums g_i = sum_j w_j h(r_ij) (t_i - s_j), h = G'(r) / r: the
@@ -34,7 +35,7 @@ struct KernelGradJob {
   const float* tgt = nullptr;  // [n, d]
   idx n = 0;
   double* out = nullptr;       // [n, d]
-  const volatile int32_t* cancel = nullptr;
+  CancelFlag cancel = nullptr;
 };
 
 enum SetMetric : int { M_ENERGY_DISTANCE = 0, M_MMD = 1, M_CROSS = 2 };
@@ -56,7 +57,7 @@ struct SetMatrixJob {
   int qsets = 0;
   const float* qw = nullptr;
   double* out = nullptr;  // [rows, sets]
-  const volatile int32_t* cancel = nullptr;
+  CancelFlag cancel = nullptr;
   std::function<void(int done, int total)> progress;  // set totals computed so far
 };
 
@@ -74,7 +75,7 @@ struct ResonanceJob {
   int nw = 0;
   double g = 0, kappa = 0, c = 1, eps = 1e-3;
   double* out = nullptr;  // [nw, 2]: the complex sum (|R| is its modulus)
-  const volatile int32_t* cancel = nullptr;
+  CancelFlag cancel = nullptr;
 };
 
 // k(w) = sqrt(w^2 - kappa^2 + i g w) / c with Im k >= 0, computed in units
@@ -112,7 +113,7 @@ struct MeanShiftJob {
   bool flat = false;
   double bandwidth = 1, tol = 1e-3, merge = 1;
   int max_iter = 300;
-  const volatile int32_t* cancel = nullptr;
+  CancelFlag cancel = nullptr;
   std::function<void(int iteration, double moving)> progress;  // seeds still moving
   // results
   std::vector<double> centers;    // [k, d]
@@ -139,7 +140,7 @@ struct InduceJob {
   int knn = 0;  // 0: dense
   double tol = 1e-8;
   int max_iter = 1000;
-  const volatile int32_t* cancel = nullptr;
+  CancelFlag cancel = nullptr;
   std::function<void(int iteration, double residual)> progress;
   float* out = nullptr;  // [n, channels]
   int iterations = 0;
@@ -168,7 +169,7 @@ struct AttentionJob {
   const float* bias = nullptr;     // [B, H, m] or null
   float* out = nullptr;            // [B, H, n, dv]
   float* lse = nullptr;            // [B, H, n] or null: log sum_j exp(logit_ij) per query
-  const volatile int32_t* cancel = nullptr;
+  CancelFlag cancel = nullptr;
 };
 
 // The gradient of sum(out * dout) through attention: dQ, dK, dV and the

@@ -53,6 +53,9 @@ void resonance_mesh(Exec& ex, MeshResonanceJob& job) {
     // make a wrong preconditioner: the diagonal serves there.)
     bool dirichlet = false;
     for (int a = 0; a < g.dim; ++a) dirichlet = dirichlet || g.bc[a] == BC_DIRICHLET;
+    // Its levels are this frequency's scratch: returned before the next one
+    // (otherwise a sweep of W frequencies would hold W hierarchies).
+    const size_t frame = ex.mark();
     std::unique_ptr<Multigrid<Exec>> mg(use_mg && (so.kappa > 0 || dirichlet) ? new Multigrid<Exec>(ex, g, nullptr, so) : nullptr);
     double cycles = 0;
     // y = A x
@@ -183,6 +186,9 @@ void resonance_mesh(Exec& ex, MeshResonanceJob& job) {
     job.out[4 * wi + 1] = Ri;
     job.out[4 * wi + 2] = std::hypot(Rr, Ri);
     job.out[4 * wi + 3] = cycles;
+    mg.reset();
+    ex.sync();
+    ex.release(frame);
   }
   ex.sync();
 }

@@ -164,6 +164,14 @@ describe('bad requests get clean errors', () => {
     ['a spectrum too long', '/resonance', { a: { section: 'x' }, b: { section: 'x' }, w: { to: 1, count: 100000 } }, 400, /count/],
     ['an empty frequency range', '/resonance', { a: { document: 'data_local/sapui5.md' }, b: { document: 'data_local/sapui5.md' }, w: { from: 2, to: 1 } }, 400, /w\/to/],
     ['no bandwidth', '/condense', { set: { section: 'x' } }, 400, /bandwidth/],
+    // Finite numbers too large for the model: refused by name, never a 200 with nulls.
+    ['a coordinate of 1e30', '/rank', { query: { vectors: [Array.from({ length: 384 }, (_, i) => (i ? 0 : 1e30))] } }, 400, /query\/vectors\/0\/0 must be <= 1000000/],
+    ['a coordinate of -1e300', '/condense', { set: { vectors: [Array.from({ length: 384 }, (_, i) => (i === 5 ? -1e300 : 0))] }, bandwidth: 1 }, 400, /set\/vectors\/0\/5 must be >= -1000000/],
+    ['a frequency of 1e300', '/resonance', { a: { section: 'x' }, b: { section: 'x' }, w: { to: 1e300 } }, 400, /w\/to must be <= 1000000/],
+    ['a damping of 1e300', '/resonance', { a: { section: 'x' }, b: { section: 'x' }, w: { to: 1 }, g: 1e300 }, 400, /g must be <= 1000000/],
+    ['a wave speed of 1e-300', '/resonance', { a: { section: 'x' }, b: { section: 'x' }, w: { to: 1 }, c: 1e-300 }, 400, /c must be >= 0\.000001/],
+    ['a bandwidth of 1e-300', '/condense', { set: { section: 'x' }, bandwidth: 1e-300 }, 400, /bandwidth must be >= 0\.000001/],
+    ['a bandwidth of 1e300', '/condense', { set: { section: 'x' }, bandwidth: 1e300 }, 400, /bandwidth must be <= 1000000/],
     ['not JSON', '/rank', '{"query": ', 400, /JSON/i],
   ])('%s', async (_n, path, body, status, msg) => {
     const r = await post(path, body);
@@ -178,6 +186,35 @@ describe('bad requests get clean errors', () => {
     const r = await post('/rank', big);
     expect(r.status).toBe(413);
     expect(r.json.code).toBe('E_TOO_LARGE');
+  });
+});
+
+describe('cost', () => {
+  test('a request whose estimated cost passes the limit is refused with 422 at once, before any work', async () => {
+    const doc = corpus.documents.find((x) => x.sections > 300)!.id;
+    const t0 = performance.now();
+    const r = await post('/resonance', { a: { document: doc }, b: { document: doc }, w: { to: 4, count: 4096 } });
+    const ms = performance.now() - t0;
+    expect(r.status).toBe(422);
+    expect(r.json.code).toBe('E_TOO_COSTLY');
+    expect(String(r.json.message)).toMatch(/would cost about 9\.\de\+10 work units \(386 x 386 rows at 4096 frequencies\); the limit is 4\.0e\+10: ask for fewer rows or frequencies/);
+    // The full sweep takes several seconds; the refusal none of them.
+    expect(ms).toBeLessThan(500);
+    // A cheaper request of the same kind is answered.
+    const ok = await post('/resonance', { a: { document: doc }, b: { document: doc }, w: { to: 4, count: 64 } });
+    expect(ok.status).toBe(200);
+  });
+
+  test('the limit is the server\'s to set', async () => {
+    const tight = buildServer({ corpus, maxCost: 1e6 });
+    const url = await tight.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const r = await post('/rank', { query: { section: corpus.sections[0].id } }, url);
+      expect(r.status).toBe(422);
+      expect(String(r.json.message)).toMatch(/1 query rows against 778 corpus rows\); the limit is 1\.0e\+6/);
+    } finally {
+      await tight.close();
+    }
   });
 });
 

@@ -9,9 +9,18 @@
  * A set is { vectors: number[][] } (rows of the corpus's dimension),
  * { document: id } or { section: id }. Requests are checked by JSON schema
  * (400 naming the field), bodies are limited (413), a request must arrive
- * whole within requestTimeout (408, connection closed), native jobs go
+ * whole within requestTimeout (408, connection closed), every request's
+ * cost is estimated from its sizes before any work and refused past maxCost
+ * (422), numbers are bounded so that no answer overflows (and an answer that
+ * is not finite anyway is 422, never a 200 with nulls), native jobs go
  * through a bounded queue (503 when full), and a client that hangs up aborts
  * its job.
+ *
+ * Cost is counted in work units: one unit is one multiply-add of two rows'
+ * coordinates, about 2e10 a second on two cores of a current x86-64. So a
+ * pair of rows costs d units in a distance, one frequency of the resonance
+ * sweep about 160 (a complex exponential and its sum), and one mean-shift
+ * iteration d per pair.
  */
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as http from 'node:http';
@@ -30,13 +39,15 @@ export interface ServerOptions {
   maxRows?: number;
   /** Time a client has to send its whole request, in ms (default 10,000): a slow or stalled body gets 408 and its connection is closed. */
   requestTimeout?: number;
+  /** Most work units one request may cost (default 4e10, about 2 s of both cores); more is refused with 422 before any work. */
+  maxCost?: number;
   logger?: boolean;
 }
 
 type SetSpec = { vectors?: number[][]; document?: string; section?: string };
 
 export function buildServer(o: ServerOptions): FastifyInstance {
-  const { corpus } = o, d = corpus.d, maxRows = o.maxRows ?? 2000;
+  const { corpus } = o, d = corpus.d, maxRows = o.maxRows ?? 2000, maxCost = o.maxCost ?? 4e10;
   const queue = new JobQueue(o.running ?? 1, o.queued ?? 64);
   // Unknown fields are refused (Fastify's default Ajv setting drops them silently).
   // Node checks request deadlines every connectionsCheckingInterval ms: a tenth of the timeout.
@@ -50,7 +61,8 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   const setSchema = {
     type: 'object',
     properties: {
-      vectors: { type: 'array', minItems: 1, maxItems: maxRows, items: { type: 'array', minItems: d, maxItems: d, items: { type: 'number' } } },
+      // Coordinates of at most 1e6 in size: a row's squared norm stays far inside fp32.
+      vectors: { type: 'array', minItems: 1, maxItems: maxRows, items: { type: 'array', minItems: d, maxItems: d, items: { type: 'number', minimum: -1e6, maximum: 1e6 } } },
       document: { type: 'string', minLength: 1 },
       section: { type: 'string', minLength: 1 },
     },
@@ -82,6 +94,20 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     return corpus.x.slice(sec.row * d, (sec.row + 1) * d);
   }
 
+  /** Refuses a request whose estimated cost passes maxCost, before any work. */
+  function afford(units: number, what: string): void {
+    if (units > maxCost)
+      throw new HttpError(422, 'E_TOO_COSTLY', `this request would cost about ${units.toPrecision(2)} work units (${what}); the limit is ${maxCost.toPrecision(2)}: ask for fewer rows${what.includes('frequencies') ? ' or frequencies' : ''}`);
+  }
+
+  /** The answer's numbers, all finite (an answer with NaN or Infinity is 422: inputs too large for the model). */
+  function finite(values: ArrayLike<number>, name: string): number[] {
+    const out = Array.from(values);
+    const bad = out.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new HttpError(422, 'E_RANGE', `${name}[${bad}] is not finite for these inputs: smaller coordinates or parameters`);
+    return out;
+  }
+
   /** Names for a set's rows: section titles, or the set's own name and a row number. */
   function names(s: SetSpec, fallback: string, count: number): string[] {
     if (s.section !== undefined) return [corpus.sectionById.get(s.section)!.title];
@@ -107,7 +133,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number; code?: string }, _req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof HttpError) return reply.status(err.status).send({ code: err.code, message: err.message });
     if (err instanceof Busy) return reply.status(503).header('retry-after', '1').send({ code: 'E_BUSY', message: `server busy: ${err.message}; retry later` });
-    if (err instanceof SemfieldError) return reply.status(err.code === 'E_OOM' || err.code === 'E_DEVICE' ? 500 : 400).send({ code: err.code, message: err.message });
+    if (err instanceof SemfieldError) return reply.status(err.code === 'E_OOM' || err.code === 'E_DEVICE' ? 500 : err.code === 'E_RANGE' || err.code === 'E_NONFINITE' ? 422 : 400).send({ code: err.code, message: err.message });
     if (err.validation) return reply.status(400).send({ code: 'E_REQUEST', message: err.message });
     if (err.statusCode === 413) return reply.status(413).send({ code: 'E_TOO_LARGE', message: `request body over ${o.bodyLimit ?? 1 << 20} bytes` });
     if (err.statusCode && err.statusCode < 500) return reply.status(err.statusCode).send({ code: err.code ?? 'E_REQUEST', message: err.message });
@@ -134,8 +160,10 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     const level = b.level ?? 'document';
     const top = b.top ?? 10;
     const offsets = level === 'document' ? corpus.offsets : Int32Array.from({ length: corpus.sections.length + 1 }, (_, i) => i);
+    const nq = q.length / d, N = corpus.sections.length;
+    afford((nq * N + nq * nq + N * N) * d, `${nq} query rows against ${N} corpus rows`);
     const D = await job(req, (signal) => points.distanceMatrix(corpus.x, offsets, { d, query: { x: q, offsets: Int32Array.from([0, q.length / d]) }, signal }));
-    const scored = Array.from(D.values, (v, k) => ({ k, v })).sort((a, c) => a.v - c.v || a.k - c.k).slice(0, top);
+    const scored = finite(D.values, 'energyDistance').map((v, k) => ({ k, v })).sort((a, c) => a.v - c.v || a.k - c.k).slice(0, top);
     return {
       level,
       results: scored.map(({ k, v }) =>
@@ -151,8 +179,8 @@ export function buildServer(o: ServerOptions): FastifyInstance {
         type: 'object',
         properties: {
           a: setSchema, b: setSchema,
-          w: { type: 'object', properties: { from: { type: 'number', minimum: 0 }, to: { type: 'number', minimum: 0 }, count: { type: 'integer', minimum: 2, maximum: 4096 } }, required: ['to'], additionalProperties: false },
-          g: { type: 'number', minimum: 0 }, kappa: { type: 'number', minimum: 0 }, c: { type: 'number', exclusiveMinimum: 0 },
+          w: { type: 'object', properties: { from: { type: 'number', minimum: 0, maximum: 1e6 }, to: { type: 'number', minimum: 0, maximum: 1e6 }, count: { type: 'integer', minimum: 2, maximum: 4096 } }, required: ['to'], additionalProperties: false },
+          g: { type: 'number', minimum: 0, maximum: 1e6 }, kappa: { type: 'number', minimum: 0, maximum: 1e6 }, c: { type: 'number', minimum: 1e-6, maximum: 1e6 },
         },
         required: ['a', 'b', 'w'],
         additionalProperties: false,
@@ -163,16 +191,18 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     const A = rows(b.a, 'a'), B = rows(b.b, 'b');
     const from = b.w.from ?? 0, count = b.w.count ?? 128;
     if (!(b.w.to > from)) throw new HttpError(400, 'E_REQUEST', `body/w/to must be above body/w/from (${from})`);
+    const na = A.length / d, nb = B.length / d;
+    afford(na * nb * (d + 160 * count), `${na} x ${nb} rows at ${count} frequencies`);
     const w = Float64Array.from({ length: count }, (_, k) => from + ((b.w.to - from) * k) / (count - 1));
     const s = await job(req, (signal) => points.resonance(A, B, w, { d, damping: b.g ?? 0.1, kappa: b.kappa ?? 0, c: b.c ?? 1, signal }));
-    return { w: Array.from(s.w), R: Array.from(s.R) };
+    return { w: Array.from(s.w), R: finite(s.R, 'R') };
   });
 
   app.post('/condense', {
     schema: {
       body: {
         type: 'object',
-        properties: { set: setSchema, bandwidth: { type: 'number', exclusiveMinimum: 0 }, kernel: { enum: ['gaussian', 'flat'] } },
+        properties: { set: setSchema, bandwidth: { type: 'number', minimum: 1e-6, maximum: 1e6 }, kernel: { enum: ['gaussian', 'flat'] } },
         required: ['set', 'bandwidth'],
         additionalProperties: false,
       },
@@ -180,8 +210,11 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   }, async (req) => {
     const b = req.body as { set: SetSpec; bandwidth: number; kernel?: 'gaussian' | 'flat' };
     const x = rows(b.set, 'set');
+    const n = x.length / d;
+    // Mean shift runs up to 300 iterations over every pair.
+    afford(n * n * d * 300, `${n} rows, up to 300 mean-shift iterations`);
     const c = await job(req, (signal) => points.condense(x, { d, kernel: b.kernel === 'flat' ? { kind: 'flat', radius: b.bandwidth } : { kind: 'gaussian', sigma: b.bandwidth }, signal }));
-    return { k: c.k, labels: Array.from(c.labels), mass: Array.from(c.mass), potential: Array.from(c.potential), iterations: c.iterations };
+    return { k: c.k, labels: Array.from(c.labels), mass: finite(c.mass, 'mass'), potential: finite(c.potential, 'potential'), iterations: c.iterations };
   });
 
   app.post('/field.svg', {
@@ -211,6 +244,8 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     let at = 0;
     for (const p of parts) x.set(p.x, at), (at += p.x.length);
     const size = b.grid ?? 256, grid = { n: [size, size], boundary: 'dirichlet' as const };
+    // PCA of the rows (a few passes over n x d), then a grid's deposit and multigrid solve (about 200 units a cell).
+    afford(n * d * 64 + size * size * 200, `${n} rows on a ${size} x ${size} grid`);
     const { proj, phi } = await job(req, async (signal) => {
       const proj = await project(x, { d, grid, margin: 0.08, signal });
       const rho = await deposit(proj.positions, grid, { signal });

@@ -1,8 +1,9 @@
 /**
  * The documents the service serves: the SAP Fiori documentation chunks of
  * the npm package @sap-ux/fiori-docs-embeddings (Apache-2.0), each with its
- * 384-dimensional all-MiniLM-L6-v2 vector. A document is a source file of
- * that documentation, i.e. the set of its sections' vectors.
+ * 384-dimensional all-MiniLM-L6-v2 vector, as scripts/extract-corpus.js
+ * copied them into examples/server/data. A document is a source file of that
+ * documentation, i.e. the set of its sections' vectors.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -25,8 +26,13 @@ export interface Corpus {
   documentIndex: Map<string, number>;
 }
 
+/** examples/server/data, found from here upwards (this file runs from the sources and from dist/). */
 export function corpusDir(): string {
-  return path.join(path.dirname(require.resolve('@sap-ux/fiori-docs-embeddings/package.json')), 'data', 'embeddings');
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const data = path.join(dir, 'examples', 'server', 'data');
+    if (fs.existsSync(path.join(data, 'embeddings.bin'))) return data;
+    if (path.dirname(dir) === dir) throw new Error('examples/server/data is missing (scripts/extract-corpus.js makes it)');
+  }
 }
 
 export function loadCorpus(dir = corpusDir()): Corpus {

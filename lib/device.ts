@@ -1,5 +1,5 @@
 /** Which backends this addon has, which devices exist, and what 'auto' picks. */
-import { native } from './native';
+import { loadedBinary, native } from './native';
 
 export interface DeviceInfo {
   /** Backends compiled into the addon: always 'cpu', and 'cuda' when nvcc was found at install. */
@@ -14,9 +14,22 @@ export interface DeviceInfo {
   threads: number;
   /** What backend 'auto' runs on. */
   auto: 'cpu' | 'cuda';
+  /**
+   * The instruction set the loaded CPU code was compiled for: 'x86-64' (any
+   * x86-64), 'avx2' (x86-64-v3), 'avx512' (x86-64-v4), 'native' (built with
+   * SEMFIELD_NATIVE_ARCH for the build machine) or the processor's name.
+   */
+  isa: string;
+  /** What this CPU offers (cpuid): avx2, fma, bmi2, avx512f, avx512bw, avx512cd, avx512dq, avx512vl. */
+  cpuFeatures: Record<string, boolean>;
+  /** The addon file loaded. */
+  binary: string;
+  /** Why a faster variant for this CPU was not loaded ('' when nothing stood in the way). */
+  isaNote: string;
 }
 
 export function info(): DeviceInfo {
   const i = native().info();
-  return { ...i, built: i.built as ('cpu' | 'cuda')[] };
+  const b = loadedBinary();
+  return { ...i, built: i.built as ('cpu' | 'cuda')[], binary: b.file, isaNote: b.note };
 }

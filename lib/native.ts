@@ -1,11 +1,13 @@
 /**
- * Loads the addon built at install (build/Release/semfield.node, by cmake-js
- * or node-gyp) through node-gyp-build, and runs every native call through one
- * wrapper: the caller's stack is captured first, the AbortSignal becomes a
- * flag the worker polls, and native errors become SemfieldErrors.
+ * Loads the addon (the portable binary or its best variant for this CPU,
+ * each tried in a child process first: binary.ts), and runs every native
+ * call through one wrapper: the caller's stack is captured first, the
+ * AbortSignal becomes a flag the worker polls, and native errors become
+ * SemfieldErrors.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CpuReport, loadBinary } from './binary';
 import { SemfieldError, fromNative } from './errors';
 import type { SolveStats } from './mesh';
 import { integer, invalid, oneOf } from './validate';
@@ -13,6 +15,7 @@ import { integer, invalid, oneOf } from './validate';
 /** The addon's functions (native/addon.cc). Arguments are validated by lib/ first. */
 export interface Addon {
   info(): NativeInfo;
+  cpu(): CpuReport;
   potential(args: object): Promise<NativePotential>;
   deposit(args: object): Promise<Float32Array>;
   interpolate(args: object): Promise<Float32Array>;
@@ -54,6 +57,8 @@ export interface NativeInfo {
   cudaNote: string;
   threads: number;
   auto: 'cpu' | 'cuda';
+  isa: string;
+  cpuFeatures: Record<string, boolean>;
 }
 
 export interface NativePotential {
@@ -89,27 +94,38 @@ function packageRoot(): string {
 }
 
 let addon: Addon | undefined;
+let loaded: { file: string; note: string } | undefined;
 
 /** The loaded addon; the first call loads it, or explains why it cannot. */
 export function native(): Addon {
   if (addon) return addon;
   const root = packageRoot();
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const load = require('node-gyp-build') as (dir: string) => Addon;
-    addon = load(root);
+    const l = loadBinary<Addon>(root);
+    loaded = { file: l.file, note: l.note };
+    addon = l.addon;
     return addon;
   } catch (err) {
+    const m = (err as Error).message;
     throw new SemfieldError(
       'E_DEVICE',
-      [
-        `semfield: the native addon could not be loaded from ${root}: ${(err as Error).message}`,
-        'Possible fixes:',
-        '- build it: npm run build:native (needs cmake or node-gyp, and a C++17 compiler)',
-        '- without CUDA on this machine: SEMFIELD_CUDA=OFF npm run build:native',
-      ].join('\n'),
+      m.includes('Possible fixes')
+        ? `semfield: ${m}`
+        : [
+            `semfield: the native addon could not be loaded from ${root}: ${m}`,
+            'Possible fixes (there is no prebuilt binary for this platform, so semfield compiles one at install, when npm lets it):',
+            '- let npm run semfield\'s install script: npm install-scripts approve semfield && npm rebuild semfield (or npm install --allow-scripts=semfield)',
+            '- in a checkout of semfield: npm run build:native (needs cmake or node-gyp, and a C++17 compiler)',
+            '- without CUDA on this machine: SEMFIELD_CUDA=OFF npm rebuild semfield',
+          ].join('\n'),
     );
   }
+}
+
+/** The file of the loaded addon, and why a faster variant was not loaded ('' when nothing stood in the way). */
+export function loadedBinary(): { file: string; note: string } {
+  native();
+  return loaded!;
 }
 
 /** Options every asynchronous operation takes. */

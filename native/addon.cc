@@ -5,6 +5,7 @@
 namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, sf::Info, "info"));
+  exports.Set("cpu", Napi::Function::New(env, sf::Cpu, "cpu"));
   exports.Set("potential", Napi::Function::New(env, sf::Potential, "potential"));
   exports.Set("deposit", Napi::Function::New(env, sf::Deposit, "deposit"));
   exports.Set("interpolate", Napi::Function::New(env, sf::Interpolate, "interpolate"));

@@ -15,7 +15,39 @@
 #include "thread_pool.h"
 #include "worker.h"
 
+#ifndef SEMFIELD_ISA
+#define SEMFIELD_ISA "unknown"
+#endif
+
 namespace sf {
+
+namespace {
+// The instruction set this binary was compiled for, and what the CPU offers
+// (cpuid through the compiler's builtins; nothing started, no device touched:
+// the loader asks this of the portable binary to choose a variant).
+Napi::Object cpu_of(Napi::Env env) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("isa", SEMFIELD_ISA);
+  Napi::Object f = Napi::Object::New(env);
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  f.Set("avx2", (bool)__builtin_cpu_supports("avx2"));
+  f.Set("fma", (bool)__builtin_cpu_supports("fma"));
+  f.Set("bmi2", (bool)__builtin_cpu_supports("bmi2"));
+  f.Set("avx512f", (bool)__builtin_cpu_supports("avx512f"));
+  f.Set("avx512bw", (bool)__builtin_cpu_supports("avx512bw"));
+  f.Set("avx512cd", (bool)__builtin_cpu_supports("avx512cd"));
+  f.Set("avx512dq", (bool)__builtin_cpu_supports("avx512dq"));
+  f.Set("avx512vl", (bool)__builtin_cpu_supports("avx512vl"));
+#endif
+  o.Set("features", f);
+  return o;
+}
+}  // namespace
+
+Napi::Value Cpu(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value { return cpu_of(info.Env()); });
+}
 
 Napi::Value Info(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -39,6 +71,9 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
     o.Set("cudaNote", d.note);
     o.Set("threads", ThreadPool::instance().size());
     o.Set("auto", backend_name(resolve_target("auto", 0).backend));
+    Napi::Object c = cpu_of(env);
+    o.Set("isa", c.Get("isa"));
+    o.Set("cpuFeatures", c.Get("features"));
     return o;
   });
 }

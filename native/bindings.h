@@ -4,6 +4,7 @@
 
 namespace sf {
 Napi::Value Info(const Napi::CallbackInfo& info);
+Napi::Value Cpu(const Napi::CallbackInfo& info);
 Napi::Value Potential(const Napi::CallbackInfo& info);
 Napi::Value Deposit(const Napi::CallbackInfo& info);
 Napi::Value Interpolate(const Napi::CallbackInfo& info);

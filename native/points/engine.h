@@ -281,6 +281,24 @@ inline Packed pack_sources(const float* x, idx first, idx m, int d, bool centre,
 // acc[r][j] (+)= sum_{k < kn} x[k][r] y[k][j] for one micro-tile and one
 // block (the first chunk of coordinates starts from 0): 2 TR vectors of 16
 // accumulators, one broadcast per target and coordinate.
+// The register block of one pass: MR rows x 2 MW sources of accumulators,
+// as many as the instruction set has vector registers for (AVX-512: 16 of
+// 32 zmm, the whole 8 x 32 tile in one pass; AVX2: 8 of 16 ymm, four passes;
+// SSE2: 8 of 16 xmm, eight passes). Wider blocks than the registers hold
+// spill every accumulator to the stack on each step.
+#if defined(__AVX512F__)
+constexpr int MW = 16, MR = TR;
+#elif defined(__AVX__)
+constexpr int MW = 8, MR = 4;
+#else
+constexpr int MW = 4, MR = 4;
+#endif
+typedef float fvecm __attribute__((vector_size(MW * 4)));
+static_assert(TJ % (2 * MW) == 0 && TR % MR == 0, "the micro-kernel's passes tile the block");
+
+#if defined(__AVX512F__)
+// One pass over the whole tile (written out: as a loop of one pass, GCC keeps
+// the accumulators in memory and the kernel runs 1.5x slower).
 inline void micro_dot(const float* xp, const float* yb, int kn, bool first, float (&acc)[TR][TJ]) {
   f32x16 a[TR][2];
   for (int r = 0; r < TR; ++r) {
@@ -308,6 +326,38 @@ inline void micro_dot(const float* xp, const float* yb, int kn, bool first, floa
     std::memcpy(acc[r] + 16, &a[r][1], 64);
   }
 }
+#else
+inline void micro_dot(const float* xp, const float* yb, int kn, bool first, float (&acc)[TR][TJ]) {
+  for (int c = 0; c < TJ; c += 2 * MW)
+    for (int r0 = 0; r0 < TR; r0 += MR) {
+      fvecm a[MR][2];
+      for (int r = 0; r < MR; ++r) {
+        if (first) {
+          a[r][0] = fvecm{};
+          a[r][1] = fvecm{};
+          continue;
+        }
+        std::memcpy(&a[r][0], acc[r0 + r] + c, MW * 4);
+        std::memcpy(&a[r][1], acc[r0 + r] + c + MW, MW * 4);
+      }
+      for (int k = 0; k < kn; ++k) {
+        fvecm y0, y1;
+        std::memcpy(&y0, yb + (size_t)k * TJ + c, MW * 4);
+        std::memcpy(&y1, yb + (size_t)k * TJ + c + MW, MW * 4);
+        const float* xk = xp + (size_t)k * TR + r0;
+        for (int r = 0; r < MR; ++r) {
+          const float xv = xk[r];
+          a[r][0] += xv * y0;
+          a[r][1] += xv * y1;
+        }
+      }
+      for (int r = 0; r < MR; ++r) {
+        std::memcpy(acc[r0 + r] + c, &a[r][0], MW * 4);
+        std::memcpy(acc[r0 + r] + c + MW, &a[r][1], MW * 4);
+      }
+    }
+}
+#endif
 
 // Reductions with a vectorised tile form on the CPU (see below).
 template <class R, class = void>

@@ -114,7 +114,7 @@ export function native(): Addon {
         : [
             `semfield: the native addon could not be loaded from ${root}: ${m}`,
             'Possible fixes (there is no prebuilt binary for this platform, so semfield compiles one at install, when npm lets it):',
-            '- let npm run semfield\'s install script: npm install-scripts approve semfield && npm rebuild semfield (or npm install --allow-scripts=semfield)',
+            '- let npm run semfield\'s install script: npm install-scripts approve semfield && npm rebuild semfield',
             '- in a checkout of semfield: npm run build:native (needs cmake or node-gyp, and a C++17 compiler)',
             '- without CUDA on this machine: SEMFIELD_CUDA=OFF npm rebuild semfield',
           ].join('\n'),

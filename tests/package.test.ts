@@ -102,9 +102,87 @@ describe('a binary for every x86-64, the fastest this CPU runs', () => {
         expect(l.note).toMatch(/the avx2 build \(.*semfield-avx2\.node\) failed its trial run: .*(invalid ELF header|file too short).*the portable x86-64 build runs instead/);
         expect(trial(path.join(tmp, 'build', 'Release', 'isa', 'semfield-avx2.node'))).toMatch(/invalid ELF header|file too short/);
       }
-      // The portable binary itself broken: no load into this process, and the fixes named.
-      fs.writeFileSync(path.join(tmp, 'build', 'Release', 'semfield.node'), 'not an ELF file either');
-      expect(() => loadBinary(tmp)).toThrow(/cannot run in this process: .*(invalid ELF header|file too short)[\s\S]*Possible fixes:[\s\S]*npm rebuild semfield/);
+      // The portable binary itself broken: no load into this process, and the fixes named. (Another
+      // package: the one above is mapped into this process now, and truncating it would fault.)
+      const broken = fs.mkdtempSync('/tmp/sf-isa-');
+      fs.writeFileSync(path.join(broken, 'package.json'), JSON.stringify({ name: 'semfield' }));
+      fs.mkdirSync(path.join(broken, 'build', 'Release'), { recursive: true });
+      fs.writeFileSync(path.join(broken, 'build', 'Release', 'semfield.node'), 'not an ELF file either');
+      expect(() => loadBinary(broken)).toThrow(/cannot run in this process: .*(invalid ELF header|file too short)[\s\S]*Possible fixes:[\s\S]*npm rebuild semfield/);
     }
+  });
+});
+
+describe('the packed package, installed with a prebuilt binary for this platform', () => {
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  const npm = (args: string[], cwd: string, timeout = 300000) => spawnSync('npm', args, { cwd, encoding: 'utf8', timeout, env: { ...process.env, npm_config_loglevel: 'info' } });
+  const built = path.join(root, 'build', 'Release', 'semfield.node');
+  let consumer = '';
+  let installLog = '';
+  let tarball = '';
+
+  beforeAll(() => {
+    if (!fs.existsSync(built)) return;
+    // The package's files (npm pack's own list), plus prebuilds/<platform>-<arch> made from this build.
+    const list = npm(['pack', '--dry-run', '--json', '--ignore-scripts'], root);
+    const files = (JSON.parse(list.stdout) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
+    const stage = fs.mkdtempSync('/tmp/sf-pack-');
+    for (const f of files) {
+      fs.mkdirSync(path.dirname(path.join(stage, f)), { recursive: true });
+      fs.copyFileSync(path.join(root, f), path.join(stage, f));
+    }
+    const pre = path.join(stage, 'prebuilds', `${process.platform}-${process.arch}`);
+    fs.mkdirSync(path.join(pre, 'isa'), { recursive: true });
+    fs.copyFileSync(built, path.join(pre, 'semfield.node'));
+    for (const v of ['avx2', 'avx512']) {
+      const f = path.join(root, 'build', 'Release', 'isa', `semfield-${v}.node`);
+      if (fs.existsSync(f)) fs.copyFileSync(f, path.join(pre, 'isa', `semfield-${v}.node`));
+    }
+    const out = fs.mkdtempSync('/tmp/sf-tgz-');
+    const packed = npm(['pack', '--ignore-scripts', '--pack-destination', out], stage);
+    tarball = path.join(out, packed.stdout.trim().split('\n').pop()!);
+    // A project that installs it, letting npm run semfield's install script.
+    consumer = fs.mkdtempSync('/tmp/sf-consumer-');
+    fs.writeFileSync(path.join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, allowScripts: { semfield: true } }));
+    const inst = npm(['install', tarball, '--foreground-scripts', '--prefer-offline', '--no-audit', '--no-fund'], consumer);
+    installLog = `${inst.stdout}\n${inst.stderr}\nexit ${inst.status}`;
+  }, 600000);
+
+  const maybe = fs.existsSync(built) ? test : test.skip;
+
+  maybe('the install ran semfield\'s install script, which compiled nothing: the prebuilt binary ran in its trial', () => {
+    expect(installLog).toMatch(/exit 0$/);
+    expect(installLog).toContain(`semfield: using the prebuilt binary prebuilds/${process.platform}-${process.arch}/semfield.node (it ran in a trial process); nothing to compile`);
+    expect(installLog).not.toMatch(/cmake-js rebuild|node-gyp rebuild|Building (CXX|CUDA)|cc1plus|nvcc -/);
+    expect(fs.existsSync(path.join(consumer, 'node_modules', 'semfield', 'build'))).toBe(false);
+  });
+
+  maybe('it loads the prebuilt binary with require and with import, and computes', () => {
+    const cjs = spawnSync(process.execPath, ['-e', `const s = require('semfield'); s.points.energyDistance(new Float32Array([0, 0, 1, 1]), new Float32Array([0, 1, 1, 0]), { d: 2 }).then((v) => console.log(JSON.stringify({ v, binary: s.device.info().binary })));`], { cwd: consumer, encoding: 'utf8' });
+    expect(cjs.stderr).toBe('');
+    const r = JSON.parse(cjs.stdout) as { v: number; binary: string };
+    expect(r.binary.startsWith(path.join(fs.realpathSync(consumer), 'node_modules', 'semfield', 'prebuilds'))).toBe(true);
+    expect(r.v).toBeGreaterThan(0);
+    fs.writeFileSync(path.join(consumer, 'use.mjs'), `import { points, SemfieldError } from 'semfield';\nconst v = await points.energyDistance(new Float32Array([0, 0, 1, 1]), new Float32Array([0, 1, 1, 0]), { d: 2 });\nconsole.log(v === ${r.v} && typeof SemfieldError === 'function' ? 'same' : 'different');\n`);
+    const esm = spawnSync(process.execPath, ['use.mjs'], { cwd: consumer, encoding: 'utf8' });
+    expect(esm.stderr).toBe('');
+    expect(esm.stdout.trim()).toBe('same');
+  });
+
+  maybe('its types resolve for require and for import (arethetypeswrong, and tsc on a CommonJS and an ES module)', () => {
+    const attw = spawnSync(path.join(root, 'node_modules', '.bin', 'attw'), [tarball, '--format', 'json'], { encoding: 'utf8', timeout: 120000 });
+    const report = JSON.parse(attw.stdout) as { analysis: { problems: unknown[] } };
+    expect(report.analysis.problems).toEqual([]);
+    expect(attw.status).toBe(0);
+    fs.writeFileSync(path.join(consumer, 'a.mts'), `import { potential, type PotentialResult } from 'semfield';\nconst r: Promise<PotentialResult> = potential(new Float32Array(4), { n: [2, 2] });\nvoid r;\n`);
+    fs.writeFileSync(path.join(consumer, 'b.cts'), `import semfield = require('semfield');\nconst r: Promise<Float64Array> = semfield.points.potential(new Float32Array(3), new Float32Array(3), { d: 3, kernel: { kind: 'energy' } });\nvoid r;\n`);
+    fs.writeFileSync(path.join(consumer, 'bad.mts'), `import { potential } from 'semfield';\nconst n: number = potential(new Float32Array(4), { n: [2, 2] });\nvoid n;\n`);
+    const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const opts = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', '--typeRoots', path.join(root, 'node_modules', '@types')];
+    const good = spawnSync(process.execPath, [tsc, ...opts, 'a.mts', 'b.cts'], { cwd: consumer, encoding: 'utf8' });
+    expect(good.stdout).toBe('');
+    expect(good.status).toBe(0);
+    const bad = spawnSync(process.execPath, [tsc, ...opts, 'bad.mts'], { cwd: consumer, encoding: 'utf8' });
+    expect(bad.stdout).toMatch(/bad\.mts.*TS2322/);
   });
 });

@@ -38,7 +38,7 @@ const ops: [string, () => Promise<unknown>][] = [
   ['wave', () => wave(rho, g, { dt: 0.02, steps: 10, probes: pos.subarray(0, 4), energyEvery: 5 })],
   ['modes', () => modes(g, { k: 2, V: rho, tol: 1e-6 })],
   ['resonance', () => resonance(rho, g, { w: [0, 2], damping: 1 })],
-  ['maxwell', () => maxwell({ n: [16, 16], dt: 0.02, steps: 10, mode: 'TEz', boundary: 'cpml', pml: { cells: 3 }, probes: [{ component: 'Hz', at: [3, 3] }], loops: [[[4, 4], [8, 4], [8, 8], [4, 8], [4, 4]]], energyEvery: 5 })],
+  ['maxwell', () => maxwell({ n: [16, 16], dt: 0.02, steps: 10, mode: 'TEz', boundary: 'cpml', pml: { cells: 3 }, probes: [{ component: 'Hz', at: [3.5 / 16, 3.5 / 16] }], loops: [[[4, 4], [8, 4], [8, 8], [4, 8], [4, 4]].map((v) => v.map((k) => k / 16))], energyEvery: 5 })],
   ['fractal.unfold', () => fractal.unfold(fractal.presets.sierpinski(), 4)],
   ['fractal.chaosGame', () => fractal.chaosGame(fractal.presets.fern(), 500, { chains: 16 })],
   ['fractal.render', () => fractal.render(fractal.presets.koch(), 2000, { size: [16, 8], lo: [0, 0], hi: [1, 0.3] })],

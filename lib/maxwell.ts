@@ -4,10 +4,16 @@
  * Hz) and 3D, with relative permittivity eps_r(x) >= 1, conductivity
  * sigma(x) >= 0, current sources J(x, t) = profile(x) f(t), and per-axis
  * boundaries 'periodic', 'pec' (perfect conductor) or 'cpml' (a graded
- * absorbing layer ending in PEC). Probes record a field component at grid
- * points; an emf loop records the loop integral of E along a closed path of
- * grid edges, so that the voltage a driven current loop induces in another
- * can be measured. Courant: dt <= h / sqrt(dim), else E_CFL.
+ * absorbing layer ending in PEC). Probes record a field component at a
+ * position; an emf loop records the loop integral of E along a closed path
+ * of grid edges, so that the voltage a driven current loop induces in
+ * another can be measured. Courant: dt <= h / sqrt(dim), else E_CFL.
+ *
+ * Positions are in domain units, as in every mesh operation: the domain is
+ * [0, n[0] h] x [0, n[1] h] (x [0, n[2] h]) with h = 1 / n[0] unless given,
+ * the rule of GridSpec. A probe's value is its component interpolated
+ * linearly (cloud in cell, as wave's probes) from that component's own
+ * staggered points; a loop's vertices must be grid nodes (multiples of h).
  *
  * Component positions in cell (i, j, k), in units of h: Ex (i+1/2, j, k),
  * Ey (i, j+1/2, k), Ez (i, j, k+1/2), Hx (i, j+1/2, k+1/2), Hy (i+1/2, j,
@@ -21,6 +27,10 @@ export type YeeBoundary = 'periodic' | 'pec' | 'cpml';
 export type Component = 'Ex' | 'Ey' | 'Ez' | 'Hx' | 'Hy' | 'Hz';
 const COMPONENTS: readonly Component[] = ['Ex', 'Ey', 'Ez', 'Hx', 'Hy', 'Hz'];
 const BOUNDARIES: readonly YeeBoundary[] = ['periodic', 'pec', 'cpml'];
+/** The components each mode evolves. */
+const ACTIVE: Record<string, readonly Component[]> = { TMz: ['Ez', 'Hx', 'Hy'], TEz: ['Ex', 'Ey', 'Hz'], '3D': COMPONENTS };
+/** Where each component lives in its cell, in units of h (Ex Ey Ez Hx Hy Hz). */
+const STAGGER = [[0.5, 0, 0], [0, 0.5, 0], [0, 0, 0.5], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]];
 
 export interface MaxwellOptions extends RunOptions {
   /** Cells per axis [nx, ny] or [nx, ny, nz]; cell size h (default 1 / nx). */
@@ -39,9 +49,9 @@ export interface MaxwellOptions extends RunOptions {
   pml?: { cells?: number; sigma?: number; kappa?: number; alpha?: number };
   /** Current sources: component 'x' | 'y' | 'z', profile [cells], f(t) at t = (n + 1/2) dt (values [steps] or a function). */
   sources?: { component: 'x' | 'y' | 'z'; profile: Float32Array; f: Float32Array | ((t: number) => number) }[];
-  /** Probes: a component at a grid index [i, j] or [i, j, k]. */
+  /** Probes: a component at a position [x, y] or [x, y, z] in domain units (linear interpolation). */
   probes?: { component: Component; at: readonly number[] }[];
-  /** Closed loops of grid nodes [[i, j(, k)], ...], first = last, segments along one axis. */
+  /** Closed loops of grid nodes given by their positions [[x, y(, z)], ...] (multiples of h), first = last, segments along one axis. */
   loops?: (readonly (readonly number[])[])[];
   /** Initial fields [6, cells] (Ex Ey Ez Hx Hy Hz; default 0), or [B, 6, cells] for a batch. */
   init?: Float32Array;
@@ -125,25 +135,56 @@ export async function maxwell(opts: MaxwellOptions): Promise<MaxwellResult> {
       return { component, profile, f };
     });
   }
+  // Each probe is read from the 2^dim staggered points of its component around it (clamped at a
+  // wall, wrapped on a periodic axis), weighted by cloud in cell; the addon records those points.
+  let taps: { weights: number[]; first: number }[] | undefined;
   if (o.probes !== undefined) {
     if (!Array.isArray(o.probes)) throw invalid('E_TYPE', op, 'probes', 'an array', o.probes);
-    const p = new Int32Array(4 * o.probes.length);
-    o.probes.forEach((q, i) => {
+    if (o.probes.length > 65536) throw invalid('E_TOO_LARGE', op, 'probes', 'at most 65536 probes', o.probes.length);
+    const points: number[] = [];
+    taps = o.probes.map((q, i) => {
       if (!isPlainObject(q)) throw invalid('E_TYPE', op, `probes[${i}]`, 'an object { component, at }', q);
-      p[4 * i] = COMPONENTS.indexOf(oneOf(op, `probes[${i}].component`, q.component, COMPONENTS));
-      if (!Array.isArray(q.at) || q.at.length !== dim) throw invalid('E_SHAPE', op, `probes[${i}].at`, `${dim} indices`, q.at);
-      q.at.forEach((v: unknown, k: number) => (p[4 * i + 1 + k] = integer(op, `probes[${i}].at[${k}]`, v, 0, n[k] - 1)));
+      const c = COMPONENTS.indexOf(oneOf(op, `probes[${i}].component`, q.component, COMPONENTS));
+      if (!ACTIVE[mode].includes(COMPONENTS[c])) throw invalid('E_RANGE', op, `probes[${i}].component`, `a component of mode ${mode} (${ACTIVE[mode].join(', ')})`, q.component);
+      if (!Array.isArray(q.at) || q.at.length !== dim) throw invalid('E_SHAPE', op, `probes[${i}].at`, `a position of ${dim} coordinates`, q.at);
+      const axes = q.at.map((v: unknown, k: number) => {
+        const x = finiteNumber(op, `probes[${i}].at[${k}]`, v);
+        if (x < 0 || x > n[k] * h) throw invalid('E_RANGE', op, `probes[${i}].at[${k}]`, `in the domain [0, ${n[k] * h}]`, x);
+        const u = x / h - STAGGER[c][k], i0 = Math.floor(u), t = u - i0;
+        const at = (j: number) => (bc[k] === BOUNDARIES.indexOf('periodic') ? ((j % n[k]) + n[k]) % n[k] : Math.min(n[k] - 1, Math.max(0, j)));
+        return [[at(i0), 1 - t], [at(i0 + 1), t]] as [number, number][];
+      });
+      const first = points.length / 4, weights: number[] = [];
+      for (let corner = 0; corner < 1 << dim; corner++) {
+        let w = 1;
+        const idx = [0, 0, 0];
+        for (let k = 0; k < dim; k++) {
+          const [j, wk] = axes[k][(corner >> k) & 1];
+          idx[k] = j;
+          w *= wk;
+        }
+        points.push(c, idx[0], idx[1], idx[2]);
+        weights.push(w);
+      }
+      return { weights, first };
     });
-    args.probes = p;
+    args.probes = Int32Array.from(points);
   }
   if (o.loops !== undefined) {
     if (!Array.isArray(o.loops)) throw invalid('E_TYPE', op, 'loops', 'an array of vertex lists', o.loops);
     args.loops = o.loops.map((loop, l) => {
       if (!Array.isArray(loop) || loop.length < 5) throw invalid('E_SHAPE', op, `loops[${l}]`, 'at least 5 vertices (4 corners and the first again)', loop);
+      if (loop.length > 1 << 20) throw invalid('E_TOO_LARGE', op, `loops[${l}]`, 'at most 2^20 vertices', loop.length);
       const v = new Int32Array(3 * loop.length);
       loop.forEach((q: unknown, s: number) => {
-        if (!Array.isArray(q) || q.length !== dim) throw invalid('E_SHAPE', op, `loops[${l}][${s}]`, `${dim} node indices`, q);
-        q.forEach((x: unknown, k: number) => (v[3 * s + k] = integer(op, `loops[${l}][${s}][${k}]`, x, 0, n[k])));
+        if (!Array.isArray(q) || q.length !== dim) throw invalid('E_SHAPE', op, `loops[${l}][${s}]`, `a position of ${dim} coordinates`, q);
+        q.forEach((x: unknown, k: number) => {
+          const name = `loops[${l}][${s}][${k}]`;
+          const u = finiteNumber(op, name, x) / h, j = Math.round(u);
+          if (Math.abs(u - j) > 1e-6 * Math.max(1, Math.abs(u))) throw invalid('E_RANGE', op, name, `a grid node, a multiple of h = ${h}`, x);
+          if (j < 0 || j > n[k]) throw invalid('E_RANGE', op, name, `in the domain [0, ${n[k] * h}]`, x);
+          v[3 * s + k] = j;
+        });
       });
       return v;
     });
@@ -152,5 +193,16 @@ export async function maxwell(opts: MaxwellOptions): Promise<MaxwellResult> {
   if (o.every !== undefined) args.every = integer(op, 'every', o.every, 0, 1e8);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw invalid('E_TYPE', op, 'onProgress', 'a function', o.onProgress);
   const cb = o.onProgress;
-  return callAsync(op, (a, x) => a.maxwell(x), args, checkRun(op, o), cb ? (_f, s) => cb(s) : undefined);
+  const r = await callAsync(op, (a, x) => a.maxwell(x), args, checkRun(op, o), cb ? (_f, s) => cb(s) : undefined);
+  if (!taps) return r;
+  // The recorded points, [B, steps + 1, 2^dim P], combined into the probes, [B, steps + 1, P].
+  const per = 1 << dim, P = taps.length, rows = r.probes.length / (per * P);
+  const probes = new Float32Array(rows * P);
+  for (let t = 0; t < rows; t++)
+    taps.forEach((tap, p) => {
+      let v = 0;
+      for (let q = 0; q < per; q++) if (tap.weights[q]) v += tap.weights[q] * r.probes[t * per * P + tap.first + q];
+      probes[t * P + p] = v;
+    });
+  return { ...r, probes };
 }

@@ -50,7 +50,7 @@ async function cavity(mode: 'TMz' | 'TEz', T = 150) {
     sources: mode === 'TMz'
       ? [{ component: 'z', profile: prof, f: gauss(1, 0.2) }]
       : [{ component: 'x', profile: prof, f: dgauss(1, 0.2) }, { component: 'y', profile: prof, f: dgauss(1, 0.2) }],
-    probes: [{ component: mode === 'TMz' ? 'Ez' : 'Hz', at: [13, 9] }],
+    probes: [{ component: mode === 'TMz' ? 'Ez' : 'Hz', at: mode === 'TMz' ? [13 * H, 9 * H] : [13.5 * H, 9.5 * H] }],
     energyEvery: 100,
   });
   return { r, dt, steps };
@@ -84,7 +84,7 @@ describe('maxwell: SPEC checks', () => {
     const run = async (n: number, boundary: 'cpml' | 'pec') => {
       const c = n >> 1, prof = new Float32Array(n * n);
       prof[c * n + c] = 1 / (h * h);
-      return (await maxwell({ n: [n, n], h, dt, steps, boundary, pml: boundary === 'cpml' ? { cells: 10 } : undefined, sources: [{ component: 'z', profile: prof, f }], probes: [{ component: 'Ez', at: [c + 26, c] }] })).probes;
+      return (await maxwell({ n: [n, n], h, dt, steps, boundary, pml: boundary === 'cpml' ? { cells: 10 } : undefined, sources: [{ component: 'z', profile: prof, f }], probes: [{ component: 'Ez', at: [(c + 26) * h, c * h] }] })).probes;
     };
     const ref = await run(480, 'pec'), pml = await run(80, 'cpml'), pec = await run(80, 'pec');
     const worst = (a: Float32Array) => {
@@ -123,7 +123,7 @@ describe('maxwell: SPEC checks', () => {
     for (let i = 8; i < 14; i++) (jx[8 * n + i] = 1), (jx[14 * n + i] = -1);
     for (let j = 8; j < 14; j++) (jy[j * n + 14] = 1), (jy[j * n + 8] = -1);
     const f = (t: number) => Math.sin(12 * t) * (1 - Math.exp(-((t / 0.2) ** 2)));
-    const loop = (i0: number, j0: number, s: number) => [[i0, j0], [i0 + s, j0], [i0 + s, j0 + s], [i0, j0 + s], [i0, j0]];
+    const loop = (i0: number, j0: number, s: number) => [[i0, j0], [i0 + s, j0], [i0 + s, j0 + s], [i0, j0 + s], [i0, j0]].map((v) => v.map((k) => k * h));
     const r = await maxwell({
       n: [n, n], h, dt, steps, mode: 'TEz', every: 1,
       sources: [{ component: 'x', profile: jx, f }, { component: 'y', profile: jy, f }],
@@ -152,7 +152,7 @@ describe('maxwell: SPEC checks', () => {
     const dt = 0.5 * H, steps = Math.round(60 / dt);
     const prof = new Float32Array(NX * NY);
     prof[7 * NX + 11] = 1 / (H * H);
-    const base = { n: [NX, NY], h: H, dt, steps, sources: [{ component: 'z' as const, profile: prof, f: gauss(1, 0.2) }], probes: [{ component: 'Ez' as const, at: [13, 9] }], energyEvery: 200 };
+    const base = { n: [NX, NY], h: H, dt, steps, sources: [{ component: 'z' as const, profile: prof, f: gauss(1, 0.2) }], probes: [{ component: 'Ez' as const, at: [13 * H, 9 * H] }], energyEvery: 200 };
     const lossy = await maxwell({ ...base, sigma: new Float32Array(NX * NY).fill(0.05) });
     const E = Array.from(lossy.energy!).slice(2);
     for (let i = 1; i < E.length; i++) expect(E[i]).toBeLessThan(E[i - 1]);
@@ -198,7 +198,7 @@ test('a batch equals its fields run one by one (per-field materials and initial 
   const n = 24, N = n * n, h = 1 / n, dt = 0.5 * h, steps = 40;
   const init = Float32Array.from({ length: 2 * 6 * N }, (_, i) => Math.sin(i * 0.013));
   const eps = Float32Array.from({ length: 2 * N }, (_, i) => (i < N ? 1 : 2.5));
-  const probes = [{ component: 'Ez' as const, at: [5, 7] }];
+  const probes = [{ component: 'Ez' as const, at: [5 * h, 7 * h] }];
   const both = await maxwell({ n: [n, n], h, dt, steps, batch: 2, init, eps, probes, energyEvery: 10, boundary: 'cpml', pml: { cells: 4 } });
   for (let b = 0; b < 2; b++) {
     const one = await maxwell({ n: [n, n], h, dt, steps, init: init.slice(b * 6 * N, (b + 1) * 6 * N), eps: eps.slice(b * N, (b + 1) * N), probes, energyEvery: 10, boundary: 'cpml', pml: { cells: 4 } });
@@ -209,6 +209,26 @@ test('a batch equals its fields run one by one (per-field materials and initial 
   expect(((await errorOf(() => maxwell({ n: [n, n], h, dt, steps: 1, batch: 2, eps: new Float32Array(3 * N).fill(1) }))) as SemfieldError).code).toBe('E_SHAPE');
 });
 
+test('positions are in domain units, as in every mesh operation: probes interpolate their component linearly, loops sit on nodes', async () => {
+  // A non-square box takes h = 1 / n[0] like any GridSpec: [0, 1] x [0, 0.75].
+  const n = [32, 24], h = 1 / 32, dt = 0.5 * h, steps = 30;
+  const prof = new Float32Array(32 * 24);
+  prof[10 * 32 + 12] = 1 / (h * h);
+  const base = { n, dt, steps, mode: 'TEz' as const, every: 1, sources: [{ component: 'x' as const, profile: prof, f: (t: number) => Math.sin(20 * t) }] };
+  // Hz lives at ((i + 1/2) h, (j + 1/2) h): a probe there reads the point, one between points their average.
+  const r = await maxwell({ ...base, probes: [{ component: 'Hz', at: [14.5 * h, 11.5 * h] }, { component: 'Hz', at: [15 * h, 11.5 * h] }, { component: 'Hz', at: [14.75 * h, 12.25 * h] }] });
+  const N = 32 * 24, hz = (s: number, i: number, j: number) => r.snapshots![(s * 6 + 5) * N + j * 32 + i];
+  for (let s = 1; s <= steps; s++) {
+    const want = [hz(s, 14, 11), 0.5 * (hz(s, 14, 11) + hz(s, 15, 11)), 0.75 * 0.25 * hz(s, 14, 11) + 0.25 * 0.25 * hz(s, 15, 11) + 0.75 * 0.75 * hz(s, 14, 12) + 0.25 * 0.75 * hz(s, 15, 12)];
+    for (let p = 0; p < 3; p++) expect(Math.abs(r.probes[s * 3 + p] - want[p])).toBeLessThanOrEqual(1e-6 * Math.abs(want[p]) + 1e-12);
+  }
+  // The top wall is at y = 0.75; a probe past it names its own coordinate.
+  const e = (await errorOf(() => maxwell({ ...base, probes: [{ component: 'Hz', at: [0.5, 0.76] }] }))) as SemfieldError;
+  expect(e.message).toBe('maxwell: probes[0].at[1] must be in the domain [0, 0.75] (got 0.76)');
+  const off = (await errorOf(() => maxwell({ ...base, loops: [[[0.1, 0.1], [0.2, 0.1], [0.2, 0.2], [0.1, 0.2], [0.1, 0.1]]] }))) as SemfieldError;
+  expect(off.message).toBe('maxwell: loops[0][0][0] must be a grid node, a multiple of h = 0.03125 (got 0.1)');
+});
+
 describe('maxwell errors', () => {
   const n = [16, 16], dt = 0.5 / 16;
   test.each([
@@ -216,10 +236,12 @@ describe('maxwell errors', () => {
     ['eps_r < 1', { n, dt, steps: 1, eps: new Float32Array(256).fill(0.5) }, 'E_RANGE'],
     ['a negative conductivity', { n, dt, steps: 1, sigma: new Float32Array(256).fill(-1) }, 'E_RANGE'],
     ['a non-finite source', { n, dt, steps: 2, sources: [{ component: 'z', profile: new Float32Array(256), f: Float32Array.from([1, NaN]) }] }, 'E_NONFINITE'],
-    ['a loop that is not closed', { n, dt, steps: 1, mode: 'TEz', loops: [[[1, 1], [4, 1], [4, 4], [1, 4], [1, 2]]] }, 'E_RANGE'],
-    ['a diagonal segment', { n, dt, steps: 1, mode: 'TEz', loops: [[[1, 1], [4, 4], [4, 1], [1, 1], [1, 1]]] }, 'E_RANGE'],
-    ['a loop in TMz (no in-plane E)', { n, dt, steps: 1, loops: [[[1, 1], [4, 1], [4, 4], [1, 4], [1, 1]]] }, 'E_RANGE'],
-    ['a probe outside', { n, dt, steps: 1, probes: [{ component: 'Ez', at: [16, 0] }] }, 'E_RANGE'],
+    ['a loop that is not closed', { n, dt, steps: 1, mode: 'TEz', loops: [[[1, 1], [4, 1], [4, 4], [1, 4], [1, 2]].map((v) => v.map((k) => k / 16))] }, 'E_RANGE'],
+    ['a diagonal segment', { n, dt, steps: 1, mode: 'TEz', loops: [[[1, 1], [4, 4], [4, 1], [1, 1], [1, 1]].map((v) => v.map((k) => k / 16))] }, 'E_RANGE'],
+    ['a loop in TMz (no in-plane E)', { n, dt, steps: 1, loops: [[[1, 1], [4, 1], [4, 4], [1, 4], [1, 1]].map((v) => v.map((k) => k / 16))] }, 'E_RANGE'],
+    ['a loop vertex off the nodes', { n, dt, steps: 1, mode: 'TEz', loops: [[[1, 1], [4, 1], [4, 4], [1, 4], [1, 1]].map((v) => v.map((k) => k / 16 + 0.01))] }, 'E_RANGE'],
+    ['a probe of a component the mode lacks', { n, dt, steps: 1, probes: [{ component: 'Hz', at: [0.5, 0.5] }] }, 'E_RANGE'],
+    ['a probe outside', { n, dt, steps: 1, probes: [{ component: 'Ez', at: [1.0001, 0] }] }, 'E_RANGE'],
     ['a CPML thicker than the box', { n, dt, steps: 1, boundary: 'cpml', pml: { cells: 8 } }, 'E_RANGE'],
     ['mode 3D in 2D', { n, dt, steps: 1, mode: '3D' }, 'E_RANGE'],
   ])('%s', async (_name, opts, code) => {
@@ -232,7 +254,7 @@ describe('maxwell errors', () => {
     const m = 16, h = 1 / m, dt = (0.9 * h) / Math.sqrt(3), steps = Math.round(30 / dt);
     const prof = new Float32Array(m ** 3);
     prof[(5 * m + 6) * m + 4] = 1 / h ** 3;
-    const r = await maxwell({ n: [m, m, m], h, dt, steps, sources: [{ component: 'z', profile: prof, f: gauss(0.6, 0.12) }], probes: [{ component: 'Ez', at: [5, 7, 6] }] });
+    const r = await maxwell({ n: [m, m, m], h, dt, steps, sources: [{ component: 'z', profile: prof, f: gauss(0.6, 0.12) }], probes: [{ component: 'Ez', at: [5 * h, 7 * h, 6.5 * h] }] });
     const f = 0.5 * Math.SQRT2;
     expect(Math.abs(peak(r.probes.subarray(Math.round(2 / dt)), dt, f, 0.02) / f - 1)).toBeLessThan(0.005);
   }, 30000);

@@ -36,12 +36,19 @@ export async function chartSvg(spec: ChartSpec): Promise<string> {
 /** Largest chart drawn: 8192 CSS pixels a side (a PNG at most 2^26 device pixels). */
 const MAX_SIDE = 8192;
 
+/** A vega logger that keeps nothing (errors still throw). */
+function quiet() {
+  const { vega } = load();
+  return vega.logger(vega.None);
+}
+
 async function svgOf(op: string, spec: unknown): Promise<string> {
   if (!isPlainObject(spec)) throw invalid('E_TYPE', op, 'spec', 'a Vega-Lite specification (an object)', spec);
   const { vega, vl } = load();
   let svg: string;
   try {
-    const compiled = vl.compile({ config: CONFIG, ...spec } as never).spec;
+    // vega-lite's warnings about a caller's spec are not printed on the caller's console.
+    const compiled = vl.compile({ config: CONFIG, ...spec } as never, { logger: quiet() }).spec;
     const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
     try {
       svg = await view.toSVG();

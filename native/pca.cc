@@ -43,7 +43,7 @@ double gaussian(uint64_t& s) {
 
 // w [d, l] = Xc^T Xc q, with Xc = X - 1 mean^T, in row blocks summed in order.
 void gram_apply(const float* x, idx n, int d, const std::vector<double>& mean, const std::vector<double>& q, int l,
-                std::vector<double>& w) {
+                std::vector<double>& w, CancelFlag cancel) {
   constexpr idx block = 512;
   idx nb = (n + block - 1) / block;
   std::vector<std::vector<double>> part((size_t)nb);
@@ -51,6 +51,7 @@ void gram_apply(const float* x, idx n, int d, const std::vector<double>& mean, c
   ex.for_ranges(nb, 1, [&](idx lo, idx hi) {
     std::vector<double> z((size_t)l), xc((size_t)d);
     for (idx b = lo; b < hi; ++b) {
+      if (cancel && *cancel) return;  // an abort lands within a block of 512 rows
       std::vector<double>& acc = part[(size_t)b];
       acc.assign((size_t)d * l, 0.0);
       for (idx i = b * block; i < std::min(n, (b + 1) * block); ++i) {
@@ -64,6 +65,7 @@ void gram_apply(const float* x, idx n, int d, const std::vector<double>& mean, c
       }
     }
   });
+  if (cancel && *cancel) return;  // blocks were skipped: the caller fails with E_ABORTED
   w.assign((size_t)d * l, 0.0);
   for (auto& p : part)
     for (size_t i = 0; i < w.size(); ++i) w[i] += p[i];
@@ -92,7 +94,8 @@ PcaResult pca(const float* x, idx n, int d, int k, uint64_t seed, int max_iter, 
   orthonormalise(q, d, l);
   for (int it = 1; it <= max_iter; ++it) {
     if (cancel && *cancel) fail("E_ABORTED", "project: aborted");
-    gram_apply(x, n, d, r.mean, q, l, w);
+    gram_apply(x, n, d, r.mean, q, l, w, cancel);
+    if (cancel && *cancel) fail("E_ABORTED", "project: aborted");
     // Rayleigh-Ritz on span(q): B = q^T W / (n - 1).
     std::vector<double> b((size_t)l * l, 0.0);
     for (int a = 0; a < l; ++a)

@@ -1,8 +1,11 @@
 /**
- * An AbortSignal stops long work within 100 ms: a large multigrid solve and
- * the long points operations each reject with E_ABORTED soon after abort().
+ * An AbortSignal stops long work within 100 ms: every operation that can
+ * run long (a large multigrid solve, the points operations and their
+ * gradients and flow, the wave, Maxwell, eigenmode and resonance solvers,
+ * PCA, the fractal codec, renderer and dimensions) rejects with E_ABORTED
+ * soon after abort(). CANCEL_REPORT=1 prints each latency.
  */
-import { SemfieldError, points, potential } from '../lib';
+import { SemfieldError, fractal, maxwell, modes, points, potential, project, resonance, wave } from '../lib';
 
 const f32 = (n: number, s = 0) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + s));
 
@@ -42,5 +45,35 @@ describe('abort lands within 100 ms', () => {
     const offsets = Int32Array.from({ length: 401 }, (_, i) => i * 100);
     lat.push(await abortLatency((signal) => points.distanceMatrix(x, offsets, { d, signal })));
     for (const ms of lat) expect(ms).toBeLessThan(LIMIT);
+  });
+});
+
+describe('abort lands within 100 ms on every long operation', () => {
+  const d = 8, x = f32(40000 * d), y = f32(40000 * d, 1);
+  const g = (n: number) => ({ n: [n, n] });
+  const big = f32(1024 * 1024);
+  const ops: [string, (signal: AbortSignal) => Promise<unknown>][] = [
+    ['points.energyDistanceGrad 40000^2', (signal) => points.energyDistanceGrad(x, y, { d, signal })],
+    ['points.attentionGrad 40000^2', (signal) => points.attentionGrad(x, y, y, x, { d, heads: 4, signal })],
+    ['points.flow 20000 -> 20000, 1e6 steps', (signal) => points.flow(x.subarray(0, 20000 * d), y.subarray(0, 20000 * d), { d, steps: 1e6, signal })],
+    ['points.resonance 20000 x 20000 x 256', (signal) => points.resonance(x.subarray(0, 20000 * d), y.subarray(0, 20000 * d), Float64Array.from({ length: 256 }, (_, k) => k / 64), { d, damping: 0.1, signal })],
+    ['wave 1024^2, 1e6 steps', (signal) => wave(big, g(1024), { dt: 0.5 / 1024, steps: 1e6, signal })],
+    ['maxwell 1024^2, 1e6 steps', (signal) => maxwell({ n: [1024, 1024], dt: 0.5 / 1024, steps: 1e6, init: f32(6 * 1024 * 1024), signal })],
+    ['modes 512^2, 40 modes', (signal) => modes(g(512), { k: 40, tol: 1e-12, maxIter: 100000, allowNotConverged: true, signal })],
+    ['resonance (mesh) 512^2 x 2000 frequencies', (signal) => resonance(f32(512 * 512), g(512), { w: Array.from({ length: 2000 }, (_, k) => k / 100), damping: 0.1, allowNotConverged: true, signal })],
+    ['project 100000 x 256 to 2', (signal) => project(f32(100000 * 256), { d: 256, k: 2, signal })],
+    ['fractal.encode 2048^2 exhaustive', (signal) => fractal.encode(f32(2048 * 2048).map((v) => 128 + 100 * v), { width: 2048, height: 2048, search: 'exhaustive', signal })],
+    ['fractal.render 2^40 points', (signal) => fractal.render(fractal.presets.fern(), 2 ** 40, { size: [512, 512], signal })],
+    ['fractal.chaosGame 2^27 points', (signal) => fractal.chaosGame(fractal.presets.fern(), 2 ** 27, { signal })],
+    ['fractal.correlationDimension 200000 points', (signal) => fractal.correlationDimension(x.subarray(0, 200000 * 2), { d: 2, signal })],
+  ];
+  const seen: Record<string, number> = {};
+  afterAll(() => {
+    if (process.env.CANCEL_REPORT) process.stdout.write(`abort latency (ms): ${JSON.stringify(seen)}\n`);
+  });
+  test.each(ops)('%s', async (name, start) => {
+    const ms = await abortLatency(start, 150);
+    seen[name] = Math.round(ms * 10) / 10;
+    expect(ms).toBeLessThan(LIMIT);
   });
 });

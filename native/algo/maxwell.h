@@ -177,10 +177,9 @@ void maxwell_run(Exec& ex, MaxwellJob& job) {
   };
   record(0);
   for (int n = 0; n < steps; ++n) {
-    if ((n & 63) == 0) {
-      if (job.cancel && *job.cancel) fail("E_ABORTED", "maxwell: aborted");
-      if (job.progress) job.progress(n);
-    }
+    // Every step (a 1024^2 step is a few ms; 64 of them passed 100 ms).
+    if (job.cancel && *job.cancel) fail("E_ABORTED", "maxwell: aborted");
+    if ((n & 63) == 0 && job.progress) job.progress(n);
     for (int q = 0; q < 3; ++q)
       if (job.active[3 + q]) yee_h_pass(ex, g, pml, q, six, any_pml ? &psi[0] : nullptr, dt);
     if (job.energy_every && (n + 1) % job.energy_every == 0)

@@ -22,7 +22,8 @@ namespace sf {
 template <class Exec>
 class Lobpcg {
  public:
-  Lobpcg(Exec& ex, const Grid& g, double c, const float* V, int m) : ex_(ex), g_(g), c2_(c * c), V_(V), m_(m), N_(g.cells()) {
+  Lobpcg(Exec& ex, const Grid& g, double c, const float* V, int m, CancelFlag cancel)
+      : ex_(ex), g_(g), c2_(c * c), V_(V), m_(m), N_(g.cells()), cancel_(cancel) {
     S_ = ex.template alloc<double>(N_ * 3 * m);
     HS_ = ex.template alloc<double>(N_ * 3 * m);
     T_ = ex.template alloc<double>(N_ * 3 * m);
@@ -47,6 +48,12 @@ class Lobpcg {
     return ex_.sum_n(N_, [=] SF_LAMBDA(idx i) { return a[i] * b[i]; });
   }
 
+  // An abort lands between blocks of dense work (a column of a product, a
+  // row of a Gram matrix: at most a few ms each), not only between iterations.
+  void check() const {
+    if (cancel_ && *cancel_) fail("E_ABORTED", "modes: aborted");
+  }
+
   // out[:, j] = sum_i S[:, cols[i]] C[i, j] for j < ncols, from S or HS.
   void combine(const double* base, const std::vector<int>& cols, const std::vector<double>& C, int ncols, double* out) {
     int nc = (int)cols.size();
@@ -57,15 +64,17 @@ class Lobpcg {
     const double* cf = coef_;
     const idx N = N_;
     const int width = 3 * m_;
-    ex_.for_n(N * ncols, [=] SF_LAMBDA(idx e) {
-      idx j = e / N, t = e - j * N;
-      double s = 0;
-      for (int i = 0; i < width; ++i) {
-        double w = cf[(idx)i * ncols + j];
-        if (w != 0.0) s += base[(idx)i * N + t] * w;
-      }
-      out[j * N + t] = s;
-    });
+    for (int j = 0; j < ncols; ++j) {
+      check();
+      ex_.for_n(N, [=] SF_LAMBDA(idx t) {
+        double s = 0;
+        for (int i = 0; i < width; ++i) {
+          double w = cf[(idx)i * ncols + j];
+          if (w != 0.0) s += base[(idx)i * N + t] * w;
+        }
+        out[j * N + t] = s;
+      });
+    }
   }
 
   Exec& ex_;
@@ -74,6 +83,7 @@ class Lobpcg {
   const float* V_;
   int m_;
   idx N_;
+  CancelFlag cancel_;
   double *S_, *HS_, *T_, *coef_;
   float *rf_, *pf_;
 };
@@ -84,7 +94,7 @@ void modes_field(Exec& ex, ModesJob& job, int b) {
   const idx N = g.cells();
   const int k = job.k, m = k;
   const float* V = job.V ? ex.upload(job.V + (job.v_per_field ? (idx)b * N : 0), N) : nullptr;
-  Lobpcg<Exec> L(ex, g, job.c, V, m);
+  Lobpcg<Exec> L(ex, g, job.c, V, m, job.cancel);
   // The preconditioner's shift: V's floor (clipped at 0) plus the box's
   // lowest Laplacian scale, so the operator is positive definite.
   double vmin = 0;
@@ -111,6 +121,7 @@ void modes_field(Exec& ex, ModesJob& job, int b) {
 
   // Deterministic start: smooth-ish pseudo-random columns.
   for (int j = 0; j < m; ++j) {
+    L.check();
     double* x = L.col(j);
     ex.for_n(N, [=] SF_LAMBDA(idx i) {
       uint64_t z = (uint64_t)i * 0x9E3779B97F4A7C15ull + (uint64_t)(j + 1) * 0xBF58476D1CE4E5B9ull;
@@ -136,7 +147,10 @@ void modes_field(Exec& ex, ModesJob& job, int b) {
     });
     return true;
   };
-  for (int j = 0; j < m; ++j) L.apply(L.col(j), L.hcol(j));
+  for (int j = 0; j < m; ++j) {
+    L.check();
+    L.apply(L.col(j), L.hcol(j));
+  }
   for (;; ++it) {
     if (job.cancel && *job.cancel) fail("E_ABORTED", "modes: aborted");
     // Rayleigh-Ritz on X, W (active), P (active).
@@ -151,11 +165,13 @@ void modes_field(Exec& ex, ModesJob& job, int b) {
     for (int attempt = 0;; ++attempt) {
       int nc = (int)cols.size();
       std::vector<double> G((size_t)nc * nc), M((size_t)nc * nc);
-      for (int a = 0; a < nc; ++a)
+      for (int a = 0; a < nc; ++a) {
+        L.check();
         for (int c = a; c < nc; ++c) {
           G[(size_t)a * nc + c] = G[(size_t)c * nc + a] = L.dot(L.col(cols[a]), L.hcol(cols[c]));
           M[(size_t)a * nc + c] = M[(size_t)c * nc + a] = L.dot(L.col(cols[a]), L.col(cols[c]));
         }
+      }
       std::vector<double> Lc;
       if (!dense::cholesky(M, nc, Lc, 1e-14)) {
         // The search directions lost independence: drop P, then W.
@@ -228,6 +244,7 @@ void modes_field(Exec& ex, ModesJob& job, int b) {
     // W = T R for the active columns, scaled to unit norm.
     for (int j = 0; j < m; ++j) {
       if (!active[j]) continue;
+      L.check();
       double* r = L.col(m + j);
       if (mg) {
         float* rf = L.rf_;

@@ -76,10 +76,9 @@ void wave_field(Exec& ex, WaveJob& job, int b) {
   snapshot(0);
   energy(0);
   for (int n = 0; n < steps; ++n) {
-    if ((n & 63) == 0) {
-      if (job.cancel && *job.cancel) fail("E_ABORTED", "wave: aborted");
-      if (job.progress) job.progress(b, n);
-    }
+    // Every step (64 steps of a 4096^2 field pass 100 ms).
+    if (job.cancel && *job.cancel) fail("E_ABORTED", "wave: aborted");
+    if ((n & 63) == 0 && job.progress) job.progress(b, n);
     // next holds the step before; each cell reads it before writing.
     wave_step(ex, g, w, u, up, src, amp(n));
     std::swap(u, up);

@@ -58,7 +58,12 @@ void encode(Exec& ex, EncodeJob& job) {
     const int step = codec_step(r, hd.step_code);
     // The domain table: every domain, averaged down, under every isometry.
     float* table = ex.template alloc<float>(std::max<idx>(ncand * n2, 1));
-    ex.for_n(ncand * n2, [=] SF_LAMBDA(idx e) { codec_domain_elem(dimg, w, ndx, step, r, table, e); });
+    // In chunks of 2^22 entries (a few ms), for cancellation within 100 ms.
+    for (idx e0 = 0, total = ncand * n2; e0 < total; e0 += (idx)1 << 22) {
+      check_cancel(job.cancel, "encode");
+      ex.for_n(std::min<idx>((idx)1 << 22, total - e0), [=] SF_LAMBDA(idx e) { codec_domain_elem(dimg, w, ndx, step, r, table, e0 + e); });
+    }
+    check_cancel(job.cancel, "encode");
     float* dsum = ex.template alloc<float>(std::max<idx>(nd, 1));
     float* dsq = ex.template alloc<float>(std::max<idx>(nd, 1));
     ex.for_n(nd, [=] SF_LAMBDA(idx di) {
@@ -118,12 +123,23 @@ void encode(Exec& ex, EncodeJob& job) {
     }
     CodecMatch* best = ex.template alloc<CodecMatch>(nr);
     const bool classified = job.classified;
-    // Searched in slices of ranges, for cancellation and progress.
-    idx slice = std::max<idx>(64, nr / 16);
+    // Searched in slices of ranges of about 2^24 pixel comparisons (a few ms;
+    // at least 16 ranges, to keep every thread busy), for cancellation within
+    // 100 ms and progress; on the CPU a range of an aborted call is skipped,
+    // so a slice of heavy ranges ends soon after the abort too.
+    const double per_range = (double)n2 * (classified ? std::max<idx>(1, ncand / 6) : ncand);
+    const idx slice = std::max<idx>(16, (idx)((double)((idx)1 << 24) / std::max(1.0, per_range)));
+    const CancelFlag cancel = job.cancel;
+    double reported = 0;
     for (idx r0 = 0; r0 < nr; r0 += slice) {
       check_cancel(job.cancel, "encode");
       idx r1 = std::min(nr, r0 + slice);
       ex.for_items(r1 - r0, [=] SF_LAMBDA(idx k) {
+#if !defined(__CUDA_ARCH__)
+        if (cancel.raised()) return;
+#else
+        (void)cancel;  // the device cannot read the host's flag: the slice ends the work
+#endif
         idx ri = r0 + k;
         const float* R = rtab + ri * n2;
         if (!classified) {
@@ -136,8 +152,13 @@ void encode(Exec& ex, EncodeJob& job) {
         best[ri] = b.err < a.err ? b : a;
       });
       ex.sync();
-      if (job.progress) job.progress(level, (double)r1 / (double)nr);
+      const double done = (double)r1 / (double)nr;
+      if (job.progress && (done - reported >= 1.0 / 256 || r1 == nr)) {
+        job.progress(level, done);
+        reported = done;
+      }
     }
+    check_cancel(job.cancel, "encode");
     std::vector<CodecMatch> hb((size_t)nr);
     ex.download(hb.data(), best, nr);
     // Split what is not good enough and can still be split; code the rest.

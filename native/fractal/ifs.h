@@ -215,12 +215,20 @@ void pair_counts(Exec& ex, PairCountJob& job) {
   const float* x = ex.upload(job.x, n * d);
   const float* e2 = ex.upload(job.edges2.data(), nb);
   unsigned long long* h = ex.template zeros<unsigned long long>(nb + 1);
-  // Rows in slices, for cancellation; row i pairs with j > i.
-  idx slice = std::max<idx>(256, n / 16);
+  // Rows in slices of about 2^24 pair-coordinates (a few ms; at least 16
+  // rows), for cancellation within 100 ms at any n; on the CPU the rows of an
+  // aborted call are skipped. Row i pairs with j > i.
+  const idx slice = std::max<idx>(16, ((idx)1 << 24) / std::max<idx>(1, n * d));
+  const CancelFlag cancel = job.cancel;
   for (idx i0 = 0; i0 < n; i0 += slice) {
     check_cancel(job.cancel, "correlationDimension");
     idx i1 = std::min(n, i0 + slice);
     ex.for_items(i1 - i0, [=] SF_LAMBDA(idx r) {
+#if !defined(__CUDA_ARCH__)
+      if (cancel.raised()) return;
+#else
+      (void)cancel;  // the device cannot read the host's flag: the slice ends the work
+#endif
       idx i = i0 + r;
       unsigned long long local[kDimMaxBins + 1];
       for (int k = 0; k <= nb; ++k) local[k] = 0;
@@ -230,6 +238,7 @@ void pair_counts(Exec& ex, PairCountJob& job) {
     });
     ex.sync();
   }
+  check_cancel(job.cancel, "correlationDimension");
   job.counts.assign((size_t)nb + 1, 0);
   ex.download(job.counts.data(), h, nb + 1);
 }

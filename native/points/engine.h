@@ -444,6 +444,9 @@ void pair_reduce(CpuExec& ex, const F& f0, const R& r0, const PairTask& task) {
       idx blocks = src.blocks;
       if constexpr (has_keys_needed<R>::value) blocks = (r.keys_needed(p, slot + rows - 1) + TJ - 1) / TJ;
       for (idx b = 0; b < blocks; ++b) {
+        // Every block of 32 sources too (one atomic load): a heavy reduction
+        // (a sweep of many frequencies) can spend long on one panel.
+        if (task.cancel && *task.cancel) fail("E_ABORTED", "aborted");
         const float* yb = src.y.data() + (size_t)(b * d * TJ);
         const float* yn = src.norm.data() + (size_t)(b * TJ);
         const idx j0 = b * TJ;

@@ -12,6 +12,7 @@
 //   attention_grad  dQ, dK, dV and the logit's parameter    (AttnGradR)
 #pragma once
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "../errors.h"
@@ -297,16 +298,19 @@ void resonance(Exec& ex, ResonanceJob& job) {
   SpectrumR r;
   r.w = ex.upload(job.wb, job.nb);
   r.eps2 = job.eps * job.eps;
-  const int per = (int)std::max<idx>(1, std::min<idx>(job.nw, ((idx)1 << 22) / job.na));
+  // Frequencies in passes of at most 2^20 outputs (16 MiB): the buffers of a
+  // pass are first touched inside it, where an abort is seen every block.
+  const int per = (int)std::max<idx>(1, std::min<idx>(job.nw, ((idx)1 << 20) / job.na));
   double* out = ex.template alloc<double>(job.na * per * 2);
-  std::vector<double> h((size_t)(job.na * per * 2));
+  std::unique_ptr<double[]> h(new double[(size_t)(job.na * per * 2)]);
   for (int q0 = 0; q0 < job.nw; q0 += per) {
+    if (job.cancel && *job.cancel) fail("E_ABORTED", "aborted");
     r.nw = std::min(per, job.nw - q0);
     r.kre = ex.upload(kre.data() + q0, r.nw);
     r.kim = ex.upload(kim.data() + q0, r.nw);
     r.out = out;
     pairs::run(ex, DistF{}, r, task);
-    ex.download(h.data(), out, job.na * r.nw * 2);
+    ex.download(h.get(), out, job.na * r.nw * 2);
     for (int q = 0; q < r.nw; ++q) {
       double sr = 0, si = 0;
       for (idx i = 0; i < job.na; ++i) {

@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import {
-  SemfieldError, cellCentre, chartPng, chartSvg, deposit, encodePng, fieldChart, fractal, interiorPeaks, lineChart, loadVocabulary,
+  SemfieldError, cellCentre, chartPng, chartSvg, deposit, encodePng, fieldChart, fractal, interiorPeaks, lineChart, linePlot, loadVocabulary,
   normalizeGrid, points, potential, projectionAxes,
 } from '../lib';
 import { native } from '../lib/native';
@@ -73,6 +73,15 @@ describe('files and pictures', () => {
   test('encodePng prints any width, even a symbol', () => {
     expect(codeOf(() => encodePng(new Uint8Array(3), Symbol('w') as never, 1))).toMatch(/^E_RANGE encodePng: width and height must be .* \(got a symbol x 1\)/);
   });
+  test('a line plot of extreme values (1e20, +-1e308, steps of 1e-300) draws a PNG at once', async () => {
+    const t0 = performance.now();
+    for (const y of [[0, 1e20, 2], [1e308, -1e308, 1e308], [1, 1, 1]]) {
+      const png = await linePlot([{ name: 'a', x: [0, 1e-300, 2e-300], y }], { xLabel: 'x', yLabel: 'y', width: 120, height: 80 });
+      expect(png.subarray(1, 4).toString()).toBe('PNG');
+    }
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
   test('charts: every option is checked before drawing', async () => {
     expect(codeOf(() => interiorPeaks([1, Symbol('p') as never, 0]))).toMatch(/^E_TYPE interiorPeaks: y\[1\] must be a number/);
     expect(codeOf(() => projectionAxes({ scale: 1, offset: [0] } as never))).toMatch(/^E_TYPE projectionAxes: transform\.explainedRatio/);

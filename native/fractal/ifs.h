@@ -124,8 +124,9 @@ void chaos_game(Exec& ex, IfsJob& job) {
     box.n[k] = job.rn[k];
   }
   idx total = (idx)s.burn_in + s.per_chain;
-  // About 2^22 steps over all chains per round.
-  idx round = std::max<idx>(64, ((idx)1 << 22) / std::max<idx>(job.chains, 1));
+  // About 2^20 steps over all chains per round (a few ms: an abort lands
+  // within 100 ms even when each step also writes its point out).
+  idx round = std::max<idx>(64, ((idx)1 << 20) / std::max<idx>(job.chains, 1));
   // On the CPU, atomic adds from all cores to one grid cost more than the
   // chaos game itself: there each block of chains bins into its own grid of
   // 32-bit counts (a round adds fewer than 2^32), and the blocks are added up

@@ -40,9 +40,11 @@ async function open(report: string): Promise<{ page: Page; errors: string[] }> {
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('request', (r) => !r.url().startsWith('file:') && !r.url().startsWith('data:') && errors.push(`network request to ${r.url()}`));
   await page.goto(`file://${report}`);
-  // Charts load as they scroll into view: bring each one there in turn.
+  // Charts load as they scroll into view: bring each one there in turn. (By the DOM's own
+  // scrollIntoView: playwright's waits for the element to stop moving, and on a loaded machine
+  // the charts above it, rendering one after another, can keep it moving past its timeout.)
   for (const el of await page.$$('.chart')) {
-    await el.scrollIntoViewIfNeeded();
+    await el.evaluate((e) => e.scrollIntoView({ block: 'center' }));
     await page.waitForTimeout(20);
   }
   await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('.chart')].every((e) => e.dataset.rendered), null, { timeout: 60000 });

@@ -296,37 +296,6 @@ constexpr int MW = 4, MR = 4;
 typedef float fvecm __attribute__((vector_size(MW * 4)));
 static_assert(TJ % (2 * MW) == 0 && TR % MR == 0, "the micro-kernel's passes tile the block");
 
-#if defined(__AVX512F__)
-// One pass over the whole tile (written out: as a loop of one pass, GCC keeps
-// the accumulators in memory and the kernel runs 1.5x slower).
-inline void micro_dot(const float* xp, const float* yb, int kn, bool first, float (&acc)[TR][TJ]) {
-  f32x16 a[TR][2];
-  for (int r = 0; r < TR; ++r) {
-    if (first) {
-      a[r][0] = f32x16{};
-      a[r][1] = f32x16{};
-      continue;
-    }
-    std::memcpy(&a[r][0], acc[r], 64);
-    std::memcpy(&a[r][1], acc[r] + 16, 64);
-  }
-  for (int k = 0; k < kn; ++k) {
-    f32x16 y0, y1;
-    std::memcpy(&y0, yb + (size_t)k * TJ, 64);
-    std::memcpy(&y1, yb + (size_t)k * TJ + 16, 64);
-    const float* xk = xp + (size_t)k * TR;
-    for (int r = 0; r < TR; ++r) {
-      const float xv = xk[r];
-      a[r][0] += xv * y0;
-      a[r][1] += xv * y1;
-    }
-  }
-  for (int r = 0; r < TR; ++r) {
-    std::memcpy(acc[r], &a[r][0], 64);
-    std::memcpy(acc[r] + 16, &a[r][1], 64);
-  }
-}
-#else
 inline void micro_dot(const float* xp, const float* yb, int kn, bool first, float (&acc)[TR][TJ]) {
   for (int c = 0; c < TJ; c += 2 * MW)
     for (int r0 = 0; r0 < TR; r0 += MR) {
@@ -357,7 +326,6 @@ inline void micro_dot(const float* xp, const float* yb, int kn, bool first, floa
       }
     }
 }
-#endif
 
 // Reductions with a vectorised tile form on the CPU (see below).
 template <class R, class = void>

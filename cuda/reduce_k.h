@@ -286,7 +286,7 @@ struct AttnGradR {
   float* mom = nullptr;           // [slots, d] scratch
   float* grad = nullptr;          // [slots, d]: dq (first pass) or dk
   float* gv = nullptr;            // [slots, dv]: dv (second pass)
-  double* dtheta = nullptr;       // [slots] (first pass)
+  double* dtheta = nullptr;       // [slots]: the first pass's (or the one pass's on the CPU)
   double s2 = 1.0;                // the pair value is s2 times the one handed in
   struct Acc {
     double z, t;
@@ -329,7 +329,7 @@ struct AttnGradR {
     const float* self = keys_are_targets ? key + slot * d : q + slot * d;
     for (int c = 0; c < d; ++c)
       grad[slot * d + c] = LK == A_DOT ? mom[slot * d + c] : (float)(a.z * (double)self[c] - (double)mom[slot * d + c]);
-    if (!keys_are_targets) dtheta[slot] = a.t;
+    if (dtheta) dtheta[slot] = a.t;
   }
 };
 

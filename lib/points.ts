@@ -236,16 +236,41 @@ export interface AttentionOptions extends RunOptions {
 
 const MOVED_TO_KERNEL = ['kind', 'sigma', 'eps', 'kappa'];
 
+/** attention's output with the log-sum-exp of each query's logits (returnLse: true). */
+export interface AttentionWithLse {
+  /** [batch, heads, N, dv] */
+  out: Float32Array;
+  /** log sum_j exp(logit_ij) per query [batch, heads, N]; -Infinity for a query that sees no key. */
+  lse: Float32Array;
+}
+
 /**
  * Field attention: softmax over keys of the field interaction of query and
  * key, weighting the values; online softmax over tiles of keys (the N x M
  * logits never exist). A query that sees no key gets zeros.
- * Returns [batch, heads, N, dv].
+ * Returns [batch, heads, N, dv]; with returnLse: true, { out, lse }, the
+ * statistics attentionGrad can reuse (option saved) instead of running the
+ * forward pass again.
  */
-export async function attention(Q: Float32Array, K: Float32Array, V: Float32Array, opts: AttentionOptions): Promise<Float32Array> {
+export async function attention(Q: Float32Array, K: Float32Array, V: Float32Array, opts: AttentionOptions & { returnLse: true }): Promise<AttentionWithLse>;
+export async function attention(Q: Float32Array, K: Float32Array, V: Float32Array, opts: AttentionOptions & { returnLse?: false }): Promise<Float32Array>;
+export async function attention(Q: Float32Array, K: Float32Array, V: Float32Array, opts: AttentionOptions & { returnLse?: boolean }): Promise<Float32Array | AttentionWithLse>;
+export async function attention(Q: Float32Array, K: Float32Array, V: Float32Array, opts: AttentionOptions & { returnLse?: boolean }): Promise<Float32Array | AttentionWithLse> {
   const op = 'points.attention';
-  const { args, run } = attentionArgs(op, Q, K, V, opts);
+  const { args, run } = attentionArgs(op, Q, K, V, opts, ['returnLse']);
+  const o = opts as { returnLse?: unknown };
+  if (o.returnLse !== undefined && boolean(op, 'returnLse', o.returnLse)) args.returnLse = true;
   return callAsync(op, (a, x) => a.attention(x), args, run);
+}
+
+export interface AttentionGradOptions extends AttentionOptions {
+  /**
+   * The forward pass's { out, lse } for the same Q, K, V and options
+   * (attention with returnLse: true), as FlashAttention's backward keeps
+   * them: the backward then skips the forward pass (about a third of its
+   * time). Statistics of other inputs give wrong gradients, as there.
+   */
+  saved?: AttentionWithLse;
 }
 
 export interface AttentionGrad {
@@ -265,20 +290,32 @@ export interface AttentionGrad {
  * logits are recomputed from each query's log-sum-exp, the N x M matrix never
  * exists (memory O(N + M)).
  */
-export async function attentionGrad(Q: Float32Array, K: Float32Array, V: Float32Array, dOut: Float32Array, opts: AttentionOptions): Promise<AttentionGrad> {
+export async function attentionGrad(Q: Float32Array, K: Float32Array, V: Float32Array, dOut: Float32Array, opts: AttentionGradOptions): Promise<AttentionGrad> {
   const op = 'points.attentionGrad';
-  const { args, run, n, dv, bh } = attentionArgs(op, Q, K, V, opts);
+  const { args, run, n, dv, bh } = attentionArgs(op, Q, K, V, opts, ['saved']);
   args.dout = float32(op, 'dOut', dOut, bh * n * dv);
+  const saved = (opts as { saved?: unknown }).saved;
+  if (saved !== undefined) {
+    if (!isPlainObject(saved)) throw invalid('E_TYPE', op, 'saved', "attention's { out, lse } (returnLse: true)", saved);
+    for (const k of Object.keys(saved))
+      if (k !== 'out' && k !== 'lse') throw new SemfieldError('E_TYPE', `${op}: unknown field '${k}' of saved (known: out, lse)`);
+    const sv = saved as Partial<AttentionWithLse>;
+    args.out = float32(op, 'saved.out', sv.out, bh * n * dv);
+    args.lse = float32(op, 'saved.lse', sv.lse, bh * n);
+    const lse = args.lse as Float32Array;
+    for (let i = 0; i < lse.length; i++)
+      if (Number.isNaN(lse[i]) || lse[i] === Infinity) throw invalid('E_NONFINITE', op, `saved.lse[${i}]`, 'finite, or -Infinity for a query that sees no key', lse[i]);
+  }
   const r = await callAsync(op, (a, x) => a.attentionGrad(x), args, run);
   return { ...r, param: (args.kernel as { kind: string }).kind === 'gaussian' ? 'sigma' : 'beta' };
 }
 
-function attentionArgs(op: string, Q: Float32Array, K: Float32Array, V: Float32Array, opts: AttentionOptions): { args: Record<string, unknown>; run: RunOptions; n: number; dv: number; bh: number } {
+function attentionArgs(op: string, Q: Float32Array, K: Float32Array, V: Float32Array, opts: AttentionOptions, more: string[] = []): { args: Record<string, unknown>; run: RunOptions; n: number; dv: number; bh: number } {
   if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with d');
   if (isPlainObject(opts))
     for (const key of MOVED_TO_KERNEL)
       if (key in opts) throw new SemfieldError('E_TYPE', `${op}: option '${key}' is given inside kernel, e.g. kernel: { kind: 'gaussian', sigma: 1 }`);
-  const o = options<AttentionOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'batch', 'heads', 'kernel', 'beta', 'causal', 'keyMask', 'keyBias']);
+  const o = options<AttentionOptions>(op, opts, [...RUN_OPTION_KEYS, 'd', 'batch', 'heads', 'kernel', 'beta', 'causal', 'keyMask', 'keyBias', ...more]);
   const d = integer(op, 'd', o.d, 1, 65536);
   const batch = o.batch === undefined ? 1 : integer(op, 'batch', o.batch, 1, 1 << 20);
   const heads = o.heads === undefined ? 1 : integer(op, 'heads', o.heads, 1, 1 << 16);

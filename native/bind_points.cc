@@ -294,7 +294,9 @@ class AttentionWorker : public ArrayWorker<Call<AttentionJob>, float> {
     return j;
   }
 
-  AttentionWorker(Inputs& in, Job j) : ArrayWorker(in, std::move(j), "semfield.attention") {}
+  AttentionWorker(Inputs& in, Job j) : ArrayWorker(in, std::move(j), "semfield.attention") {
+    lse_wanted_ = get_bool(in.args, "returnLse", false);
+  }
 
  protected:
   void Run() override {
@@ -302,10 +304,26 @@ class AttentionWorker : public ArrayWorker<Call<AttentionJob>, float> {
     size_t bh = (size_t)t.batch * t.heads;
     require_finite_attention(t);
     t.out = out_.alloc((idx)(bh * t.n * t.dv));
+    if (lse_wanted_) t.lse = lse_.alloc((idx)(bh * t.n));
     t.cancel = cancel_;
     run_on(j_.target, t, cpu::attention, cuda::attention);
     require_finite_result(t.out, (idx)(bh * t.n * t.dv), "the attention output", "V is");
   }
+  // With returnLse: { out, lse }, the log-sum-exp of each query's logits
+  // (-Infinity for a query that sees no key), for attentionGrad.
+  Napi::Value Result(Napi::Env env) override {
+    if (!lse_wanted_) return out_.release(env);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("out", out_.release(env));
+    o.Set("lse", lse_.release(env));
+    return o;
+  }
+
+ public:
+  bool lse_wanted_ = false;
+
+ private:
+  OutBuf<float> lse_;
 };
 
 // attentionGrad: the attention arguments and dout; { dQ, dK, dV, dParam }.
@@ -320,6 +338,10 @@ class AttentionGradWorker : public Worker {
     const AttentionJob& t = g.a;
     const idx bh = (idx)t.batch * t.heads;
     g.dout = in.input<float>("dout", bh * t.n * t.dv);
+    // The forward's output and log-sum-exp, when the caller saved them.
+    g.fwd_out = in.input<float>("out", bh * t.n * t.dv, true);
+    g.fwd_lse = in.input<float>("lse", bh * t.n, true);
+    if (!g.fwd_out != !g.fwd_lse) fail("E_TYPE", "out and lse are given together");
     // The forward pass's output and statistics, the scratch of both passes.
     check_budget(((double)t.m * (t.d + t.dv) * 3 + (double)t.n * (t.d + t.dv) * 3) * 4 * (double)bh, "attentionGrad");
     j.target = points_target(in.args);
@@ -335,6 +357,11 @@ class AttentionGradWorker : public Worker {
     const idx bh = (idx)t.batch * t.heads;
     require_finite_attention(t);
     require_finite(g.dout, bh * t.n * t.dv, "dout");
+    if (g.fwd_out) {
+      require_finite(g.fwd_out, bh * t.n * t.dv, "out");
+      for (idx i = 0; i < bh * t.n; ++i)  // -inf: a query that sees no key
+        if (std::isnan(g.fwd_lse[i]) || g.fwd_lse[i] == INFINITY) fail("E_NONFINITE", "lse[" + std::to_string(i) + "] is not finite");
+    }
     g.a.cancel = cancel_;
     g.dq = dq_.alloc(bh * t.n * t.d);
     g.dk = dk_.alloc(bh * t.m * t.d);

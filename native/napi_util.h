@@ -38,6 +38,13 @@ inline long long get_int(const Napi::Object& o, const char* key, long long def, 
   return (long long)d;
 }
 
+inline bool get_bool(const Napi::Object& o, const char* key, bool def) {
+  Napi::Value v = get(o, key);
+  if (v.IsUndefined()) return def;
+  if (!v.IsBoolean()) fail("E_TYPE", std::string(key) + " must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
 inline std::string get_string(const Napi::Object& o, const char* key, const std::string& def) {
   Napi::Value v = get(o, key);
   if (v.IsUndefined()) return def;

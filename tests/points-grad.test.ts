@@ -287,6 +287,93 @@ describe('attentionGrad against central differences of an fp64 forward', () => {
   });
 });
 
+describe("attention's saved statistics (returnLse, saved)", () => {
+  const s: AShape = { B: 2, H: 3, N: 37, M: 53, d: 17, dv: 5 };
+  const Q = cloud(s.B * s.H * s.N * s.d, 1, 40), K = cloud(s.B * s.H * s.M * s.d, 1, 41), V = cloud(s.B * s.H * s.M * s.dv, 1, 42);
+  const dOut = cloud(s.B * s.H * s.N * s.dv, 1, 43);
+  const mask = new Uint8Array(s.B * s.M).fill(1);
+  mask.fill(0, s.M, 2 * s.M);  // the second batch sees no key at all
+  const opts = { d: s.d, batch: s.B, heads: s.H, kernel: { kind: 'gaussian', sigma: 1.3 } as const, keyMask: mask };
+
+  test('returnLse gives the output and the log-sum-exp of each query (-Infinity where no key is seen), as an fp64 softmax', async () => {
+    const { out, lse } = await points.attention(Q, K, V, { ...opts, returnLse: true });
+    // (The statistics need the whole logit; without them gaussian drops |q|^2, the same for every key.)
+    const plain = await points.attention(Q, K, V, opts);
+    for (let i = 0; i < out.length; i++) expect(Math.abs(out[i] - plain[i])).toBeLessThan(1e-5);
+    expect(lse.length).toBe(s.B * s.H * s.N);
+    for (let bh = 0; bh < s.B * s.H; bh++)
+      for (let i = 0; i < s.N; i++) {
+        const at = bh * s.N + i;
+        if (bh >= s.H) {
+          expect(lse[at]).toBe(-Infinity);
+          continue;
+        }
+        let z = 0;
+        for (let j = 0; j < s.M; j++) {
+          let r2 = 0;
+          for (let k = 0; k < s.d; k++) r2 += (Q[at * s.d + k] - K[(bh * s.M + j) * s.d + k]) ** 2;
+          z += Math.exp(-r2 / (2 * 1.3 ** 2));
+        }
+        expect(Math.abs(lse[at] - Math.log(z))).toBeLessThan(2e-5 * Math.max(1, Math.abs(Math.log(z))));
+      }
+  });
+
+  test('attentionGrad with the saved statistics gives the same numbers as without', async () => {
+    const saved = await points.attention(Q, K, V, { ...opts, returnLse: true });
+    const a = await points.attentionGrad(Q, K, V, dOut, opts), b = await points.attentionGrad(Q, K, V, dOut, { ...opts, saved });
+    expect(b.dQ).toEqual(a.dQ);
+    expect(b.dK).toEqual(a.dK);
+    expect(b.dV).toEqual(a.dV);
+    expect(b.dParam).toEqual(a.dParam);
+  });
+
+  test('at sizes where the keys are cut into chunks (700 x 900, d = 70): one pass == the fp64 gradient of a scalar loss', async () => {
+    const n = 700, m = 900, d = 70, dv = 3;
+    const q = cloud(n * d, 1, 50).map((v) => 0.3 * v), k = cloud(m * d, 1, 51).map((v) => 0.3 * v), v = cloud(m * dv, 1, 52);
+    const go = cloud(n * dv, 1, 53);
+    const g = await points.attentionGrad(q, k, v, go, { d, causal: 'top-left' });
+    // dQ of query i in fp64: P_ij = softmax_j(beta q_i . k_j), dS = P (dP - D), dq = beta sum_j dS k_j.
+    const beta = 1 / Math.sqrt(d);
+    for (const i of [0, 1, 63, 64, 333, 699]) {
+      const l: number[] = [];
+      for (let j = 0; j <= i && j < m; j++) {
+        let t = 0;
+        for (let c = 0; c < d; c++) t += q[i * d + c] * k[j * d + c];
+        l.push(beta * t);
+      }
+      const mx = Math.max(...l);
+      const p = l.map((x) => Math.exp(x - mx));
+      const z = p.reduce((a, b) => a + b, 0);
+      const dp = p.map((_, j) => go[i * dv] * v[j * dv] + go[i * dv + 1] * v[j * dv + 1] + go[i * dv + 2] * v[j * dv + 2]);
+      const D = p.reduce((a, pj, j) => a + (pj / z) * dp[j], 0);
+      let worst = 0, scale = 0;
+      for (let c = 0; c < d; c++) {
+        let ref = 0;
+        for (let j = 0; j < p.length; j++) ref += beta * (p[j] / z) * (dp[j] - D) * k[j * d + c];
+        worst = Math.max(worst, Math.abs(ref - g.dQ[i * d + c]));
+        scale = Math.max(scale, Math.abs(ref));
+      }
+      expect({ i, ok: worst <= 1e-4 * scale + 1e-7 }).toEqual({ i, ok: true });
+    }
+  });
+
+  test('bad saved statistics: wrong lengths, unknown fields, NaN or +Infinity in lse, one without the other', async () => {
+    const saved = await points.attention(Q, K, V, { ...opts, returnLse: true });
+    const codeOf = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string; message: string }) => `${e.code}: ${e.message}`);
+    expect(await codeOf(points.attentionGrad(Q, K, V, dOut, { ...opts, saved: { out: saved.out, lse: saved.lse.subarray(1) } }))).toMatch(/^E_SHAPE: .*saved\.lse/);
+    expect(await codeOf(points.attentionGrad(Q, K, V, dOut, { ...opts, saved: { out: saved.out.subarray(1), lse: saved.lse } }))).toMatch(/^E_SHAPE: .*saved\.out/);
+    expect(await codeOf(points.attentionGrad(Q, K, V, dOut, { ...opts, saved: { ...saved, extra: 1 } as never }))).toMatch(/^E_TYPE: .*extra/);
+    expect(await codeOf(points.attentionGrad(Q, K, V, dOut, { ...opts, saved: { out: saved.out } as never }))).toMatch(/^E_TYPE: .*saved\.lse/);
+    expect(await codeOf(points.attentionGrad(Q, K, V, dOut, { ...opts, saved: saved.out as never }))).toMatch(/^E_TYPE: .*saved/);
+    for (const bad of [NaN, Infinity]) {
+      const lse = saved.lse.slice();
+      lse[5] = bad;
+      expect(await codeOf(points.attentionGrad(Q, K, V, dOut, { ...opts, saved: { out: saved.out, lse } }))).toMatch(/^E_NONFINITE: .*saved\.lse\[5\]/);
+    }
+    expect(await codeOf(points.attention(Q, K, V, { ...opts, returnLse: 1 as never }))).toMatch(/^E_TYPE: .*returnLse/);
+  });
+});
+
 describe("the demo's themes", () => {
   test('music flows onto emotions: the squared MMD falls at every step to below 1% of its start', async () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -46,6 +46,7 @@
 #include "../../cuda/reduce_k.h"
 #include "../errors.h"
 #include "../exec_cpu.h"
+#include "../host_cache.h"
 
 namespace sf {
 namespace pairs {
@@ -245,8 +246,8 @@ inline float hmax16(f32x16 v) {
 struct Packed {
   idx m = 0, blocks = 0, first = 0;
   std::vector<float> c;     // [d] the centre (unscaled)
-  std::vector<float> y;     // [blocks][d][TJ], zero padded
-  std::vector<float> norm;  // [blocks * TJ]
+  HostArray<float> y;       // [blocks][d][TJ], zero padded
+  HostArray<float> norm;    // [blocks * TJ]
 };
 
 inline Packed pack_sources(const float* x, idx first, idx m, int d, bool centre, double s) {
@@ -263,8 +264,8 @@ inline Packed pack_sources(const float* x, idx first, idx m, int d, bool centre,
     for (int k = 0; k < d; ++k) p.c[(size_t)k] = (float)(c[(size_t)k] / (double)m);
   }
   const float inv = (float)(1.0 / s);
-  p.y.assign((size_t)(p.blocks * d * TJ), 0.0f);
-  p.norm.assign((size_t)(p.blocks * TJ), 0.0f);
+  p.y = HostArray<float>((size_t)(p.blocks * d * TJ), 0.0f);
+  p.norm = HostArray<float>((size_t)(p.blocks * TJ), 0.0f);
   for (idx j = 0; j < m; ++j) {
     idx b = j / TJ, l = j % TJ;
     double n2 = 0;
@@ -340,15 +341,46 @@ struct has_keys_needed : std::false_type {};
 template <class R>
 struct has_keys_needed<R, decltype((void)std::declval<const R&>().keys_needed(idx(0), idx(0)))> : std::true_type {};
 
+// Reductions that also add into the sources' rows (R::scatters): a tile
+// reads the pair values once and adds to both its targets (acc) and its
+// sources (cols: [sources, R::col_width()] floats). And reductions over one
+// segment against itself whose pair (i, j) does the work of (j, i) as well
+// (R::symmetric): the engine visits only the blocks at or after the panel's
+// own, and the tile takes the pairs j > i of them.
+template <class R, class = void>
+struct scatters : std::false_type {};
+template <class R>
+struct scatters<R, std::enable_if_t<R::scatters>> : std::true_type {};
+template <class R, class = void>
+struct symmetric : std::false_type {};
+template <class R>
+struct symmetric<R, std::enable_if_t<R::symmetric>> : std::true_type {};
+
 template <class R>
 inline void reduce_tile(const R& r, typename R::Acc* acc, idx p, idx slot, int rows, idx j0, int cnt,
-                        const float (&g)[TR][TJ]) {
-  if constexpr (has_tile<R>::value) {
+                        const float (&g)[TR][TJ], float* cols) {
+  if constexpr (scatters<R>::value) {
+    r.tile(acc, p, slot, rows, j0, cnt, g, cols);
+  } else if constexpr (has_tile<R>::value) {
+    (void)cols;
     r.tile(acc, p, slot, rows, j0, cnt, g);
   } else {
+    (void)cols;
     for (int i = 0; i < rows; ++i)
       for (int j = 0; j < cnt; ++j) r.pair(acc[i], p, slot + i, j0 + j, g[i][j]);
   }
+}
+
+// How many column buffers a scattering reduction's work is cut into per
+// problem: chunks of panels (every G-th panel of a problem, so that causal
+// or triangular work shares out evenly), each adding into its own buffer,
+// the buffers then summed in order. G follows from the shape alone, never
+// from the thread count: the same sums on every machine. At least 16 chunks
+// in all where there are panels for them, and the buffers within 32 MiB.
+inline int column_groups(idx panels_per_problem, idx problems, idx sources, idx width) {
+  idx g = std::max<idx>(1, std::min<idx>(panels_per_problem, (16 + problems - 1) / problems));
+  while (g > 1 && g * sources * width * 4 > ((idx)32 << 20)) --g;
+  return (int)g;
 }
 
 template <class F, class R>
@@ -360,6 +392,9 @@ void pair_reduce(CpuExec& ex, const F& f0, const R& r0, const PairTask& task) {
   constexpr int metric = F::metric;
   const bool centre = metric != PM_DOT;
   const float inv = (float)(1.0 / s);
+  if constexpr (symmetric<R>::value)
+    if (task.targets.x != task.sources.x || task.targets.off != task.sources.off)
+      fail("E_INTERNAL", "a symmetric reduction needs its targets to be its sources");
 
   // Pack every source segment a problem uses, once.
   std::vector<int> used;
@@ -377,93 +412,148 @@ void pair_reduce(CpuExec& ex, const F& f0, const R& r0, const PairTask& task) {
   for (size_t p = 0; p < task.problems.size(); ++p)
     for (idx i0 = 0; i0 < task.targets.size(task.problems[p].t); i0 += TP) items.push_back({(int)p, i0});
 
-  ex.for_ranges((idx)items.size(), 1, [&](idx it0, idx it1) {
-    constexpr int TILES = TP / TR;
-    std::vector<float> xp((size_t)TILES * d * TR);
+  struct Scratch {
+    std::vector<float> xp;
     float xn[TP];
-    alignas(64) float dots[TILES][TR][TJ];
+    alignas(64) float dots[TP / TR][TR][TJ];
     float g[TR][TJ];
     typename R::Acc acc[TP];
-    for (idx it = it0; it < it1; ++it) {
-      if (task.cancel && *task.cancel) fail("E_ABORTED", "aborted");
-      const int p = items[(size_t)it].first;
-      const idx i0 = items[(size_t)it].second;
-      const Problem& pr = task.problems[(size_t)p];
-      const Packed& src = packs[(size_t)pr.s];
-      const idx nt = task.targets.size(pr.t);
-      const int rows = (int)std::min<idx>(TP, nt - i0);
-      const int tiles = (rows + TR - 1) / TR;
-      const float* x = task.targets.x + (task.targets.off[(size_t)pr.t] + i0) * d;
-      // Targets of the panel: centred on the sources' centre, scaled, packed
-      // [tile][d][TR]; rows past the end repeat the last target.
-      for (int i = 0; i < tiles * TR; ++i) {
-        const float* xi = x + (size_t)std::min(i, rows - 1) * d;
-        float* dst = xp.data() + (size_t)(i / TR) * d * TR + (i % TR);
-        double n2 = 0;
-        for (int k = 0; k < d; ++k) {
-          float v = (xi[k] - src.c[(size_t)k]) * inv;
-          dst[(size_t)k * TR] = v;
-          n2 += (double)v * v;
-        }
-        xn[i] = (float)n2;
+  };
+  // One panel against every source block of its problem (from its own block
+  // on, for a symmetric reduction), cols the buffer it scatters into.
+  auto panel = [&](Scratch& sc, const std::pair<int, idx>& item, float* cols) {
+    constexpr int TILES = TP / TR;
+    if (task.cancel && *task.cancel) fail("E_ABORTED", "aborted");
+    const int p = item.first;
+    const idx i0 = item.second;
+    const Problem& pr = task.problems[(size_t)p];
+    const Packed& src = packs[(size_t)pr.s];
+    const idx nt = task.targets.size(pr.t);
+    const int rows = (int)std::min<idx>(TP, nt - i0);
+    const int tiles = (rows + TR - 1) / TR;
+    const float* x = task.targets.x + (task.targets.off[(size_t)pr.t] + i0) * d;
+    float* xp = sc.xp.data();
+    float* xn = sc.xn;
+    auto& dots = sc.dots;
+    auto& g = sc.g;
+    typename R::Acc* acc = sc.acc;
+    static_assert(TP / TR == TILES, "");
+    // Targets of the panel: centred on the sources' centre, scaled, packed
+    // [tile][d][TR]; rows past the end repeat the last target.
+    for (int i = 0; i < tiles * TR; ++i) {
+      const float* xi = x + (size_t)std::min(i, rows - 1) * d;
+      float* dst = xp + (size_t)(i / TR) * d * TR + (i % TR);
+      double n2 = 0;
+      for (int k = 0; k < d; ++k) {
+        float v = (xi[k] - src.c[(size_t)k]) * inv;
+        dst[(size_t)k * TR] = v;
+        n2 += (double)v * v;
       }
-      const idx slot = task.slot0[(size_t)p] + i0;
-      for (int i = 0; i < rows; ++i) r.begin(acc[i], p, slot + i);
-      idx blocks = src.blocks;
-      if constexpr (has_keys_needed<R>::value) blocks = (r.keys_needed(p, slot + rows - 1) + TJ - 1) / TJ;
-      for (idx b = 0; b < blocks; ++b) {
-        // Every block of 32 sources too (one atomic load): a heavy reduction
-        // (a sweep of many frequencies) can spend long on one panel.
-        if (task.cancel && *task.cancel) fail("E_ABORTED", "aborted");
-        const float* yb = src.y.data() + (size_t)(b * d * TJ);
-        const float* yn = src.norm.data() + (size_t)(b * TJ);
-        const idx j0 = b * TJ;
-        const int cnt = (int)std::min<idx>(TJ, src.m - j0);
-        for (int k0 = 0; k0 < d; k0 += KC) {
-          const int kn = std::min(KC, d - k0);
-          for (int t = 0; t < tiles; ++t)
-            micro_dot(xp.data() + (size_t)t * d * TR + (size_t)k0 * TR, yb + (size_t)k0 * TJ, kn, k0 == 0, dots[t]);
-        }
-        for (int t = 0; t < tiles; ++t) {
-          const float* xt = xp.data() + (size_t)t * d * TR;
-          const float* xnt = xn + t * TR;
-          for (int i = 0; i < TR; ++i)
-            for (int j = 0; j < TJ; ++j) {
-              float v = dots[t][i][j];
-              if (metric == PM_R2) v = xnt[i] + yn[j] - 2.0f * v;
-              else if (metric == PM_R2_SHIFTED) v = yn[j] - 2.0f * v;
-              g[i][j] = v;
-            }
-          if (metric == PM_R2) {
-            // Close pairs lose most digits of r^2 to cancellation: redo them.
-            const float thr = 1.0f / 128.0f;
-            f32x16 close = {};
-            const f32x16 y0 = load16(yn), y1 = load16(yn + 16);
-            for (int i = 0; i < TR; ++i) {
-              close = vmax16(close, thr * (xnt[i] + y0) - load16(g[i]));
-              close = vmax16(close, thr * (xnt[i] + y1) - load16(g[i] + 16));
-            }
-            if (hmax16(close) > 0.0f)
-              for (int i = 0; i < TR; ++i)
-                for (int j = 0; j < TJ; ++j) {
-                  if (!(g[i][j] < thr * (xnt[i] + yn[j]))) continue;
-                  float q = 0.0f;
-                  for (int k = 0; k < d; ++k) {
-                    float u = xt[(size_t)k * TR + i] - yb[(size_t)k * TJ + j];
-                    q += u * u;
-                  }
-                  g[i][j] = q;
-                }
-          }
-          for (int i = 0; i < TR; ++i)
-            for (int j = 0; j < TJ; ++j) g[i][j] = f(g[i][j]);
-          const int tr = std::min(TR, rows - t * TR);
-          reduce_tile(r, acc + t * TR, p, slot + t * TR, tr, src.first + j0, cnt, g);
-        }
-      }
-      for (int i = 0; i < rows; ++i) r.end(acc[i], p, slot + i);
+      xn[i] = (float)n2;
     }
-  });
+    const idx slot = task.slot0[(size_t)p] + i0;
+    for (int i = 0; i < rows; ++i) r.begin(acc[i], p, slot + i);
+    idx blocks = src.blocks, b0 = 0;
+    if constexpr (has_keys_needed<R>::value) blocks = (r.keys_needed(p, slot + rows - 1) + TJ - 1) / TJ;
+    if constexpr (symmetric<R>::value) b0 = i0 / TJ;
+    for (idx b = b0; b < blocks; ++b) {
+      // Every block of 32 sources too (one atomic load): a heavy reduction
+      // (a sweep of many frequencies) can spend long on one panel.
+      if (task.cancel && *task.cancel) fail("E_ABORTED", "aborted");
+      const float* yb = src.y.data() + (size_t)(b * d * TJ);
+      const float* yn = src.norm.data() + (size_t)(b * TJ);
+      const idx j0 = b * TJ;
+      const int cnt = (int)std::min<idx>(TJ, src.m - j0);
+      for (int k0 = 0; k0 < d; k0 += KC) {
+        const int kn = std::min(KC, d - k0);
+        for (int t = 0; t < tiles; ++t)
+          micro_dot(xp + (size_t)t * d * TR + (size_t)k0 * TR, yb + (size_t)k0 * TJ, kn, k0 == 0, dots[t]);
+      }
+      for (int t = 0; t < tiles; ++t) {
+        const float* xt = xp + (size_t)t * d * TR;
+        const float* xnt = xn + t * TR;
+        for (int i = 0; i < TR; ++i)
+          for (int j = 0; j < TJ; ++j) {
+            float v = dots[t][i][j];
+            if (metric == PM_R2) v = xnt[i] + yn[j] - 2.0f * v;
+            else if (metric == PM_R2_SHIFTED) v = yn[j] - 2.0f * v;
+            g[i][j] = v;
+          }
+        if (metric == PM_R2) {
+          // Close pairs lose most digits of r^2 to cancellation: redo them.
+          const float thr = 1.0f / 128.0f;
+          f32x16 close = {};
+          const f32x16 y0 = load16(yn), y1 = load16(yn + 16);
+          for (int i = 0; i < TR; ++i) {
+            close = vmax16(close, thr * (xnt[i] + y0) - load16(g[i]));
+            close = vmax16(close, thr * (xnt[i] + y1) - load16(g[i] + 16));
+          }
+          if (hmax16(close) > 0.0f)
+            for (int i = 0; i < TR; ++i)
+              for (int j = 0; j < TJ; ++j) {
+                if (!(g[i][j] < thr * (xnt[i] + yn[j]))) continue;
+                float q = 0.0f;
+                for (int k = 0; k < d; ++k) {
+                  float u = xt[(size_t)k * TR + i] - yb[(size_t)k * TJ + j];
+                  q += u * u;
+                }
+                g[i][j] = q;
+              }
+        }
+        for (int i = 0; i < TR; ++i)
+          for (int j = 0; j < TJ; ++j) g[i][j] = f(g[i][j]);
+        const int tr = std::min(TR, rows - t * TR);
+        reduce_tile(r, acc + t * TR, p, slot + t * TR, tr, src.first + j0, cnt, g, cols);
+      }
+    }
+    for (int i = 0; i < rows; ++i) r.end(acc[i], p, slot + i);
+  };
+
+  if constexpr (!scatters<R>::value) {
+    ex.for_ranges((idx)items.size(), 1, [&](idx it0, idx it1) {
+      Scratch sc;
+      sc.xp.resize((size_t)(TP / TR) * d * TR);
+      for (idx it = it0; it < it1; ++it) panel(sc, items[(size_t)it], nullptr);
+    });
+  } else {
+    // Chunks (problem, group): every G-th panel of the problem, in order,
+    // into buffer `group` of the problem's sources; then the buffers summed
+    // in group order, and the reduction's own ending of each source's row.
+    const idx W = r.col_width(), S = task.sources.points();
+    idx most = 1;
+    for (const Problem& pr : task.problems) most = std::max<idx>(most, (task.targets.size(pr.t) + TP - 1) / TP);
+    const int G = column_groups(most, (idx)task.problems.size(), S, W);
+    // From the exec's cache of host buffers: fresh pages would cost a fault each, every call.
+    const size_t mark = ex.mark();
+    std::vector<float*> bufs((size_t)G);
+    for (int gi = 0; gi < G; ++gi) bufs[(size_t)gi] = ex.template alloc<float>(S * W);
+    std::vector<idx> first;  // each problem's first item (items are in problem order), and the end
+    for (size_t p = 0, it = 0; p <= task.problems.size(); ++p) {
+      first.push_back((idx)it);
+      while (it < items.size() && items[it].first == (int)p) ++it;
+    }
+    // Sources no chunk of a group touches stay zero: clear every buffer once.
+    ex.for_ranges(S * G, 1 << 16, [&](idx lo, idx hi) {
+      for (idx e = lo; e < hi; ++e) std::fill_n(bufs[(size_t)(e / S)] + (e % S) * W, W, 0.0f);
+    });
+    ex.for_items((idx)task.problems.size() * G, [&](idx c) {
+      const idx p = c / G;
+      const int gi = (int)(c % G);
+      Scratch sc;
+      sc.xp.resize((size_t)(TP / TR) * d * TR);
+      for (idx it = first[(size_t)p] + gi; it < first[(size_t)p + 1]; it += G)
+        panel(sc, items[(size_t)it], bufs[(size_t)gi]);
+    });
+    float* sum = bufs[0];
+    ex.for_ranges(S, 256, [&](idx lo, idx hi) {
+      for (int gi = 1; gi < G; ++gi) {
+        const float* bg = bufs[(size_t)gi];
+        for (idx e = lo * W; e < hi * W; ++e) sum[e] += bg[e];
+      }
+      r.col_end(sum, lo, hi);
+    });
+    ex.release(mark);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -472,12 +562,12 @@ void pair_reduce(CpuExec& ex, const F& f0, const R& r0, const PairTask& task) {
 
 struct SumTiles : SumR {
   int CP = 16;  // C rounded up to whole vectors
-  std::shared_ptr<std::vector<float>> vpad;  // [m, CP]: each row of v, zero padded
+  std::shared_ptr<HostArray<float>> vpad;  // [m, CP]: each row of v, zero padded
   SumTiles() = default;
   SumTiles(const SumR& r) : SumR(r) {
     if (C == 1) return;
     CP = (C + 15) / 16 * 16;
-    vpad = std::make_shared<std::vector<float>>((size_t)(m * CP), 0.0f);
+    vpad = std::make_shared<HostArray<float>>((size_t)(m * CP), 0.0f);
     for (idx j = 0; j < m; ++j) std::copy_n(v + j * C, C, vpad->data() + j * CP);
   }
   SumTiles rescaled(double s, double f) const {
@@ -587,103 +677,174 @@ struct GradTiles : GradR {
   }
 };
 
-// Attention's gradients a tile at a time: the arithmetic of AttnGradR::pair
-// with dP = dout . v as a micro-kernel product and the moments (and dV) as
-// value accumulations over the tile's rows.
+// cols[j * W + c] += sum_i E[i][j] y_i[c] (c < d) and cols[j * W + d] +=
+// sum_i E[i][j], for the tile's `rows` rows (y_i the row's point, rows of d
+// floats; E zero past them) and its first cnt columns: the sources' side of
+// a tile.
+template <int NV>
+inline void scatter_chunk(float* cols, idx W, const float (&E)[TR][TJ], int rows, const float* y, int d, int cnt, int c0) {
+  // The tile's rows of y in registers (NV vectors each); per column, two
+  // chains of four rows per vector (one of eight would wait on the FMA's
+  // latency), each broadcast of a weight used NV times.
+  f32x16 yr[TR][NV];
+  for (int i = 0; i < TR; ++i)
+    for (int k = 0; k < NV; ++k) yr[i][k] = i < rows ? load16(y + (size_t)i * d + c0 + 16 * k) : f32x16{};
+  for (int j = 0; j < cnt; ++j) {
+    float* o = cols + j * W + c0;
+    f32x16 a[NV], b[NV];
+    for (int k = 0; k < NV; ++k) {
+      a[k] = load16(o + 16 * k);
+      b[k] = f32x16{};
+    }
+    for (int i = 0; i < TR; i += 2) {
+      const float e = E[i][j], f = E[i + 1][j];
+      for (int k = 0; k < NV; ++k) {
+        a[k] += e * yr[i][k];
+        b[k] += f * yr[i + 1][k];
+      }
+    }
+    for (int k = 0; k < NV; ++k) {
+      a[k] += b[k];
+      std::memcpy(o + 16 * k, &a[k], 64);
+    }
+  }
+}
+
+inline void scatter_cols(float* cols, idx W, const float (&E)[TR][TJ], int rows, const float* y, int d, int cnt) {
+  int c0 = 0;
+  for (; c0 + 32 <= d; c0 += 32) scatter_chunk<2>(cols, W, E, rows, y, d, cnt, c0);
+  for (; c0 + 16 <= d; c0 += 16) scatter_chunk<1>(cols, W, E, rows, y, d, cnt, c0);
+  for (; c0 < d; ++c0)
+    for (int j = 0; j < cnt; ++j) {
+      float t = 0.0f;
+      for (int i = 0; i < rows; ++i) t += E[i][j] * y[(size_t)i * d + c0];
+      cols[j * W + c0] += t;
+    }
+  for (int j = 0; j < cnt; ++j) {
+    float t = 0.0f;
+    for (int i = 0; i < rows; ++i) t += E[i][j];
+    cols[j * W + d] += t;
+  }
+}
+
+// Attention's gradients in one pass on the CPU (FlashAttention-2's order):
+// the keys are the targets, the queries the sources. A tile of 8 keys by 32
+// queries recomputes P from each query's log-sum-exp, takes dP = dout . v by
+// the micro-kernel, and gives dS = P (dP - D) and e = dS c to both sides:
+// dK's moment and z and dV = sum P dout on the keys' rows, dQ's moment and z
+// scattered into the queries' column buffer (the engine's chunks, summed in
+// order), dQ = z q - moment (dot: the moment) at the end. 5 products per
+// pair, where two passes took 7.
 template <int LK>
 struct AttnGradTiles : AttnGradR<LK> {
   using Base = AttnGradR<LK>;
   using typename Base::Acc;
-  // dP = dout . v: the targets' side packed once per micro-tile [dv][TR],
-  // the sources' once per block [dv][TJ], for every problem.
-  idx nt = 0, ns = 0, tiles_p = 0, blocks_p = 0;
-  std::shared_ptr<std::vector<float>> rowpack, colpack;
+  static constexpr bool scatters = true;
+  float* dq = nullptr;  // [problems, n, d]
+  // dP = v . dout: the keys' values packed once per micro-tile [dv][TR], the
+  // queries' dout once per block [dv][TJ], for every problem.
+  idx tiles_p = 0, blocks_p = 0;
+  std::shared_ptr<HostArray<float>> rowpack, colpack;
   AttnGradTiles() = default;
   AttnGradTiles(const Base& r) : Base(r) {
-    const bool kt = r.keys_are_targets;
     const int dv = r.dv;
-    nt = kt ? r.m : r.n;
-    ns = kt ? r.n : r.m;
+    const idx nt = r.m, ns = r.n;
     tiles_p = (nt + TR - 1) / TR;
     blocks_p = (ns + TJ - 1) / TJ;
-    const float* rowsrc = kt ? r.v : r.dout;
-    const float* colsrc = kt ? r.dout : r.v;
-    rowpack = std::make_shared<std::vector<float>>((size_t)(r.problems * tiles_p * dv * TR));
-    colpack = std::make_shared<std::vector<float>>((size_t)(r.problems * blocks_p * dv * TJ), 0.0f);
+    rowpack = std::make_shared<HostArray<float>>((size_t)(r.problems * tiles_p * dv * TR));
+    colpack = std::make_shared<HostArray<float>>((size_t)(r.problems * blocks_p * dv * TJ), 0.0f);
     for (idx p = 0; p < r.problems; ++p) {
       for (idx t = 0; t < tiles_p; ++t)
         for (int i = 0; i < TR; ++i) {
-          const float* src = rowsrc + (p * nt + std::min<idx>(t * TR + i, nt - 1)) * dv;
+          const float* src = r.v + (p * nt + std::min<idx>(t * TR + i, nt - 1)) * dv;
           float* dst = rowpack->data() + (size_t)((p * tiles_p + t) * dv * TR) + i;
           for (int c = 0; c < dv; ++c) dst[(size_t)c * TR] = src[c];
         }
       for (idx j = 0; j < ns; ++j) {
-        const float* src = colsrc + (p * ns + j) * dv;
+        const float* src = r.dout + (p * ns + j) * dv;
         float* dst = colpack->data() + (size_t)((p * blocks_p + j / TJ) * dv * TJ) + j % TJ;
         for (int c = 0; c < dv; ++c) dst[(size_t)c * TJ] = src[c];
       }
     }
   }
-  AttnGradTiles rescaled(double s, double f) const {
+  AttnGradTiles rescaled(double, double f) const {
     AttnGradTiles t = *this;
     t.s2 = f;
     return t;
   }
-  void tile(Acc* acc, idx p, idx slot, int rows, idx j0, int cnt, const float (&g)[TR][TJ]) const {
+  // A query's row: dQ's moment, then z at d; whole vectors, so that rows stay aligned.
+  idx col_width() const { return (this->d + 16) / 16 * 16; }
+  void tile(Acc* acc, idx p, idx slot, int rows, idx j0, int cnt, const float (&g)[TR][TJ], float* cols) const {
     const Base& b = *this;
     const int d = b.d, dv = b.dv;
-    const bool kt = b.keys_are_targets;
-    const float* xp = rowpack->data() + (size_t)((p * tiles_p + (slot - p * nt) / TR) * dv * TR);
-    const float* yp = colpack->data() + (size_t)((p * blocks_p + (j0 - p * ns) / TJ) * dv * TJ);
+    const float* xp = rowpack->data() + (size_t)((p * tiles_p + (slot - p * b.m) / TR) * dv * TR);
+    const float* yp = colpack->data() + (size_t)((p * blocks_p + (j0 - p * b.n) / TJ) * dv * TJ);
     float dP[TR][TJ];
     micro_dot(xp, yp, dv, true, dP);
     float P[TR][TJ], E[TR][TJ];
     const float NEG = -std::numeric_limits<float>::infinity();
-    // Per source column: its bias (first pass) or its query's lse and D (second).
+    // Per query column: minus its lse, and its D.
     float colA[TJ], colD[TJ];
     for (int j = 0; j < TJ; ++j) {
-      const idx src = j0 + std::min(j, cnt - 1);
-      colA[j] = kt ? -b.lse[src] : (b.bias ? b.bias[src] : 0.0f);
-      colD[j] = kt ? b.D[src] : 0.0f;
+      const idx q = j0 + std::min(j, cnt - 1);
+      colA[j] = -b.lse[q];
+      colD[j] = b.D[q];
     }
     const bool plain = !b.mask && !b.causal;
     // ds/dtheta is s0 times a constant: 1 / beta, or -2 / sigma (gaussian).
     const float tfac = AttnLogit<LK>::dtheta(b.k, b.beta, 1.0f);
-    for (int i = 0; i < rows; ++i) {
+    for (int i = 0; i < TR; ++i) {
+      if (i >= rows) {
+        for (int j = 0; j < TJ; ++j) P[i][j] = E[i][j] = 0.0f;
+        continue;
+      }
       const idx t = slot + i;
-      const float rowA = kt ? (b.bias ? b.bias[t] : 0.0f) : -b.lse[t];
-      const float rowD = kt ? 0.0f : b.D[t];
+      const float rowA = b.bias ? b.bias[t] : 0.0f;
       float s0[TJ], s[TJ];
+      float vs[TJ];  // the pair values at the points' own scale
+      if (b.s2 == 1.0)
+        for (int j = 0; j < TJ; ++j) vs[j] = g[i][j];
+      else
+        for (int j = 0; j < TJ; ++j) vs[j] = (float)(b.s2 * (double)g[i][j]);
       for (int j = 0; j < TJ; ++j) {
-        const float vv = (float)(b.s2 * (double)g[i][j]);
+        const float vv = vs[j];
         s0[j] = AttnLogit<LK>::s(b.k, b.beta, vv);
         E[i][j] = AttnLogit<LK>::c(b.k, b.beta, vv);
         s[j] = s0[j] + colA[j] + rowA;
       }
       for (int j = cnt; j < TJ; ++j) s[j] = NEG;
-      if (!plain)
-        for (int j = 0; j < cnt; ++j) {
-          const idx qi = kt ? j0 + j : t, kj = kt ? t : j0 + j;
-          const idx jl = kj - p * b.m;
-          if ((b.mask && !b.mask[(p / b.heads) * b.m + jl]) || (b.causal && jl > (qi - p * b.n) + b.shift)) s[j] = NEG;
-        }
-      float dS[TJ];
+      if (!plain) {
+        const idx jl = t - p * b.m;
+        const bool hidden = b.mask && !b.mask[(p / b.heads) * b.m + jl];
+        for (int j = 0; j < cnt; ++j)
+          if (hidden || (b.causal && jl > (j0 + j - p * b.n) + b.shift)) s[j] = NEG;
+      }
       for (int j = 0; j < TJ; ++j) {
         const float pj = sf_expf(s[j]);  // -inf gives 0
-        dS[j] = pj * (dP[i][j] - colD[j] - rowD);
+        const float dS = pj * (dP[i][j] - colD[j]);
         P[i][j] = pj;
-        E[i][j] *= dS[j];
-        s0[j] *= dS[j];
+        E[i][j] *= dS;
+        s0[j] *= dS;
       }
       acc[i].z += hsum16(load16(E[i]) + load16(E[i] + 16));
-      if (!kt) acc[i].t += (double)tfac * hsum16(load16(s0) + load16(s0 + 16));
+      acc[i].t += (double)tfac * hsum16(load16(s0) + load16(s0 + 16));
     }
     float* o[TR] = {};
     for (int i = 0; i < rows; ++i) o[i] = b.mom + (slot + i) * d;
-    accumulate_rows(o, E, rows, (kt ? b.q : b.key) + j0 * d, d, cnt);
-    if (kt) {
-      for (int i = 0; i < rows; ++i) o[i] = b.gv + (slot + i) * dv;
-      accumulate_rows(o, P, rows, b.dout + j0 * dv, dv, cnt);
+    accumulate_rows(o, E, rows, b.q + j0 * d, d, cnt);
+    for (int i = 0; i < rows; ++i) o[i] = b.gv + (slot + i) * dv;
+    accumulate_rows(o, P, rows, b.dout + j0 * dv, dv, cnt);
+    scatter_cols(cols + j0 * col_width(), col_width(), E, rows, b.key + slot * d, d, cnt);
+  }
+  // dQ from the summed column buffer: z q - moment, or the moment (dot).
+  void col_end(const float* cols, idx lo, idx hi) const {
+    const int d = this->d;
+    const idx W = col_width();
+    for (idx j = lo; j < hi; ++j) {
+      const float* c = cols + j * W;
+      const float* qj = this->q + j * d;
+      for (int k = 0; k < d; ++k)
+        dq[j * d + k] = LK == A_DOT ? c[k] : (float)((double)c[d] * (double)qj[k] - (double)c[k]);
     }
   }
 };

@@ -173,13 +173,16 @@ struct AttentionJob {
 };
 
 // The gradient of sum(out * dout) through attention: dQ, dK, dV and the
-// logit's own parameter per (batch, head) (beta; sigma for gaussian). The
-// forward pass is recomputed with its log-sum-exp per query, then two
-// passes of the pair engine recompute the logits: over the keys for dQ, over
-// the queries for dK and dV (FlashAttention's backward, without storing P).
+// logit's own parameter per (batch, head) (beta; sigma for gaussian). From
+// the forward pass's output and log-sum-exp per query (the caller's, saved
+// from attention, or recomputed), the pair engine recomputes the logits and
+// P (FlashAttention's backward, without storing P): one pass on the CPU, two
+// on the other executions (ops.h).
 struct AttentionGradJob {
   AttentionJob a;                  // q, key, v, mask, bias, kind, k, beta, causal (out, lse unused)
   const float* dout = nullptr;     // [B, H, n, dv]
+  const float* fwd_out = nullptr;  // [B, H, n, dv] and
+  const float* fwd_lse = nullptr;  // [B, H, n]: the forward's, or null
   float* dq = nullptr;             // [B, H, n, d]
   float* dk = nullptr;             // [B, H, m, d]
   float* dv = nullptr;             // [B, H, m, dv]

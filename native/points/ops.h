@@ -215,21 +215,31 @@ void attention(Exec& ex, AttentionJob& job) {
   if (job.lse) ex.finish_output(job.lse, r.lse, (idx)problems * job.n);
 }
 
-// dQ, dK, dV and the logit's parameter: the forward pass again (with its
-// log-sum-exp), D_i = dout_i . out_i, then one pass over the keys per query
-// and one over the queries per key.
+// dQ, dK, dV and the logit's parameter: the forward pass's output and
+// log-sum-exp (the caller's saved ones, or the forward again), D_i = dout_i .
+// out_i, then the pair engine over keys and queries: one pass where the
+// exec's tile form scatters into the queries' rows (the CPU), else one pass
+// over the keys per query (dQ, the parameter) and one over the queries per
+// key (dK, dV).
 template <class Exec>
 void attention_grad(Exec& ex, AttentionGradJob& job) {
   AttentionJob a = job.a;
   const int problems = a.batch * a.heads, d = a.d, dv = a.dv;
   const idx n = a.n, m = a.m;
-  std::vector<float> out((size_t)(problems * n * dv)), lse((size_t)(problems * n)), D((size_t)(problems * n));
-  a.out = out.data();
-  a.lse = lse.data();
-  attention(ex, a);
+  HostArray<float> out, lse, D((size_t)(problems * n));
+  const float *fo = job.fwd_out, *fl = job.fwd_lse;
+  if (!fo || !fl) {
+    out = HostArray<float>((size_t)(problems * n * dv));
+    lse = HostArray<float>((size_t)(problems * n));
+    a.out = out.data();
+    a.lse = lse.data();
+    attention(ex, a);
+    fo = out.data();
+    fl = lse.data();
+  }
   for (idx i = 0; i < problems * n; ++i) {
     double s = 0;
-    for (int c = 0; c < dv; ++c) s += (double)job.dout[i * dv + c] * out[(size_t)(i * dv + c)];
+    for (int c = 0; c < dv; ++c) s += (double)job.dout[i * dv + c] * fo[i * dv + c];
     D[(size_t)i] = (float)s;
   }
   pairs::with_logit(a.kind, [&](auto K) {
@@ -251,41 +261,53 @@ void attention_grad(Exec& ex, AttentionGradJob& job) {
     r.key = ex.upload(a.key, (idx)problems * m * d);
     r.v = ex.upload(a.v, (idx)problems * m * dv);
     r.dout = ex.upload(job.dout, (idx)problems * n * dv);
-    r.lse = ex.upload(lse.data(), (idx)problems * n);
+    r.lse = ex.upload(fl, (idx)problems * n);
     r.D = ex.upload(D.data(), (idx)problems * n);
-    auto run = [&](const PairTask& task, const AttnGradR<LK>& rr) {
-      if constexpr (LK == A_DOT) pairs::run(ex, DotF{}, rr, task);
-      else pairs::run(ex, DistF{}, rr, task);
+    auto run = [&](const PairTask& task, const auto& rr) {
+      if constexpr (LK == A_DOT) pairs::pair_reduce(ex, DotF{}, rr, task);
+      else pairs::pair_reduce(ex, DistF{}, rr, task);
     };
-    {  // dQ and the parameter: the queries are the targets
+    // The parameter's derivative: the sum over one side's slots.
+    auto dparam = [&](double* dt, idx per) {
+      std::vector<double> t((size_t)(problems * per));
+      ex.download(t.data(), dt, (idx)problems * per);
+      for (int p = 0; p < problems; ++p) {
+        double s = 0;
+        for (idx i = 0; i < per; ++i) s += t[(size_t)(p * per + i)];
+        job.dparam[p] = s;
+      }
+    };
+    using T = typename pairs::Tiled<Exec, AttnGradR<LK>>::type;
+    // dK and dV (and, in one pass, dQ and the parameter): the keys are the targets.
+    PairTask keys = PairTask::batched(d, a.key, m, a.q, n, problems);
+    keys.cancel = a.cancel;
+    AttnGradR<LK> r2 = r;
+    r2.keys_are_targets = true;
+    r2.mom = ex.template alloc<float>((idx)problems * m * d);
+    r2.grad = ex.output(job.dk, (idx)problems * m * d);
+    r2.gv = ex.output(job.dv, (idx)problems * m * dv);
+    if constexpr (pairs::scatters<T>::value) {
+      r2.dtheta = ex.template alloc<double>((idx)problems * m);
+      T t(r2);
+      t.dq = ex.output(job.dq, (idx)problems * n * d);
+      run(keys, t);
+      ex.finish_output(job.dq, t.dq, (idx)problems * n * d);
+      dparam(r2.dtheta, m);
+    } else {
+      run(keys, T(r2));
+      // dQ and the parameter: the queries are the targets.
       PairTask task = PairTask::batched(d, a.q, n, a.key, m, problems);
       task.cancel = a.cancel;
       AttnGradR<LK> r1 = r;
       r1.mom = ex.template alloc<float>((idx)problems * n * d);
       r1.grad = ex.output(job.dq, (idx)problems * n * d);
       r1.dtheta = ex.template alloc<double>((idx)problems * n);
-      run(task, r1);
+      run(task, T(r1));
       ex.finish_output(job.dq, r1.grad, (idx)problems * n * d);
-      std::vector<double> t((size_t)(problems * n));
-      ex.download(t.data(), r1.dtheta, (idx)problems * n);
-      for (int p = 0; p < problems; ++p) {
-        double s = 0;
-        for (idx i = 0; i < n; ++i) s += t[(size_t)(p * n + i)];
-        job.dparam[p] = s;
-      }
+      dparam(r1.dtheta, n);
     }
-    {  // dK and dV: the keys are the targets
-      PairTask task = PairTask::batched(d, a.key, m, a.q, n, problems);
-      task.cancel = a.cancel;
-      AttnGradR<LK> r2 = r;
-      r2.keys_are_targets = true;
-      r2.mom = ex.template alloc<float>((idx)problems * m * d);
-      r2.grad = ex.output(job.dk, (idx)problems * m * d);
-      r2.gv = ex.output(job.dv, (idx)problems * m * dv);
-      run(task, r2);
-      ex.finish_output(job.dk, r2.grad, (idx)problems * m * d);
-      ex.finish_output(job.dv, r2.gv, (idx)problems * m * dv);
-    }
+    ex.finish_output(job.dk, r2.grad, (idx)problems * m * d);
+    ex.finish_output(job.dv, r2.gv, (idx)problems * m * dv);
   });
 }
 

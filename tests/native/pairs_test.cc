@@ -514,6 +514,74 @@ void attention_references() {
     }
 }
 
+// Attention's gradients at sizes where the CPU's one pass cuts the keys
+// into several chunks whose query buffers are summed (and d, dv past one
+// vector): against the plain loops' two passes; the forward's saved output
+// and log-sum-exp give the same numbers as the forward run again.
+void attention_grad_chunks() {
+  const int d = 37, dv = 19;
+  const idx n = 150, m = 330;
+  std::vector<float> Q = wave((size_t)(n * d), 0.17), K = wave((size_t)(m * d), 0.23), V = wave((size_t)(m * dv), 0.37);
+  std::vector<float> dout = wave((size_t)(n * dv), 0.29);
+  std::vector<uint8_t> mask((size_t)m, 1);
+  mask[7] = mask[200] = 0;
+  for (int kind : {(int)A_DOT, (int)K_GAUSSIAN, (int)K_ENERGY})
+    for (int align = 0; align < 3; ++align) {
+      AttentionJob a;
+      a.d = d;
+      a.n = n;
+      a.m = m;
+      a.dv = dv;
+      a.kind = kind;
+      a.beta = 0.3f;
+      a.k = spec(kind == A_DOT ? K_GAUSSIAN : kind);
+      a.causal = align > 0;
+      a.top_left = align == 2;
+      a.q = Q.data();
+      a.key = K.data();
+      a.v = V.data();
+      a.mask = align == 1 ? mask.data() : nullptr;
+      std::vector<float> out((size_t)(n * dv)), lse((size_t)n);
+      a.out = out.data();
+      a.lse = lse.data();
+      CpuExec ce;
+      points::attention(ce, a);
+      std::vector<float> g[3][3];
+      std::vector<double> p[3];
+      for (int run = 0; run < 3; ++run) {
+        AttentionGradJob j;
+        j.a = a;
+        j.a.out = nullptr;
+        j.a.lse = nullptr;
+        j.dout = dout.data();
+        if (run == 1) {
+          j.fwd_out = out.data();
+          j.fwd_lse = lse.data();
+        }
+        g[run][0].assign((size_t)(n * d), 0.0f);
+        g[run][1].assign((size_t)(m * d), 0.0f);
+        g[run][2].assign((size_t)(m * dv), 0.0f);
+        p[run].assign(1, 0.0);
+        j.dq = g[run][0].data();
+        j.dk = g[run][1].data();
+        j.dv = g[run][2].data();
+        j.dparam = p[run].data();
+        if (run < 2) {
+          CpuExec ex;
+          points::attention_grad(ex, j);
+        } else {
+          PlainExec ex;
+          points::attention_grad(ex, j);
+        }
+      }
+      const std::string what = "attention gradients in chunks, kind " + std::to_string(kind) + " align " + std::to_string(align);
+      check(g[0][0] == g[1][0] && g[0][1] == g[1][1] && g[0][2] == g[1][2] && p[0] == p[1], what + ": saved forward == recomputed");
+      check(rel_diff(g[0][0], g[2][0], g[0][0].size()) < 1e-4 && rel_diff(g[0][1], g[2][1], g[0][1].size()) < 1e-4 &&
+                rel_diff(g[0][2], g[2][2], g[0][2].size()) < 1e-4 && rel_diff(p[0], p[2], 1) < 1e-3,
+            what + ": one pass == two passes");  // dParam: one total of cancelling terms, in another order
+    }
+}
+
 // Coordinates of 1e20 (and 1e-25): scaled before squaring, finite and right.
 void scale_references() {
   const int d = 4;
@@ -556,6 +624,7 @@ void pairs_tests(int& passed, int& failed) {
   }
   for (int d : {3, 7, 64}) kernel_references(d);
   attention_references();
+  attention_grad_chunks();
   scale_references();
   bool threw = false;
   try {

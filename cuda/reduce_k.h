@@ -401,6 +401,15 @@ struct GradR {
   }
 };
 
+// Gradient sums of one set against itself (targets == sources): the same
+// sums, asked for as such so that an execution may take each pair once for
+// both its points (the CPU tiles, engine.h); elsewhere every pair, as GradR.
+struct GradSymR : GradR {
+  GradSymR() = default;
+  GradSymR(const GradR& r) : GradR(r) {}
+  GradSymR rescaled(double s, double f) const { return GradSymR(GradR::rescaled(s, f)); }
+};
+
 // The k nearest sources of every target (formula DistF), kept sorted by
 // (r^2, index) in ids/r2 [slots, k]; with self set, source j == slot is
 // skipped (one problem whose targets are its sources). Unfilled entries hold -1.

@@ -582,7 +582,7 @@ export async function energyGrad(A: Float32Array, B: Float32Array, opts: EnergyO
 }
 
 export interface SetGrad {
-  /** The gradient of the discrepancy with respect to X [nx, d] and Y [ny, d]. */
+  /** The gradient of the discrepancy with respect to X [nx, d] and Y [ny, d] (two views of one buffer). */
   dX: Float64Array;
   dY: Float64Array;
 }
@@ -599,8 +599,9 @@ function normalised(op: string, name: string, w: Float32Array | undefined, n: nu
 }
 
 // D = T(X,X) + T(Y,Y) - 2 T(X,Y) with T the mean of G under the normalised
-// weights a, b: dD/dx_i = 2 a_i sum_j (a_j h(r) (x_i - x_j) - b_j h(r) (x_i - y_j)),
-// one gradient sum over the sources [X; Y] with weights [a; -b] (and [-a; b] for Y).
+// weights a, b is sum_kl s_k s_l G(|z_k - z_l|) over Z = [X; Y] with s = [a; -b]:
+// dD/dz_k = 2 s_k g_k, g_k = sum_l s_l h(r_kl) (z_k - z_l), one gradient sum
+// of Z against itself (self: each pair taken once for both its points).
 async function discrepancyGrad(op: string, X: Float32Array, Y: Float32Array, o: Partial<SetOptions>, kernel: Record<string, string | number>): Promise<SetGrad> {
   const d = integer(op, 'd', o.d, 1, 65536);
   const nx = rowsOf(op, 'X', X, d), ny = rowsOf(op, 'Y', Y, d);
@@ -608,14 +609,13 @@ async function discrepancyGrad(op: string, X: Float32Array, Y: Float32Array, o: 
   const Z = new Float32Array((nx + ny) * d);
   Z.set(X);
   Z.set(Y, nx * d);
-  const wX = new Float32Array(nx + ny), wY = new Float32Array(nx + ny);
-  for (let i = 0; i < nx; i++) [wX[i], wY[i]] = [a[i], -a[i]];
-  for (let j = 0; j < ny; j++) [wX[nx + j], wY[nx + j]] = [-b[j], b[j]];
+  const sw = new Float32Array(nx + ny);
+  sw.set(a);
+  for (let j = 0; j < ny; j++) sw[nx + j] = -b[j];
   const run = checkRun(op, o as RunOptions & Record<string, unknown>);
-  const [dX, dY] = await Promise.all([gradSums(op, d, X, Z, wX, kernel, run), gradSums(op, d, Y, Z, wY, kernel, run)]);
-  for (let i = 0; i < nx; i++) for (let k = 0; k < d; k++) dX[i * d + k] *= 2 * a[i];
-  for (let j = 0; j < ny; j++) for (let k = 0; k < d; k++) dY[j * d + k] *= 2 * b[j];
-  return { dX, dY };
+  // (self: the gradient of sum_kl s_k s_l G(r_kl) itself, 2 s_k g_k; dX and dY are views of one buffer.)
+  const g: Float64Array = await callAsync(op, (x, args) => x.kernelGrad(args), { d, sources: Z, weights: sw, kernel, self: true }, run);
+  return { dX: g.subarray(0, nx * d), dY: g.subarray(nx * d) };
 }
 
 /** The gradient of the energy distance 2E|X-Y| - E|X-X'| - E|Y-Y'| with respect to both sets (weights normalised per set). */

@@ -150,7 +150,17 @@ class KernelGradWorker : public ArrayWorker<Call<KernelGradJob>, double> {
   static Job parse(Inputs& in) {
     Job j;
     KernelGradJob& k = j.job;
-    parse_pairs(in, k, false);
+    k.self = get_bool(in.args, "self", false);
+    if (k.self) {  // one set against itself: sources only
+      if (!get(in.args, "targets").IsUndefined()) fail("E_TYPE", "targets are absent with self: true (the sources are the targets)");
+      k.d = (int)get_int(in.args, "d", 0, 1, 65536);
+      k.k = parse_kernel(get(in.args, "kernel"), false);
+      k.m = k.n = rows_of(in.args, "sources", k.d);
+      k.src = k.tgt = in.input<float>("sources", k.m * k.d);
+      k.w = in.input<float>("weights", k.m, true);
+    } else {
+      parse_pairs(in, k, false);
+    }
     check_budget(((double)k.m + k.n) * (k.d + 2) * 8 + (double)k.n * k.d * 12, "gradient");
     j.target = points_target(in.args);
     return j;

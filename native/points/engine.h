@@ -375,11 +375,12 @@ inline void reduce_tile(const R& r, typename R::Acc* acc, idx p, idx slot, int r
 // problem: chunks of panels (every G-th panel of a problem, so that causal
 // or triangular work shares out evenly), each adding into its own buffer,
 // the buffers then summed in order. G follows from the shape alone, never
-// from the thread count: the same sums on every machine. At least 16 chunks
-// in all where there are panels for them, and the buffers within 32 MiB.
+// from the thread count: the same sums on every machine. Up to 16 chunks in
+// all where there are panels for them, and the buffers within 16 MiB
+// (zeroing and summing them is memory traffic the pairs do not pay for).
 inline int column_groups(idx panels_per_problem, idx problems, idx sources, idx width) {
   idx g = std::max<idx>(1, std::min<idx>(panels_per_problem, (16 + problems - 1) / problems));
-  while (g > 1 && g * sources * width * 4 > ((idx)32 << 20)) --g;
+  while (g > 1 && g * sources * width * 4 > ((idx)16 << 20)) --g;
   return (int)g;
 }
 
@@ -691,6 +692,7 @@ inline void scatter_chunk(float* cols, idx W, const float (&E)[TR][TJ], int rows
     for (int k = 0; k < NV; ++k) yr[i][k] = i < rows ? load16(y + (size_t)i * d + c0 + 16 * k) : f32x16{};
   for (int j = 0; j < cnt; ++j) {
     float* o = cols + j * W + c0;
+    __builtin_prefetch(o + TJ * W, 1);  // the same row of the next block: a panel walks the columns in order
     f32x16 a[NV], b[NV];
     for (int k = 0; k < NV; ++k) {
       a[k] = load16(o + 16 * k);
@@ -720,12 +722,64 @@ inline void scatter_cols(float* cols, idx W, const float (&E)[TR][TJ], int rows,
       for (int i = 0; i < rows; ++i) t += E[i][j] * y[(size_t)i * d + c0];
       cols[j * W + c0] += t;
     }
-  for (int j = 0; j < cnt; ++j) {
-    float t = 0.0f;
-    for (int i = 0; i < rows; ++i) t += E[i][j];
-    cols[j * W + d] += t;
+  f32x16 z0 = {}, z1 = {};  // the column sums, rows in order (E is zero past them)
+  for (int i = 0; i < TR; ++i) {
+    z0 += load16(E[i]);
+    z1 += load16(E[i] + 16);
   }
+  float z[TJ];
+  std::memcpy(z, &z0, 64);
+  std::memcpy(z + 16, &z1, 64);
+  for (int j = 0; j < cnt; ++j) cols[j * W + d] += z[j];
 }
+
+// Gradient sums of a set against itself, each pair (k, l > k) once: c = h
+// w_l to k's row (its z and moment, as GradTiles) and h w_k to l's column
+// buffer, which the end adds to l's sum. The engine visits the blocks from
+// the panel's own on (symmetric), so half the pairs: 3 products per pair
+// where both directions took 4.
+struct GradSymTiles : GradSymR {
+  static constexpr bool scatters = true, symmetric = true;
+  GradSymTiles() = default;
+  GradSymTiles(const GradSymR& r) : GradSymR(r) {}
+  GradSymTiles rescaled(double s, double f) const { return GradSymTiles(GradSymR::rescaled(s, f)); }
+  idx col_width() const { return (d + 16) / 16 * 16; }
+  void tile(Acc* acc, idx, idx slot, int rows, idx j0, int cnt, const float (&g)[TR][TJ], float* cols) const {
+    float c[TR][TJ], e[TR][TJ], wj[TJ];
+    for (int j = 0; j < TJ; ++j) wj[j] = j < cnt ? (w ? w[j0 + j] : 1.0f) : 0.0f;
+    const bool past = j0 >= slot + TR;  // every pair of the tile has l > k
+    for (int i = 0; i < TR; ++i) {
+      const float wi = i < rows ? (w ? w[slot + i] : 1.0f) : 0.0f;
+      if (past) {
+        for (int j = 0; j < TJ; ++j) {
+          c[i][j] = g[i][j] * wj[j];
+          e[i][j] = g[i][j] * wi;
+        }
+        for (int j = cnt; j < TJ; ++j) e[i][j] = 0.0f;
+        continue;
+      }
+      for (int j = 0; j < TJ; ++j) {
+        const bool upper = j < cnt && j0 + j > slot + i;  // (k, l > k): on the diagonal block, half of it
+        c[i][j] = upper ? g[i][j] * wj[j] : 0.0f;
+        e[i][j] = upper ? g[i][j] * wi : 0.0f;
+      }
+    }
+    for (int i = 0; i < rows; ++i) acc[i].z += hsum16(load16(c[i]) + load16(c[i] + 16));
+    float* o[TR] = {};
+    for (int i = 0; i < rows; ++i) o[i] = mom + (slot + i) * d;
+    accumulate_rows(o, c, rows, y + j0 * d, d, cnt);
+    scatter_cols(cols + j0 * col_width(), col_width(), e, rows, y + slot * d, d, cnt);
+  }
+  // l's column part: z_l x_l - sum_k h w_k x_k, added to its row part.
+  void col_end(const float* cols, idx lo, idx hi) const {
+    const idx W = col_width();
+    for (idx l = lo; l < hi; ++l) {
+      const float* cl = cols + l * W;
+      for (int k = 0; k < d; ++k)
+        out[l * d + k] += factor * ((double)cl[d] * (double)x[l * d + k] - (double)cl[k]);
+    }
+  }
+};
 
 // Attention's gradients in one pass on the CPU (FlashAttention-2's order):
 // the keys are the targets, the queries the sources. A tile of 8 keys by 32
@@ -914,6 +968,10 @@ struct Tiled<CpuExec, SoftmaxR> {
 template <>
 struct Tiled<CpuExec, GradR> {
   using type = GradTiles;
+};
+template <>
+struct Tiled<CpuExec, GradSymR> {
+  using type = GradSymTiles;
 };
 template <int LK>
 struct Tiled<CpuExec, AttnGradR<LK>> {

@@ -34,6 +34,8 @@ struct KernelGradJob {
   const float* w = nullptr;    // [m] or null (ones)
   const float* tgt = nullptr;  // [n, d]
   idx n = 0;
+  bool self = false;           // the sources against themselves (tgt = src, n = m): out = 2 w_i g_i,
+                               // the gradient of sum_ij w_i w_j G(r_ij)
   double* out = nullptr;       // [n, d]
   CancelFlag cancel = nullptr;
 };

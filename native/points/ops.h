@@ -8,7 +8,7 @@
 //   resonance    sum_ij a_i b_j G_w(r_ij) for every w     (SpectrumR)
 //   mean_shift   moments of the kernel around each seed   (ShiftR)
 //   induce       kernel mat-vecs for CG, or the kNN graph (SumR, KnnR)
-//   kernel_grad  sum_j w_j h(r_ij) (t_i - s_j), h = G'/r    (GradR)
+//   kernel_grad  sum_j w_j h(r_ij) (t_i - s_j), h = G'/r    (GradR; GradSymR of a set against itself)
 //   attention_grad  dQ, dK, dV and the logit's parameter    (AttnGradR)
 #pragma once
 #include <algorithm>
@@ -52,7 +52,8 @@ void kernel_sum(Exec& ex, KernelSumJob& job) {
   ex.finish_output(job.out, out, job.n);
 }
 
-// g_i = sum_j w_j h(r_ij) (t_i - s_j), both sets centred on the sources' mean.
+// g_i = sum_j w_j h(r_ij) (t_i - s_j), both sets centred on the sources' mean;
+// of a set against itself (self), 2 w_i g_i, the gradient of its self-energy.
 template <class Exec>
 void kernel_grad(Exec& ex, KernelGradJob& job) {
   const int d = job.d;
@@ -61,23 +62,33 @@ void kernel_grad(Exec& ex, KernelGradJob& job) {
     for (int k = 0; k < d; ++k) c[(size_t)k] += job.src[j * d + k];
   for (int k = 0; k < d; ++k) c[(size_t)k] /= (double)job.m;
   auto centred = [&](const float* x, idx n) {
-    std::vector<float> v((size_t)(n * d));
+    HostArray<float> v((size_t)(n * d));
     for (idx i = 0; i < n; ++i)
       for (int k = 0; k < d; ++k) v[(size_t)(i * d + k)] = (float)((double)x[i * d + k] - c[(size_t)k]);
     return v;
   };
-  std::vector<float> xc = centred(job.tgt, job.n), yc = centred(job.src, job.m);
-  PairTask task = PairTask::one(d, job.tgt, job.n, job.src, job.m);
+  HostArray<float> yc = centred(job.src, job.m), xc = job.self ? HostArray<float>() : centred(job.tgt, job.n);
+  const float* tgt = job.self ? job.src : job.tgt;
+  PairTask task = PairTask::one(d, tgt, job.n, job.src, job.m);
   task.cancel = job.cancel;
   GradR r;
-  r.x = ex.upload(xc.data(), job.n * d);
   r.y = ex.upload(yc.data(), job.m * d);
+  r.x = job.self ? r.y : ex.upload(xc.data(), job.n * d);
   r.w = ex.upload(job.w, job.m);
   r.d = d;
   r.mom = ex.template alloc<float>(job.n * d);
   r.out = ex.output(job.out, job.n * d);
-  pairs::with_kernel(job.k.kind, [&](auto K) { pairs::run(ex, DerivF<decltype(K)::value>{job.k}, r, task); });
+  pairs::with_kernel(job.k.kind, [&](auto K) {
+    if (job.self) pairs::run(ex, DerivF<decltype(K)::value>{job.k}, GradSymR(r), task);
+    else pairs::run(ex, DerivF<decltype(K)::value>{job.k}, r, task);
+  });
   ex.finish_output(job.out, r.out, job.n * d);
+  // Of a set against itself, the gradient of its self-energy sum_kl w_k w_l G(r_kl): 2 w_k g_k.
+  if (job.self)
+    for (idx i = 0; i < job.n; ++i) {
+      const double f = 2.0 * (job.w ? (double)job.w[i] : 1.0);
+      for (int k = 0; k < d; ++k) job.out[i * d + k] *= f;
+    }
 }
 
 // Sets as segments, with their weights normalised to sum 1.

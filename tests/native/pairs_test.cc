@@ -582,6 +582,70 @@ void attention_grad_chunks() {
     }
 }
 
+// Gradient sums of a set against itself (self): the CPU takes each pair once
+// for both points, in chunks of panels; the same as the sums of the set
+// against a copy of itself (times 2 w_k), on the tiles and on the plain
+// loops, for signed weights, at sizes past one panel and one chunk.
+void grad_self() {
+  for (int d : {3, 37}) {
+    const idx n = 700;
+    std::vector<float> x = wave((size_t)(n * d), 0.41), w = wave((size_t)n, 0.7, 0.2);
+    for (int kind : {(int)K_ENERGY, (int)K_GAUSSIAN, (int)K_COULOMB}) {
+      std::vector<double> out[3];
+      for (int run = 0; run < 3; ++run) {
+        KernelGradJob j;
+        j.d = d;
+        j.k = spec(kind);
+        j.src = x.data();
+        j.m = n;
+        j.w = w.data();
+        j.n = n;
+        j.self = run != 1;
+        std::vector<float> copy(x);
+        j.tgt = run == 1 ? copy.data() : x.data();
+        out[run].assign((size_t)(n * d), 0.0);
+        j.out = out[run].data();
+        if (run < 2) {
+          CpuExec ex;
+          points::kernel_grad(ex, j);
+        } else {
+          PlainExec ex;
+          points::kernel_grad(ex, j);
+        }
+      }
+      // self gives 2 w_k g_k, the gradient of the self-energy: the same of the
+      // sums against the copy. fp64: h = 2 dG/d(r^2) by central differences,
+      // and the scale of the terms sum_l |2 w_k w_l h (x_k - x_l)| that fp32
+      // rounding is measured by.
+      for (idx k = 0; k < n; ++k)
+        for (int c = 0; c < d; ++c) out[1][(size_t)(k * d + c)] *= 2.0 * w[(size_t)k];
+      std::vector<double> ref((size_t)(n * d), 0.0);
+      double scale = 0;
+      for (idx k = 0; k < n; ++k) {
+        std::vector<double> abs_terms((size_t)d, 0.0);
+        for (idx l = 0; l < n; ++l) {
+          if (l == k) continue;
+          const double r2 = r2_of(x.data() + k * d, x.data() + l * d, d), e = 1e-6 * std::max(r2, 1e-3);
+          const double h = (ref_kernel(kind, r2 + e) - ref_kernel(kind, r2 - e)) / e;
+          for (int c = 0; c < d; ++c) {
+            const double t = 2.0 * w[(size_t)k] * w[(size_t)l] * h * ((double)x[(size_t)(k * d + c)] - (double)x[(size_t)(l * d + c)]);
+            ref[(size_t)(k * d + c)] += t;
+            abs_terms[(size_t)c] += std::fabs(t);
+          }
+        }
+        for (double v : abs_terms) scale = std::max(scale, v);
+      }
+      auto worst = [&](const std::vector<double>& o) {
+        double m = 0;
+        for (size_t i = 0; i < o.size(); ++i) m = std::max(m, std::fabs(o[i] - ref[i]));
+        return m / scale;
+      };
+      const std::string what = "self gradient sums kernel " + std::to_string(kind) + " d=" + std::to_string(d);
+      check(worst(out[0]) < 5e-5 && worst(out[1]) < 5e-5 && worst(out[2]) < 5e-5, what + ": one pass per pair, both ways, plain == fp64");
+    }
+  }
+}
+
 // Coordinates of 1e20 (and 1e-25): scaled before squaring, finite and right.
 void scale_references() {
   const int d = 4;
@@ -625,6 +689,7 @@ void pairs_tests(int& passed, int& failed) {
   for (int d : {3, 7, 64}) kernel_references(d);
   attention_references();
   attention_grad_chunks();
+  grad_self();
   scale_references();
   bool threw = false;
   try {

@@ -12,7 +12,9 @@
  *  - waves, FDTD against MEEP and the mesh resonance (bench/waves.ts);
  *  - the semfield command's batches: scheduling overhead per run and
  *    throughput with local and Redis workers (bench/batch.ts).
- * `npm run bench -- fractal` (or mesh, points, waves, batch) runs the triad and those
+ *  - gradients against their forward passes (grad): attention's backward,
+ *    the energy distance's gradient.
+ * `npm run bench -- fractal` (or mesh, points, grad, waves, batch) runs the triad and those
  * sections only. Results: bench/results/latest.json and a table on stdout.
  */
 import Benchmark from 'benchmark';
@@ -107,6 +109,7 @@ async function main(): Promise<void> {
   const triadGBs = await triad(a);
   if (want('mesh')) await solves(await kernels(a, triadGBs));
   if (want('points')) await pointsBench();
+  if (want('grad')) await gradBench();
   if (want('fractal')) await fractalBench({ rows, measure, triadGBs, resultsDir: dir });
   if (want('waves')) await wavesBench({ rows, measure, triadGBs, resultsDir: dir });
   if (want('batch')) await batchBench({ rows, measure, triadGBs, resultsDir: dir });
@@ -261,22 +264,6 @@ async function pointsBench(): Promise<void> {
       const t = await measure(`attention ${kernel.kind} ${n}x${n} d=${d}`, () => points.attention(Q, K, V, { d, kernel }), true, 8);
       rows.push({ name: `attention ${kernel.kind}`, medianMs: t * 1e3, samples: n * n, GFLOPs: (4 * d * n * n) / t / 1e9, overDot: t / tDot });
     }
-    // The backward pass (which recomputes the forward's log-sum-exp) against the forward.
-    const dOut = gaussianPoints(n, d, 4);
-    for (const kernel of [{ kind: 'dot' }, { kind: 'gaussian', sigma: 8 }] as AttentionKernel[]) {
-      const tf = kernel.kind === 'dot' ? tDot : await measure(`attention ${kernel.kind} ${n}x${n} d=${d}`, () => points.attention(Q, K, V, { d, kernel }), true, 8);
-      const tb = await measure(`attentionGrad ${kernel.kind} ${n}x${n} d=${d}`, () => points.attentionGrad(Q, K, V, dOut, { d, kernel }), true, 5);
-      rows.push({ name: `attentionGrad ${kernel.kind}`, medianMs: tb * 1e3, samples: n * n, overForward: tb / tf });
-    }
-  }
-  {
-    // The energy distance's gradient against the distance itself.
-    const d = 64;
-    const X = gaussianPoints(n, d, 5), Y = gaussianPoints(n, d, 6);
-    const te = await measure(`energyDistance ${n}x${n} d=${d}`, () => points.energyDistance(X, Y, { d }), true, 8);
-    const tg = await measure(`energyDistanceGrad ${n}x${n} d=${d}`, () => points.energyDistanceGrad(X, Y, { d }), true, 5);
-    rows.push({ name: 'energyDistance', medianMs: te * 1e3, samples: n * n });
-    rows.push({ name: 'energyDistanceGrad', medianMs: tg * 1e3, samples: n * n, overForward: tg / te });
   }
   {
     // Memory stays O(N + M): a 40000 x 40000 pair sum in a fresh process,
@@ -329,6 +316,38 @@ async function pointsBench(): Promise<void> {
       name: `condense ${N} d=${d}`, medianMs: t * 1e3, samples: N,
       ...(ms ? { peerMs: ms.median_s * 1e3, speedupVsPeer: ms.median_s / t, agreement: ms.k === ours.k ? ms.labels.filter((v, i) => v === ours.labels[i]).length / N : 0 } : {}),
     });
+  }
+}
+
+// The gradients against their forward passes, in one run: attention's
+// backward (4096 x 4096, d = 64) with the forward's saved statistics and
+// with the forward run again, and the energy distance's gradient.
+async function gradBench(): Promise<void> {
+  const n = 4096;
+  {
+    const d = 64;
+    const Q = gaussianPoints(n, d, 1), K = gaussianPoints(n, d, 2), V = gaussianPoints(n, d, 3);
+    // The backward pass against the forward: with the forward's saved output
+    // and log-sum-exp (as FlashAttention's backward takes them), and alone
+    // (the forward run again inside).
+    const dOut = gaussianPoints(n, d, 4);
+    for (const kernel of [{ kind: 'dot' }, { kind: 'gaussian', sigma: 8 }] as AttentionKernel[]) {
+      const tf = await measure(`attention ${kernel.kind} ${n}x${n} d=${d}`, () => points.attention(Q, K, V, { d, kernel }), true, 8);
+      const saved = await points.attention(Q, K, V, { d, kernel, returnLse: true });
+      const ts = await measure(`attentionGrad ${kernel.kind} ${n}x${n} d=${d}, saved statistics`, () => points.attentionGrad(Q, K, V, dOut, { d, kernel, saved }), true, 8);
+      const tb = await measure(`attentionGrad ${kernel.kind} ${n}x${n} d=${d}, forward again`, () => points.attentionGrad(Q, K, V, dOut, { d, kernel }), true, 8);
+      rows.push({ name: `attentionGrad ${kernel.kind}`, medianMs: ts * 1e3, samples: n * n, overForward: ts / tf });
+      rows.push({ name: `attentionGrad ${kernel.kind}, forward again`, medianMs: tb * 1e3, samples: n * n, overForward: tb / tf });
+    }
+  }
+  {
+    // The energy distance's gradient against the distance itself.
+    const d = 64;
+    const X = gaussianPoints(n, d, 5), Y = gaussianPoints(n, d, 6);
+    const te = await measure(`energyDistance ${n}x${n} d=${d}`, () => points.energyDistance(X, Y, { d }), true, 8);
+    const tg = await measure(`energyDistanceGrad ${n}x${n} d=${d}`, () => points.energyDistanceGrad(X, Y, { d }), true, 8);
+    rows.push({ name: 'energyDistance', medianMs: te * 1e3, samples: n * n });
+    rows.push({ name: 'energyDistanceGrad', medianMs: tg * 1e3, samples: n * n, overForward: tg / te });
   }
 }
 

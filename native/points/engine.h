@@ -692,7 +692,6 @@ inline void scatter_chunk(float* cols, idx W, const float (&E)[TR][TJ], int rows
     for (int k = 0; k < NV; ++k) yr[i][k] = i < rows ? load16(y + (size_t)i * d + c0 + 16 * k) : f32x16{};
   for (int j = 0; j < cnt; ++j) {
     float* o = cols + j * W + c0;
-    __builtin_prefetch(o + TJ * W, 1);  // the same row of the next block: a panel walks the columns in order
     f32x16 a[NV], b[NV];
     for (int k = 0; k < NV; ++k) {
       a[k] = load16(o + 16 * k);

@@ -254,7 +254,7 @@ export interface AttentionWithLse {
  */
 export async function attention(Q: Float32Array, K: Float32Array, V: Float32Array, opts: AttentionOptions & { returnLse: true }): Promise<AttentionWithLse>;
 export async function attention(Q: Float32Array, K: Float32Array, V: Float32Array, opts: AttentionOptions & { returnLse?: false }): Promise<Float32Array>;
-export async function attention(Q: Float32Array, K: Float32Array, V: Float32Array, opts: AttentionOptions & { returnLse?: boolean }): Promise<Float32Array | AttentionWithLse>;
+export async function attention(Q: Float32Array, K: Float32Array, V: Float32Array, opts: AttentionOptions & { returnLse: boolean }): Promise<Float32Array | AttentionWithLse>;
 export async function attention(Q: Float32Array, K: Float32Array, V: Float32Array, opts: AttentionOptions & { returnLse?: boolean }): Promise<Float32Array | AttentionWithLse> {
   const op = 'points.attention';
   const { args, run } = attentionArgs(op, Q, K, V, opts, ['returnLse']);

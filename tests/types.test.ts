@@ -9,6 +9,8 @@ import {
   type DeviceInfo, type ErrorCode, type Kernel, type PotentialResult, SemfieldError, device, fractal, normalizeGrid, points, potential,
 } from '../lib';
 
+type AttentionWithLse = points.AttentionWithLse;
+
 test('the mesh solver: a Float32Array and a grid in, phi and statistics out', async () => {
   expectTypeOf(potential).parameter(0).toEqualTypeOf<Float32Array>();
   expectTypeOf(potential).returns.resolves.toEqualTypeOf<PotentialResult>();
@@ -20,8 +22,17 @@ test('the mesh solver: a Float32Array and a grid in, phi and statistics out', as
   expect(Object.prototype.toString.call(r.phi)).toBe('[object Float32Array]');
 });
 
-test('points: typed arrays in, typed arrays or numbers out; kernels are a closed union', () => {
-  expectTypeOf(points.attention).returns.resolves.toEqualTypeOf<Float32Array>();
+test('points: typed arrays in, typed arrays or numbers out; kernels are a closed union', async () => {
+  const q = new Float32Array(4);
+  const out = await points.attention(q, q, q, { d: 2 });
+  expectTypeOf(out).toEqualTypeOf<Float32Array>();
+  const withLse = await points.attention(q, q, q, { d: 2, returnLse: true });
+  expectTypeOf(withLse).toEqualTypeOf<AttentionWithLse>();
+  expectTypeOf(withLse.lse).toEqualTypeOf<Float32Array>();
+  expect(withLse.lse.length).toBe(2);
+  const either = await points.attention(q, q, q, { d: 2, returnLse: Math.random() < 2 });
+  expectTypeOf(either).toEqualTypeOf<Float32Array | AttentionWithLse>();
+  expectTypeOf(points.attentionGrad).toBeCallableWith(q, q, q, q, { d: 2, saved: withLse });
   expectTypeOf(points.potential).returns.resolves.toEqualTypeOf<Float64Array>();
   expectTypeOf(points.energyDistance).returns.resolves.toBeNumber();
   expectTypeOf(points.attentionGrad).returns.resolves.toHaveProperty('dQ').toEqualTypeOf<Float32Array>();

@@ -274,18 +274,14 @@ async function pointsBench(): Promise<void> {
       const n = 40000, d = 16, x = Float32Array.from({ length: n * d }, (_, i) => Math.sin(i * 0.7));
       const before = hwm(), t = process.hrtime.bigint();
       points.potential(x, x, { d, kernel: { kind: 'energy' } }).then(async () => {
-        const after = hwm(), ms = Number(process.hrtime.bigint() - t) / 1e6, t2 = process.hrtime.bigint();
-        // The gradient of the energy distance between two halves, 20000 x 20000.
-        await points.energyDistanceGrad(x.subarray(0, n * d / 2), x.subarray(n * d / 2), { d });
-        console.log(JSON.stringify({ before, after, ms, gradAfter: hwm(), gradMs: Number(process.hrtime.bigint() - t2) / 1e6 }));
+        const after = hwm(), ms = Number(process.hrtime.bigint() - t) / 1e6;
+        console.log(JSON.stringify({ before, after, ms }));
       });`;
     const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
     if (r.status === 0) {
-      const m = JSON.parse(r.stdout) as { before: number; after: number; ms: number; gradAfter: number; gradMs: number };
+      const m = JSON.parse(r.stdout) as { before: number; after: number; ms: number };
       process.stdout.write(`  pair sum 40000x40000 d=16: ${m.ms.toFixed(0)} ms, peak RSS +${((m.after - m.before) / 2 ** 20).toFixed(1)} MiB (the N x M matrix: 6104 MiB)\n`);
-      process.stdout.write(`  energyDistanceGrad 20000 + 20000 d=16: ${m.gradMs.toFixed(0)} ms, peak RSS +${((m.gradAfter - m.before) / 2 ** 20).toFixed(1)} MiB\n`);
       rows.push({ name: 'pairs 40000^2 memory', medianMs: m.ms, samples: 40000 * 40000, peakRssMiB: (m.after - m.before) / 2 ** 20, GFLOPs: (2 * 16 * 40000 * 40000) / (m.ms / 1e3) / 1e9 });
-      rows.push({ name: 'energyDistanceGrad 40000 memory', medianMs: m.gradMs, samples: 40000 * 40000, peakRssMiB: (m.gradAfter - m.before) / 2 ** 20 });
     }
   }
   for (const N of [2000, 20000]) {
@@ -348,6 +344,29 @@ async function gradBench(): Promise<void> {
     const tg = await measure(`energyDistanceGrad ${n}x${n} d=${d}`, () => points.energyDistanceGrad(X, Y, { d }), true, 8);
     rows.push({ name: 'energyDistance', medianMs: te * 1e3, samples: n * n });
     rows.push({ name: 'energyDistanceGrad', medianMs: tg * 1e3, samples: n * n, overForward: tg / te });
+  }
+  {
+    // Memory stays O(N + M) for the gradients too, each in a fresh process:
+    // the energy distance's between two sets of 20000 (its pairs: 40000^2 / 2)
+    // and attention's backward at 40000 x 40000, d = 16, against peak RSS.
+    for (const op of ['energyDistanceGrad', 'attentionGrad']) {
+      const script = `
+        const fs = require('fs'); const { points } = require(${JSON.stringify(path.join(__dirname, '..', 'lib'))});
+        const hwm = () => Number(/VmHWM:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
+        const n = 40000, d = 16, x = Float32Array.from({ length: n * d }, (_, i) => Math.sin(i * 0.7));
+        const y = Float32Array.from({ length: n * d }, (_, i) => Math.cos(i * 0.3));
+        const before = hwm(), t = process.hrtime.bigint();
+        const run = ${JSON.stringify(op)} === 'attentionGrad'
+          ? points.attentionGrad(x, y, x, y, { d })
+          : points.energyDistanceGrad(x.subarray(0, n * d / 2), x.subarray(n * d / 2), { d });
+        run.then(() => console.log(JSON.stringify({ before, after: hwm(), ms: Number(process.hrtime.bigint() - t) / 1e6 })));`;
+      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`${op} memory check: ${r.stderr}`);
+      const m = JSON.parse(r.stdout) as { before: number; after: number; ms: number };
+      const what = op === 'attentionGrad' ? 'attentionGrad 40000x40000 d=16' : 'energyDistanceGrad 20000 + 20000 d=16';
+      process.stdout.write(`  ${what}: ${m.ms.toFixed(0)} ms, peak RSS +${((m.after - m.before) / 2 ** 20).toFixed(1)} MiB\n`);
+      rows.push({ name: `${op} 40000 memory`, medianMs: m.ms, samples: 40000 * 40000, peakRssMiB: (m.after - m.before) / 2 ** 20 });
+    }
   }
 }
 

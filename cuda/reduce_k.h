@@ -401,13 +401,19 @@ struct GradR {
   }
 };
 
-// Gradient sums of one set against itself (targets == sources): the same
-// sums, asked for as such so that an execution may take each pair once for
-// both its points (the CPU tiles, engine.h); elsewhere every pair, as GradR.
+// The gradient of a set's self-energy sum_ij w_i w_j G(r_ij) (targets ==
+// sources): 2 w_i times the gradient sums, asked for as such so that an
+// execution may take each pair once for both its points (the CPU tiles,
+// engine.h); elsewhere every pair, as GradR.
 struct GradSymR : GradR {
   GradSymR() = default;
   GradSymR(const GradR& r) : GradR(r) {}
   GradSymR rescaled(double s, double f) const { return GradSymR(GradR::rescaled(s, f)); }
+  SF_HD void end(Acc& a, idx p, idx slot) const {
+    GradR::end(a, p, slot);
+    const double f = 2.0 * (w ? (double)w[slot] : 1.0);
+    for (int k = 0; k < d; ++k) out[slot * d + k] *= f;
+  }
 };
 
 // The k nearest sources of every target (formula DistF), kept sorted by

@@ -250,7 +250,8 @@ struct Packed {
   HostArray<float> norm;    // [blocks * TJ]
 };
 
-inline Packed pack_sources(const float* x, idx first, idx m, int d, bool centre, double s) {
+// (The blocks are packed on the pool unless the call is itself one of its tasks.)
+inline Packed pack_sources(const CpuExec& ex, const float* x, idx first, idx m, int d, bool centre, double s) {
   Packed p;
   p.m = m;
   p.first = first;
@@ -264,18 +265,22 @@ inline Packed pack_sources(const float* x, idx first, idx m, int d, bool centre,
     for (int k = 0; k < d; ++k) p.c[(size_t)k] = (float)(c[(size_t)k] / (double)m);
   }
   const float inv = (float)(1.0 / s);
-  p.y = HostArray<float>((size_t)(p.blocks * d * TJ), 0.0f);
-  p.norm = HostArray<float>((size_t)(p.blocks * TJ), 0.0f);
-  for (idx j = 0; j < m; ++j) {
-    idx b = j / TJ, l = j % TJ;
-    double n2 = 0;
-    for (int k = 0; k < d; ++k) {
-      float v = (y[j * d + k] - p.c[(size_t)k]) * inv;
-      p.y[(size_t)((b * d + k) * TJ + l)] = v;
-      n2 += (double)v * v;
+  p.y = HostArray<float>((size_t)(p.blocks * d * TJ));
+  p.norm = HostArray<float>((size_t)(p.blocks * TJ));
+  ex.for_ranges(p.blocks, 16, [&](idx b0, idx b1) {
+    std::fill_n(p.y.data() + b0 * d * TJ, (size_t)((b1 - b0) * d * TJ), 0.0f);
+    std::fill_n(p.norm.data() + b0 * TJ, (size_t)((b1 - b0) * TJ), 0.0f);
+    for (idx j = b0 * TJ; j < std::min(m, b1 * TJ); ++j) {
+      idx b = j / TJ, l = j % TJ;
+      double n2 = 0;
+      for (int k = 0; k < d; ++k) {
+        float v = (y[j * d + k] - p.c[(size_t)k]) * inv;
+        p.y[(size_t)((b * d + k) * TJ + l)] = v;
+        n2 += (double)v * v;
+      }
+      p.norm[(size_t)j] = (float)n2;
     }
-    p.norm[(size_t)j] = (float)n2;
-  }
+  });
   return p;
 }
 
@@ -405,7 +410,7 @@ void pair_reduce(CpuExec& ex, const F& f0, const R& r0, const PairTask& task) {
   std::vector<Packed> packs((size_t)task.sources.count());
   ex.for_items((idx)used.size(), [&](idx u) {
     int sg = used[(size_t)u];
-    packs[(size_t)sg] = pack_sources(task.sources.x, task.sources.off[(size_t)sg], task.sources.size(sg), d, centre, s);
+    packs[(size_t)sg] = pack_sources(ex, task.sources.x, task.sources.off[(size_t)sg], task.sources.size(sg), d, centre, s);
   });
 
   // Work items: (problem, panel of TP targets).
@@ -769,13 +774,17 @@ struct GradSymTiles : GradSymR {
     accumulate_rows(o, c, rows, y + j0 * d, d, cnt);
     scatter_cols(cols + j0 * col_width(), col_width(), e, rows, y + slot * d, d, cnt);
   }
-  // l's column part: z_l x_l - sum_k h w_k x_k, added to its row part.
+  // A row's part alone (its column part comes last).
+  void end(Acc& a, idx p, idx slot) const { GradR::end(a, p, slot); }
+  // l's column part, z_l x_l - sum_k h w_k x_k, added to its row part; then
+  // the self-energy's 2 w_l.
   void col_end(const float* cols, idx lo, idx hi) const {
     const idx W = col_width();
     for (idx l = lo; l < hi; ++l) {
       const float* cl = cols + l * W;
+      const double f = 2.0 * (w ? (double)w[l] : 1.0);
       for (int k = 0; k < d; ++k)
-        out[l * d + k] += factor * ((double)cl[d] * (double)x[l * d + k] - (double)cl[k]);
+        out[l * d + k] = f * (out[l * d + k] + factor * ((double)cl[d] * (double)x[l * d + k] - (double)cl[k]));
     }
   }
 };

@@ -83,12 +83,6 @@ void kernel_grad(Exec& ex, KernelGradJob& job) {
     else pairs::run(ex, DerivF<decltype(K)::value>{job.k}, r, task);
   });
   ex.finish_output(job.out, r.out, job.n * d);
-  // Of a set against itself, the gradient of its self-energy sum_kl w_k w_l G(r_kl): 2 w_k g_k.
-  if (job.self)
-    for (idx i = 0; i < job.n; ++i) {
-      const double f = 2.0 * (job.w ? (double)job.w[i] : 1.0);
-      for (int k = 0; k < d; ++k) job.out[i * d + k] *= f;
-    }
 }
 
 // Sets as segments, with their weights normalised to sum 1.

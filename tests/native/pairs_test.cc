@@ -423,6 +423,54 @@ void kernel_references(int d) {
 #undef SF_T
 }
 
+// An attention job of one shape: B x H problems of n queries, m keys, d
+// coordinates and dv values; align 0 none, 1 bottom-right, 2 top-left causal.
+AttentionJob attention_job(int B, int H, int d, idx n, idx m, int dv, int kind, float beta, int align, const std::vector<float>& Q,
+                           const std::vector<float>& K, const std::vector<float>& V, const uint8_t* mask) {
+  AttentionJob a;
+  a.batch = B;
+  a.heads = H;
+  a.d = d;
+  a.n = n;
+  a.m = m;
+  a.dv = dv;
+  a.kind = kind;
+  a.beta = beta;
+  a.k = spec(kind == A_DOT ? K_GAUSSIAN : kind);
+  a.causal = align > 0;
+  a.top_left = align == 2;
+  a.q = Q.data();
+  a.key = K.data();
+  a.v = V.data();
+  a.mask = mask;
+  return a;
+}
+
+// attention_grad on the exec Exec: g = { dQ, dK, dV }, p the parameter's
+// derivative per problem; with the forward's saved out and lse when given.
+template <class Exec>
+void attention_grads(const AttentionJob& a, const std::vector<float>& dout, std::vector<float> (&g)[3], std::vector<double>& p,
+                     const float* out = nullptr, const float* lse = nullptr) {
+  const size_t bh = (size_t)a.batch * a.heads;
+  AttentionGradJob j;
+  j.a = a;
+  j.a.out = nullptr;
+  j.a.lse = nullptr;
+  j.dout = dout.data();
+  j.fwd_out = out;
+  j.fwd_lse = lse;
+  g[0].assign(bh * a.n * a.d, 0.0f);
+  g[1].assign(bh * a.m * a.d, 0.0f);
+  g[2].assign(bh * a.m * a.dv, 0.0f);
+  p.assign(bh, 0.0);
+  j.dq = g[0].data();
+  j.dk = g[1].data();
+  j.dv = g[2].data();
+  j.dparam = p.data();
+  Exec ex;
+  points::attention_grad(ex, j);
+}
+
 // Attention of every logit kind against an fp64 softmax.
 void attention_references() {
   const int B = 2, H = 2, d = 9, n = 21, m = 40, dv = 6;
@@ -436,22 +484,7 @@ void attention_references() {
 #undef SF_T
   for (int kind : kinds)
     for (int align = 0; align < 3; ++align) {
-      AttentionJob a;
-      a.batch = B;
-      a.heads = H;
-      a.d = d;
-      a.n = n;
-      a.m = m;
-      a.dv = dv;
-      a.kind = kind;
-      a.beta = 0.8f;
-      a.k = spec(kind == A_DOT ? K_GAUSSIAN : kind);
-      a.causal = align > 0;
-      a.top_left = align == 2;
-      a.q = Q.data();
-      a.key = K.data();
-      a.v = V.data();
-      a.mask = mask.data();
+      AttentionJob a = attention_job(B, H, d, n, m, dv, kind, 0.8f, align, Q, K, V, mask.data());
       std::vector<float> o1((size_t)B * H * n * dv), o2(o1.size());
       std::vector<double> ref(o1.size(), 0.0);
       a.out = o1.data();
@@ -489,25 +522,9 @@ void attention_references() {
       // Its gradients (AttnGradR both ways): the tiles against the plain loops.
       std::vector<float> dout = wave(o1.size(), 0.31);
       std::vector<float> g1[3], g2[3];
-      std::vector<double> p1((size_t)(B * H)), p2(p1);
-      auto grads = [&](auto exec_tag, std::vector<float>* g, std::vector<double>& p) {
-        using Exec = decltype(exec_tag);
-        AttentionGradJob j;
-        j.a = a;
-        j.a.out = nullptr;
-        j.dout = dout.data();
-        g[0].assign((size_t)B * H * n * d, 0.0f);
-        g[1].assign((size_t)B * H * m * d, 0.0f);
-        g[2].assign((size_t)B * H * m * dv, 0.0f);
-        j.dq = g[0].data();
-        j.dk = g[1].data();
-        j.dv = g[2].data();
-        j.dparam = p.data();
-        Exec ex;
-        points::attention_grad(ex, j);
-      };
-      grads(CpuExec(), g1, p1);
-      grads(PlainExec(), g2, p2);
+      std::vector<double> p1, p2;
+      attention_grads<CpuExec>(a, dout, g1, p1);
+      attention_grads<PlainExec>(a, dout, g2, p2);
       check(rel_diff(g1[0], g2[0], g1[0].size()) < 1e-4 && rel_diff(g1[1], g2[1], g1[1].size()) < 1e-4 &&
                 rel_diff(g1[2], g2[2], g1[2].size()) < 1e-4 && rel_diff(p1, p2, p1.size()) < 1e-4,
             "attention gradients kind " + std::to_string(kind) + " align " + std::to_string(align) + ": tiles == plain");
@@ -527,20 +544,7 @@ void attention_grad_chunks() {
   mask[7] = mask[200] = 0;
   for (int kind : {(int)A_DOT, (int)K_GAUSSIAN, (int)K_ENERGY})
     for (int align = 0; align < 3; ++align) {
-      AttentionJob a;
-      a.d = d;
-      a.n = n;
-      a.m = m;
-      a.dv = dv;
-      a.kind = kind;
-      a.beta = 0.3f;
-      a.k = spec(kind == A_DOT ? K_GAUSSIAN : kind);
-      a.causal = align > 0;
-      a.top_left = align == 2;
-      a.q = Q.data();
-      a.key = K.data();
-      a.v = V.data();
-      a.mask = align == 1 ? mask.data() : nullptr;
+      AttentionJob a = attention_job(1, 1, d, n, m, dv, kind, 0.3f, align, Q, K, V, align == 1 ? mask.data() : nullptr);
       std::vector<float> out((size_t)(n * dv)), lse((size_t)n);
       a.out = out.data();
       a.lse = lse.data();
@@ -548,32 +552,9 @@ void attention_grad_chunks() {
       points::attention(ce, a);
       std::vector<float> g[3][3];
       std::vector<double> p[3];
-      for (int run = 0; run < 3; ++run) {
-        AttentionGradJob j;
-        j.a = a;
-        j.a.out = nullptr;
-        j.a.lse = nullptr;
-        j.dout = dout.data();
-        if (run == 1) {
-          j.fwd_out = out.data();
-          j.fwd_lse = lse.data();
-        }
-        g[run][0].assign((size_t)(n * d), 0.0f);
-        g[run][1].assign((size_t)(m * d), 0.0f);
-        g[run][2].assign((size_t)(m * dv), 0.0f);
-        p[run].assign(1, 0.0);
-        j.dq = g[run][0].data();
-        j.dk = g[run][1].data();
-        j.dv = g[run][2].data();
-        j.dparam = p[run].data();
-        if (run < 2) {
-          CpuExec ex;
-          points::attention_grad(ex, j);
-        } else {
-          PlainExec ex;
-          points::attention_grad(ex, j);
-        }
-      }
+      attention_grads<CpuExec>(a, dout, g[0], p[0]);
+      attention_grads<CpuExec>(a, dout, g[1], p[1], out.data(), lse.data());
+      attention_grads<PlainExec>(a, dout, g[2], p[2]);
       const std::string what = "attention gradients in chunks, kind " + std::to_string(kind) + " align " + std::to_string(align);
       check(g[0][0] == g[1][0] && g[0][1] == g[1][1] && g[0][2] == g[1][2] && p[0] == p[1], what + ": saved forward == recomputed");
       check(rel_diff(g[0][0], g[2][0], g[0][0].size()) < 1e-4 && rel_diff(g[0][1], g[2][1], g[0][1].size()) < 1e-4 &&

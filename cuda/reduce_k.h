@@ -406,9 +406,14 @@ struct GradR {
 // execution may take each pair once for both its points (the CPU tiles,
 // engine.h); elsewhere every pair, as GradR.
 struct GradSymR : GradR {
+  idx points = 0;  // of the set
   GradSymR() = default;
   GradSymR(const GradR& r) : GradR(r) {}
-  GradSymR rescaled(double s, double f) const { return GradSymR(GradR::rescaled(s, f)); }
+  GradSymR rescaled(double s, double f) const {
+    GradSymR t = *this;
+    static_cast<GradR&>(t) = GradR::rescaled(s, f);
+    return t;
+  }
   SF_HD void end(Acc& a, idx p, idx slot) const {
     GradR::end(a, p, slot);
     const double f = 2.0 * (w ? (double)w[slot] : 1.0);

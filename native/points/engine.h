@@ -302,7 +302,9 @@ constexpr int MW = 4, MR = 4;
 typedef float fvecm __attribute__((vector_size(MW * 4)));
 static_assert(TJ % (2 * MW) == 0 && TR % MR == 0, "the micro-kernel's passes tile the block");
 
-inline void micro_dot(const float* xp, const float* yb, int kn, bool first, float (&acc)[TR][TJ]) {
+// (xs: the floats between one coordinate's TR targets and the next's; TR
+// when packed, the row length when x is rows of points read as columns.)
+inline void micro_dot(const float* xp, const float* yb, int kn, bool first, float (&acc)[TR][TJ], idx xs = TR) {
   for (int c = 0; c < TJ; c += 2 * MW)
     for (int r0 = 0; r0 < TR; r0 += MR) {
       fvecm a[MR][2];
@@ -319,7 +321,7 @@ inline void micro_dot(const float* xp, const float* yb, int kn, bool first, floa
         fvecm y0, y1;
         std::memcpy(&y0, yb + (size_t)k * TJ + c, MW * 4);
         std::memcpy(&y1, yb + (size_t)k * TJ + c + MW, MW * 4);
-        const float* xk = xp + (size_t)k * TR + r0;
+        const float* xk = xp + (size_t)k * xs + r0;
         for (int r = 0; r < MR; ++r) {
           const float xv = xk[r];
           a[r][0] += xv * y0;
@@ -348,7 +350,7 @@ struct has_keys_needed<R, decltype((void)std::declval<const R&>().keys_needed(id
 
 // Reductions that also add into the sources' rows (R::scatters): a tile
 // reads the pair values once and adds to both its targets (acc) and its
-// sources (cols: [sources, R::col_width()] floats). And reductions over one
+// sources (a column buffer of R::col_floats() floats, laid out as it likes). And reductions over one
 // segment against itself whose pair (i, j) does the work of (j, i) as well
 // (R::symmetric): the engine visits only the blocks at or after the panel's
 // own, and the tile takes the pairs j > i of them.
@@ -363,14 +365,14 @@ struct symmetric<R, std::enable_if_t<R::symmetric>> : std::true_type {};
 
 template <class R>
 inline void reduce_tile(const R& r, typename R::Acc* acc, idx p, idx slot, int rows, idx j0, int cnt,
-                        const float (&g)[TR][TJ], float* cols) {
+                        const float (&g)[TR][TJ], float (*stash)[TJ]) {
   if constexpr (scatters<R>::value) {
-    r.tile(acc, p, slot, rows, j0, cnt, g, cols);
+    r.tile(acc, p, slot, rows, j0, cnt, g, stash);
   } else if constexpr (has_tile<R>::value) {
-    (void)cols;
+    (void)stash;
     r.tile(acc, p, slot, rows, j0, cnt, g);
   } else {
-    (void)cols;
+    (void)stash;
     for (int i = 0; i < rows; ++i)
       for (int j = 0; j < cnt; ++j) r.pair(acc[i], p, slot + i, j0 + j, g[i][j]);
   }
@@ -383,9 +385,9 @@ inline void reduce_tile(const R& r, typename R::Acc* acc, idx p, idx slot, int r
 // from the thread count: the same sums on every machine. Up to 16 chunks in
 // all where there are panels for them, and the buffers within 16 MiB
 // (zeroing and summing them is memory traffic the pairs do not pay for).
-inline int column_groups(idx panels_per_problem, idx problems, idx sources, idx width) {
+inline int column_groups(idx panels_per_problem, idx problems, idx floats) {
   idx g = std::max<idx>(1, std::min<idx>(panels_per_problem, (16 + problems - 1) / problems));
-  while (g > 1 && g * sources * width * 4 > ((idx)16 << 20)) --g;
+  while (g > 1 && g * floats * 4 > ((idx)16 << 20)) --g;
   return (int)g;
 }
 
@@ -422,6 +424,7 @@ void pair_reduce(CpuExec& ex, const F& f0, const R& r0, const PairTask& task) {
     std::vector<float> xp;
     float xn[TP];
     alignas(64) float dots[TP / TR][TR][TJ];
+    alignas(64) float stash[TP][TJ];  // a scattering reduction's weights of the panel's rows for one block
     float g[TR][TJ];
     typename R::Acc acc[TP];
   };
@@ -509,8 +512,10 @@ void pair_reduce(CpuExec& ex, const F& f0, const R& r0, const PairTask& task) {
         for (int i = 0; i < TR; ++i)
           for (int j = 0; j < TJ; ++j) g[i][j] = f(g[i][j]);
         const int tr = std::min(TR, rows - t * TR);
-        reduce_tile(r, acc + t * TR, p, slot + t * TR, tr, src.first + j0, cnt, g, cols);
+        reduce_tile(r, acc + t * TR, p, slot + t * TR, tr, src.first + j0, cnt, g, sc.stash + t * TR);
       }
+      // The sources' side of the block, once for all the panel's rows.
+      if constexpr (scatters<R>::value) r.scatter_block(cols, sc.stash, p, slot, rows, src.first + j0);
     }
     for (int i = 0; i < rows; ++i) r.end(acc[i], p, slot + i);
   };
@@ -525,22 +530,26 @@ void pair_reduce(CpuExec& ex, const F& f0, const R& r0, const PairTask& task) {
     // Chunks (problem, group): every G-th panel of the problem, in order,
     // into buffer `group` of the problem's sources; then the buffers summed
     // in group order, and the reduction's own ending of each source's row.
-    const idx W = r.col_width(), S = task.sources.points();
+    const idx CF = r.col_floats(), S = task.sources.points();
     idx most = 1;
     for (const Problem& pr : task.problems) most = std::max<idx>(most, (task.targets.size(pr.t) + TP - 1) / TP);
-    const int G = column_groups(most, (idx)task.problems.size(), S, W);
+    const int G = column_groups(most, (idx)task.problems.size(), CF);
     // From the exec's cache of host buffers: fresh pages would cost a fault each, every call.
     const size_t mark = ex.mark();
     std::vector<float*> bufs((size_t)G);
-    for (int gi = 0; gi < G; ++gi) bufs[(size_t)gi] = ex.template alloc<float>(S * W);
+    for (int gi = 0; gi < G; ++gi) bufs[(size_t)gi] = ex.template alloc<float>(CF);
     std::vector<idx> first;  // each problem's first item (items are in problem order), and the end
     for (size_t p = 0, it = 0; p <= task.problems.size(); ++p) {
       first.push_back((idx)it);
       while (it < items.size() && items[it].first == (int)p) ++it;
     }
     // Sources no chunk of a group touches stay zero: clear every buffer once.
-    ex.for_ranges(S * G, 1 << 16, [&](idx lo, idx hi) {
-      for (idx e = lo; e < hi; ++e) std::fill_n(bufs[(size_t)(e / S)] + (e % S) * W, W, 0.0f);
+    ex.for_ranges(CF * G, 1 << 20, [&](idx lo, idx hi) {
+      for (idx e = lo; e < hi;) {  // runs within one buffer
+        const idx gi = e / CF, end = std::min(hi, (gi + 1) * CF);
+        std::fill_n(bufs[(size_t)gi] + (e - gi * CF), end - e, 0.0f);
+        e = end;
+      }
     });
     ex.for_items((idx)task.problems.size() * G, [&](idx c) {
       const idx p = c / G;
@@ -551,13 +560,13 @@ void pair_reduce(CpuExec& ex, const F& f0, const R& r0, const PairTask& task) {
         panel(sc, items[(size_t)it], bufs[(size_t)gi]);
     });
     float* sum = bufs[0];
-    ex.for_ranges(S, 256, [&](idx lo, idx hi) {
+    ex.for_ranges(CF, 1 << 14, [&](idx lo, idx hi) {
       for (int gi = 1; gi < G; ++gi) {
         const float* bg = bufs[(size_t)gi];
-        for (idx e = lo * W; e < hi * W; ++e) sum[e] += bg[e];
+        for (idx e = lo; e < hi; ++e) sum[e] += bg[e];
       }
-      r.col_end(sum, lo, hi);
     });
+    ex.for_ranges(S, 256, [&](idx lo, idx hi) { r.col_end(sum, lo, hi); });
     ex.release(mark);
   }
 }
@@ -650,7 +659,7 @@ inline void accumulate_pv(float* const* o, const float* const* pr, const float* 
 }
 
 // o[r] += sum_j p[r][j] v[j] for `rows` rows of a tile: 8 at once, then 4, then 1.
-inline void accumulate_rows(float* const* o, const float (&P)[TR][TJ], int rows, const float* vb, int dv, int cnt) {
+inline void accumulate_rows(float* const* o, const float (*P)[TJ], int rows, const float* vb, int dv, int cnt) {
   int i = 0;
   if (rows == TR) {
     const float* p8[TR];
@@ -683,58 +692,34 @@ struct GradTiles : GradR {
   }
 };
 
-// cols[j * W + c] += sum_i E[i][j] y_i[c] (c < d) and cols[j * W + d] +=
-// sum_i E[i][j], for the tile's `rows` rows (y_i the row's point, rows of d
-// floats; E zero past them) and its first cnt columns: the sources' side of
-// a tile.
-template <int NV>
-inline void scatter_chunk(float* cols, idx W, const float (&E)[TR][TJ], int rows, const float* y, int d, int cnt, int c0) {
-  // The tile's rows of y in registers (NV vectors each); per column, two
-  // chains of four rows per vector (one of eight would wait on the FMA's
-  // latency), each broadcast of a weight used NV times.
-  f32x16 yr[TR][NV];
-  for (int i = 0; i < TR; ++i)
-    for (int k = 0; k < NV; ++k) yr[i][k] = i < rows ? load16(y + (size_t)i * d + c0 + 16 * k) : f32x16{};
-  for (int j = 0; j < cnt; ++j) {
-    float* o = cols + j * W + c0;
-    f32x16 a[NV], b[NV];
-    for (int k = 0; k < NV; ++k) {
-      a[k] = load16(o + 16 * k);
-      b[k] = f32x16{};
-    }
-    for (int i = 0; i < TR; i += 2) {
-      const float e = E[i][j], f = E[i + 1][j];
-      for (int k = 0; k < NV; ++k) {
-        a[k] += e * yr[i][k];
-        b[k] += f * yr[i + 1][k];
-      }
-    }
-    for (int k = 0; k < NV; ++k) {
-      a[k] += b[k];
-      std::memcpy(o + 16 * k, &a[k], 64);
-    }
-  }
-}
-
-inline void scatter_cols(float* cols, idx W, const float (&E)[TR][TJ], int rows, const float* y, int d, int cnt) {
+// The sources' side of one block for a panel's rows: C[c][j] += sum_i
+// x_i[c] E[i][j] (c < d) and C[d][j] += sum_i E[i][j], C the block's
+// [d + 1][TJ] floats of a column buffer, x_i the rows' points (rows of d
+// floats). The micro-kernel's product, the points' rows read as its
+// columns 8 coordinates at a time, accumulating in place over all the
+// panel's rows (E is zero in the block's columns past its sources).
+inline void scatter_rows(float* C, const float (*E)[TJ], int rows, const float* x, int d) {
   int c0 = 0;
-  for (; c0 + 32 <= d; c0 += 32) scatter_chunk<2>(cols, W, E, rows, y, d, cnt, c0);
-  for (; c0 + 16 <= d; c0 += 16) scatter_chunk<1>(cols, W, E, rows, y, d, cnt, c0);
-  for (; c0 < d; ++c0)
-    for (int j = 0; j < cnt; ++j) {
-      float t = 0.0f;
-      for (int i = 0; i < rows; ++i) t += E[i][j] * y[(size_t)i * d + c0];
-      cols[j * W + c0] += t;
-    }
-  f32x16 z0 = {}, z1 = {};  // the column sums, rows in order (E is zero past them)
-  for (int i = 0; i < TR; ++i) {
+  for (; c0 + TR <= d; c0 += TR)
+    micro_dot(x + c0, &E[0][0], rows, false, *reinterpret_cast<float(*)[TR][TJ]>(C + (size_t)c0 * TJ), d);
+  if (c0 < d) {  // the last coordinates, through zero-padded copies
+    const int rest = d - c0;
+    float xt[TP * TR] = {};
+    alignas(64) float acc[TR][TJ] = {};
+    for (int i = 0; i < rows; ++i)
+      for (int r = 0; r < rest; ++r) xt[i * TR + r] = x[(size_t)i * d + c0 + r];
+    std::memcpy(acc, C + (size_t)c0 * TJ, (size_t)rest * TJ * 4);
+    micro_dot(xt, &E[0][0], rows, false, acc);
+    std::memcpy(C + (size_t)c0 * TJ, acc, (size_t)rest * TJ * 4);
+  }
+  float* z = C + (size_t)d * TJ;
+  f32x16 z0 = load16(z), z1 = load16(z + 16);
+  for (int i = 0; i < rows; ++i) {
     z0 += load16(E[i]);
     z1 += load16(E[i] + 16);
   }
-  float z[TJ];
   std::memcpy(z, &z0, 64);
   std::memcpy(z + 16, &z1, 64);
-  for (int j = 0; j < cnt; ++j) cols[j * W + d] += z[j];
 }
 
 // Gradient sums of a set against itself, each pair (k, l > k) once: c = h
@@ -747,9 +732,10 @@ struct GradSymTiles : GradSymR {
   GradSymTiles() = default;
   GradSymTiles(const GradSymR& r) : GradSymR(r) {}
   GradSymTiles rescaled(double s, double f) const { return GradSymTiles(GradSymR::rescaled(s, f)); }
-  idx col_width() const { return (d + 16) / 16 * 16; }
-  void tile(Acc* acc, idx, idx slot, int rows, idx j0, int cnt, const float (&g)[TR][TJ], float* cols) const {
-    float c[TR][TJ], e[TR][TJ], wj[TJ];
+  // The column buffer: per block of TJ points, [d + 1][TJ] (the moments, then z).
+  idx col_floats() const { return (points + TJ - 1) / TJ * (d + 1) * TJ; }
+  void tile(Acc* acc, idx, idx slot, int rows, idx j0, int cnt, const float (&g)[TR][TJ], float (*e)[TJ]) const {
+    float c[TR][TJ], wj[TJ];
     for (int j = 0; j < TJ; ++j) wj[j] = j < cnt ? (w ? w[j0 + j] : 1.0f) : 0.0f;
     const bool past = j0 >= slot + TR;  // every pair of the tile has l > k
     for (int i = 0; i < TR; ++i) {
@@ -772,19 +758,21 @@ struct GradSymTiles : GradSymR {
     float* o[TR] = {};
     for (int i = 0; i < rows; ++i) o[i] = mom + (slot + i) * d;
     accumulate_rows(o, c, rows, y + j0 * d, d, cnt);
-    scatter_cols(cols + j0 * col_width(), col_width(), e, rows, y + slot * d, d, cnt);
+  }
+  // The block's column part for the panel's rows from `slot`: their weights e.
+  void scatter_block(float* cols, const float (*e)[TJ], idx, idx slot, int rows, idx j0) const {
+    scatter_rows(cols + j0 / TJ * (d + 1) * TJ, e, rows, y + slot * d, d);
   }
   // A row's part alone (its column part comes last).
   void end(Acc& a, idx p, idx slot) const { GradR::end(a, p, slot); }
   // l's column part, z_l x_l - sum_k h w_k x_k, added to its row part; then
   // the self-energy's 2 w_l.
   void col_end(const float* cols, idx lo, idx hi) const {
-    const idx W = col_width();
     for (idx l = lo; l < hi; ++l) {
-      const float* cl = cols + l * W;
+      const float* cl = cols + l / TJ * (d + 1) * TJ + l % TJ;
       const double f = 2.0 * (w ? (double)w[l] : 1.0);
       for (int k = 0; k < d; ++k)
-        out[l * d + k] = f * (out[l * d + k] + factor * ((double)cl[d] * (double)x[l * d + k] - (double)cl[k]));
+        out[l * d + k] = f * (out[l * d + k] + factor * ((double)cl[d * TJ] * (double)x[l * d + k] - (double)cl[k * TJ]));
     }
   }
 };
@@ -834,16 +822,16 @@ struct AttnGradTiles : AttnGradR<LK> {
     t.s2 = f;
     return t;
   }
-  // A query's row: dQ's moment, then z at d; whole vectors, so that rows stay aligned.
-  idx col_width() const { return (this->d + 16) / 16 * 16; }
-  void tile(Acc* acc, idx p, idx slot, int rows, idx j0, int cnt, const float (&g)[TR][TJ], float* cols) const {
+  // The column buffer: per problem and block of TJ queries, [d + 1][TJ] (dQ's moment, then z).
+  idx col_floats() const { return this->problems * blocks_p * (this->d + 1) * TJ; }
+  void tile(Acc* acc, idx p, idx slot, int rows, idx j0, int cnt, const float (&g)[TR][TJ], float (*E)[TJ]) const {
     const Base& b = *this;
     const int d = b.d, dv = b.dv;
     const float* xp = rowpack->data() + (size_t)((p * tiles_p + (slot - p * b.m) / TR) * dv * TR);
     const float* yp = colpack->data() + (size_t)((p * blocks_p + (j0 - p * b.n) / TJ) * dv * TJ);
     float dP[TR][TJ];
     micro_dot(xp, yp, dv, true, dP);
-    float P[TR][TJ], E[TR][TJ];
+    float P[TR][TJ];  // and e = dS c in E (the engine's stash) for the block's column part
     const float NEG = -std::numeric_limits<float>::infinity();
     // Per query column: minus its lse, and its D.
     float colA[TJ], colD[TJ];
@@ -896,17 +884,21 @@ struct AttnGradTiles : AttnGradR<LK> {
     accumulate_rows(o, E, rows, b.q + j0 * d, d, cnt);
     for (int i = 0; i < rows; ++i) o[i] = b.gv + (slot + i) * dv;
     accumulate_rows(o, P, rows, b.dout + j0 * dv, dv, cnt);
-    scatter_cols(cols + j0 * col_width(), col_width(), E, rows, b.key + slot * d, d, cnt);
+  }
+  // dQ's side of the block for the panel's keys from `slot`.
+  void scatter_block(float* cols, const float (*E)[TJ], idx p, idx slot, int rows, idx j0) const {
+    const int d = this->d;
+    scatter_rows(cols + (p * blocks_p + (j0 - p * this->n) / TJ) * (d + 1) * TJ, E, rows, this->key + slot * d, d);
   }
   // dQ from the summed column buffer: z q - moment, or the moment (dot).
   void col_end(const float* cols, idx lo, idx hi) const {
     const int d = this->d;
-    const idx W = col_width();
     for (idx j = lo; j < hi; ++j) {
-      const float* c = cols + j * W;
+      const idx p = j / this->n, l = j - p * this->n;
+      const float* c = cols + (p * blocks_p + l / TJ) * (d + 1) * TJ + l % TJ;
       const float* qj = this->q + j * d;
       for (int k = 0; k < d; ++k)
-        dq[j * d + k] = LK == A_DOT ? c[k] : (float)((double)c[d] * (double)qj[k] - (double)c[k]);
+        dq[j * d + k] = LK == A_DOT ? c[k * TJ] : (float)((double)c[d * TJ] * (double)qj[k] - (double)c[k * TJ]);
     }
   }
 };

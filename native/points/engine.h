@@ -349,8 +349,11 @@ template <class R>
 struct has_keys_needed<R, decltype((void)std::declval<const R&>().keys_needed(idx(0), idx(0)))> : std::true_type {};
 
 // Reductions that also add into the sources' rows (R::scatters): a tile
-// reads the pair values once and adds to both its targets (acc) and its
-// sources (a column buffer of R::col_floats() floats, laid out as it likes). And reductions over one
+// reads the pair values once, adds to its targets (acc) and leaves its
+// sources' weights in the engine's stash; after the panel's tiles,
+// scatter_block adds the block's sources' side into a column buffer of
+// R::col_floats() floats (laid out as the reduction likes), and col_end
+// finishes each source from the summed buffers. And reductions over one
 // segment against itself whose pair (i, j) does the work of (j, i) as well
 // (R::symmetric): the engine visits only the blocks at or after the panel's
 // own, and the tile takes the pairs j > i of them.
@@ -402,7 +405,7 @@ void pair_reduce(CpuExec& ex, const F& f0, const R& r0, const PairTask& task) {
   const float inv = (float)(1.0 / s);
   if constexpr (symmetric<R>::value)
     if (task.targets.x != task.sources.x || task.targets.off != task.sources.off)
-      fail("E_INTERNAL", "a symmetric reduction needs its targets to be its sources");
+      fail("E_DEVICE", "internal error: a symmetric reduction needs its targets to be its sources");
 
   // Pack every source segment a problem uses, once.
   std::vector<int> used;

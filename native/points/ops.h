@@ -79,10 +79,11 @@ void kernel_grad(Exec& ex, KernelGradJob& job) {
   r.mom = ex.template alloc<float>(job.n * d);
   r.out = ex.output(job.out, job.n * d);
   pairs::with_kernel(job.k.kind, [&](auto K) {
+    const DerivF<decltype(K)::value> f{job.k};
+    if (!job.self) return pairs::run(ex, f, r, task);
     GradSymR sym(r);
     sym.points = job.m;
-    if (job.self) pairs::run(ex, DerivF<decltype(K)::value>{job.k}, sym, task);
-    else pairs::run(ex, DerivF<decltype(K)::value>{job.k}, r, task);
+    pairs::run(ex, f, sym, task);
   });
   ex.finish_output(job.out, r.out, job.n * d);
 }

@@ -96,16 +96,23 @@ int sets_of(const int32_t* off, long long len, idx n, const char* name) {
   return (int)(len - 1);
 }
 
-// { d, kernel, sources, targets, weights } of a kernel sum or gradient.
+// { d, kernel, sources, targets, weights } of a kernel sum or gradient; with
+// self, no targets: the sources are the targets.
 template <class J>
-void parse_pairs(Inputs& in, J& k, bool complex_ok) {
+void parse_pairs(Inputs& in, J& k, bool complex_ok, bool self = false) {
   const Napi::Object& a = in.args;
   k.d = (int)get_int(a, "d", 0, 1, 65536);
   k.k = parse_kernel(get(a, "kernel"), complex_ok);
   k.m = rows_of(a, "sources", k.d);
-  k.n = rows_of(a, "targets", k.d);
   k.src = in.input<float>("sources", k.m * k.d);
-  k.tgt = in.input<float>("targets", k.n * k.d);
+  if (self) {
+    if (!get(a, "targets").IsUndefined()) fail("E_TYPE", "targets are absent with self: true (the sources are the targets)");
+    k.n = k.m;
+    k.tgt = k.src;
+  } else {
+    k.n = rows_of(a, "targets", k.d);
+    k.tgt = in.input<float>("targets", k.n * k.d);
+  }
   k.w = in.input<float>("weights", k.m, true);
 }
 
@@ -151,16 +158,7 @@ class KernelGradWorker : public ArrayWorker<Call<KernelGradJob>, double> {
     Job j;
     KernelGradJob& k = j.job;
     k.self = get_bool(in.args, "self", false);
-    if (k.self) {  // one set against itself: sources only
-      if (!get(in.args, "targets").IsUndefined()) fail("E_TYPE", "targets are absent with self: true (the sources are the targets)");
-      k.d = (int)get_int(in.args, "d", 0, 1, 65536);
-      k.k = parse_kernel(get(in.args, "kernel"), false);
-      k.m = k.n = rows_of(in.args, "sources", k.d);
-      k.src = k.tgt = in.input<float>("sources", k.m * k.d);
-      k.w = in.input<float>("weights", k.m, true);
-    } else {
-      parse_pairs(in, k, false);
-    }
+    parse_pairs(in, k, false, k.self);
     check_budget(((double)k.m + k.n) * (k.d + 2) * 8 + (double)k.n * k.d * 12, "gradient");
     j.target = points_target(in.args);
     return j;
@@ -304,9 +302,8 @@ class AttentionWorker : public ArrayWorker<Call<AttentionJob>, float> {
     return j;
   }
 
-  AttentionWorker(Inputs& in, Job j) : ArrayWorker(in, std::move(j), "semfield.attention") {
-    lse_wanted_ = get_bool(in.args, "returnLse", false);
-  }
+  AttentionWorker(Inputs& in, Job j)
+      : ArrayWorker(in, std::move(j), "semfield.attention"), lse_wanted_(get_bool(in.args, "returnLse", false)) {}
 
  protected:
   void Run() override {
@@ -329,10 +326,8 @@ class AttentionWorker : public ArrayWorker<Call<AttentionJob>, float> {
     return o;
   }
 
- public:
-  bool lse_wanted_ = false;
-
  private:
+  bool lse_wanted_ = false;
   OutBuf<float> lse_;
 };
 

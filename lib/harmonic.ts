@@ -2,10 +2,15 @@
  * Resonance on the mesh: the steady response U of the damped wave equation
  * to a drive rho_A e^{-i w t},
  *   (-c^2 lap + kappa^2 - w^2 - i g w) U = rho_A,
- * and R_AB(w) = |sum rho_B U h^dim| over a sweep of w. Each frequency is
- * solved by BiCGSTAB (complex, fp64) preconditioned by a multigrid cycle of
- * the positive definite -c^2 lap + kappa^2 + w^2. With damping g > 0 the
- * operator is never singular; with g = 0 a frequency at an eigenvalue is.
+ * and R_AB(w) = |sum rho_B U h^dim| over a sweep of w. The whole sweep shares
+ * one Krylov space: shift-and-invert Lanczos on (H + sigma)^-1, H = -c^2 lap
+ * + kappa^2, each step one multigrid solve of the positive definite H + sigma,
+ * whatever the number of frequencies; every frequency then costs a small
+ * tridiagonal solve. Each frequency's residual |rho_A - (H - z) U| is bounded
+ * from the recurrence and the inner solves' residuals (native/algo/helmholtz.h),
+ * and a frequency is converged when that bound is within tol |rho_A|. With
+ * damping g > 0 the operator is never singular; with g = 0 a frequency at an
+ * eigenvalue is.
  */
 import { SemfieldError } from './errors';
 import { GridSpec, nativeGrid, checkGrid } from './grid';
@@ -21,7 +26,7 @@ export interface MeshResonanceOptions extends RunOptions {
   damping?: number;
   kappa?: number;
   c?: number;
-  /** Relative residual per frequency (default 1e-8) and iterations at most (default 2000). */
+  /** Relative residual per frequency (default 1e-8) and Lanczos steps at most, for the whole sweep (default 2000). */
   tol?: number;
   maxIter?: number;
   allowNotConverged?: boolean;
@@ -34,9 +39,13 @@ export interface MeshResonanceSpectrum {
   R: Float64Array;
   re: Float64Array;
   im: Float64Array;
-  /** BiCGSTAB iterations and multigrid cycles spent per frequency. */
+  /** Lanczos steps after which each frequency converged (the steps are shared by the sweep). */
   iterations: Int32Array;
+  /** The sweep's multigrid cycles divided by its number of frequencies (the same for each). */
   cycles: Float64Array;
+  /** Bound on each frequency's relative residual |rho_A - (H - z) U| / |rho_A|. */
+  residual: Float64Array;
+  /** 1 where residual <= tol; 0 only under allowNotConverged (otherwise E_NOT_CONVERGED). */
   converged: Uint8Array;
   backend: 'cpu' | 'cuda';
 }
@@ -63,9 +72,19 @@ export async function resonance(rhoA: Float32Array, gridSpec: GridSpec, opts: Me
   const r = await callAsync(op, (ad, x) => ad.meshResonance(x), args, checkRun(op, o), cb ? (i, it, res) => cb(i, it, res) : undefined);
   const W = (args.w as Float64Array).length, t = r.table;
   const pick = (k: number) => Float64Array.from({ length: W }, (_, i) => t[4 * i + k]);
-  const out: MeshResonanceSpectrum = { w: args.w as Float64Array, re: pick(0), im: pick(1), R: pick(2), cycles: pick(3), iterations: r.iterations, converged: r.converged, backend: r.backend };
+  const out: MeshResonanceSpectrum = { w: args.w as Float64Array, re: pick(0), im: pick(1), R: pick(2), cycles: pick(3), iterations: r.iterations, residual: r.residual, converged: r.converged, backend: r.backend };
   const bad = out.converged.findIndex((v) => !v);
-  if (bad >= 0 && !o.allowNotConverged)
-    throw new SemfieldError('E_NOT_CONVERGED', `${op}: w = ${out.w[bad]} did not converge in ${out.iterations[bad]} iterations (the operator is singular or nearly so at an eigenvalue without damping; raise damping or maxIter, or pass allowNotConverged)`);
+  if (bad >= 0 && !o.allowNotConverged) {
+    const count = out.converged.reduce((n, v) => n + (v ? 0 : 1), 0);
+    const damping = (args.damping as number | undefined) ?? 0;
+    const why = damping * out.w[bad] > 0
+      ? `raise maxIter (${(args.maxIter as number | undefined) ?? 2000} Lanczos steps for the sweep) or tol, or pass allowNotConverged`
+      : 'without damping at this w (g w = 0) the operator is singular at its eigenvalues and nearly so beside them; give damping > 0, raise maxIter or tol, or pass allowNotConverged';
+    throw new SemfieldError(
+      'E_NOT_CONVERGED',
+      `${op}: ${count} of ${out.w.length} frequencies did not converge, the first w = ${out.w[bad]}: relative residual ${out.residual[bad].toExponential(3)} > tol ${(args.tol as number | undefined) ?? 1e-8} after ${out.iterations[bad]} Lanczos steps (${why})`,
+      { w: out.w[bad], residual: out.residual[bad], iterations: out.iterations[bad] },
+    );
+  }
   return out;
 }

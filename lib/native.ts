@@ -31,7 +31,7 @@ export interface Addon {
   resonance(args: object): Promise<Float64Array>;
   induce(args: object): Promise<{ values: Float32Array; iterations: number; residual: number; converged: boolean }>;
   meanShift(args: object): Promise<{ centers: Float64Array; intensity: Float64Array; mass: Float64Array; potential: Float64Array; labels: Int32Array; iterations: number }>;
-  meshResonance(args: object): Promise<{ table: Float64Array; iterations: Int32Array; converged: Uint8Array; backend: 'cpu' | 'cuda' }>;
+  meshResonance(args: object): Promise<{ table: Float64Array; iterations: Int32Array; residual: Float64Array; converged: Uint8Array; backend: 'cpu' | 'cuda' }>;
   maxwell(args: object): Promise<import('./maxwell').MaxwellResult>;
   modes(args: object): Promise<{ values: Float64Array; vectors: Float32Array; fields: { iterations: number; residual: number; converged: boolean }[]; backend: 'cpu' | 'cuda' }>;
   wave(args: object): Promise<{ u: Float32Array; uPrev: Float32Array; probes?: Float32Array; snapshots?: Float32Array; energy?: Float64Array; backend: 'cpu' | 'cuda' }>;

@@ -204,12 +204,12 @@ class MeshResonanceWorker : public Worker {
       if (!std::isfinite(wd[i]) || wd[i] < 0) fail("E_RANGE", "w[" + std::to_string(i) + "] must be finite and >= 0");
       r.w.push_back(wd[i]);
     }
-    // The layout the chosen backend allocates: 9 complex fp64 vectors, two fp32
-    // staging fields, one frequency's multigrid hierarchy (3 fp32 arrays over
-    // 4/3 N cells, its fp64 solution, the Krylov pair), and on CUDA the two
-    // uploaded charge fields.
+    // The layout the chosen backend allocates: 4 fp64 Lanczos vectors, two
+    // fp32 staging fields, the multigrid hierarchy (3 fp32 arrays over 4/3 N
+    // cells and its fp64 solution), and on CUDA the two uploaded charge
+    // fields. (Nothing grows with the number of frequencies but W x 4 doubles.)
     const bool cuda = j.target.backend == Backend::Cuda;
-    check_budget((double)N * (18 * 8 + 2 * 4 + 12 * 4 / 3.0 + 8 + 12 + (cuda ? 2 * 4 : 0)), "resonance");
+    check_budget((double)N * (4 * 8 + 2 * 4 + 12 * 4 / 3.0 + 8 + (cuda ? 2 * 4 : 0)), "resonance");
     return j;
   }
 
@@ -232,11 +232,14 @@ class MeshResonanceWorker : public Worker {
     o.Set("table", out_.release(env));
     Napi::Int32Array it = Napi::Int32Array::New(env, r.w.size());
     Napi::Uint8Array ok = Napi::Uint8Array::New(env, r.w.size());
+    Napi::Float64Array res = Napi::Float64Array::New(env, r.w.size());
     for (size_t i = 0; i < r.w.size(); ++i) {
       it[i] = r.iterations[i];
       ok[i] = r.converged[i] ? 1 : 0;
+      res[i] = r.residual[i];
     }
     o.Set("iterations", it);
+    o.Set("residual", res);
     o.Set("converged", ok);
     o.Set("backend", backend_name(j_.target.backend));
     return o;

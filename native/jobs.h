@@ -132,6 +132,7 @@ struct MeshResonanceJob {
   std::vector<double> w;
   double* out = nullptr;          // [W, 4]: re, im, |R|, multigrid cycles spent
   std::vector<int> iterations;
+  std::vector<double> residual;   // true relative residual of the returned U, per frequency
   std::vector<bool> converged;
   CancelFlag cancel = nullptr;
   std::function<void(int index, int iteration, double residual)> progress;

@@ -141,6 +141,63 @@ print(json.dumps(out))`, { n: [n, n], h, bc: 'dirichlet', k2: kappa * kappa, g, 
     });
   }, 30000);
 
+  (havePythonPeers() ? test : test.skip)('a dense sweep beside eigenvalues converges at every frequency and agrees with spsolve to 1e-6 (Dirichlet and periodic)', async () => {
+    // 64^2, damping 0.1: 300 frequencies in [0.1, 30] and the pair beside the
+    // eigenvalue pair at 11.318 where a per-frequency Krylov solve stalled.
+    // (w = 0 on the periodic box is singular: the next test.)
+    const n = 64, h = 1 / n, g = 0.1;
+    const a = Float32Array.from({ length: n * n }, (_, i) => Math.exp(-(((i % n) - 20) ** 2 + (Math.floor(i / n) - 30) ** 2) / 12));
+    const b = Float32Array.from({ length: n * n }, (_, i) => Math.exp(-(((i % n) - 45) ** 2 + (Math.floor(i / n) - 35) ** 2) / 12));
+    const w = [...Array.from({ length: 300 }, (_, k) => 0.1 + (29.9 * k) / 299), 11.3, 11.35];
+    const check = [1, 40, 75, 113, 150, 226, 299, 300, 301];
+    for (const bc of ['dirichlet', 'periodic'] as const) {
+      const ours = await resonance(a, { n: [n, n], boundary: bc }, { w, rhoB: b, damping: g });
+      expect(Array.from(ours.converged).every((v) => v === 1)).toBe(true);
+      expect(Math.max(...ours.residual)).toBeLessThanOrEqual(1e-8);
+      expect(Math.max(...ours.iterations)).toBeLessThan(2000);
+      const ref = python<number[][]>(`${OPERATOR_PY}
+from scipy.sparse.linalg import spsolve
+a = json.load(sys.stdin)
+A = operator(a)
+out = []
+for w in a['w']:
+    U = spsolve((A - (w * w + 1j * a['g'] * w) * sp.identity(A.shape[0])).tocsc(), np.array(a['ra'], dtype=complex))
+    R = np.dot(np.array(a['rb']), U) * a['h'] ** 2
+    out.append([R.real, R.imag])
+print(json.dumps(out))`, { n: [n, n], h, bc, g, w: check.map((i) => w[i]), ra: Array.from(a), rb: Array.from(b) });
+      ref.forEach(([re, im], q) => {
+        const i = check[q], mag = Math.hypot(re, im);
+        expect(Math.abs(ours.re[i] - re) / mag).toBeLessThan(1e-6);
+        expect(Math.abs(ours.im[i] - im) / mag).toBeLessThan(1e-6);
+      });
+    }
+  }, 60000);
+
+  test('a forced non-convergence is E_NOT_CONVERGED with the case named; allowNotConverged returns R and the residual', async () => {
+    const n = 64, g = { n: [n, n] };
+    const a = Float32Array.from({ length: n * n }, (_, i) => Math.sin(i * 0.37));
+    const w = [2, 11.3, 25];
+    const e = (await errorOf(() => resonance(a, g, { w, damping: 0.1, maxIter: 4 }))) as SemfieldError;
+    expect(e.code).toBe('E_NOT_CONVERGED');
+    expect(e.message).toMatch(/resonance: \d of 3 frequencies did not converge, the first w = \d+(\.\d+)?: relative residual \S+ > tol 1e-8 after 4 Lanczos steps \(raise maxIter/);
+    expect(e.message).not.toMatch(/without damping/);
+    const r = await resonance(a, g, { w, damping: 0.1, maxIter: 4, allowNotConverged: true });
+    expect(Array.from(r.converged)).toContain(0);
+    r.converged.forEach((c, i) => {
+      expect(r.residual[i] > 1e-8).toBe(!c);
+      expect(Number.isFinite(r.R[i])).toBe(true);
+    });
+    // Given enough steps the same call converges, and its answers move by no
+    // more than the residual bounds allow.
+    const full = await resonance(a, g, { w, damping: 0.1 });
+    expect(Array.from(full.converged)).toEqual([1, 1, 1]);
+    const u = await errorOf(() => resonance(a, g, { w: [Math.sqrt(2 * (4 * n * n) * Math.sin(PI / (2 * n)) ** 2)], maxIter: 30 }));
+    expect((u as SemfieldError).message).toMatch(/without damping/);
+    // Damping does nothing at w = 0: on a periodic box that frequency is singular.
+    const p = (await errorOf(() => resonance(a, { n: [n, n], boundary: 'periodic' }, { w: [0, 3], damping: 0.1, maxIter: 60 }))) as SemfieldError;
+    expect(p.message).toMatch(/1 of 2 frequencies did not converge, the first w = 0: .*without damping/);
+  });
+
   test('undamped at an eigenvalue: E_NOT_CONVERGED (or allowNotConverged); bad input', async () => {
     const n = 16, h = 1 / n, lam = (4 / (h * h)) * 2 * Math.sin(PI / (2 * n)) ** 2;
     const m = await modes({ n: [n, n] }, { k: 1 });

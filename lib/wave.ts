@@ -7,7 +7,8 @@
  * the CFL condition c dt sqrt(sum 1/h^2) <= 1), else E_CFL. Without damping
  * and source the discrete energy
  *   E = 1/2 sum [((u+ - u) / dt)^2 + c^2 u+ (-lap u) + kappa^2 u+ u] h^dim
- * is conserved by the scheme.
+ * is conserved by the scheme in exact arithmetic; with fp32 fields the
+ * reported E drifts by rounding.
  */
 import { GridSpec, batchOf, nativeGrid, checkGrid } from './grid';
 import { RUN_OPTION_KEYS, RunOptions, callAsync, checkRun } from './native';

@@ -83,7 +83,7 @@ export async function wavesBench(ctx: BenchContext): Promise<void> {
     rows.push({ name: `maxwell 3D ${n}^3`, medianMs: t * 1e3, samples: n ** 3 * steps, cellsPerSecond: cu, GBs, ofTriad: GBs / triadGBs });
   }
   {
-    // The issue's sweep: 300 frequencies in [0, 30] on 128^2, damping 0.1,
+    // The resonance figure's sweep: 300 frequencies in [0, 30] on 128^2, damping 0.1,
     // the default tolerance. Its cost per frequency in work units, one work
     // unit being one fine-grid residual evaluation of the same grid in the
     // same run (and, as before, in V-cycles of the potential solver).

@@ -102,6 +102,39 @@ inline void prolong_row_interior(const Grid& gc, const T* ec, T* u, idx base, in
   else prolong_row_pairs<2>(row, wa, wb, u, base, nx);
 }
 
+// Full multigrid interpolates a whole coarse answer, not a correction: there
+// a second-order interpolation leaves an error of the size of the fine grid's
+// discretisation error, which one V-cycle must then remove. Cubic
+// interpolation, one axis at a time, leaves O(h^4) instead. A fine cell a
+// quarter of a coarse cell from coarse centre X (towards X + d, d = +-1) takes
+// the Lagrange weights (-7, 105, 35, -5) / 128 of the coarse cells
+// X - d, X, X + d, X + 2d; cells beyond the boundary, up to two deep, are the
+// ghosts of the boundary condition (wrapped, or mirrored with sign -1 for
+// Dirichlet and +1 for Neumann). Needs n >= 2 coarse cells on the axis.
+SF_HD int ghost_index2(int i, int n, int bc, int& sign) {
+  sign = 1;
+  if (i >= 0 && i < n) return i;
+  if (bc == BC_PERIODIC) return i < 0 ? i + n : i - n;
+  if (bc == BC_DIRICHLET) sign = -1;
+  return i < 0 ? -1 - i : 2 * n - 1 - i;
+}
+
+// Fine cell at position f along the axis (stride s in src, n coarse cells,
+// boundary bc), from the coarse line through src_base.
+template <class T>
+SF_HD T cubic_point(const T* src, idx base, idx s, int f, int n, int bc) {
+  const int X = f >> 1, d = (f & 1) ? 1 : -1;
+  const int at[4] = {X - d, X, X + d, X + 2 * d};
+  const T w[4] = {T(-7) / T(128), T(105) / T(128), T(35) / T(128), T(-5) / T(128)};
+  T v = T(0);
+  for (int q = 0; q < 4; ++q) {
+    int sg;
+    int i = ghost_index2(at[q], n, bc, sg);
+    v += w[q] * (T)sg * src[base + (idx)i * s];
+  }
+  return v;
+}
+
 // A coarse cell is held fixed when any of its children is.
 SF_HD unsigned char restrict_mask(const Grid& gf, const unsigned char* mf, int X, int Y, int Z) {
   unsigned char m = 0;

@@ -83,8 +83,16 @@ export interface Anchors {
 export interface PotentialOptions extends RunOptions {
   /** Screening: solves (-lap + kappa^2) phi = rho (default 0: Poisson). */
   kappa?: number;
-  /** Stop when ||rho - A phi|| <= tol ||rho|| (default 1e-6; L2 over free cells). */
-  tol?: number;
+  /**
+   * Stop when ||rho - A phi|| <= tol ||rho|| (default 1e-6; L2 over free
+   * cells), or 'discretization': stop after one full multigrid cycle, whose
+   * error against the exact discrete solution is below the discretisation
+   * error (measured on manufactured solutions, every boundary, 2D to 1024^2
+   * and 3D to 128^3: 0.002 to 0.35 of it, flat in n), for about the price of
+   * 1.3 V-cycles. With anchors
+   * full multigrid does not apply and 'discretization' means tol 1e-6.
+   */
+  tol?: number | 'discretization';
   /** V-cycles at most (default 50). */
   maxCycles?: number;
   /** Gauss-Seidel sweeps before / after the coarse correction (default 2 / 2). */
@@ -144,7 +152,9 @@ export async function potential(rho: Float32Array, gridSpec: GridSpec, opts?: Po
   const batch = batchOf(op, 'rho', rho.length, grid);
   const args: Record<string, unknown> = { grid: nativeGrid(grid), rho, batch };
   if (o.kappa !== undefined) args.kappa = finiteNumber(op, 'kappa', o.kappa, 0);
-  if (o.tol !== undefined) args.tol = finiteNumber(op, 'tol', o.tol, 0, 1, true);
+  if (o.tol === 'discretization') args.discretization = true;
+  else if (typeof o.tol === 'string') throw invalid('E_TYPE', op, 'tol', "a number in (0, 1) or 'discretization'", o.tol);
+  else if (o.tol !== undefined) args.tol = finiteNumber(op, 'tol', o.tol, 0, 1, true);
   if (o.maxCycles !== undefined) args.maxCycles = integer(op, 'maxCycles', o.maxCycles, 1, 10000);
   if (o.preSmooth !== undefined) args.preSmooth = integer(op, 'preSmooth', o.preSmooth, 1, 16);
   if (o.postSmooth !== undefined) args.postSmooth = integer(op, 'postSmooth', o.postSmooth, 1, 16);

@@ -53,6 +53,7 @@ class PotentialWorker : public Worker {
     if (p.opt.kappa < 0) fail("E_RANGE", "kappa must be >= 0");
     p.opt.tol = get_number(a, "tol", 1e-6);
     if (!(p.opt.tol > 0 && p.opt.tol < 1)) fail("E_RANGE", "tol must be in (0, 1)");
+    p.opt.discretization = get(a, "discretization").ToBoolean();
     p.opt.max_cycles = (int)get_int(a, "maxCycles", 50, 1, 10000);
     p.opt.pre = (int)get_int(a, "preSmooth", 2, 1, 16);
     p.opt.post = (int)get_int(a, "postSmooth", 2, 1, 16);
@@ -71,8 +72,10 @@ class PotentialWorker : public Worker {
     }
     j.field = get(a, "field").ToBoolean();
     // Per field: levels (u, f, r, 4/3 of the finest), the fp64 iterate and
-    // FCG vectors; plus the outputs of all fields.
-    check_budget((double)N * (12.0 * 4 / 3 + 8 + 12) + (double)N * p.batch * 4 * (1 + (j.field ? p.g.dim : 0)), "potential");
+    // FCG vectors, full multigrid's coarse right-hand sides and fp64 answers
+    // (1/3 of the finest) and its two interpolation passes (half each); plus
+    // the outputs of all fields.
+    check_budget((double)N * (12.0 * 4 / 3 + 8 + 12 + 12.0 / 3 + 8) + (double)N * p.batch * 4 * (1 + (j.field ? p.g.dim : 0)), "potential");
     return j;
   }
 

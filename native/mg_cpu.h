@@ -149,6 +149,67 @@ inline void prolong_add(CpuExec& ex, const MgLevel& C, const MgLevel& F) {
 
 namespace detail {
 
+// cubic_point along x for one row of n coarse values into 2n fine ones: the
+// edges by cubic_point, the rest by the same sums written out (vectorised).
+inline void cubic_row_x(const double* s, double* d, int n, int bc) {
+  const double a = -7.0 / 128, b = 105.0 / 128, c = 35.0 / 128, e = -5.0 / 128;
+  if (n < 5) {
+    for (int f = 0; f < 2 * n; ++f) d[f] = cubic_point<double>(s, 0, 1, f, n, bc);
+    return;
+  }
+  for (int f = 0; f < 4; ++f) d[f] = cubic_point<double>(s, 0, 1, f, n, bc);
+  for (int X = 2; X <= n - 3; ++X) {
+    d[2 * X] = a * s[X + 1] + b * s[X] + c * s[X - 1] + e * s[X - 2];
+    d[2 * X + 1] = a * s[X - 1] + b * s[X] + c * s[X + 1] + e * s[X + 2];
+  }
+  for (int f = 2 * (n - 2); f < 2 * n; ++f) d[f] = cubic_point<double>(s, 0, 1, f, n, bc);
+}
+
+// cubic_point along y or z: each fine row is the same weighted sum of four
+// whole coarse rows.
+inline void cubic_rows(const CpuExec& ex, const double* src, const Grid& gs, int axis, double* dst) {
+  Grid gd = gs;
+  gd.n[axis] *= 2;
+  const int n = gs.n[axis], bc = gs.bc[axis], nx = gd.n[0];
+  ex.for_rows(gd, [&](int y, int z, idx base) {
+    const int f = axis == 1 ? y : z;
+    const int X = f >> 1, dd = (f & 1) ? 1 : -1;
+    const int at[4] = {X - dd, X, X + dd, X + 2 * dd};
+    const double w[4] = {-7.0 / 128, 105.0 / 128, 35.0 / 128, -5.0 / 128};
+    const double* r[4];
+    double ws[4];
+    for (int q = 0; q < 4; ++q) {
+      int sg;
+      int i = ghost_index2(at[q], n, bc, sg);
+      r[q] = src + (axis == 1 ? gs.at(0, i, z) : gs.at(0, y, i));
+      ws[q] = w[q] * (double)sg;
+    }
+    double* o = dst + base;
+    for (int x = 0; x < nx; ++x) o[x] = ws[0] * r[0][x] + ws[1] * r[1][x] + ws[2] * r[2][x] + ws[3] * r[3][x];
+  });
+}
+
+}  // namespace detail
+
+// Full multigrid's cubic interpolation of a coarse answer (algo/multigrid.h).
+inline void prolong_solution(CpuExec& ex, const Grid& gc, const double* pc, const Grid& gf, double* pf, double* t1,
+                             double* t2) {
+  const int ncx = gc.n[0], bcx = gc.bc[0];
+  ex.for_rows(gc, [&](int, int, idx base) { detail::cubic_row_x(pc + base, t1 + 2 * base, ncx, bcx); });
+  Grid g1 = gc;
+  g1.n[0] *= 2;
+  if (gf.dim == 2) {
+    detail::cubic_rows(ex, t1, g1, 1, pf);
+    return;
+  }
+  Grid g2 = g1;
+  g2.n[1] *= 2;
+  detail::cubic_rows(ex, t1, g1, 1, t2);
+  detail::cubic_rows(ex, t2, g2, 2, pf);
+}
+
+namespace detail {
+
 // The outer fp64 residual of one row, stored in fp32 into r; returns the sum
 // of squares of what was stored.
 inline double outer_residual_row(const Grid& g, const double* phi, const float* rho, double shift,

@@ -4,11 +4,13 @@
 #include <napi.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 
 #include "../cuda/grid_k.h"
 #include "errors.h"
+#include "host_cache.h"
 
 namespace sf {
 
@@ -100,12 +102,12 @@ class OutBuf {
  public:
   OutBuf() = default;
   OutBuf(const OutBuf&) = delete;
-  ~OutBuf() { std::free(p_); }
+  ~OutBuf() { host_release(p_, bytes()); }
   T* alloc(idx n) {
-    std::free(p_);
+    host_release(p_, bytes());
+    p_ = nullptr;
     n_ = (size_t)n;
-    p_ = static_cast<T*>(std::malloc(std::max<size_t>(n_, 1) * sizeof(T)));
-    if (!p_) fail("E_OOM", "out of memory allocating a result of " + std::to_string(n_ * sizeof(T)) + " bytes");
+    p_ = static_cast<T*>(host_acquire(bytes()));
     return p_;
   }
   T* data() const { return p_; }
@@ -113,8 +115,11 @@ class OutBuf {
   Napi::TypedArray release(Napi::Env env) {
     Napi::ArrayBuffer ab;
     napi_value raw;
+    // The finalizer returns the block to the host cache, so the next result
+    // of the same size reuses memory that is already mapped.
     napi_status s = napi_create_external_arraybuffer(
-        env, p_, n_ * sizeof(T), [](napi_env, void* d, void*) { std::free(d); }, nullptr, &raw);
+        env, p_, n_ * sizeof(T), [](napi_env, void* d, void* hint) { host_release(d, (size_t)(uintptr_t)hint); },
+        (void*)(uintptr_t)bytes(), &raw);
     if (s == napi_ok) {
       ab = Napi::ArrayBuffer(env, raw);
       p_ = nullptr;
@@ -126,6 +131,7 @@ class OutBuf {
   }
 
  private:
+  size_t bytes() const { return std::max<size_t>(n_, 1) * sizeof(T); }
   T* p_ = nullptr;
   size_t n_ = 0;
 };

@@ -1,7 +1,10 @@
 """Peer timings for bench/run.ts, measured in the same run as semfield's.
 
-  python3 bench/peers.py fft N REPS     periodic Poisson on N x N by numpy's FFT
   python3 bench/peers.py spsolve N REPS Dirichlet 5-point Poisson by scipy spsolve
+  python3 bench/peers.py fft32 N REPS OUT  periodic Poisson by scipy.fft's rfft2 in
+      float32 on all cores; the solution is written to OUT (float32)
+  python3 bench/peers.py dst32 N REPS OUT  Dirichlet Poisson by scipy.fft's type-II
+      DST (which diagonalises the cell-centred Dirichlet operator), float32, all cores
   python3 bench/peers.py matmul N D REPS          float32 (N x D) @ (D x N) GFLOP/s
   python3 bench/peers.py pairsum FILE D KIND P REPS  numpy's float32 pipeline for
       phi_i = sum_j G(|x_i - x_j|) over the points of FILE: SGEMM for the inner
@@ -13,7 +16,7 @@ FILE holds float32 points (and, for labelprop, a sibling FILE.labels of int32
 labels, -1 for unlabelled).
 
 Both solve the same discrete problem semfield solves (the cell-centred
-5-point stencil; the FFT uses its exact eigenvalues). Prints JSON with the
+5-point stencil; the FFT and the DST use its exact eigenvalues). Prints JSON with the
 median seconds over REPS runs and the max difference from the reference
 solution the caller can compare against.
 """
@@ -31,15 +34,29 @@ def rhs(n):
     return (np.sin(2 * np.pi * X) * np.sin(4 * np.pi * Y) + 0.3 * np.cos(6 * np.pi * X)).astype(np.float32), h
 
 
-def fft_solve(rho, h):
+def fft32_solve(rho, h, workers):
+    import scipy.fft as sf
+
     n = rho.shape[0]
-    k = 2 * np.pi * np.fft.fftfreq(n, d=h)
-    kr = 2 * np.pi * np.fft.rfftfreq(n, d=h)
-    lam = (4 / h**2) * (np.sin(kr[None, :] * h / 2) ** 2 + np.sin(k[:, None] * h / 2) ** 2)
+    k = np.arange(n)
+    s2 = (np.sin(np.pi * k / n) ** 2).astype(np.float32)
+    lam = (np.float32(4 / h**2) * (s2[: n // 2 + 1][None, :] + s2[:, None])).astype(np.float32)
     lam[0, 0] = 1.0
-    ph = np.fft.rfft2(rho) / lam
+    ph = sf.rfft2(rho, workers=workers)
+    ph /= lam
     ph[0, 0] = 0.0
-    return np.fft.irfft2(ph, s=rho.shape)
+    return sf.irfft2(ph, s=rho.shape, workers=workers)
+
+
+def dst32_solve(rho, h, workers):
+    import scipy.fft as sf
+
+    n = rho.shape[0]
+    s2 = (np.sin(np.pi * (np.arange(n) + 1) / (2 * n)) ** 2).astype(np.float32)
+    lam = np.float32(4 / h**2) * (s2[None, :] + s2[:, None])
+    c = sf.dstn(rho, type=2, workers=workers)
+    c /= lam
+    return sf.idstn(c, type=2, workers=workers)
 
 
 def dirichlet_matrix(n, h):
@@ -114,18 +131,24 @@ def main():
         return
     kind, n, reps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     rho, h = rhs(n)
-    if kind == "fft":
-        sec, phi = median_time(lambda: fft_solve(rho, h), reps)
-        res = {"median_s": sec, "phi_sum_abs": float(np.abs(phi).sum())}
-    else:
-        import scipy.sparse.linalg as spl
+    if kind in ("fft32", "dst32"):
+        import os
+        import scipy
 
-        a = dirichlet_matrix(n, h)
-        b = rho.astype(np.float64).ravel()
-        sec, phi = median_time(lambda: spl.spsolve(a, b), reps)
-        res = {"median_s": sec, "phi_sum_abs": float(np.abs(phi).sum())}
-    res["numpy"] = np.__version__
-    print(json.dumps(res))
+        workers = os.cpu_count()
+        solve = fft32_solve if kind == "fft32" else dst32_solve
+        sec, phi = median_time(lambda: solve(rho, h, workers), reps)
+        phi.astype(np.float32).tofile(sys.argv[4])
+        print(json.dumps({"median_s": sec, "workers": workers, "dtype": str(phi.dtype), "scipy": scipy.__version__}))
+        return
+    if kind != "spsolve":
+        sys.exit("unknown peer: " + kind)
+    import scipy.sparse.linalg as spl
+
+    a = dirichlet_matrix(n, h)
+    b = rho.astype(np.float64).ravel()
+    sec, phi = median_time(lambda: spl.spsolve(a, b), reps)
+    print(json.dumps({"median_s": sec, "phi_sum_abs": float(np.abs(phi).sum()), "numpy": np.__version__}))
 
 
 if __name__ == "__main__":

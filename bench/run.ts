@@ -5,9 +5,12 @@
  *  - STREAM triad a = b + s c in the addon: this machine's memory bandwidth.
  *  - multigrid smoother sweep and residual: effective bandwidth (12 bytes per
  *    cell: read u and f, write u or r) as a fraction of the triad;
- *  - whole solves in work units (solve time / one fp32 residual evaluation);
- *  - periodic 1024^2 Poisson vs numpy's FFT solver and a 256^2 Dirichlet
- *    solve vs scipy.sparse.linalg.spsolve (Debian python3 packages).
+ *  - whole solves, to the discretisation error and to tol 1e-6, in work units
+ *    (solve time / one fp32 residual evaluation of the same size) and ns per
+ *    cell from 256^2 to 4096^2 and at 64^3 and 128^3;
+ *  - periodic and Dirichlet 1024^2 Poisson vs scipy.fft in float32 on all
+ *    cores (rfft2; the type-II DST) and a 256^2 Dirichlet solve vs
+ *    scipy.sparse.linalg.spsolve (Debian python3 packages).
  *  - the fractal operations (bench/fractal.ts);
  *  - waves, FDTD against MEEP and the mesh resonance (bench/waves.ts);
  *  - the semfield command's batches: scheduling overhead per run and
@@ -64,7 +67,7 @@ async function measure(name: string, fn: () => void | Promise<unknown>, async = 
   });
 }
 
-function python(args: string[]): { median_s: number; phi_sum_abs: number } | undefined {
+function python(args: string[]): { median_s: number; phi_sum_abs: number; workers?: number } | undefined {
   // (each peer prints one JSON object; the fields differ by peer)
   // A current numpy runs slower under this machine's OPENBLAS_CORETYPE and
   // OPENBLAS_L2_SIZE: they are unset for the peer process only.
@@ -118,7 +121,7 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(dir, only.length ? `latest-${only.join('-')}.json` : 'latest.json'), JSON.stringify(result, null, 2));
 
   process.stdout.write('\n');
-  const keys = ['GBs', 'ofTriad', 'cycles', 'workUnits', 'numpyFftMs', 'speedupVsNumpy', 'scipySpsolveMs', 'speedupVsScipy', 'agreement', 'cellsPerSecond', 'GFLOPs', 'ofNumpyMatmul', 'overDot', 'overForward', 'peerMs', 'speedupVsPeer', 'peakRssMiB', 'pointsPerSecond', 'pairsPerSecond', 'pixelsPerSecond', 'dimension', 'psnr', 'psnrBelowExhaustive', 'bytes', 'ratio', 'bpp', 'peerCellsPerSecond', 'oneCoreSpeedupVsPeer', 'overheadMs', 'runsPerSecond', 'speedupVsOneWorker', 'ofLocal', 'vCycles', 'lanczosSteps', 'worstResidual', 'converged'];
+  const keys = ['GBs', 'ofTriad', 'cycles', 'workUnits', 'numpyFftMs', 'speedupVsNumpy', 'scipySpsolveMs', 'speedupVsScipy', 'agreement', 'cellsPerSecond', 'GFLOPs', 'ofNumpyMatmul', 'overDot', 'overForward', 'peerMs', 'speedupVsPeer', 'peakRssMiB', 'pointsPerSecond', 'pairsPerSecond', 'pixelsPerSecond', 'dimension', 'psnr', 'psnrBelowExhaustive', 'bytes', 'ratio', 'bpp', 'peerCellsPerSecond', 'oneCoreSpeedupVsPeer', 'overheadMs', 'runsPerSecond', 'speedupVsOneWorker', 'ofLocal', 'vCycles', 'lanczosSteps', 'worstResidual', 'converged', 'nsPerCell'];
   const fmt = (v: unknown) => (typeof v === 'number' ? (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toFixed(3)) : String(v ?? ''));
   const cols = keys.filter((k) => rows.some((r) => r[k] !== undefined));
   process.stdout.write(['benchmark'.padEnd(30), 'median ms'.padStart(10), ...cols.map((k) => k.padStart(14))].join(' ') + '\n');
@@ -138,10 +141,11 @@ async function triad(a: ReturnType<typeof native>): Promise<number> {
   return triadGBs;
 }
 
-// Smoother and residual at an in-cache and an out-of-cache size.
+// Smoother and residual at each size the solves use: a work unit is one
+// fine-grid residual evaluation of the same size in the same run.
 async function kernels(a: ReturnType<typeof native>, triadGBs: number): Promise<Record<number, number>> {
   const residualMs: Record<number, number> = {};
-  for (const n of [1024, 4096]) {
+  for (const n of [256, 1024, 2048, 4096]) {
     const cells = n * n;
     const grid = { dim: 2, n: [n, n], h: 1 / n, bc: [1, 1] };
     const u = new Float32Array(cells), f = new Float32Array(cells).fill(1), r = new Float32Array(cells);
@@ -151,27 +155,50 @@ async function kernels(a: ReturnType<typeof native>, triadGBs: number): Promise<
     rows.push({ name: `smoother ${n}^2`, medianMs: tS * 1e3, samples: cells, GBs: (12 * cells) / tS / 1e9, ofTriad: (12 * cells) / tS / 1e9 / triadGBs });
     rows.push({ name: `residual ${n}^2`, medianMs: tR * 1e3, samples: cells, GBs: (12 * cells) / tR / 1e9, ofTriad: (12 * cells) / tR / 1e9 / triadGBs });
   }
+  for (const n of [64, 128]) {
+    const cells = n ** 3;
+    const grid = { dim: 3, n: [n, n, n], h: 1 / n, bc: [1, 1, 1] };
+    const u = new Float32Array(cells), f = new Float32Array(cells).fill(1), r = new Float32Array(cells);
+    const tR = await measure(`residual ${n}^3`, () => a.residualKernel({ grid, u, f, r }));
+    residualMs[-n] = tR * 1e3;
+  }
   return residualMs;
 }
 
-// Whole solves, in work units, and against the peers.
+// Whole solves, in work units (keys: n for n^2, -n for n^3), to the
+// discretisation error (one full multigrid cycle) and to tol 1e-6, and the
+// 1024^2 ones against scipy.fft in float32 on all cores solving the same
+// discrete problem (rfft2 for periodic, the type-II DST for Dirichlet), with
+// the largest difference of the two solutions over the largest value.
 async function solves(residualMs: Record<number, number>): Promise<void> {
-
-  const n1 = 1024;
-  const rho1 = rhs(n1);
-  let last = await potential(rho1, { n: [n1, n1], boundary: 'periodic' }, { field: false });
-  const tPer = await measure(`potential periodic ${n1}^2 tol 1e-6`, () => potential(rho1, { n: [n1, n1], boundary: 'periodic' }, { field: false }).then((r) => (last = r)), true);
-  const fft = python(['fft', String(n1), '15']);
-  rows.push({
-    name: `potential periodic ${n1}^2`,
-    medianMs: tPer * 1e3,
-    samples: n1 * n1,
-    cycles: last.fields[0].cycles,
-    workUnits: (tPer * 1e3) / residualMs[1024],
-    ...(fft ? { numpyFftMs: fft.median_s * 1e3, speedupVsNumpy: fft.median_s / tPer, agreement: Math.abs(sumAbs(last.phi) - fft.phi_sum_abs) / fft.phi_sum_abs } : {}),
-  });
-  const tDir = await measure(`potential dirichlet ${n1}^2 tol 1e-6`, () => potential(rho1, { n: [n1, n1] }, { field: false }), true);
-  rows.push({ name: `potential dirichlet ${n1}^2`, medianMs: tDir * 1e3, samples: n1 * n1, workUnits: (tDir * 1e3) / residualMs[1024] });
+  for (const bc of ['periodic', 'dirichlet'] as const) {
+    for (const n of [256, 1024, 2048, 4096]) {
+      const rho = rhs(n), g = { n: [n, n], boundary: bc };
+      for (const tol of ['discretization', 1e-6] as const) {
+        let last = await potential(rho, g, { field: false, tol });
+        const t = await measure(`potential ${bc} ${n}^2 tol ${tol}`, () => potential(rho, g, { field: false, tol }).then((r) => (last = r)), true, n >= 2048 ? 5 : 15);
+        let peer: Record<string, number> = {};
+        if (n === 1024) {
+          const out = path.join(os.tmpdir(), `semfield-bench-${process.pid}-${bc}.f32`);
+          const p = python([bc === 'periodic' ? 'fft32' : 'dst32', String(n), '15', out]);
+          if (p) {
+            const theirs = new Float32Array(fs.readFileSync(out).buffer.slice(0));
+            fs.rmSync(out, { force: true });
+            let diff = 0, top = 0;
+            for (let i = 0; i < theirs.length; i++) {
+              diff = Math.max(diff, Math.abs(last.phi[i] - theirs[i]));
+              top = Math.max(top, Math.abs(theirs[i]));
+            }
+            peer = { peerMs: p.median_s * 1e3, speedupVsPeer: p.median_s / t, agreement: diff / top };
+          }
+        }
+        rows.push({
+          name: `potential ${bc} ${n}^2 ${tol === 'discretization' ? 'disc.' : 'tol 1e-6'}`, medianMs: t * 1e3, samples: n * n,
+          cycles: last.fields[0].cycles, workUnits: (t * 1e3) / residualMs[n], nsPerCell: (t * 1e9) / (n * n), ...peer,
+        });
+      }
+    }
+  }
 
   const n2 = 256;
   const rho2 = rhs(n2);
@@ -179,16 +206,24 @@ async function solves(residualMs: Record<number, number>): Promise<void> {
   const tSm = await measure(`potential dirichlet ${n2}^2 tol 1e-6`, () => potential(rho2, { n: [n2, n2] }, { field: false }).then((r) => (last2 = r)), true);
   const sps = python(['spsolve', String(n2), '5']);
   rows.push({
-    name: `potential dirichlet ${n2}^2`,
+    name: `potential dirichlet ${n2}^2 vs spsolve`,
     medianMs: tSm * 1e3,
     samples: n2 * n2,
     ...(sps ? { scipySpsolveMs: sps.median_s * 1e3, speedupVsScipy: sps.median_s / tSm, agreement: Math.abs(sumAbs(last2.phi) - sps.phi_sum_abs) / sps.phi_sum_abs } : {}),
   });
 
-  const n3 = 128;
-  const rho3 = new Float32Array(n3 ** 3).map((_, i) => Math.sin(i * 0.001));
-  const tThree = await measure(`potential dirichlet ${n3}^3 tol 1e-6`, () => potential(rho3, { n: [n3, n3, n3] }, { field: false }), true);
-  rows.push({ name: `potential dirichlet ${n3}^3`, medianMs: tThree * 1e3, samples: n3 ** 3, cellsPerSecond: n3 ** 3 / tThree });
+  for (const n3 of [64, 128]) {
+    const rho3 = new Float32Array(n3 ** 3).map((_, i) => Math.sin(i * 0.001));
+    for (const bc of ['dirichlet', 'periodic'] as const)
+      for (const tol of ['discretization', 1e-6] as const) {
+        let last: Awaited<ReturnType<typeof potential>> | undefined;
+        const t = await measure(`potential ${bc} ${n3}^3 tol ${tol}`, () => potential(rho3, { n: [n3, n3, n3], boundary: bc }, { field: false, tol }).then((r) => (last = r)), true, 5);
+        rows.push({
+          name: `potential ${bc} ${n3}^3 ${tol === 'discretization' ? 'disc.' : 'tol 1e-6'}`, medianMs: t * 1e3, samples: n3 ** 3,
+          cycles: last!.fields[0].cycles, workUnits: (t * 1e3) / residualMs[-n3], nsPerCell: (t * 1e9) / n3 ** 3, cellsPerSecond: n3 ** 3 / t,
+        });
+      }
+  }
 }
 
 // Deterministic gaussian points (the peers read the same bytes).

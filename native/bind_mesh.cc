@@ -73,9 +73,9 @@ class PotentialWorker : public Worker {
     j.field = get(a, "field").ToBoolean();
     // Per field: levels (u, f, r, 4/3 of the finest), the fp64 iterate and
     // FCG vectors, full multigrid's coarse right-hand sides and fp64 answers
-    // (1/3 of the finest) and its two interpolation passes (half each); plus
-    // the outputs of all fields.
-    check_budget((double)N * (12.0 * 4 / 3 + 8 + 12 + 12.0 / 3 + 8) + (double)N * p.batch * 4 * (1 + (j.field ? p.g.dim : 0)), "potential");
+    // (1/3 of the finest) and its interpolation passes (half of it each, two
+    // in 3D); plus the outputs of all fields.
+    check_budget((double)N * (12.0 * 4 / 3 + 8 + 12 + 12.0 / 3 + (p.g.dim == 3 ? 8 : 4)) + (double)N * p.batch * 4 * (1 + (j.field ? p.g.dim : 0)), "potential");
     return j;
   }
 

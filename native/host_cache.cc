@@ -1,6 +1,9 @@
 #include "host_cache.h"
 
 #include <cstdlib>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 #include <map>
 #include <mutex>
 #include <string>
@@ -28,6 +31,7 @@ Cache& cache() {
 }
 
 constexpr size_t kMinCached = 1 << 16;  // small blocks go straight to malloc
+constexpr size_t kHuge = 2u << 20, kHugeFrom = 4u << 20;
 
 }  // namespace
 
@@ -44,7 +48,18 @@ void* host_acquire(size_t bytes) {
       return p;
     }
   }
-  void* p = std::aligned_alloc(64, bytes == 0 ? 64 : bytes);
+  void* p = nullptr;
+#ifdef __linux__
+  if (bytes >= kHugeFrom) {
+    // Large blocks on 2 MiB pages where the kernel offers them (transparent
+    // huge pages in madvise mode): the first touch of a 1 GB working set
+    // costs 500 faults instead of 250000.
+    size_t rounded = (bytes + kHuge - 1) / kHuge * kHuge;
+    p = std::aligned_alloc(kHuge, rounded);
+    if (p) madvise(p, rounded, MADV_HUGEPAGE);
+  }
+#endif
+  if (!p) p = std::aligned_alloc(64, bytes == 0 ? 64 : bytes);
   if (!p) fail("E_OOM", "out of host memory allocating " + std::to_string(bytes) + " bytes");
   return p;
 }

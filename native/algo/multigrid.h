@@ -359,10 +359,11 @@ class Multigrid {
         fine_rhs_[l] = ex_.template alloc<float>(n);
         fine_phi_[l] = ex_.template alloc<double>(n);
       }
-      // The interpolation's passes: at most half the finest grid each.
+      // The interpolation's passes: at most half the finest grid each (the
+      // second in 3D only).
       idx half = levels_[0].g.cells() / 2;
       fmg_t1_ = ex_.template alloc<double>(half);
-      fmg_t2_ = ex_.template alloc<double>(half);
+      if (levels_[0].g.dim == 3) fmg_t2_ = ex_.template alloc<double>(half);
     }
     for (size_t l = 0; l < last; ++l) {
       const float* src = l == 0 ? levels_[0].f : fine_rhs_[l];

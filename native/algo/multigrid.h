@@ -252,13 +252,26 @@ class Multigrid {
     double shift = 0;
     if (singular_) shift = ex_.sum_n(n, [=] SF_LAMBDA(idx i) { return (double)rho[i]; }) / (double)n;
     st.mean_removed = shift;
-    ex_.for_n(n, [=] SF_LAMBDA(idx i) { phi[i] = (m && m[i]) ? (anchor ? (double)anchor[i] : 0.0) : 0.0; });
-    double ref = std::sqrt(ex_.sum_n(n, [=] SF_LAMBDA(idx i) {
-      double v = (m && m[i]) ? 0.0 : (double)rho[i] - shift;
-      return v * v;
-    }));
-
-    double rn2 = outer_residual(ex_, g, phi, rho, shift, m, f0, k2);
+    // Without held cells the first cycle is full multigrid, which sets phi
+    // itself: the residual of phi = 0 is rho - shift, taken with its norm in
+    // one pass (phi is zeroed only if no cycle runs).
+    const bool starts_fmg = held_ == 0 && levels_.size() > 1;
+    double ref, rn2;
+    if (starts_fmg) {
+      rn2 = ex_.sum_n(n, [=] SF_LAMBDA(idx i) {
+        double v = (double)rho[i] - shift;
+        f0[i] = (float)v;
+        return v * v;
+      });
+      ref = std::sqrt(rn2);
+    } else {
+      ex_.for_n(n, [=] SF_LAMBDA(idx i) { phi[i] = (m && m[i]) ? (anchor ? (double)anchor[i] : 0.0) : 0.0; });
+      ref = std::sqrt(ex_.sum_n(n, [=] SF_LAMBDA(idx i) {
+        double v = (m && m[i]) ? 0.0 : (double)rho[i] - shift;
+        return v * v;
+      }));
+      rn2 = outer_residual(ex_, g, phi, rho, shift, m, f0, k2);
+    }
     bool fmg_done = false;
     for (int cycle = 0;; ++cycle) {
       double rn = std::sqrt(rn2);
@@ -271,9 +284,13 @@ class Multigrid {
       if (progress) progress(cycle, rel);
       if (rel <= opt_.tol || (opt_.discretization && cycle == 1 && fmg_done)) {
         st.converged = true;
+        if (starts_fmg && !fmg_done) ex_.fill_zero(phi, n);
         break;
       }
-      if (cycle >= opt_.max_cycles) break;
+      if (cycle >= opt_.max_cycles) {
+        if (starts_fmg && !fmg_done) ex_.fill_zero(phi, n);
+        break;
+      }
       if (cancel && *cancel) fail("E_ABORTED", "potential: aborted");
       if (cycle == 0 && held_ == 0 && levels_.size() > 1) {
         fmg(rho, shift);
@@ -290,10 +307,15 @@ class Multigrid {
       }
     }
 
+    // phi_out = phi - mean and U = 1/2 h^dim sum rho phi_out in one pass
+    // (after the mean's, on a singular problem).
     double mean = singular_ ? ex_.sum_n(n, [=] SF_LAMBDA(idx i) { return phi[i]; }) / (double)n : 0.0;
-    ex_.for_n(n, [=] SF_LAMBDA(idx i) { phi_out[i] = (float)(phi[i] - mean); });
     double hk = std::pow(g.h, g.dim);
-    st.energy = 0.5 * hk * ex_.sum_n(n, [=] SF_LAMBDA(idx i) { return (double)rho[i] * (double)phi_out[i]; });
+    st.energy = 0.5 * hk * ex_.sum_n(n, [=] SF_LAMBDA(idx i) {
+      float o = (float)(phi[i] - mean);
+      phi_out[i] = o;
+      return (double)rho[i] * (double)o;
+    });
     return st;
   }
 

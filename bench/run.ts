@@ -7,7 +7,7 @@
  *    cell: read u and f, write u or r) as a fraction of the triad;
  *  - whole solves, to the discretisation error and to tol 1e-6, in work units
  *    (solve time / one fp32 residual evaluation of the same size) and ns per
- *    cell from 256^2 to 4096^2 and at 64^3 and 128^3;
+ *    cell from 256^2 to 4096^2 and at 64^3, 128^3 and 256^3;
  *  - periodic and Dirichlet 1024^2 Poisson vs scipy.fft in float32 on all
  *    cores (rfft2; the type-II DST) and a 256^2 Dirichlet solve vs
  *    scipy.sparse.linalg.spsolve (Debian python3 packages).
@@ -155,7 +155,7 @@ async function kernels(a: ReturnType<typeof native>, triadGBs: number): Promise<
     rows.push({ name: `smoother ${n}^2`, medianMs: tS * 1e3, samples: cells, GBs: (12 * cells) / tS / 1e9, ofTriad: (12 * cells) / tS / 1e9 / triadGBs });
     rows.push({ name: `residual ${n}^2`, medianMs: tR * 1e3, samples: cells, GBs: (12 * cells) / tR / 1e9, ofTriad: (12 * cells) / tR / 1e9 / triadGBs });
   }
-  for (const n of [64, 128]) {
+  for (const n of [64, 128, 256]) {
     const cells = n ** 3;
     const grid = { dim: 3, n: [n, n, n], h: 1 / n, bc: [1, 1, 1] };
     const u = new Float32Array(cells), f = new Float32Array(cells).fill(1), r = new Float32Array(cells);
@@ -212,12 +212,12 @@ async function solves(residualMs: Record<number, number>): Promise<void> {
     ...(sps ? { scipySpsolveMs: sps.median_s * 1e3, speedupVsScipy: sps.median_s / tSm, agreement: Math.abs(sumAbs(last2.phi) - sps.phi_sum_abs) / sps.phi_sum_abs } : {}),
   });
 
-  for (const n3 of [64, 128]) {
+  for (const n3 of [64, 128, 256]) {
     const rho3 = new Float32Array(n3 ** 3).map((_, i) => Math.sin(i * 0.001));
-    for (const bc of ['dirichlet', 'periodic'] as const)
+    for (const bc of n3 === 256 ? (['dirichlet'] as const) : (['dirichlet', 'periodic'] as const))
       for (const tol of ['discretization', 1e-6] as const) {
         let last: Awaited<ReturnType<typeof potential>> | undefined;
-        const t = await measure(`potential ${bc} ${n3}^3 tol ${tol}`, () => potential(rho3, { n: [n3, n3, n3], boundary: bc }, { field: false, tol }).then((r) => (last = r)), true, 5);
+        const t = await measure(`potential ${bc} ${n3}^3 tol ${tol}`, () => potential(rho3, { n: [n3, n3, n3], boundary: bc }, { field: false, tol }).then((r) => (last = r)), true, n3 === 256 ? 3 : 5);
         rows.push({
           name: `potential ${bc} ${n3}^3 ${tol === 'discretization' ? 'disc.' : 'tol 1e-6'}`, medianMs: t * 1e3, samples: n3 ** 3,
           cycles: last!.fields[0].cycles, workUnits: (t * 1e3) / residualMs[-n3], nsPerCell: (t * 1e9) / n3 ** 3, cellsPerSecond: n3 ** 3 / t,

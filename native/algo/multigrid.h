@@ -152,11 +152,11 @@ double correct_and_residual(Exec& ex, const Grid& g, double* phi, const float* e
 }
 
 // Full multigrid's transfers of a whole answer in fp64: the coarse answer
-// interpolated onto the fine grid (the prolongation of a correction, not
-// added), a level's fp32 answer widened, and a correction added.
-// The coarse answer on the fine grid by cubic interpolation (transfer_k.h),
-// one axis per pass: x into t1 ([nfx, ncy, ncz]), y into t2 (3D: [nfx, nfy,
-// ncz]) or the answer, z into the answer.
+// on the fine grid by cubic interpolation (transfer_k.h), one axis per pass
+// (x into t1 = [nfx, ncy, ncz]; y into t2 = [nfx, nfy, ncz] in 3D, or into
+// the answer in 2D; z into the answer), the right-hand side restricted, a
+// level's fp32 answer widened, and a correction added. CpuExec has its own
+// interpolation by rows (native/mg_cpu.h).
 template <class Exec>
 void cubic_axis(Exec& ex, const double* src, const Grid& gs, int axis, double* dst) {
   Grid gd = gs;
@@ -175,7 +175,7 @@ template <class Exec>
 void prolong_solution(Exec& ex, const Grid& gc, const double* pc, const Grid& gf, double* pf, double* t1, double* t2) {
   Grid g1 = gc;
   g1.n[0] *= 2;
-  cubic_axis(ex, pc, gc, 0, gf.dim == 3 ? t1 : t1);
+  cubic_axis(ex, pc, gc, 0, t1);
   if (gf.dim == 2) {
     cubic_axis(ex, t1, g1, 1, pf);
     return;
@@ -363,14 +363,17 @@ class Multigrid {
   // the solution; on entry level 0's f holds rho - shift): the right-hand
   // side restricted to every level, the coarsest solved, then on each finer
   // level the interpolated coarser answer improved by one V-cycle. It leaves
-  // the error at the discretisation error for about the price of 1.3
-  // V-cycles, with the coarser answer interpolated by cubics (a linear
-  // interpolation leaves an error the size of the discretisation error, and
-  // in 3D one V-cycle does not remove enough of it). Each level keeps its answer in fp64 and takes its V-cycle on the
-  // fp64 residual of the interpolated answer, the same defect correction as
-  // the outer iteration: an fp32 answer alone would stall near 3e-5 of phi
-  // (rounding u by eps costs 4 eps / h^2 in A u), far above the
-  // discretisation error of a fine grid (8e-7 at 1024^2).
+  // the error below the discretisation error for about the price of 1.3
+  // V-cycles (tests/potential.test.ts measures it).
+  //  - The coarser answer is interpolated by cubics: a linear interpolation
+  //    leaves an error the size of the discretisation error, and in 3D one
+  //    V-cycle does not remove enough of it (2 to 3 times the discretisation
+  //    error remained).
+  //  - Each level keeps its answer in fp64 and takes its V-cycle on the fp64
+  //    residual of the interpolated answer, the same defect correction as the
+  //    outer iteration: an fp32 answer alone stalls near 3e-5 of phi
+  //    (rounding u by eps costs 4 eps / h^2 in A u), far above the
+  //    discretisation error of a fine grid (8e-7 at 1024^2).
   void fmg(const float* rho, double shift) {
     const size_t last = levels_.size() - 1;
     if (fine_rhs_.empty()) {

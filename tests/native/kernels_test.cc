@@ -62,18 +62,24 @@ static std::vector<float> wave(size_t n, double f, double s = 0) {
   return v;
 }
 
+// The n^dim grid of the unit square or cube with one boundary kind.
+static Grid unit_grid(int dim, int n, int bc) {
+  Grid g{};
+  g.dim = dim;
+  for (int a = 0; a < 3; ++a) {
+    g.n[a] = a < dim ? n : 1;
+    g.bc[a] = bc;
+  }
+  g.h = 1.0 / n;
+  return g;
+}
+
 static void potential_tests() {
   const double PI = 3.14159265358979;
   for (int bc : {BC_DIRICHLET, BC_NEUMANN, BC_PERIODIC})
     for (int dim : {2, 3}) {
       int n = dim == 2 ? 64 : 16;
-      Grid g{};
-      g.dim = dim;
-      for (int a = 0; a < 3; ++a) {
-        g.n[a] = a < dim ? n : 1;
-        g.bc[a] = bc;
-      }
-      g.h = 1.0 / n;
+      Grid g = unit_grid(dim, n, bc);
       idx N = g.cells();
       std::vector<float> rho(N), exact(N);
       for (idx c = 0; c < N; ++c) {
@@ -145,16 +151,11 @@ static void potential_tests() {
   for (int bc : {BC_DIRICHLET, BC_NEUMANN, BC_PERIODIC})
     for (int dim : {2, 3})
       for (int n : {2, 3, 4, 5, 7, 12}) {
-        Grid gc{};
-        gc.dim = dim;
-        for (int a = 0; a < 3; ++a) {
-          gc.n[a] = a < dim ? n + a : 1;
-          gc.bc[a] = bc;
-        }
-        gc.h = 0.1;
+        Grid gc = unit_grid(dim, n, bc);
+        for (int a = 1; a < dim; ++a) gc.n[a] += a;  // unequal sides
         Grid gf = gc;
         for (int a = 0; a < dim; ++a) gf.n[a] *= 2;
-        gf.h = 0.05;
+        gf.h = gc.h / 2;
         idx nc = gc.cells(), nf = gf.cells();
         std::vector<double> pc(nc), a(nf), b(nf), t1(nf), t2(nf);
         for (idx i = 0; i < nc; ++i) pc[i] = std::sin(1.7 * (double)i) + 0.01 * (double)i;
@@ -171,14 +172,7 @@ static void potential_tests() {
 // CPU's, and against a dense complex solve of the same discrete operator.
 static void resonance_tests() {
   for (int dim : {2, 3}) {
-    int n = dim == 2 ? 16 : 8;
-    Grid g{};
-    g.dim = dim;
-    for (int a = 0; a < 3; ++a) {
-      g.n[a] = a < dim ? n : 1;
-      g.bc[a] = BC_DIRICHLET;
-    }
-    g.h = 1.0 / n;
+    Grid g = unit_grid(dim, dim == 2 ? 16 : 8, BC_DIRICHLET);
     idx N = g.cells();
     std::vector<float> ra = wave((size_t)N, 0.37), rb = wave((size_t)N, 0.11, 1.0);
     auto job = [&](std::vector<double>& out) {
@@ -434,13 +428,7 @@ static void fractal_tests() {
 static void wave_maxwell_tests() {
   for (int bc : {BC_DIRICHLET, BC_NEUMANN, BC_PERIODIC})
     for (int dim : {2, 3}) {
-      Grid g{};
-      g.dim = dim;
-      for (int a = 0; a < 3; ++a) {
-        g.n[a] = a < dim ? (dim == 2 ? 40 : 12) : 1;
-        g.bc[a] = bc;
-      }
-      g.h = 1.0 / g.n[0];
+      Grid g = unit_grid(dim, dim == 2 ? 40 : 12, bc);
       idx N = g.cells();
       std::vector<float> u0 = wave(N, 0.37), src = wave(N, 0.11, 1.0), f(30, 0.5f);
       WaveJob job;

@@ -88,7 +88,7 @@ export interface PotentialOptions extends RunOptions {
    * cells), or 'discretization': stop after one full multigrid cycle, whose
    * error against the exact discrete solution is below the discretisation
    * error (measured on manufactured solutions, every boundary, 2D to 1024^2
-   * and 3D to 128^3: 0.002 to 0.35 of it, flat in n), for about the price of
+   * and 3D to 128^3: 0.002 to 0.37 of it, flat in n), for about the price of
    * 1.3 V-cycles. With anchors
    * full multigrid does not apply and 'discretization' means tol 1e-6.
    */

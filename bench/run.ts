@@ -67,7 +67,7 @@ async function measure(name: string, fn: () => void | Promise<unknown>, async = 
   });
 }
 
-function python(args: string[]): { median_s: number; phi_sum_abs: number; workers?: number } | undefined {
+function python(args: string[]): { median_s: number; phi_sum_abs: number } | undefined {
   // (each peer prints one JSON object; the fields differ by peer)
   // A current numpy runs slower under this machine's OPENBLAS_CORETYPE and
   // OPENBLAS_L2_SIZE: they are unset for the peer process only.

@@ -26,7 +26,6 @@
 #pragma once
 #include <cmath>
 #include <complex>
-#include <memory>
 #include <vector>
 
 #include "../../cuda/poisson_k.h"

@@ -9,6 +9,7 @@
  */
 import * as path from 'node:path';
 import { SemfieldError, device } from '../lib';
+import { BENCH_HELP, BenchUsageError, benchCommand } from './bench';
 import { ExperimentError, VERSION, stepsMarkdown } from './experiment';
 import { InputError } from './inputs';
 import { merge } from './merge';
@@ -35,7 +36,7 @@ const HELP = `semfield ${VERSION} — semantic fields from the command line
   semfield merge --out DIR <shard folder>...  combine the folders of a sharded batch
   semfield steps [--markdown]                 the pipeline steps, their options and defaults
   semfield info                               backends, devices, threads
-  semfield --version | help
+${BENCH_HELP}  semfield --version | help
 
 Outputs: records.ndjson (one JSON record per run), runs/<id>/*.png, report.html.
 Exit status: 0 done, 1 semfield failed, 2 bad usage or file, 3 some runs failed, 130 interrupted.
@@ -48,8 +49,10 @@ function info(): void {
       `semfield ${VERSION}`,
       `backends built: ${i.built.join(', ')}`,
       `auto picks:     ${i.auto}`,
+      `default:        ${i.default}${i.backendEnv ? ` (SEMFIELD_BACKEND=${i.backendEnv})` : ''}`,
       `CPU threads:    ${i.threads}`,
-      `CUDA devices:   ${i.cudaDevices.length ? i.cudaDevices.map((d) => `#${d.index} ${d.name} (${d.memoryGiB.toFixed(1)} GiB)`).join(', ') : `none (${i.cudaNote || 'not built'})`}`,
+      `CUDA devices:   ${i.cudaDevices.length ? i.cudaDevices.map((d) => `#${d.index} ${d.name} (${d.memoryGiB.toFixed(1)} GiB, compute ${d.computeCapability.toFixed(1)}${d.usable ? '' : `, lost: ${d.lost}`})`).join(', ') : `none (${i.cudaNote || 'not built'})`}`,
+      ...(i.cudaDevices.length && i.cudaNote ? [`                ${i.cudaNote}`] : []),
       '',
     ].join('\n'),
   );
@@ -147,6 +150,15 @@ async function main(argv: string[]): Promise<number> {
       int.done();
     }
   }
+  if (cmd === 'bench') {
+    const { opts, args } = parse(rest, ['--list'], ['--backend', '--sizes', '--min-time', '--out', '--chart', '--compare']);
+    try {
+      return await benchCommand(opts, args, (l) => process.stdout.write(l + '\n'));
+    } catch (e) {
+      if (e instanceof BenchUsageError) throw new UsageError(e.message);
+      throw e;
+    }
+  }
   if (cmd === 'merge') {
     const { opts, args } = parse(rest, [], ['--out']);
     if (!opts.has('--out')) throw new UsageError('merge needs --out DIR, the folder to combine the shards into');
@@ -154,8 +166,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (cmd !== 'run') {
-    const near = ['run', 'worker', 'merge', 'steps', 'info', 'help'].find((c) => c[0] === cmd[0]);
-    throw new UsageError(`unknown command '${cmd}' (run, worker, merge, steps, info or help)${near ? `; did you mean '${near}'?` : ''}`);
+    const near = ['run', 'worker', 'merge', 'steps', 'info', 'bench', 'help'].find((c) => c[0] === cmd[0]);
+    throw new UsageError(`unknown command '${cmd}' (run, worker, merge, steps, info, bench or help)${near ? `; did you mean '${near}'?` : ''}`);
   }
   const { opts, args } = parse(rest, ['--resume', '--fresh', '--retry-failed', '--verbose'], ['--out', '--backend', '--workers', '--queue', '--queue-name', '--shard']);
   if (args.length === 0) throw new UsageError('run needs an experiment file');

@@ -1,18 +1,45 @@
 /** Which backends this addon has, which devices exist, and what 'auto' picks. */
 import { loadedBinary, native } from './native';
 
+/** A CUDA device this build can run on (compute capability 7.5 or later). */
+export interface CudaDevice {
+  /** The CUDA ordinal: what `device` takes. */
+  index: number;
+  name: string;
+  memoryGiB: number;
+  /** e.g. 9 for Hopper, 8.6 for GA10x. */
+  computeCapability: number;
+  multiprocessors: number;
+  /** fp32 FMA peak from the device's properties (GFLOP/s). */
+  peakGflops: number;
+  /** Memory bus bandwidth from the properties (GB/s): a bound; a measured triad is the real limit. */
+  busGBs: number;
+  /** False once a sticky error (an illegal address, a failed launch) lost it for this process. */
+  usable: boolean;
+  /** The error that lost it ('' while usable). */
+  lost: string;
+}
+
 export interface DeviceInfo {
   /** Backends compiled into the addon: always 'cpu', and 'cuda' when nvcc was found at install. */
   built: ('cpu' | 'cuda')[];
-  /** Usable CUDA devices (probed once per process; never with SEMFIELD_BACKEND=cpu). */
-  cudaDevices: { index: number; name: string; memoryGiB: number }[];
-  /** Why no CUDA device is usable, when none is. */
+  /**
+   * CUDA devices this build runs on (probed once per process; never with
+   * SEMFIELD_BACKEND=cpu). Devices below compute capability 7.5 are left
+   * out, and cudaNote says so.
+   */
+  cudaDevices: CudaDevice[];
+  /** Why no CUDA device, or not every device, is used ('' when all are). */
   cudaNote: string;
+  /** SEMFIELD_BACKEND as this process has it ('' when unset). */
+  backendEnv: string;
+  /** The backend of a call that names none: SEMFIELD_BACKEND's, else what 'auto' picks. */
+  default: string;
   /** CUDA runtime version compiled in (e.g. 13000), 0 without CUDA. */
   cudaRuntime: number;
   /** Threads of the CPU backend (all cores, or SEMFIELD_THREADS). */
   threads: number;
-  /** What backend 'auto' runs on. */
+  /** What backend 'auto' runs on (the CPU once the device was lost). */
   auto: 'cpu' | 'cuda';
   /**
    * The instruction set the loaded CPU code was compiled for: 'x86-64' (any

@@ -44,19 +44,22 @@ export interface Addon {
   decode(args: object): Promise<{ image: Float32Array; width: number; height: number; changes: Float64Array }>;
   codeInfo(args: object): import('./codec').CodeInfo;
   triad(args: object): void;
+  gemmPeak(args: { seconds?: number }): number;
   mallocInUse(): number | null;
-  _setFault(args: { kind: 'oom' | 'launch' | 'system' | 'none'; after?: number }): void;
+  _setFault(args: { kind: 'oom' | 'launch' | 'system' | 'sticky' | 'none'; after?: number }): void;
   smoothKernel(args: object): void;
   residualKernel(args: object): void;
 }
 
 export interface NativeInfo {
   built: string[];
-  cudaDevices: { index: number; name: string; memoryGiB: number }[];
+  cudaDevices: import('./device').CudaDevice[];
   cudaRuntime: number;
   cudaNote: string;
+  backendEnv: string;
   threads: number;
   auto: 'cpu' | 'cuda';
+  default: string;
   isa: string;
   cpuFeatures: Record<string, boolean>;
 }
@@ -159,8 +162,8 @@ export async function callAsync<T>(
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const full: Record<string, unknown> = { ...args, cancel: flag };
-    const backend = run.backend ?? process.env.SEMFIELD_BACKEND;
-    if (backend !== undefined) full.backend = backend;
+    // (Without a backend the addon takes SEMFIELD_BACKEND's, and its messages name the variable.)
+    if (run.backend !== undefined) full.backend = run.backend;
     if (run.device !== undefined) full.device = run.device;
     if (onProgress) full.onProgress = onProgress;
     return await fn(native(), full);

@@ -18,6 +18,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pca", Napi::Function::New(env, sf::Pca, "pca"));
   exports.Set("pcaTransform", Napi::Function::New(env, sf::PcaTransform, "pcaTransform"));
   exports.Set("triad", Napi::Function::New(env, sf::Triad, "triad"));
+  exports.Set("gemmPeak", Napi::Function::New(env, sf::GemmPeak, "gemmPeak"));
   exports.Set("mallocInUse", Napi::Function::New(env, sf::MallocInUse, "mallocInUse"));
   exports.Set("_setFault", Napi::Function::New(env, sf::SetFault, "_setFault"));
   exports.Set("smoothKernel", Napi::Function::New(env, sf::SmoothKernel, "smoothKernel"));

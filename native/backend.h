@@ -49,6 +49,10 @@ struct DeviceList {
   int runtime_version = 0;
   std::vector<std::string> names;
   std::vector<double> memory_gib;
+  std::vector<int> compute_capability;  // major * 10 + minor
+  std::vector<int> multiprocessors;
+  std::vector<double> peak_gflops;      // fp32 FMA peak from the properties
+  std::vector<double> bus_gbs;          // memory bus bandwidth from the properties
   std::string note;  // why no device is usable, when none is
 };
 bool built();        // compiled with nvcc; asks the driver nothing

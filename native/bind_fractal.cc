@@ -4,7 +4,7 @@
 
 #include "backend.h"
 #include "bindings.h"
-#include "device.h"
+#include "target_arg.h"
 #include "dispatch.h"
 #include "fractal/codec.h"
 #include "fractal/dimension.h"
@@ -14,10 +14,6 @@
 namespace sf {
 
 namespace {
-
-Target fractal_target(const Napi::Object& a) {
-  return resolve_target(get_string(a, "backend", ""), (int)get_int(a, "device", 0, 0, 1 << 20));
-}
 
 // Outputs past this many floats are refused (4 GiB of fp32).
 constexpr double kMaxOutputFloats = (double)((idx)1 << 30);
@@ -41,7 +37,7 @@ class UnfoldWorker : public ArrayWorker<Call<IfsJob>, float> {
   static Job parse(Inputs& in) {
     const Napi::Object& a = in.args;
     Job j;
-    j.target = fractal_target(a);
+    j.target = target_of(a);
     IfsJob& f = j.job;
     parse_maps(in, f);
     f.depth = (int)get_int(a, "depth", 1, 0, 64);
@@ -77,7 +73,7 @@ class ChaosWorker : public Worker {
   static Job parse(Inputs& in) {
     const Napi::Object& a = in.args;
     Job j;
-    j.target = fractal_target(a);
+    j.target = target_of(a);
     IfsJob& f = j.job;
     parse_maps(in, f);
     const double* p = in.input<double>("probabilities", f.m);
@@ -154,7 +150,7 @@ class TokenWorker : public Worker {
   static Job parse(Inputs& in) {
     const Napi::Object& a = in.args;
     Job j;
-    j.target = fractal_target(a);
+    j.target = target_of(a);
     TokenJob& t = j.job;
     t.m = (int)get_int(a, "m", 1, 1, 4096);
     t.d = (int)get_int(a, "d", 1, 1, 65536);
@@ -230,7 +226,7 @@ class PairCountWorker : public ArrayWorker<Call<PairCountJob>, double> {
   static Job parse(Inputs& in) {
     const Napi::Object& a = in.args;
     Job j;
-    j.target = fractal_target(a);
+    j.target = target_of(a);
     PairCountJob& p = j.job;
     p.d = (int)get_int(a, "d", 1, 1, 65536);
     Napi::TypedArray x = typed<float>(get(a, "x"), "points", -1);
@@ -314,7 +310,7 @@ class EncodeWorker : public Worker {
   static Job parse(Inputs& in) {
     const Napi::Object& a = in.args;
     Job j;
-    j.target = fractal_target(a);
+    j.target = target_of(a);
     fractal::EncodeJob& e = j.job;
     fractal::CodecHeader& h = e.hd;
     h.w = (uint32_t)get_int(a, "width", 1, 1, 65536);
@@ -395,7 +391,7 @@ class DecodeWorker : public Worker {
   static Job parse(Inputs& in) {
     const Napi::Object& a = in.args;
     Job j;
-    j.target = fractal_target(a);
+    j.target = target_of(a);
     fractal::DecodeJob& d = j.job;
     Napi::TypedArray c = typed<uint8_t>(get(a, "code"), "code", -1);
     d.bytes = c.ElementLength();

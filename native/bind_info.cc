@@ -7,6 +7,9 @@
 
 #include "../cuda/triad_k.h"
 #include "algo/multigrid.h"
+#include <chrono>
+#include <vector>
+
 #include "bindings.h"
 #include "device.h"
 #include "exec_cpu.h"
@@ -52,25 +55,43 @@ Napi::Value Cpu(const Napi::CallbackInfo& info) {
 Napi::Value Info(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Napi::Env env = info.Env();
-    const cuda::DeviceList& d = cuda_devices();
+    const DeviceSet& ds = cuda_devices();
+    const cuda::DeviceList& d = ds.all;
     Napi::Object o = Napi::Object::New(env);
     Napi::Array built = Napi::Array::New(env);
     built.Set(0u, "cpu");
     if (d.built) built.Set(1u, "cuda");
     o.Set("built", built);
-    Napi::Array devs = Napi::Array::New(env, d.names.size());
-    for (size_t i = 0; i < d.names.size(); ++i) {
+    Napi::Array devs = Napi::Array::New(env, ds.usable.size());
+    for (size_t k = 0; k < ds.usable.size(); ++k) {
+      size_t i = (size_t)ds.usable[k];
       Napi::Object x = Napi::Object::New(env);
       x.Set("index", (double)i);
       x.Set("name", d.names[i]);
       x.Set("memoryGiB", d.memory_gib[i]);
-      devs.Set((uint32_t)i, x);
+      x.Set("computeCapability", d.compute_capability[i] / 10.0);
+      x.Set("multiprocessors", d.multiprocessors[i]);
+      x.Set("peakGflops", d.peak_gflops[i]);
+      x.Set("busGBs", d.bus_gbs[i]);
+      std::string why;
+      bool lost = device_health().lost((int)i, &why);
+      x.Set("usable", !lost);
+      x.Set("lost", why);
+      devs.Set((uint32_t)k, x);
     }
     o.Set("cudaDevices", devs);
     o.Set("cudaRuntime", d.runtime_version);
-    o.Set("cudaNote", d.note);
+    o.Set("cudaNote", ds.note);
+    o.Set("backendEnv", env_backend());
     o.Set("threads", ThreadPool::instance().size());
-    o.Set("auto", backend_name(resolve_target("auto", 0).backend));
+    o.Set("auto", backend_name(resolve_target("auto", -1).backend));
+    std::string dflt;
+    try {
+      dflt = backend_name(resolve_target("", -1).backend);
+    } catch (const Error&) {
+      dflt = env_backend();  // SEMFIELD_BACKEND names a backend no call can get: calls say why
+    }
+    o.Set("default", dflt);
     Napi::Object c = cpu_of(env);
     o.Set("isa", c.Get("isa"));
     o.Set("cpuFeatures", c.Get("features"));
@@ -90,7 +111,7 @@ Napi::Value MallocInUse(const Napi::CallbackInfo& info) {
 #endif
 }
 
-// Testing hook: {kind: 'oom' | 'launch' | 'none', after: n}.
+// Testing hook: {kind: 'oom' | 'launch' | 'system' | 'sticky' | 'none', after: n}.
 Napi::Value SetFault(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Napi::Object a = args_of(info);
@@ -99,8 +120,9 @@ Napi::Value SetFault(const Napi::CallbackInfo& info) {
     if (kind == "oom") arm_fault(FAULT_OOM, after);
     else if (kind == "launch") arm_fault(FAULT_LAUNCH, after);
     else if (kind == "system") arm_fault(FAULT_SYSTEM, after);
+    else if (kind == "sticky") arm_fault(FAULT_STICKY, after);
     else if (kind == "none") arm_fault(FAULT_NONE, 0);
-    else fail("E_RANGE", "kind must be 'oom', 'launch', 'system' or 'none'");
+    else fail("E_RANGE", "kind must be 'oom', 'launch', 'system', 'sticky' or 'none'");
     return info.Env().Undefined();
   });
 }
@@ -115,7 +137,7 @@ Napi::Value Triad(const Napi::CallbackInfo& info) {
     const float* pc = typed_data<float>(typed<float>(get(a, "c"), "c", n));
     float s = get_float(a, "s", 3.0);
     int reps = (int)get_int(a, "reps", 1, 1, 1 << 20);
-    Target t = resolve_target(get_string(a, "backend", "cpu"), 0);
+    Target t = resolve_target(get_string(a, "backend", "cpu"), -1);
     if (t.backend == Backend::Cuda) {
       cuda::triad(t.device, pa, pb, pc, s, n, reps);
     } else {
@@ -123,6 +145,68 @@ Napi::Value Triad(const Napi::CallbackInfo& info) {
       for (int r = 0; r < reps; ++r) ex.for_n(n, [=](idx i) { triad_point(pa, pb, pc, s, i); });
     }
     return info.Env().Undefined();
+  });
+}
+
+namespace {
+// The inner kernel of a single-precision GEMM: a block of C of R rows and
+// two vectors of columns held in registers (R = 12 with AVX-512's 32
+// registers, 6 otherwise, as BLIS's kernels do), updated by rank-1 products
+// of panels of A and B that stay in L1. Its rate is what an SGEMM can reach
+// on these cores: the "SGEMM-like peak" the bench reports fractions of.
+#if defined(__AVX512F__)
+constexpr int kLanes = 16, kRows = 12;
+#elif defined(__AVX__)
+constexpr int kLanes = 8, kRows = 6;
+#else
+constexpr int kLanes = 4, kRows = 6;
+#endif
+typedef float vfloat __attribute__((vector_size(kLanes * sizeof(float))));
+constexpr int kPanel = 256;
+__attribute__((noinline)) double gemm_micro(const float* __restrict A, const vfloat* __restrict B, float* __restrict C, int reps) {
+  vfloat c[kRows][2];
+  for (int i = 0; i < kRows; ++i) c[i][0] = c[i][1] = vfloat{} ;
+  for (int r = 0; r < reps; ++r)
+    for (int k = 0; k < kPanel; ++k) {
+      const vfloat b0 = B[2 * k], b1 = B[2 * k + 1];
+      const float* a = A + k * kRows;
+#pragma GCC unroll 12
+      for (int i = 0; i < kRows; ++i) {
+        c[i][0] += a[i] * b0;
+        c[i][1] += a[i] * b1;
+      }
+    }
+  for (int i = 0; i < kRows; ++i)
+    for (int j = 0; j < kLanes; ++j) C[i * 2 * kLanes + j] = c[i][0][j] + c[i][1][j];
+  return 2.0 * kRows * 2 * kLanes * kPanel * (double)reps;
+}
+}  // namespace
+
+// {seconds}: GFLOP/s of gemm_micro on every thread of the pool at once.
+Napi::Value GemmPeak(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Object a = args_of(info);
+    const double seconds = get_number(a, "seconds", 0.5);
+    if (!(seconds > 0 && seconds <= 60)) fail("E_RANGE", "seconds must be in (0, 60]");
+    ThreadPool& pool = ThreadPool::instance();
+    const int nt = pool.size();
+    std::vector<double> flops((size_t)nt, 0.0);
+    const auto t0 = std::chrono::steady_clock::now();
+    pool.run(nt, [&](int t) {
+      std::vector<float> A(kPanel * kRows), C(kRows * 2 * kLanes);
+      std::vector<vfloat> B(kPanel * 2);
+      for (int i = 0; i < kPanel * kRows; ++i) A[(size_t)i] = 1e-3f * (float)((i * 7 + t) % 13);
+      for (int i = 0; i < kPanel * 2; ++i)
+        for (int j = 0; j < kLanes; ++j) B[(size_t)i][j] = 1e-3f * (float)((i * 5 + j + t) % 11);
+      double f = 0;
+      while (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < seconds)
+        f += gemm_micro(A.data(), B.data(), C.data(), 64);
+      flops[(size_t)t] = f + C[0] * 0;  // C is read: the kernel is not dead code
+    });
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double total = 0;
+    for (double f : flops) total += f;
+    return Napi::Number::New(info.Env(), total / dt / 1e9);
   });
 }
 

@@ -5,7 +5,7 @@
 #include "algo/maxwell.h"
 #include "backend.h"
 #include "bindings.h"
-#include "device.h"
+#include "target_arg.h"
 #include "dispatch.h"
 #include "worker.h"
 
@@ -22,7 +22,7 @@ class MaxwellWorker : public Worker {
   static Job parse(Inputs& in) {
     const Napi::Object& a = in.args;
     Job j;
-    j.target = resolve_target(get_string(a, "backend", ""), (int)get_int(a, "device", 0, 0, 1 << 20));
+    j.target = target_of(a);
     MaxwellJob& m = j.job;
     YeeGrid& g = m.g;
     // The grid as the mesh operations read it; bc 0, 1, 2 mean periodic, PEC, CPML here.

@@ -3,17 +3,13 @@
 
 #include "backend.h"
 #include "bindings.h"
-#include "device.h"
+#include "target_arg.h"
 #include "dispatch.h"
 #include "worker.h"
 
 namespace sf {
 
 namespace {
-
-Target points_target(const Napi::Object& a) {
-  return resolve_target(get_string(a, "backend", ""), (int)get_int(a, "device", 0, 0, 1 << 20));
-}
 
 // The kind of a kernel by its name: the real kernels of cuda/pairs_k.h,
 // helmholtz where a complex kernel is allowed, dot where attention asks.
@@ -132,7 +128,7 @@ class KernelSumWorker : public ArrayWorker<Call<KernelSumJob>, double> {
     KernelSumJob& k = j.job;
     parse_pairs(in, k, true);
     check_budget(((double)k.m + k.n) * (k.d + 2) * 4 + (double)k.n * 16, "potential");  // centred copies
-    j.target = points_target(in.args);
+    j.target = target_of(in.args);
     return j;
   }
 
@@ -160,7 +156,7 @@ class KernelGradWorker : public ArrayWorker<Call<KernelGradJob>, double> {
     k.self = get_bool(in.args, "self", false);
     parse_pairs(in, k, false, k.self);
     check_budget(((double)k.m + k.n) * (k.d + 2) * 8 + (double)k.n * k.d * 12, "gradient");
-    j.target = points_target(in.args);
+    j.target = target_of(in.args);
     return j;
   }
 
@@ -209,7 +205,7 @@ class SetMatrixWorker : public Worker {
     idx rows = m.qx ? m.qsets : m.sets;
     if ((double)rows * (double)m.sets > 1e9) fail("E_TOO_LARGE", "the result would have more than 1e9 entries");
     check_budget(((double)j.points + j.qpoints) * (m.d + 2) * 8 + (double)rows * m.sets * 24, "distanceMatrix");
-    j.target = points_target(a);
+    j.target = target_of(a);
     return j;
   }
 
@@ -298,7 +294,7 @@ class AttentionWorker : public ArrayWorker<Call<AttentionJob>, float> {
     parse_attention(in, t);
     // Per head in flight (one per thread at most): packed keys, values, queries.
     check_budget(((double)t.m * (t.d + t.dv + 2) + (double)t.n * (t.d + 1)) * 4 * 16, "attention");
-    j.target = points_target(in.args);
+    j.target = target_of(in.args);
     return j;
   }
 
@@ -349,7 +345,7 @@ class AttentionGradWorker : public Worker {
     if (!g.fwd_out != !g.fwd_lse) fail("E_TYPE", "out and lse are given together");
     // The forward pass's output and statistics, the scratch of both passes.
     check_budget(((double)t.m * (t.d + t.dv) * 3 + (double)t.n * (t.d + t.dv) * 3) * 4 * (double)bh, "attentionGrad");
-    j.target = points_target(in.args);
+    j.target = target_of(in.args);
     return j;
   }
 
@@ -420,7 +416,7 @@ class ResonanceWorker : public ArrayWorker<Call<ResonanceJob>, double> {
     if (!(r.c > 0)) fail("E_RANGE", "c must be > 0");
     if (!(r.eps > 0)) fail("E_RANGE", "eps must be > 0");
     check_budget(((double)r.na + r.nb) * (r.d + 2) * 4 + (double)(r.na / 4 + 1) * r.nw * 16, "resonance");
-    j.target = points_target(a);
+    j.target = target_of(a);
     return j;
   }
 
@@ -462,7 +458,7 @@ class MeanShiftWorker : public Worker {
     if (m.merge < 0) fail("E_RANGE", "merge must be >= 0");
     m.max_iter = (int)get_int(a, "maxIter", 300, 1, 100000);
     check_budget((double)m.n * (m.d + 2) * 4 * 2 + (double)m.n * m.d * 8 * 4, "condense");
-    j.target = points_target(a);
+    j.target = target_of(a);
     return j;
   }
 
@@ -535,7 +531,7 @@ class InduceWorker : public Worker {
     if (!(t.tol > 0 && t.tol < 1)) fail("E_RANGE", "tol must be in (0, 1)");
     t.max_iter = (int)get_int(a, "maxIter", 1000, 1, 1000000);
     check_budget((double)t.n * (t.d + 2) * 4 * 3 + (double)t.n * t.channels * 8 * 8 + (double)t.n * t.knn * 48, "induce");
-    j.target = points_target(a);
+    j.target = target_of(a);
     return j;
   }
 

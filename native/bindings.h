@@ -17,6 +17,7 @@ Napi::Value MeshResonance(const Napi::CallbackInfo& info);
 Napi::Value Pca(const Napi::CallbackInfo& info);
 Napi::Value PcaTransform(const Napi::CallbackInfo& info);
 Napi::Value Triad(const Napi::CallbackInfo& info);
+Napi::Value GemmPeak(const Napi::CallbackInfo& info);
 Napi::Value MallocInUse(const Napi::CallbackInfo& info);
 Napi::Value SetFault(const Napi::CallbackInfo& info);
 Napi::Value SmoothKernel(const Napi::CallbackInfo& info);

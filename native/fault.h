@@ -7,9 +7,13 @@
 
 namespace sf {
 
-// FAULT_SYSTEM: the thread pool's next run fails as a thread that cannot be
-// started would (std::system_error, EAGAIN).
-enum FaultKind : int { FAULT_NONE = 0, FAULT_OOM = 1, FAULT_LAUNCH = 2, FAULT_SYSTEM = 3 };
+// FAULT_LAUNCH fails a launch as a GPU does when it cannot start a kernel
+// (the context survives). FAULT_SYSTEM: the thread pool's next run fails as
+// a thread that cannot be started would (std::system_error, EAGAIN).
+// FAULT_STICKY: the next CUDA launch fails as after an illegal address (the
+// context is lost for the process; the CPU backend has no such state and
+// ignores it).
+enum FaultKind : int { FAULT_NONE = 0, FAULT_OOM = 1, FAULT_LAUNCH = 2, FAULT_SYSTEM = 3, FAULT_STICKY = 4 };
 
 namespace fault_detail {
 inline std::atomic<int>& kind() {

@@ -4,15 +4,11 @@
 #include <cmath>
 #include <string>
 
-#include "device.h"
+#include "target_arg.h"
 #include "dispatch.h"
 #include "napi_util.h"
 
 namespace sf {
-
-inline Target target_of(const Napi::Object& a) {
-  return resolve_target(get_string(a, "backend", ""), (int)get_int(a, "device", 0, 0, 1 << 20));
-}
 
 inline int batch_of(const Napi::Object& a, const Grid& g) {
   int b = (int)get_int(a, "batch", 1, 1, 1 << 24);

@@ -2,24 +2,92 @@
 // kernel launches behind it. Bodies are the SF_LAMBDA lambdas of the drivers in
 // native/algo; this file only launches them. Reductions write one double per
 // block and add the blocks up on the host in order (deterministic).
+//
+// What a call costs besides its kernels, and why:
+//  - Each worker thread has its own non-blocking stream per device (calls on
+//    different workers overlap; nothing waits on the legacy default stream),
+//    its own pinned staging buffers for copies, and a device word the host
+//    raises on abort. Nothing here synchronises the whole device.
+//  - Device memory comes from the device's stream-ordered pool
+//    (cudaMallocAsync / cudaFreeAsync) with a release threshold, so the memory
+//    of one call is reused by the next of a similar size without cudaMalloc.
+//  - Waiting (sync, a reduction's result, a copy to the host) polls an event
+//    and the call's abort flag: on abort the device word is raised from a
+//    second stream, kernels that read it (the pair engine) stop at their next
+//    tile, and the call ends with E_ABORTED. Other kernels are single sweeps
+//    and end on their own within milliseconds.
+//  - A sticky error (illegal address, failed launch, ...) leaves the CUDA
+//    context unusable for the rest of the process: the device is marked lost
+//    (native/device.h) and the error says so.
 #pragma once
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "../native/cancel.h"
+#include "../native/device.h"
 #include "../native/errors.h"
 #include "../native/fault.h"
 #include "sf_config.h"
 
 namespace sf {
 
+namespace cuda_detail {
+
+// Errors after which the context cannot be used again (CUDA's "sticky" ones).
+inline bool sticky(cudaError_t e) {
+  switch (e) {
+    case cudaErrorIllegalAddress:
+    case cudaErrorLaunchFailure:
+    case cudaErrorHardwareStackError:
+    case cudaErrorIllegalInstruction:
+    case cudaErrorMisalignedAddress:
+    case cudaErrorInvalidAddressSpace:
+    case cudaErrorInvalidPc:
+    case cudaErrorLaunchTimeout:
+    case cudaErrorAssert:
+    case cudaErrorECCUncorrectable:
+    case cudaErrorContextIsDestroyed:
+    case cudaErrorUnknown:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The device the calling thread's CudaExec runs on (for cuda_check).
+inline int& current_device() {
+  static thread_local int d = 0;
+  return d;
+}
+
+}  // namespace cuda_detail
+
 inline void cuda_check(cudaError_t e, const char* what) {
   if (e == cudaSuccess) return;
+  const int dev = cuda_detail::current_device();
+  if (cuda_detail::sticky(e)) {
+    std::string why = std::string(cudaGetErrorString(e)) + " in " + what;
+    mark_device_lost(dev, why);
+    fail("E_DEVICE", "CUDA error on device " + std::to_string(dev) + ": " + why +
+                         "; the device is unusable for the rest of this process (backend 'auto' now runs on the CPU)");
+  }
   cudaGetLastError();  // clear a non-sticky error so the next call starts clean
   if (e == cudaErrorMemoryAllocation) fail("E_OOM", std::string("GPU out of memory (") + what + ")");
   fail("E_DEVICE", std::string("CUDA error in ") + what + ": " + cudaGetErrorString(e));
+}
+
+// A simulated launch fault (fault.h): a recoverable one, or a sticky one.
+inline void simulated_launch_fault() {
+  if (fault_now(FAULT_LAUNCH)) cuda_check(cudaErrorLaunchOutOfResources, "kernel launch (simulated)");
+  if (fault_now(FAULT_STICKY)) cuda_check(cudaErrorIllegalAddress, "kernel launch (simulated)");
 }
 
 template <class F>
@@ -27,8 +95,20 @@ __global__ void k_for_n(idx n, F f) {
   for (idx i = blockIdx.x * (idx)blockDim.x + threadIdx.x; i < n; i += (idx)gridDim.x * blockDim.x) f(i);
 }
 
+// Cells by a 3D launch: x from the thread and block, y and z from the block:
+// no division per cell. (Grids whose rows or planes exceed the launch limits
+// take k_for_cells_flat.)
 template <class G, class F>
 __global__ void k_for_cells(G g, F f) {
+  const int x = blockIdx.x * blockDim.x + threadIdx.x;
+  const int y = blockIdx.y * blockDim.y + threadIdx.y;
+  const int z = blockIdx.z;
+  if (x >= g.n[0] || y >= g.n[1]) return;
+  f(((idx)z * g.n[1] + y) * g.n[0] + x, x, y, z);
+}
+
+template <class G, class F>
+__global__ void k_for_cells_flat(G g, F f) {
   idx n = g.cells();
   for (idx c = blockIdx.x * (idx)blockDim.x + threadIdx.x; c < n; c += (idx)gridDim.x * blockDim.x) {
     int x, y, z;
@@ -53,21 +133,91 @@ __global__ void k_sum_n(idx n, F f, double* part) {
   if (threadIdx.x == 0) part[blockIdx.x] = s[0];
 }
 
+// What one worker thread keeps per device across calls.
+struct ThreadStream {
+  static constexpr size_t kStage = (size_t)4 << 20;  // bytes per staging buffer
+  cudaStream_t stream = nullptr;
+  cudaStream_t control = nullptr;  // raises the abort word while stream runs
+  cudaEvent_t staged[2] = {nullptr, nullptr};
+  cudaEvent_t done = nullptr;
+  char* stage[2] = {nullptr, nullptr};  // pinned
+  double* part_host = nullptr;          // pinned: a reduction's block sums
+  int* abort_host = nullptr;            // pinned: the value 1
+  int* abort_word = nullptr;            // device
+};
+
+namespace cuda_detail {
+
+// The pool's release threshold: device memory kept for reuse between calls
+// (SEMFIELD_DEVICE_CACHE_MB, default a quarter of the device's memory).
+inline void setup_pool(int device) {
+  cudaMemPool_t pool;
+  if (cudaDeviceGetDefaultMemPool(&pool, device) != cudaSuccess) {
+    cudaGetLastError();
+    return;
+  }
+  size_t free_b = 0, total_b = 0;
+  cudaMemGetInfo(&free_b, &total_b);
+  uint64_t keep = (uint64_t)total_b / 4;
+  if (const char* e = std::getenv("SEMFIELD_DEVICE_CACHE_MB")) keep = (uint64_t)std::strtoull(e, nullptr, 10) << 20;
+  cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep);
+  cudaGetLastError();
+}
+
+inline ThreadStream& thread_stream(int device) {
+  static thread_local std::vector<ThreadStream> per_device;
+  if ((int)per_device.size() <= device) per_device.resize((size_t)device + 1);
+  ThreadStream& t = per_device[(size_t)device];
+  if (t.stream) return t;
+  static std::once_flag pools[64];
+  if (device < 64) std::call_once(pools[device], [device] { setup_pool(device); });
+  ThreadStream n;
+  cuda_check(cudaStreamCreateWithFlags(&n.stream, cudaStreamNonBlocking), "cudaStreamCreate");
+  cuda_check(cudaStreamCreateWithFlags(&n.control, cudaStreamNonBlocking), "cudaStreamCreate");
+  for (int i = 0; i < 2; ++i) {
+    cuda_check(cudaEventCreateWithFlags(&n.staged[i], cudaEventDisableTiming), "cudaEventCreate");
+    cuda_check(cudaMallocHost((void**)&n.stage[i], ThreadStream::kStage), "cudaMallocHost");
+  }
+  cuda_check(cudaEventCreateWithFlags(&n.done, cudaEventDisableTiming), "cudaEventCreate");
+  cuda_check(cudaMallocHost((void**)&n.part_host, 1024 * sizeof(double)), "cudaMallocHost");
+  cuda_check(cudaMallocHost((void**)&n.abort_host, sizeof(int)), "cudaMallocHost");
+  *n.abort_host = 1;
+  cuda_check(cudaMalloc((void**)&n.abort_word, sizeof(int)), "cudaMalloc");
+  t = n;
+  return t;
+}
+
+}  // namespace cuda_detail
+
 class CudaExec {
  public:
   static constexpr bool on_device = true;
-  explicit CudaExec(int device) { cuda_check(cudaSetDevice(device), "cudaSetDevice"); }
+  explicit CudaExec(int device, CancelFlag cancel = nullptr) : device_(device), cancel_(cancel) {
+    cuda_detail::current_device() = device;
+    cuda_check(cudaSetDevice(device), "cudaSetDevice");
+    ts_ = &cuda_detail::thread_stream(device);
+    cuda_check(cudaMemsetAsync(ts_->abort_word, 0, sizeof(int), ts_->stream), "cudaMemsetAsync");
+  }
   CudaExec(const CudaExec&) = delete;
   ~CudaExec() {
-    cudaDeviceSynchronize();
-    for (void* p : owned_) cudaFree(p);
+    // Stream-ordered frees: the memory returns to the pool once the work
+    // queued before them is done, without waiting here.
+    for (void* p : owned_) cudaFreeAsync(p, ts_->stream);
+    cudaError_t e = cudaStreamSynchronize(ts_->stream);
+    if (cuda_detail::sticky(e)) mark_device_lost(device_, std::string(cudaGetErrorString(e)) + " at the end of a call");
+    else if (e != cudaSuccess) cudaGetLastError();
   }
+
+  cudaStream_t stream() const { return ts_->stream; }
+  // The word kernels may read to stop early: nonzero once the call is aborted.
+  const volatile int* abort_word() const { return ts_->abort_word; }
+  int device() const { return device_; }
 
   template <class F>
   void for_n(idx n, const F& f) {
-    if (fault_now(FAULT_LAUNCH)) cuda_check(cudaErrorLaunchFailure, "kernel launch (simulated)");
+    simulated_launch_fault();
     if (n <= 0) return;
-    k_for_n<<<blocks(n), kBlock>>>(n, f);
+    k_for_n<<<blocks(n), kBlock, 0, ts_->stream>>>(n, f);
     cuda_check(cudaGetLastError(), "kernel launch");
   }
 
@@ -77,23 +227,32 @@ class CudaExec {
 
   template <class G, class F>
   void for_cells(const G& g, const F& f) {
-    if (fault_now(FAULT_LAUNCH)) cuda_check(cudaErrorLaunchFailure, "kernel launch (simulated)");
+    simulated_launch_fault();
     if (g.cells() <= 0) return;
-    k_for_cells<<<blocks(g.cells()), kBlock>>>(g, f);
+    int bx = 32;
+    while (bx < g.n[0] && bx < kBlock) bx *= 2;
+    const int by = kBlock / bx;
+    const unsigned gx = (unsigned)((g.n[0] + bx - 1) / bx), gy = (unsigned)((g.n[1] + by - 1) / by);
+    if (gy <= 65535u && g.n[2] <= 65535) {
+      k_for_cells<<<dim3(gx, gy, (unsigned)g.n[2]), dim3((unsigned)bx, (unsigned)by, 1), 0, ts_->stream>>>(g, f);
+    } else {
+      k_for_cells_flat<<<blocks(g.cells()), kBlock, 0, ts_->stream>>>(g, f);
+    }
     cuda_check(cudaGetLastError(), "kernel launch");
   }
 
   template <class F>
   double sum_n(idx n, const F& f) {
     if (n <= 0) return 0;
+    simulated_launch_fault();
     unsigned nb = std::min<unsigned>(blocks(n), 1024u);
     if (!part_) part_ = alloc<double>(1024);
-    k_sum_n<<<nb, kBlock>>>(n, f, part_);
+    k_sum_n<<<nb, kBlock, 0, ts_->stream>>>(n, f, part_);
     cuda_check(cudaGetLastError(), "reduction launch");
-    std::vector<double> h(nb);
-    cuda_check(cudaMemcpy(h.data(), part_, nb * sizeof(double), cudaMemcpyDeviceToHost), "reduction copy");
+    cuda_check(cudaMemcpyAsync(ts_->part_host, part_, nb * sizeof(double), cudaMemcpyDeviceToHost, ts_->stream), "reduction copy");
+    sync();
     double s = 0;
-    for (double v : h) s += v;
+    for (unsigned b = 0; b < nb; ++b) s += ts_->part_host[b];
     return s;
   }
 
@@ -109,8 +268,8 @@ class CudaExec {
   template <class T>
   T* alloc(idx n) {
     void* p = nullptr;
-    if (fault_now(FAULT_OOM)) cuda_check(cudaErrorMemoryAllocation, "cudaMalloc (simulated)");
-    cuda_check(cudaMalloc(&p, (size_t)std::max<idx>(n, 1) * sizeof(T)), "cudaMalloc");
+    if (fault_now(FAULT_OOM)) cuda_check(cudaErrorMemoryAllocation, "cudaMallocAsync (simulated)");
+    cuda_check(cudaMallocAsync(&p, (size_t)std::max<idx>(n, 1) * sizeof(T), ts_->stream), "cudaMallocAsync");
     owned_.push_back(p);
     return static_cast<T*>(p);
   }
@@ -121,7 +280,7 @@ class CudaExec {
     return p;
   }
   template <class T>
-  void fill_zero(T* p, idx n) { cuda_check(cudaMemset(p, 0, (size_t)n * sizeof(T)), "cudaMemset"); }
+  void fill_zero(T* p, idx n) { cuda_check(cudaMemsetAsync(p, 0, (size_t)n * sizeof(T), ts_->stream), "cudaMemsetAsync"); }
   template <class T>
   const T* upload(const T* host, idx n) {
     if (!host) return nullptr;
@@ -129,21 +288,55 @@ class CudaExec {
     upload_into(d, host, n);
     return d;
   }
+  // Through the pinned staging buffers, two in flight: the host fills one
+  // while the other is copied. The host array may be reused on return.
   template <class T>
   void upload_into(T* dev, const T* host, idx n) {
-    cuda_check(cudaMemcpy(dev, host, (size_t)n * sizeof(T), cudaMemcpyHostToDevice), "copy to device");
+    const char* src = reinterpret_cast<const char*>(host);
+    char* dst = reinterpret_cast<char*>(dev);
+    const size_t bytes = (size_t)n * sizeof(T);
+    for (size_t off = 0, k = 0; off < bytes; off += ThreadStream::kStage, ++k) {
+      const size_t len = std::min(ThreadStream::kStage, bytes - off);
+      const int b = (int)(k & 1);
+      wait(ts_->staged[b]);  // that buffer's previous copy has left it
+      std::memcpy(ts_->stage[b], src + off, len);
+      cuda_check(cudaMemcpyAsync(dst + off, ts_->stage[b], len, cudaMemcpyHostToDevice, ts_->stream), "copy to device");
+      cuda_check(cudaEventRecord(ts_->staged[b], ts_->stream), "cudaEventRecord");
+    }
   }
+  // The same the other way: chunk k is copied out of its buffer while chunk
+  // k + 1 travels into the other.
   template <class T>
   void download(T* host, const T* dev, idx n) {
-    cuda_check(cudaMemcpy(host, dev, (size_t)n * sizeof(T), cudaMemcpyDeviceToHost), "copy to host");
+    char* dst = reinterpret_cast<char*>(host);
+    const char* src = reinterpret_cast<const char*>(dev);
+    const size_t bytes = (size_t)n * sizeof(T), C = ThreadStream::kStage;
+    const size_t chunks = (bytes + C - 1) / C;
+    auto issue = [&](size_t k) {
+      const int b = (int)(k & 1);
+      wait(ts_->staged[b]);
+      cuda_check(cudaMemcpyAsync(ts_->stage[b], src + k * C, std::min(C, bytes - k * C), cudaMemcpyDeviceToHost, ts_->stream),
+                 "copy to host");
+      cuda_check(cudaEventRecord(ts_->staged[b], ts_->stream), "cudaEventRecord");
+    };
+    auto take = [&](size_t k) {
+      const int b = (int)(k & 1);
+      wait(ts_->staged[b]);
+      std::memcpy(dst + k * C, ts_->stage[b], std::min(C, bytes - k * C));
+    };
+    for (size_t k = 0; k < chunks; ++k) {
+      issue(k);
+      if (k > 0) take(k - 1);
+    }
+    if (chunks > 0) take(chunks - 1);
+    check_abort();
   }
   // Allocations since a mark are freed by release(mark): a driver that
   // allocates per call (the pair engine) frees its scratch before the next.
   size_t mark() const { return owned_.size(); }
   void release(size_t m) {
     if (owned_.size() <= m) return;
-    cudaDeviceSynchronize();
-    for (size_t i = m; i < owned_.size(); ++i) cudaFree(owned_[i]);
+    for (size_t i = m; i < owned_.size(); ++i) cudaFreeAsync(owned_[i], ts_->stream);
     owned_.resize(m);
     if (part_ && std::find(owned_.begin(), owned_.end(), (void*)part_) == owned_.end()) part_ = nullptr;
   }
@@ -151,10 +344,42 @@ class CudaExec {
   T* output(T*, idx n) { return alloc<T>(n); }
   template <class T>
   void finish_output(T* host, T* dev, idx n) { download(host, dev, n); }
-  void sync() { cuda_check(cudaDeviceSynchronize(), "kernel execution"); }
+  // Waits for this call's work (its stream only), honouring the abort flag.
+  void sync() {
+    cuda_check(cudaEventRecord(ts_->done, ts_->stream), "cudaEventRecord");
+    wait(ts_->done);
+    check_abort();
+  }
 
  private:
   static unsigned blocks(idx n) { return (unsigned)std::min<idx>((n + kBlock - 1) / kBlock, 65535 * 16); }
+
+  // Polls an event: spinning (yielding) for the first 2 ms, then sleeping
+  // 100 us between polls; raises the device abort word once the call's flag
+  // is raised, and keeps waiting until the queued work has drained.
+  void wait(cudaEvent_t e) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (;;) {
+      cudaError_t q = cudaEventQuery(e);
+      if (q == cudaSuccess) return;
+      if (q != cudaErrorNotReady) cuda_check(q, "kernel execution");
+      if (!abort_sent_ && cancel_.raised()) {
+        cuda_check(cudaMemcpyAsync(ts_->abort_word, ts_->abort_host, sizeof(int), cudaMemcpyHostToDevice, ts_->control),
+                   "abort");
+        abort_sent_ = true;
+      }
+      if (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(2)) std::this_thread::yield();
+      else std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+  }
+  void check_abort() {
+    if (abort_sent_ || cancel_.raised()) fail("E_ABORTED", "aborted");
+  }
+
+  int device_;
+  CancelFlag cancel_;
+  ThreadStream* ts_ = nullptr;
+  bool abort_sent_ = false;
   std::vector<void*> owned_;
   double* part_ = nullptr;
 };

@@ -6,7 +6,8 @@
 // pairs taken by differences) and every thread runs Reduction::pair over the
 // staged tile in source order, so a target's result is the same sum as on
 // the plain execution. No host synchronisation inside; the exec's sync()
-// follows the launch.
+// follows the launch. Each block reads the call's abort word once per tile
+// and stops when it is raised, so an aborted call ends within a tile's time.
 #pragma once
 #include <cuda_runtime.h>
 
@@ -22,8 +23,10 @@ constexpr int kThreads = 128;
 
 template <class F, class R>
 __global__ void k_pair_reduce(F f, R r, int d, const float* X, const float* Y, const idx* item_p, const idx* item_i0,
-                              const idx* P0, const idx* PT, const idx* PS, const idx* PM, int tile) {
+                              const idx* P0, const idx* PT, const idx* PS, const idx* PM, int tile,
+                              const volatile int* abort_word) {
   extern __shared__ float ys[];  // [tile][d]
+  __shared__ int stop;
   const idx p = item_p[blockIdx.x];
   const idx i0 = item_i0[blockIdx.x];
   const idx nt = P0[p + 1] - P0[p];
@@ -37,8 +40,10 @@ __global__ void k_pair_reduce(F f, R r, int d, const float* X, const float* Y, c
   for (idx j0 = 0; j0 < m; j0 += tile) {
     const int cnt = (int)(m - j0 < tile ? m - j0 : tile);
     __syncthreads();
+    if (threadIdx.x == 0) stop = *abort_word;
     for (int e = threadIdx.x; e < cnt * d; e += blockDim.x) ys[e] = Y[(s0 + j0) * d + e];
     __syncthreads();
+    if (stop) return;  // the call was aborted: its result is never read
     if (active)
       for (int j = 0; j < cnt; ++j) r.pair(acc, p, slot, s0 + j0 + j, f(pair_metric<F::metric>(x, ys + j * d, d)));
   }
@@ -70,12 +75,13 @@ void pair_reduce(CudaExec& ex, const F& f0, const R& r0, const PairTask& task) {
   // Sources per shared-memory tile: up to kThreads, within 48 KiB.
   const int tile = (int)std::max<idx>(1, std::min<idx>(kThreads, (48 * 1024 / 4) / d));
   if ((size_t)tile * d * sizeof(float) > 48 * 1024) fail("E_RANGE", "d = " + std::to_string(d) + " is too large for the GPU pair engine (at most 12288)");
-  if (fault_now(FAULT_LAUNCH)) cuda_check(cudaErrorLaunchFailure, "kernel launch (simulated)");
+  simulated_launch_fault();
   const idx* IP = ex.upload(ip.data(), (idx)ip.size());
   const idx* II = ex.upload(ii.data(), (idx)ii.size());
   for (size_t b0 = 0; b0 < ip.size(); b0 += 2147483647u) {
     const unsigned nb = (unsigned)std::min<size_t>(ip.size() - b0, 2147483647u);
-    k_pair_reduce<<<nb, kThreads, (size_t)tile * d * sizeof(float)>>>(f, r, d, t.X, t.Y, IP + b0, II + b0, t.P0, t.PT, t.PS, t.PM, tile);
+    k_pair_reduce<<<nb, kThreads, (size_t)tile * d * sizeof(float), ex.stream()>>>(f, r, d, t.X, t.Y, IP + b0, II + b0, t.P0, t.PT,
+                                                                                  t.PS, t.PM, tile, ex.abort_word());
     cuda_check(cudaGetLastError(), "pair engine launch");
   }
   ex.sync();

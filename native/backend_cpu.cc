@@ -115,4 +115,16 @@ void maxwell(MaxwellJob& job) {
 }
 
 }  // namespace cpu
+
+// A device's coarse levels (multigrid.h): the CPU multigrid on this thread.
+void host_multigrid_solve(const Grid& g, const float* f, const unsigned char* mask, double kappa, float* u, CancelFlag cancel) {
+  CpuExec ex(false);
+  SolveOptions opt;
+  opt.kappa = kappa;
+  opt.tol = 1e-7;
+  opt.max_cycles = 30;
+  Multigrid<CpuExec> mg(ex, g, mask, opt);
+  mg.solve(f, nullptr, u, cancel, Progress());
+}
+
 }  // namespace sf

@@ -53,10 +53,14 @@ struct MgLevel {
 
 using Progress = std::function<void(int cycle, double relative_residual)>;
 
-inline std::vector<Grid> level_grids(const Grid& g) {
+// The levels of a grid: halved while every extent is even and at least 4.
+// stop_cells > 0 ends the list at the first level of at most that many cells
+// (a device's coarsest level, below which the host solves).
+inline std::vector<Grid> level_grids(const Grid& g, idx stop_cells = 0) {
   std::vector<Grid> gs{g};
   for (;;) {
     const Grid& c = gs.back();
+    if (stop_cells > 0 && c.cells() <= stop_cells) break;
     bool even = c.n[0] % 2 == 0 && c.n[1] % 2 == 0 && (c.dim == 2 || c.n[2] % 2 == 0);
     bool big = c.n[0] >= 4 && c.n[1] >= 4 && (c.dim == 2 || c.n[2] >= 4);
     if (!even || !big) break;
@@ -75,7 +79,9 @@ inline bool any_dirichlet(const Grid& g) {
 // overloads (native/mg_cpu.h): row loops with a vectorisable interior path
 // and the same per-cell arithmetic.
 
-// Red-black Gauss-Seidel, one launch per colour.
+// Red-black Gauss-Seidel, one launch per colour over that colour's cells
+// only: the launch is half as wide as the grid in x (cell xh of a row is
+// x = 2 xh + the row's parity), so no thread idles on the other colour.
 template <class Exec>
 void rbgs(Exec& ex, const MgLevel& L, float k2, int sweeps) {
   Grid g = L.g;
@@ -83,10 +89,15 @@ void rbgs(Exec& ex, const MgLevel& L, float k2, int sweeps) {
   const float* f = L.f;
   const unsigned char* m = L.mask;
   float ih2 = (float)(1.0 / (g.h * g.h));
+  Grid half = g;
+  half.n[0] = (g.n[0] + 1) / 2;
   for (int s = 0; s < sweeps; ++s)
     for (int col = 0; col < 2; ++col)
-      ex.for_cells(g, [=] SF_LAMBDA(idx c, int x, int y, int z) {
-        if (colour(x, y, z) != col || (m && m[c])) return;
+      ex.for_cells(half, [=] SF_LAMBDA(idx, int xh, int y, int z) {
+        const int x = 2 * xh + ((y + z + col) & 1);
+        if (x >= g.n[0]) return;
+        const idx c = g.at(x, y, z);
+        if (m && m[c]) return;
         u[c] = relax_point(g, u, f[c], c, x, y, z, ih2, k2);
       });
 }
@@ -216,13 +227,20 @@ idx count_held(Exec& ex, idx n, const unsigned char* mask) {
 
 // (Kernel lambdas sit in public members or free functions only: nvcc's
 // extended lambdas may not live in constructors or private members.)
+// A device's coarse levels are solved on the host below this many cells
+// (HPGMG's rule: a level too small to fill the device costs launch latency,
+// not bandwidth). host_multigrid_solve is the CPU backend's multigrid
+// (backend_cpu.cc), serial, to a relative residual of 1e-7.
+constexpr idx kHostCoarseCells = 16384;
+void host_multigrid_solve(const Grid& g, const float* f, const unsigned char* mask, double kappa, float* u, CancelFlag cancel);
+
 template <class Exec>
 class Multigrid {
  public:
   // mask: device pointer to the held cells of the finest grid, or null.
   Multigrid(Exec& ex, const Grid& g, const unsigned char* mask, const SolveOptions& opt)
       : ex_(ex), opt_(opt), k2_(opt.kappa * opt.kappa) {
-    std::vector<Grid> gs = level_grids(g);
+    std::vector<Grid> gs = level_grids(g, Exec::on_device ? kHostCoarseCells : 0);
     for (size_t l = 0; l < gs.size(); ++l) {
       idx n = gs[l].cells();
       MgLevel L{gs[l], ex.template alloc<float>(n), ex.template alloc<float>(n), ex.template alloc<float>(n), nullptr};
@@ -433,17 +451,24 @@ class Multigrid {
     rbgs(ex_, L, k2, opt_.post);
   }
 
+  // The coarsest level, on the host: by conjugate gradients when it is the
+  // last of the halvings (a few cells), by the CPU's multigrid when a device
+  // stopped at kHostCoarseCells.
   void coarse(MgLevel& L) {
     idx n = L.g.cells();
-    std::vector<float> f(n), u(n);
-    std::vector<unsigned char> mk;
-    ex_.download(f.data(), L.f, n);
-    if (L.mask) {
-      mk.resize(n);
-      ex_.download(mk.data(), L.mask, n);
+    coarse_f_.resize((size_t)n);
+    coarse_u_.resize((size_t)n);
+    ex_.download(coarse_f_.data(), L.f, n);
+    if (L.mask && coarse_mask_.empty()) {
+      coarse_mask_.resize((size_t)n);
+      ex_.download(coarse_mask_.data(), L.mask, n);
     }
-    coarse_cg(L.g, f.data(), L.mask ? mk.data() : nullptr, k2_, singular_, u.data(), cancel_);
-    ex_.upload_into(L.u, u.data(), n);
+    const unsigned char* mk = L.mask ? coarse_mask_.data() : nullptr;
+    if (Exec::on_device && level_grids(L.g).size() > 1)
+      host_multigrid_solve(L.g, coarse_f_.data(), mk, opt_.kappa, coarse_u_.data(), cancel_);
+    else
+      coarse_cg(L.g, coarse_f_.data(), mk, k2_, singular_, coarse_u_.data(), cancel_);
+    ex_.upload_into(L.u, coarse_u_.data(), n);
   }
 
  private:
@@ -459,6 +484,8 @@ class Multigrid {
   double* kp_ = nullptr;                  // FCG direction
   float* kr_ = nullptr;                   // previous residual
   double krz_prev_ = 0;
+  std::vector<float> coarse_f_, coarse_u_;      // the coarsest level on the host
+  std::vector<unsigned char> coarse_mask_;
   CancelFlag cancel_ = nullptr;
   idx held_ = 0;
   bool singular_ = false;

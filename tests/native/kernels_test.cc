@@ -15,6 +15,7 @@
 #include "algo/helmholtz.h"
 #include "algo/mesh_ops.h"
 #include "backend.h"
+#include "device.h"
 #include "exec_cpu.h"
 #include "mg_cpu.h"
 #include "pca.h"
@@ -166,6 +167,116 @@ static void potential_tests() {
         check(rel_diff(a, b, nf) < 1e-14, "cubic interpolation rows vs cells, dim " + std::to_string(dim) + " bc " +
                                               std::to_string(bc) + " n " + std::to_string(n));
       }
+}
+
+// A device's multigrid stops at kHostCoarseCells and solves that level by
+// the host's multigrid (AtomicExec takes the device path on the CPU): the
+// same answer as the CPU backend, in as many cycles, every boundary, with
+// and without held cells.
+static void device_coarse_tests() {
+  const double PI = 3.14159265358979;
+  for (int bc : {BC_DIRICHLET, BC_NEUMANN, BC_PERIODIC})
+    for (int dim : {2, 3}) {
+      const int n = dim == 2 ? 256 : 32;
+      Grid g = unit_grid(dim, n, bc);
+      const idx N = g.cells();
+      check(level_grids(g, kHostCoarseCells).back().cells() <= kHostCoarseCells &&
+                level_grids(g, kHostCoarseCells).size() < level_grids(g).size(),
+            "device levels stop at the host's threshold, dim " + std::to_string(dim));
+      std::vector<float> rho(N);
+      for (idx c = 0; c < N; ++c) {
+        int x, y, z;
+        g.coords(c, x, y, z);
+        rho[c] = (float)(std::sin(2 * PI * (x + 0.5) * g.h) * std::cos(2 * PI * (y + 0.5) * g.h) + 0.3 * std::sin(6 * PI * (z + 0.5) / n) +
+                         0.1 * std::sin(0.37 * (double)c));
+      }
+      std::vector<unsigned char> mask(N, 0);
+      std::vector<float> anchor(N, 0.0f);
+      for (int pass = 0; pass < 2; ++pass) {
+        const bool anchored = pass == 1;
+        if (anchored)
+          for (idx c = N / 2; c < N / 2 + n; ++c) {
+            mask[c] = 1;
+            anchor[c] = 0.5f;
+          }
+        std::vector<float> phi_cpu(N), phi_dev(N);
+        auto job = [&](float* phi) {
+          PotentialJob j;
+          j.g = g;
+          j.opt.tol = 1e-8;
+          j.rho = rho.data();
+          j.mask = anchored ? mask.data() : nullptr;
+          j.anchor = anchored ? anchor.data() : nullptr;
+          j.phi = phi;
+          j.stats.assign(1, SolveStats{});
+          return j;
+        };
+        PotentialJob a = job(phi_cpu.data());
+        cpu::potential(a);
+        PotentialJob b = job(phi_dev.data());
+        AtomicExec ex;
+        potential_field(ex, b, 0);
+        std::string tag = "device coarse levels on the host, dim " + std::to_string(dim) + " bc " + std::to_string(bc) +
+                          (anchored ? " anchored" : "");
+        check(a.stats[0].converged && b.stats[0].converged, tag + ": both converge");
+        check(b.stats[0].cycles <= a.stats[0].cycles + 1, tag + ": cycles " + std::to_string(b.stats[0].cycles) + " vs " +
+                                                              std::to_string(a.stats[0].cycles));
+        check(rel_diff(phi_dev, phi_cpu, N) < 1e-5, tag + ": agrees with the CPU backend");
+      }
+    }
+}
+
+// Backend resolution (native/device.h) on made-up device lists: compute
+// capability below the build's oldest, a device lost to a sticky error, the
+// one line 'auto' prints, and SEMFIELD_BACKEND.
+static void device_tests() {
+  cuda::DeviceList l;
+  l.built = true;
+  l.names = {"Old V100", "New H200"};
+  l.memory_gib = {16, 141};
+  l.compute_capability = {70, 90};
+  DeviceSet d = filter_devices(l, 75);
+  check(d.usable.size() == 1 && d.usable[0] == 1, "a device below compute capability 7.5 is not usable");
+  check(d.note.find("Old V100") != std::string::npos && d.note.find("7.0") != std::string::npos &&
+            d.note.find("7.5") != std::string::npos,
+        "the note names the old device and both capabilities: " + d.note);
+  DeviceHealth h;
+  std::vector<std::string> lines;
+  auto notice = [&](const std::string& s) { lines.push_back(s); };
+  auto code_of = [&](const std::string& req, const std::string& env, int dev) -> std::string {
+    try {
+      resolve_in(d, h, req, env, dev, notice);
+      return "";
+    } catch (const Error& e) {
+      return e.code + ": " + e.what();
+    }
+  };
+  Target t = resolve_in(d, h, "auto", "", -1, notice);
+  check(t.backend == Backend::Cuda && t.device == 1, "auto picks the first usable device");
+  check(resolve_in(d, h, "", "cpu", -1, notice).backend == Backend::Cpu, "SEMFIELD_BACKEND=cpu is the default");
+  check(resolve_in(d, h, "cuda", "cpu", -1, notice).backend == Backend::Cuda, "a call's own backend wins over the env");
+  check(code_of("cuda", "", 0).rfind("E_RANGE", 0) == 0, "asking for the old device is E_RANGE: " + code_of("cuda", "", 0));
+  check(code_of("", "gpu", -1).rfind("E_RANGE", 0) == 0, "a bad SEMFIELD_BACKEND is E_RANGE");
+  h.mark_lost(1, "an illegal memory access was encountered in kernel launch");
+  h.mark_lost(1, "a later error");
+  std::string e = code_of("cuda", "", -1);
+  check(e.rfind("E_DEVICE", 0) == 0 && e.find("illegal memory access") != std::string::npos && e.find("restart") != std::string::npos,
+        "backend 'cuda' on a lost device is E_DEVICE naming the first error: " + e);
+  check(resolve_in(d, h, "auto", "", -1, notice).backend == Backend::Cpu, "auto falls back to the CPU");
+  check(resolve_in(d, h, "", "", -1, notice).backend == Backend::Cpu, "and again");
+  check(lines.size() == 1 && lines[0].find("New H200") != std::string::npos, "one line, once, naming the device");
+  cuda::DeviceList none;
+  none.built = true;
+  none.note = "no usable CUDA device: CUDA driver version is insufficient for CUDA runtime version";
+  DeviceSet z = filter_devices(none, 75);
+  check(resolve_in(z, h, "auto", "", -1, notice).backend == Backend::Cpu && lines.size() == 1, "no driver: CPU, quietly");
+  std::string ez;
+  try {
+    resolve_in(z, h, "cuda", "", -1, notice);
+  } catch (const Error& x) {
+    ez = x.what();
+  }
+  check(ez.find("insufficient") != std::string::npos, "backend 'cuda' without a driver says why: " + ez);
 }
 
 // The mesh resonance on the generic drivers (as CUDA runs it) against the
@@ -492,6 +603,8 @@ int main() {
   wave_maxwell_tests();
   fractal_tests();
   potential_tests();
+  device_coarse_tests();
+  device_tests();
   resonance_tests();
   mesh_tests();
   points_tests();

@@ -1,8 +1,12 @@
 /**
- * Benchmarks (npm run bench): every figure is a median over Benchmark.js
- * samples, and every ratio is taken against a limit or a peer measured in
- * this same run.
- *  - STREAM triad a = b + s c in the addon: this machine's memory bandwidth.
+ * Benchmarks (npm run bench): the repository's figures against peers, built
+ * on `semfield bench` (cli/bench.ts): its measure() (warm-up, then the median
+ * of repeated calls) and its limits, measured in this same run; every ratio
+ * is taken against a limit or a peer measured in this same run.
+ *  - the limits: STREAM triad a = b + s c in the addon (this machine's memory
+ *    bandwidth) and the SGEMM inner kernel's rate on every thread;
+ *  - ops: `semfield bench` itself over its table of operations at their
+ *    default sizes (bench/results/ops.ndjson and roofline.svg);
  *  - multigrid smoother sweep and residual: effective bandwidth (12 bytes per
  *    cell: read u and f, write u or r) as a fraction of the triad;
  *  - whole solves, to the discretisation error and to tol 1e-6, in work units
@@ -17,14 +21,14 @@
  *    throughput with local and Redis workers (bench/batch.ts).
  *  - gradients against their forward passes (grad): attention's backward,
  *    the energy distance's gradient.
- * `npm run bench -- fractal` (or mesh, points, grad, waves, batch) runs the triad and those
+ * `npm run bench -- fractal` (or ops, mesh, points, grad, waves, batch) runs the limits and those
  * sections only. Results: bench/results/latest.json and a table on stdout.
  */
-import Benchmark from 'benchmark';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { bench as opsBench, formatResults, machineLimits, measure as time } from '../cli/bench';
 import { device, points, potential } from '../lib';
 import { native } from '../lib/native';
 import type { AttentionKernel } from '../lib/points';
@@ -42,29 +46,12 @@ interface Row {
 
 const rows: Row[] = [];
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-// Runs one benchmark (sync fn, or async with defer) after a few warm-up
-// calls (JIT, scratch buffers, pool threads), and returns the median seconds.
-async function measure(name: string, fn: () => void | Promise<unknown>, async = false, minSamples = 15): Promise<number> {
-  for (let i = 0; i < 5; i++) await fn();
-  return new Promise((resolve, reject) => {
-    const opts: Benchmark.Options = { minSamples, maxTime: 4, initCount: 1 };
-    const b = async
-      ? new Benchmark(name, { ...opts, defer: true, fn: (d: Benchmark.Deferred) => (fn() as Promise<unknown>).then(() => d.resolve(), reject) })
-      : new Benchmark(name, { ...opts, fn });
-    b.on('complete', () => {
-      const s = median(b.stats.sample);
-      process.stdout.write(`  ${name}: ${(s * 1e3).toFixed(3)} ms (median of ${b.stats.sample.length})\n`);
-      resolve(s);
-    });
-    b.on('error', () => reject(b.error));
-    b.run({ async: true });
-  });
+// Runs one benchmark (sync or async) after a few warm-up calls (JIT,
+// scratch buffers, pool threads), and returns the median seconds.
+async function measure(name: string, fn: () => void | Promise<unknown>, _async = false, minSamples = 15): Promise<number> {
+  const t = await time(fn, { warmup: 5, minSamples, minSeconds: 4 });
+  process.stdout.write(`  ${name}: ${t.medianMs.toFixed(3)} ms (median of ${t.samples}, spread ${t.spread.toFixed(2)})\n`);
+  return t.medianMs / 1e3;
 }
 
 function python(args: string[]): { median_s: number; phi_sum_abs: number } | undefined {
@@ -109,7 +96,11 @@ async function main(): Promise<void> {
   const want = (s: string) => only.length === 0 || only.includes(s);
   const dir = path.join(__dirname, '..', '..', 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
-  const triadGBs = await triad(a);
+  const triadGBs = await limits();
+  if (want('ops')) {
+    const r = await opsBench({ ops: [], backend: 'auto', out: path.join(dir, 'ops.ndjson'), chart: path.join(dir, 'roofline.svg'), log: (l) => process.stdout.write(l + '\n') });
+    process.stdout.write(formatResults(r.limits, r.results));
+  }
   if (want('mesh')) await solves(await kernels(a, triadGBs));
   if (want('points')) await pointsBench();
   if (want('grad')) await gradBench();
@@ -129,16 +120,16 @@ async function main(): Promise<void> {
   process.stdout.write(`\nwritten: bench/results/${only.length ? `latest-${only.join('-')}.json` : 'latest.json'}\n`);
 }
 
-// STREAM triad over arrays far larger than the caches. (Each group of
-// benchmarks lives in its own function so its big arrays are garbage by the
-// time the next group runs.)
-async function triad(a: ReturnType<typeof native>): Promise<number> {
-  const big = 1 << 25;
-  const A = new Float32Array(big), B = new Float32Array(big).fill(1), C = new Float32Array(big).fill(2);
-  const tTriad = await measure('triad 3 x 128 MiB', () => a.triad({ a: A, b: B, c: C, s: 3 }));
-  const triadGBs = (12 * big) / tTriad / 1e9;
-  rows.push({ name: 'triad', medianMs: tTriad * 1e3, samples: big, GBs: triadGBs });
-  return triadGBs;
+// The limits of this machine (semfield bench's): the STREAM triad over
+// arrays far larger than the caches, and the SGEMM inner kernel's rate.
+// (Each group of benchmarks lives in its own function so its big arrays are
+// garbage by the time the next group runs.)
+async function limits(): Promise<number> {
+  const l = await machineLimits('cpu');
+  process.stdout.write(`  triad ${l.triadGBs.toFixed(1)} GB/s, SGEMM kernel ${l.peakGflops.toFixed(0)} GFLOP/s\n`);
+  rows.push({ name: 'triad', medianMs: (12 * (1 << 25)) / (l.triadGBs * 1e9) * 1e3, samples: 1 << 25, GBs: l.triadGBs });
+  rows.push({ name: 'sgemm kernel', medianMs: 0, samples: 0, GFLOPs: l.peakGflops });
+  return l.triadGBs;
 }
 
 // Smoother and residual at each size the solves use: a work unit is one

@@ -218,3 +218,56 @@ test('semfield info lists the backends', () => {
   expect(r.stdout).toMatch(/backends built: cpu/);
   expect(r.stdout).toMatch(/CPU threads: +\d+/);
 });
+
+describe('semfield bench', () => {
+  test('--list names every operation with its sizes and cost model', () => {
+    const r = semfield('bench', '--list');
+    expect(r.status).toBe(0);
+    for (const op of ['triad', 'smooth', 'residual', 'potential', 'potential3d', 'wave', 'wave3d', 'maxwell3d', 'pairs', 'attention', 'chaos', 'render', 'encode'])
+      expect(r.stdout).toMatch(new RegExp(`^${op} `, 'm'));
+  });
+
+  test('times operations against the limits of the same run: NDJSON, a roofline chart, a comparison', () => {
+    const out = path.join(tmp, 'bench.ndjson'), chart = path.join(tmp, 'roofline.svg');
+    const r = semfield('bench', 'residual', 'potential', '--sizes', '64,128', '--min-time', '0.05', '--out', out, '--chart', chart);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const lines = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ type: 'limits', backend: 'cpu', peakSource: 'sgemm-kernel' });
+    expect(lines[0].triadGBs).toBeGreaterThan(0.1);
+    expect(lines[0].peakGflops).toBeGreaterThan(0.1);
+    const results = lines.slice(1);
+    expect(results.map((x) => `${x.op} ${x.size}`)).toEqual(['residual 64', 'residual 128', 'potential 64', 'potential 128']);
+    for (const x of results) {
+      expect(x.medianMs).toBeGreaterThan(0);
+      expect(x.minMs).toBeLessThanOrEqual(x.medianMs);
+      expect(x.maxMs).toBeGreaterThanOrEqual(x.medianMs);
+      expect(x.samples).toBeGreaterThanOrEqual(3);
+      expect(x.unitsPerSecond).toBeCloseTo((x.size * x.size) / (x.medianMs / 1e3), -3);
+    }
+    // The residual has a cost model (12 bytes, 7 flops per cell): memory-bound, a fraction of the triad.
+    expect(results[1]).toMatchObject({ unitName: 'cells', bound: 'bandwidth' });
+    expect(results[1].intensity).toBeCloseTo(7 / 12, 6);
+    expect(results[1].ofTriad).toBeCloseTo(results[1].GBs / lines[0].triadGBs, 6);
+    // The potential has none: unknowns per second only.
+    expect(results[2].unitName).toBe('unknowns');
+    expect(results[2].ofRoof).toBeUndefined();
+    const svg = fs.readFileSync(chart, 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toMatch(/arithmetic intensity/);
+    expect(r.stdout).toMatch(/^residual +128\^2 +cpu /m);
+    const c = semfield('bench', '--compare', out, out);
+    expect(c.status).toBe(0);
+    expect(c.stdout).toMatch(/residual +128\^2 cpu .* 1\.00$/m);
+  });
+
+  test('bad usage names the option', () => {
+    expect(semfield('bench', 'nosuchop').stderr).toMatch(/unknown operation 'nosuchop' \(one of triad, /);
+    expect(semfield('bench', '--backend', 'tpu').stderr).toMatch(/--backend must be cpu, cuda, auto or both/);
+    expect(semfield('bench', 'triad', '--sizes', '1,x').stderr).toMatch(/--sizes takes whole numbers/);
+    expect(semfield('bench', 'triad', '--backend', 'cuda').stderr).toMatch(/--backend cuda needs a usable CUDA device/);
+    fs.writeFileSync(path.join(tmp, 'empty.ndjson'), '');
+    expect(semfield('bench', '--compare', path.join(tmp, 'empty.ndjson'), path.join(tmp, 'empty.ndjson')).stderr).toMatch(/has no result lines/);
+    expect(semfield('bench', '--compare', path.join(tmp, 'empty.ndjson')).status).toBe(2);
+  });
+});

@@ -169,6 +169,17 @@ describe('the packed package, installed with a prebuilt binary for this platform
     expect(esm.stdout.trim()).toBe('same');
   });
 
+  maybe('npx semfield bench runs from the installed package, against limits measured in the same run', () => {
+    const r = spawnSync('npx', ['--no-install', 'semfield', 'bench', 'triad', 'residual', '--sizes', '256', '--min-time', '0.05', '--backend', 'cpu', '--out', 'b.ndjson'], { cwd: consumer, encoding: 'utf8', timeout: 120000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const lines = fs.readFileSync(path.join(consumer, 'b.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.type)).toEqual(['limits', 'result', 'result']);
+    expect(lines[0].triadGBs).toBeGreaterThan(0);
+    expect(lines[2]).toMatchObject({ op: 'residual', size: 256, backend: 'cpu', bound: 'bandwidth' });
+    expect(r.stdout).toMatch(/limits cpu: .* triad [\d.]+ GB\/s, fp32 peak \d+ GFLOP\/s \(sgemm-kernel\)/);
+  });
+
   maybe('its types resolve for require and for import (arethetypeswrong, and tsc on a CommonJS and an ES module)', () => {
     const attw = spawnSync(path.join(root, 'node_modules', '.bin', 'attw'), [tarball, '--format', 'json'], { encoding: 'utf8', timeout: 120000 });
     const report = JSON.parse(attw.stdout) as { analysis: { problems: unknown[] } };

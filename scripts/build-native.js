@@ -13,6 +13,8 @@
 // instead of the portable one and its AVX2 and AVX-512 variants
 // (SEMFIELD_ISA_VARIANTS=0: the portable one alone, a third of the build);
 // SEMFIELD_SANITIZE=1 builds under ASan and UBSan (see npm run test:asan);
+// SEMFIELD_CUDA_ARCH sets the CUDA architectures (CMake's list, e.g. 90-real;
+// npm run gpu-check builds for the local GPU only);
 // --force or SEMFIELD_BUILD_FROM_SOURCE=1 builds even when a prebuilt binary runs.
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -37,7 +39,10 @@ function cmakeJs(cuda) {
   const arch = process.env.SEMFIELD_NATIVE_ARCH === '1' ? 'ON' : 'OFF';
   const sanitize = process.env.SEMFIELD_SANITIZE === '1' ? 'ON' : 'OFF';
   const variants = process.env.SEMFIELD_ISA_VARIANTS === '0' ? 'OFF' : 'ON';
-  return run(process.execPath, [bin, 'rebuild', '--CDSEMFIELD_CUDA=' + cuda, '--CDSEMFIELD_NATIVE_ARCH=' + arch, '--CDSEMFIELD_SANITIZE=' + sanitize, '--CDSEMFIELD_ISA_VARIANTS=' + variants]);
+  const args = [bin, 'rebuild', '--CDSEMFIELD_CUDA=' + cuda, '--CDSEMFIELD_NATIVE_ARCH=' + arch, '--CDSEMFIELD_SANITIZE=' + sanitize, '--CDSEMFIELD_ISA_VARIANTS=' + variants];
+  // CUDA architectures other than the default list (CMakeLists.txt), e.g. '90-real' for one GPU.
+  if (process.env.SEMFIELD_CUDA_ARCH && cuda !== 'OFF') args.push('--CDCMAKE_CUDA_ARCHITECTURES=' + process.env.SEMFIELD_CUDA_ARCH);
+  return run(process.execPath, args);
 }
 
 function nodeGyp() {

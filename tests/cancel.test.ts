@@ -5,12 +5,16 @@
  * PCA, the fractal codec, renderer and dimensions) rejects with E_ABORTED
  * soon after abort(). CANCEL_REPORT=1 prints each latency.
  */
-import { SemfieldError, fractal, maxwell, modes, points, potential, project, resonance, wave } from '../lib';
+import { SemfieldError, device, fractal, maxwell, modes, points, potential, project, resonance, wave } from '../lib';
 
 const f32 = (n: number, s = 0) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + s));
 
 // Under the sanitizers (scripts/test-asan.sh) work runs several times slower.
 const LIMIT = process.env.SEMFIELD_SANITIZED ? 1000 : 100;
+// Where calls run on a GPU (SEMFIELD_BACKEND=cuda, as npm run gpu-check runs
+// this suite) the point clouds are 8 times larger, so that the pair sums
+// still run well past the abort.
+const S = device.info().default === 'cuda' ? 8 : 1;
 
 async function abortLatency(start: (signal: AbortSignal) => Promise<unknown>, after = 60): Promise<number> {
   const ac = new AbortController();
@@ -35,12 +39,12 @@ describe('abort lands within 100 ms', () => {
   });
 
   test('a 40000 x 40000 pair sum, a large induction, mean shift, attention and a set matrix', async () => {
-    const d = 8, n = 40000;
+    const d = 8, n = 40000 * S;
     const x = f32(n * d);
     const lat: number[] = [];
     lat.push(await abortLatency((signal) => points.potential(x, x, { d, kernel: { kind: 'energy' }, signal })));
     lat.push(await abortLatency((signal) => points.induce(x, { d, labeled: Int32Array.from([0, 1]), values: Float32Array.from([1, 0]), kernel: { kind: 'gaussian', sigma: 1 }, signal })));
-    lat.push(await abortLatency((signal) => points.condense(x.subarray(0, 20000 * d), { d, kernel: { kind: 'gaussian', sigma: 0.5 }, signal })));
+    lat.push(await abortLatency((signal) => points.condense(x.subarray(0, 20000 * S * d), { d, kernel: { kind: 'gaussian', sigma: 0.5 }, signal })));
     lat.push(await abortLatency((signal) => points.attention(x, x, x, { d, heads: 4, signal })));
     const offsets = Int32Array.from({ length: 401 }, (_, i) => i * 100);
     lat.push(await abortLatency((signal) => points.distanceMatrix(x, offsets, { d, signal })));
@@ -49,14 +53,14 @@ describe('abort lands within 100 ms', () => {
 });
 
 describe('abort lands within 100 ms on every long operation', () => {
-  const d = 8, x = f32(40000 * d), y = f32(40000 * d, 1);
+  const d = 8, x = f32(50000 * S * d), y = f32(40000 * S * d, 1);
   const g = (n: number) => ({ n: [n, n] });
   const big = f32(1024 * 1024);
   const ops: [string, (signal: AbortSignal) => Promise<unknown>][] = [
-    ['points.energyDistanceGrad 40000^2', (signal) => points.energyDistanceGrad(x, y, { d, signal })],
-    ['points.attentionGrad 40000^2', (signal) => points.attentionGrad(x, y, y, x, { d, heads: 4, signal })],
-    ['points.flow 20000 -> 20000, 1e6 steps', (signal) => points.flow(x.subarray(0, 20000 * d), y.subarray(0, 20000 * d), { d, steps: 1e6, signal })],
-    ['points.resonance 20000 x 20000 x 256', (signal) => points.resonance(x.subarray(0, 20000 * d), y.subarray(0, 20000 * d), Float64Array.from({ length: 256 }, (_, k) => k / 64), { d, damping: 0.1, signal })],
+    ['points.energyDistanceGrad 40000^2', (signal) => points.energyDistanceGrad(x.subarray(0, 40000 * S * d), y, { d, signal })],
+    ['points.attentionGrad 40000^2', (signal) => points.attentionGrad(x.subarray(0, 40000 * S * d), y, y, x.subarray(0, 40000 * S * d), { d, heads: 4, signal })],
+    ['points.flow 20000 -> 20000, 1e6 steps', (signal) => points.flow(x.subarray(0, 20000 * S * d), y.subarray(0, 20000 * S * d), { d, steps: 1e6, signal })],
+    ['points.resonance 20000 x 20000 x 256', (signal) => points.resonance(x.subarray(0, 20000 * S * d), y.subarray(0, 20000 * S * d), Float64Array.from({ length: 256 }, (_, k) => k / 64), { d, damping: 0.1, signal })],
     ['wave 1024^2, 1e6 steps', (signal) => wave(big, g(1024), { dt: 0.5 / 1024, steps: 1e6, signal })],
     ['maxwell 1024^2, 1e6 steps', (signal) => maxwell({ n: [1024, 1024], dt: 0.5 / 1024, steps: 1e6, init: f32(6 * 1024 * 1024), signal })],
     ['modes 512^2, 40 modes', (signal) => modes(g(512), { k: 40, tol: 1e-12, maxIter: 100000, allowNotConverged: true, signal })],
@@ -65,7 +69,7 @@ describe('abort lands within 100 ms on every long operation', () => {
     ['fractal.encode 2048^2 exhaustive', (signal) => fractal.encode(f32(2048 * 2048).map((v) => 128 + 100 * v), { width: 2048, height: 2048, search: 'exhaustive', signal })],
     ['fractal.render 2^40 points', (signal) => fractal.render(fractal.presets.fern(), 2 ** 40, { size: [512, 512], signal })],
     ['fractal.chaosGame 2^27 points', (signal) => fractal.chaosGame(fractal.presets.fern(), 2 ** 27, { signal })],
-    ['fractal.correlationDimension 200000 points', (signal) => fractal.correlationDimension(x.subarray(0, 200000 * 2), { d: 2, signal })],
+    ['fractal.correlationDimension 200000 points', (signal) => fractal.correlationDimension(x.subarray(0, 200000 * S * 2), { d: 2, signal })],
   ];
   const seen: Record<string, number> = {};
   afterAll(() => {

@@ -32,11 +32,114 @@ test('with SEMFIELD_BACKEND=cpu the addon never probes CUDA and prints nothing',
   if (i.built.includes('cuda')) expect(i.cudaNote).toMatch(/not probed/);
 });
 
+test('info() reports SEMFIELD_BACKEND and the default it makes; a bad value is refused by every call, naming the variable', () => {
+  expect(info.backendEnv).toBe(process.env.SEMFIELD_BACKEND ?? '');
+  const root = path.resolve(__dirname, '..');
+  const probe = (env: string, call: string) => {
+    const r = spawnSync(process.execPath, ['-e', `const s = require(${JSON.stringify(path.join(root, 'dist', 'lib'))}); const i = s.device.info(); ${call}.then((x) => console.log(JSON.stringify({ i, ok: x.backend })), (e) => console.log(JSON.stringify({ i, code: e.code, message: e.message })));`], {
+      env: { ...process.env, SEMFIELD_BACKEND: env }, encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    return JSON.parse(r.stdout);
+  };
+  const call = `s.potential(new Float32Array(256), { n: [16, 16] })`;
+  const cpu = probe('cpu', call);
+  expect(cpu.i).toMatchObject({ backendEnv: 'cpu', default: 'cpu', auto: 'cpu' });
+  expect(cpu.ok).toBe('cpu');
+  const bad = probe('gpu', call);
+  expect(bad.code).toBe('E_RANGE');
+  expect(bad.message).toMatch(/SEMFIELD_BACKEND must be 'auto', 'cpu' or 'cuda' \(got 'gpu'\)/);
+  expect(probe('gpu', `s.potential(new Float32Array(256), { n: [16, 16] }, { backend: 'cpu' })`).ok).toBe('cpu');
+  if (!hasGpu) {
+    const cuda = probe('cuda', call);
+    expect(cuda.i.default).toBe('cuda');
+    expect(cuda.code).toBe('E_DEVICE');
+    expect(cuda.message).toMatch(/^potential: SEMFIELD_BACKEND 'cuda' (is not built|requested but)/);
+  }
+});
+
 test('the backend option chooses where a call runs', async () => {
   const r = await potential(new Float32Array(256), { n: [16, 16] }, { backend: 'cpu' });
   expect(r.backend).toBe('cpu');
   const a = await potential(new Float32Array(256), { n: [16, 16] }, { backend: 'auto' });
   expect(a.backend).toBe(info.auto);
+});
+
+(hasGpu ? describe : describe.skip)('the CUDA backend under load and after faults (runs where a GPU is present)', () => {
+  const root = path.resolve(__dirname, '..');
+  const f32 = (n: number, s = 0) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + s));
+
+  test('devices report their compute capability and peak; every listed one is usable', () => {
+    for (const d of info.cudaDevices) {
+      expect(d.computeCapability).toBeGreaterThanOrEqual(7.5);
+      expect(d.peakGflops).toBeGreaterThan(1000);
+      expect(d.usable).toBe(true);
+    }
+  });
+
+  test('16 concurrent calls on the GPU give the results of the same calls one at a time', async () => {
+    const rhos = Array.from({ length: 16 }, (_, k) => f32(256 * 256, k));
+    const one: Float32Array[] = [];
+    for (const r of rhos) one.push((await potential(r, { n: [256, 256] }, { backend: 'cuda', tol: 1e-8 })).phi);
+    const all = await Promise.all(rhos.map((r) => potential(r, { n: [256, 256] }, { backend: 'cuda', tol: 1e-8 })));
+    all.forEach((r, k) => expect(Buffer.from(r.phi.buffer).equals(Buffer.from(one[k].buffer))).toBe(true));
+  });
+
+  test('a failed allocation and a failed launch fail one call only; the device keeps working', async () => {
+    const { native } = require('../lib/native');
+    const rho = f32(64 * 64);
+    native()._setFault({ kind: 'oom' });
+    await expect(potential(rho, { n: [64, 64] }, { backend: 'cuda' })).rejects.toMatchObject({ code: 'E_OOM' });
+    native()._setFault({ kind: 'launch' });
+    await expect(potential(rho, { n: [64, 64] }, { backend: 'cuda' })).rejects.toMatchObject({ code: 'E_DEVICE' });
+    native()._setFault({ kind: 'none' });
+    expect((await potential(rho, { n: [64, 64] }, { backend: 'cuda' })).backend).toBe('cuda');
+    expect(device.info().cudaDevices[0].usable).toBe(true);
+  });
+
+  test('a sticky error loses the device for the process: E_DEVICE for cuda, one line and the CPU for auto', () => {
+    const script = `
+      const s = require(${JSON.stringify(path.join(root, 'dist', 'lib'))});
+      const { native } = require(${JSON.stringify(path.join(root, 'dist', 'lib', 'native'))});
+      const rho = new Float32Array(64 * 64).fill(1), g = { n: [64, 64] };
+      const out = [];
+      const tryCall = (o) => s.potential(rho, g, o).then((r) => out.push(r.backend), (e) => out.push(e.code + ': ' + e.message));
+      native()._setFault({ kind: 'sticky' });
+      tryCall({ backend: 'cuda' })
+        .then(() => tryCall({ backend: 'cuda' }))
+        .then(() => tryCall({ backend: 'auto' }))
+        .then(() => tryCall({}))
+        .then(() => console.log(JSON.stringify({ out, info: s.device.info() })));`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, SEMFIELD_BACKEND: 'auto' } });
+    expect(r.status).toBe(0);
+    const { out, info: after } = JSON.parse(r.stdout);
+    expect(out[0]).toMatch(/^E_DEVICE: CUDA error on device \d+: an illegal memory access .*unusable for the rest of this process/);
+    expect(out[1]).toMatch(/^E_DEVICE: device \d+ \(.*\) is unusable since an earlier call failed on it .*restart the process/);
+    expect(out.slice(2)).toEqual(['cpu', 'cpu']);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/failed \(an illegal memory access.*\); backend 'auto' runs on the CPU for the rest of this process/);
+    expect(after.auto).toBe('cpu');
+    expect(after.cudaDevices[0].usable).toBe(false);
+  });
+
+  test('abort lands within 100 ms on the GPU paths: a pair sum, a multigrid solve, a wave run', async () => {
+    const { SemfieldError: E } = require('../lib');
+    const latency = async (start: (signal: AbortSignal) => Promise<unknown>) => {
+      const ac = new AbortController();
+      const p = start(ac.signal);
+      await new Promise((r) => setTimeout(r, 60));
+      const t0 = performance.now();
+      ac.abort();
+      const err = await p.then(() => undefined, (e) => e);
+      expect(err).toBeInstanceOf(E);
+      expect(err.code).toBe('E_ABORTED');
+      return performance.now() - t0;
+    };
+    const d = 16, x = f32(400000 * d);
+    expect(await latency((signal) => points.potential(x, x, { d, kernel: { kind: 'energy' }, backend: 'cuda', signal }))).toBeLessThan(100);
+    const rho = f32(2048 * 2048);
+    expect(await latency((signal) => potential(rho, { n: [2048, 2048] }, { tol: 1e-14, maxCycles: 100000, allowNotConverged: true, backend: 'cuda', signal }))).toBeLessThan(100);
+  });
 });
 
 (hasGpu ? describe : describe.skip)('CUDA agrees with the CPU (runs where a GPU is present)', () => {

@@ -133,6 +133,27 @@ __global__ void k_sum_n(idx n, F f, double* part) {
   if (threadIdx.x == 0) part[blockIdx.x] = s[0];
 }
 
+// A sum over the cells, a block per row at a time: one division per row
+// (y and z of the row), none per cell.
+template <class G, class F>
+__global__ void k_sum_cells(G g, F f, double* part) {
+  __shared__ double s[kBlock];
+  double acc = 0;
+  const int nx = g.n[0], ny = g.n[1];
+  const idx rows = (idx)ny * g.n[2];
+  for (idx row = blockIdx.x; row < rows; row += gridDim.x) {
+    const int y = (int)(row % ny), z = (int)(row / ny);
+    for (int x = threadIdx.x; x < nx; x += blockDim.x) acc += (double)f(row * nx + x, x, y, z);
+  }
+  s[threadIdx.x] = acc;
+  __syncthreads();
+  for (int w = kBlock / 2; w > 0; w >>= 1) {
+    if ((int)threadIdx.x < w) s[threadIdx.x] += s[threadIdx.x + w];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) part[blockIdx.x] = s[0];
+}
+
 // What one worker thread keeps per device across calls.
 struct ThreadStream {
   static constexpr size_t kStage = (size_t)4 << 20;  // bytes per staging buffer
@@ -148,9 +169,21 @@ struct ThreadStream {
 
 namespace cuda_detail {
 
+// Whether the device has stream-ordered pools (some virtualised GPUs do
+// not: there allocation falls back to cudaMalloc and cudaFree).
+inline bool& pools_supported(int device) {
+  static bool s[64];
+  return s[device & 63];
+}
+
 // The pool's release threshold: device memory kept for reuse between calls
 // (SEMFIELD_DEVICE_CACHE_MB, default a quarter of the device's memory).
 inline void setup_pool(int device) {
+  int supported = 0;
+  cudaDeviceGetAttribute(&supported, cudaDevAttrMemoryPoolsSupported, device);
+  cudaGetLastError();
+  pools_supported(device) = supported != 0;
+  if (!supported) return;
   cudaMemPool_t pool;
   if (cudaDeviceGetDefaultMemPool(&pool, device) != cudaSuccess) {
     cudaGetLastError();
@@ -170,7 +203,7 @@ inline ThreadStream& thread_stream(int device) {
   ThreadStream& t = per_device[(size_t)device];
   if (t.stream) return t;
   static std::once_flag pools[64];
-  if (device < 64) std::call_once(pools[device], [device] { setup_pool(device); });
+  std::call_once(pools[device & 63], [device] { setup_pool(device); });
   ThreadStream n;
   cuda_check(cudaStreamCreateWithFlags(&n.stream, cudaStreamNonBlocking), "cudaStreamCreate");
   cuda_check(cudaStreamCreateWithFlags(&n.control, cudaStreamNonBlocking), "cudaStreamCreate");
@@ -196,14 +229,18 @@ class CudaExec {
     cuda_detail::current_device() = device;
     cuda_check(cudaSetDevice(device), "cudaSetDevice");
     ts_ = &cuda_detail::thread_stream(device);
+    pooled_ = cuda_detail::pools_supported(device);
     cuda_check(cudaMemsetAsync(ts_->abort_word, 0, sizeof(int), ts_->stream), "cudaMemsetAsync");
   }
   CudaExec(const CudaExec&) = delete;
   ~CudaExec() {
     // Stream-ordered frees: the memory returns to the pool once the work
-    // queued before them is done, without waiting here.
-    for (void* p : owned_) cudaFreeAsync(p, ts_->stream);
+    // queued before them is done.
+    free_from(0);
     cudaError_t e = cudaStreamSynchronize(ts_->stream);
+    // The abort word was raised from the control stream: that copy lands
+    // before the next call on this thread clears the word.
+    if (abort_sent_) cudaStreamSynchronize(ts_->control);
     if (cuda_detail::sticky(e)) mark_device_lost(device_, std::string(cudaGetErrorString(e)) + " at the end of a call");
     else if (e != cudaSuccess) cudaGetLastError();
   }
@@ -249,27 +286,29 @@ class CudaExec {
     if (!part_) part_ = alloc<double>(1024);
     k_sum_n<<<nb, kBlock, 0, ts_->stream>>>(n, f, part_);
     cuda_check(cudaGetLastError(), "reduction launch");
-    cuda_check(cudaMemcpyAsync(ts_->part_host, part_, nb * sizeof(double), cudaMemcpyDeviceToHost, ts_->stream), "reduction copy");
-    sync();
-    double s = 0;
-    for (unsigned b = 0; b < nb; ++b) s += ts_->part_host[b];
-    return s;
+    return block_sums(nb);
   }
 
   template <class G, class F>
   double sum_cells(const G& g, const F& f) {
-    return sum_n(g.cells(), [=] SF_LAMBDA(idx c) {
-      int x, y, z;
-      g.coords(c, x, y, z);
-      return (double)f(c, x, y, z);
-    });
+    if (g.cells() <= 0) return 0;
+    simulated_launch_fault();
+    const idx rows = (idx)g.n[1] * g.n[2];
+    // Blocks of rows: enough to fill the device, each at least a few rows long.
+    const unsigned nb = (unsigned)std::min<idx>(rows, std::max<idx>(1, std::min<idx>(1024, g.cells() / 1024)));
+    if (!part_) part_ = alloc<double>(1024);
+    k_sum_cells<<<nb, kBlock, 0, ts_->stream>>>(g, f, part_);
+    cuda_check(cudaGetLastError(), "reduction launch");
+    return block_sums(nb);
   }
 
   template <class T>
   T* alloc(idx n) {
     void* p = nullptr;
     if (fault_now(FAULT_OOM)) cuda_check(cudaErrorMemoryAllocation, "cudaMallocAsync (simulated)");
-    cuda_check(cudaMallocAsync(&p, (size_t)std::max<idx>(n, 1) * sizeof(T), ts_->stream), "cudaMallocAsync");
+    const size_t bytes = (size_t)std::max<idx>(n, 1) * sizeof(T);
+    if (pooled_) cuda_check(cudaMallocAsync(&p, bytes, ts_->stream), "cudaMallocAsync");
+    else cuda_check(cudaMalloc(&p, bytes), "cudaMalloc");
     owned_.push_back(p);
     return static_cast<T*>(p);
   }
@@ -336,7 +375,7 @@ class CudaExec {
   size_t mark() const { return owned_.size(); }
   void release(size_t m) {
     if (owned_.size() <= m) return;
-    for (size_t i = m; i < owned_.size(); ++i) cudaFreeAsync(owned_[i], ts_->stream);
+    free_from(m);
     owned_.resize(m);
     if (part_ && std::find(owned_.begin(), owned_.end(), (void*)part_) == owned_.end()) part_ = nullptr;
   }
@@ -352,6 +391,22 @@ class CudaExec {
   }
 
  private:
+  void free_from(size_t m) {
+    if (owned_.size() <= m) return;
+    if (!pooled_) cudaStreamSynchronize(ts_->stream);  // cudaFree would wait for the whole device
+    for (size_t i = m; i < owned_.size(); ++i) {
+      if (pooled_) cudaFreeAsync(owned_[i], ts_->stream);
+      else cudaFree(owned_[i]);
+    }
+  }
+  // The blocks' partial sums, added on the host in block order (deterministic).
+  double block_sums(unsigned nb) {
+    cuda_check(cudaMemcpyAsync(ts_->part_host, part_, nb * sizeof(double), cudaMemcpyDeviceToHost, ts_->stream), "reduction copy");
+    sync();
+    double s = 0;
+    for (unsigned b = 0; b < nb; ++b) s += ts_->part_host[b];
+    return s;
+  }
   static unsigned blocks(idx n) { return (unsigned)std::min<idx>((n + kBlock - 1) / kBlock, 65535 * 16); }
 
   // Polls an event: spinning (yielding) for the first 2 ms, then sleeping
@@ -380,6 +435,7 @@ class CudaExec {
   CancelFlag cancel_;
   ThreadStream* ts_ = nullptr;
   bool abort_sent_ = false;
+  bool pooled_ = true;
   std::vector<void*> owned_;
   double* part_ = nullptr;
 };

@@ -119,11 +119,9 @@ __global__ void k_for_cells_flat(G g, F f) {
 
 constexpr int kBlock = 256;
 
-template <class F>
-__global__ void k_sum_n(idx n, F f, double* part) {
+// The block's sum of each thread's acc, in a fixed order, into part[block].
+__device__ inline void block_sum_into(double acc, double* part) {
   __shared__ double s[kBlock];
-  double acc = 0;
-  for (idx i = blockIdx.x * (idx)blockDim.x + threadIdx.x; i < n; i += (idx)gridDim.x * blockDim.x) acc += (double)f(i);
   s[threadIdx.x] = acc;
   __syncthreads();
   for (int w = kBlock / 2; w > 0; w >>= 1) {
@@ -133,11 +131,17 @@ __global__ void k_sum_n(idx n, F f, double* part) {
   if (threadIdx.x == 0) part[blockIdx.x] = s[0];
 }
 
+template <class F>
+__global__ void k_sum_n(idx n, F f, double* part) {
+  double acc = 0;
+  for (idx i = blockIdx.x * (idx)blockDim.x + threadIdx.x; i < n; i += (idx)gridDim.x * blockDim.x) acc += (double)f(i);
+  block_sum_into(acc, part);
+}
+
 // A sum over the cells, a block per row at a time: one division per row
 // (y and z of the row), none per cell.
 template <class G, class F>
 __global__ void k_sum_cells(G g, F f, double* part) {
-  __shared__ double s[kBlock];
   double acc = 0;
   const int nx = g.n[0], ny = g.n[1];
   const idx rows = (idx)ny * g.n[2];
@@ -145,13 +149,7 @@ __global__ void k_sum_cells(G g, F f, double* part) {
     const int y = (int)(row % ny), z = (int)(row / ny);
     for (int x = threadIdx.x; x < nx; x += blockDim.x) acc += (double)f(row * nx + x, x, y, z);
   }
-  s[threadIdx.x] = acc;
-  __syncthreads();
-  for (int w = kBlock / 2; w > 0; w >>= 1) {
-    if ((int)threadIdx.x < w) s[threadIdx.x] += s[threadIdx.x + w];
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) part[blockIdx.x] = s[0];
+  block_sum_into(acc, part);
 }
 
 // What one worker thread keeps per device across calls.

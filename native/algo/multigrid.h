@@ -225,8 +225,6 @@ idx count_held(Exec& ex, idx n, const unsigned char* mask) {
   return (idx)ex.sum_n(n, [=] SF_LAMBDA(idx i) { return mask[i] ? 1.0 : 0.0; });
 }
 
-// (Kernel lambdas sit in public members or free functions only: nvcc's
-// extended lambdas may not live in constructors or private members.)
 // A device's coarse levels are solved on the host below this many cells
 // (HPGMG's rule: a level too small to fill the device costs launch latency,
 // not bandwidth). host_multigrid_solve is the CPU backend's multigrid
@@ -234,6 +232,8 @@ idx count_held(Exec& ex, idx n, const unsigned char* mask) {
 constexpr idx kHostCoarseCells = 16384;
 void host_multigrid_solve(const Grid& g, const float* f, const unsigned char* mask, double kappa, float* u, CancelFlag cancel);
 
+// (Kernel lambdas sit in public members or free functions only: nvcc's
+// extended lambdas may not live in constructors or private members.)
 template <class Exec>
 class Multigrid {
  public:

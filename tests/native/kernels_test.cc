@@ -75,6 +75,20 @@ static Grid unit_grid(int dim, int n, int bc) {
   return g;
 }
 
+// A potential job for one field: tol, and held cells when mask is given.
+static PotentialJob potential_job(const Grid& g, const float* rho, float* phi, double tol, const unsigned char* mask = nullptr,
+                                  const float* anchor = nullptr) {
+  PotentialJob j;
+  j.g = g;
+  j.opt.tol = tol;
+  j.rho = rho;
+  j.mask = mask;
+  j.anchor = anchor;
+  j.phi = phi;
+  j.stats.assign(1, SolveStats{});
+  return j;
+}
+
 static void potential_tests() {
   const double PI = 3.14159265358979;
   for (int bc : {BC_DIRICHLET, BC_NEUMANN, BC_PERIODIC})
@@ -103,15 +117,8 @@ static void potential_tests() {
           }
         std::vector<float> phi_cpu(N), phi_gen(N), e_cpu(dim * N), e_gen(dim * N);
         auto job = [&](float* phi, float* e) {
-          PotentialJob j;
-          j.g = g;
-          j.opt.tol = 1e-9;
-          j.rho = rho.data();
-          j.mask = anchored ? mask.data() : nullptr;
-          j.anchor = anchored ? anchor.data() : nullptr;
-          j.phi = phi;
+          PotentialJob j = potential_job(g, rho.data(), phi, 1e-9, anchored ? mask.data() : nullptr, anchored ? anchor.data() : nullptr);
           j.efield = e;
-          j.stats.assign(1, SolveStats{});
           return j;
         };
         PotentialJob a = job(phi_cpu.data(), e_cpu.data());
@@ -129,12 +136,8 @@ static void potential_tests() {
       // interpolation by rows against the generic per-cell passes.
       std::vector<float> phi_cpu(N), phi_gen(N);
       auto once = [&](float* phi) {
-        PotentialJob j;
-        j.g = g;
+        PotentialJob j = potential_job(g, rho.data(), phi, SolveOptions().tol);
         j.opt.discretization = true;
-        j.rho = rho.data();
-        j.phi = phi;
-        j.stats.assign(1, SolveStats{});
         return j;
       };
       PotentialJob a = once(phi_cpu.data());
@@ -201,15 +204,7 @@ static void device_coarse_tests() {
           }
         std::vector<float> phi_cpu(N), phi_dev(N);
         auto job = [&](float* phi) {
-          PotentialJob j;
-          j.g = g;
-          j.opt.tol = 1e-8;
-          j.rho = rho.data();
-          j.mask = anchored ? mask.data() : nullptr;
-          j.anchor = anchored ? anchor.data() : nullptr;
-          j.phi = phi;
-          j.stats.assign(1, SolveStats{});
-          return j;
+          return potential_job(g, rho.data(), phi, 1e-8, anchored ? mask.data() : nullptr, anchored ? anchor.data() : nullptr);
         };
         PotentialJob a = job(phi_cpu.data());
         cpu::potential(a);

@@ -95,7 +95,9 @@ struct CodecLeaf {
 };
 
 // One pixel of a decoding iteration: pixel (px, py) of leaf L from the
-// previous iterate img (width w), given the mean of the leaf's domain in it.
+// previous iterate img (width w), given the mean of the leaf's domain in it,
+// clamped to the coded range [0, 1] (the clamp is a contraction too, so the
+// iteration still converges, to a fixed point inside the range).
 SF_HD float codec_decode_pixel(const CodecLeaf& L, const float* img, int w, int px, int py, float domain_mean) {
   float s = codec_scale(L.sq);
   float mean = (float)L.mq * (1.0f / kCodecMeanLevels);
@@ -104,7 +106,8 @@ SF_HD float codec_decode_pixel(const CodecLeaf& L, const float* img, int w, int 
   codec_iso_src(L.iso, L.size, px - L.x, py - L.y, sx, sy);
   const float* d = img + (idx)(L.dy + 2 * sy) * w + L.dx + 2 * sx;
   float avg = 0.25f * ((d[0] + d[1]) + (d[w] + d[w + 1]));
-  return fmaf(s, avg - domain_mean, mean);
+  float v = fmaf(s, avg - domain_mean, mean);
+  return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
 }
 
 // Element e of the level's domain table: [domain, isometry, pixel] over n x n
@@ -142,8 +145,9 @@ SF_HD float codec_dot(const float* a, const float* b, int n2) {
 }
 
 struct CodecMatch {
-  float err;
-  int cand;  // domain * 8 + isometry, or -1 for s = 0
+  float err;   // of the best map
+  float err0;  // of the flat map (s = 0, no domain): the cheapest leaf
+  int cand;    // domain * 8 + isometry, or -1 for s = 0
   int sq, mq;
 };
 
@@ -158,10 +162,12 @@ SF_HD CodecMatch codec_search(const float* R, int n2, const float* table, const 
     srr += (double)R[k] * R[k];
   }
   CodecMatch best;
-  best.err = 3.0e38f;
+  CodecFit flat = codec_fit(n2, sr, srr, 0, 0, 0);
+  best.err = flat.err;
+  best.err0 = flat.err;
   best.cand = -1;
   best.sq = kCodecScaleZero;
-  best.mq = 0;
+  best.mq = flat.mq;
   for (idx i = 0; i < count; ++i) {
     int c = cand ? cand[i] : (int)i;
     int dom = c >> 3;
@@ -172,11 +178,6 @@ SF_HD CodecMatch codec_search(const float* R, int n2, const float* table, const 
       best.sq = f.sq;
       best.mq = f.mq;
     }
-  }
-  if (count == 0) {
-    CodecFit f = codec_fit(n2, sr, srr, 0, 0, 0);
-    best.err = f.err;
-    best.mq = f.mq;
   }
   return best;
 }

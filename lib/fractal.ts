@@ -9,4 +9,4 @@ export type { TokenOptions, UnfoldedToken } from './token';
 export { boxDimension, boxDimensionMask, correlationDimension, fitLine } from './dimension';
 export type { DimensionFit, BoxDimensionOptions, MaskDimensionOptions, CorrelationOptions } from './dimension';
 export { encode, decode, codeInfo, psnr } from './codec';
-export type { EncodeOptions, EncodedImage, DecodeOptions, DecodedImage, CodeInfo } from './codec';
+export type { EncodeOptions, EncodedImage, DecodeOptions, DecodedImage, CodeInfo, CodecImage } from './codec';

@@ -40,8 +40,8 @@ export interface Addon {
   tokenUnfold(args: object): Promise<{ points: Float32Array; weights: Float64Array; pi: Float64Array }>;
   pairCounts(args: object): Promise<Float64Array>;
   boxCount(args: object): Promise<{ scales: Float64Array; counts: Float64Array }>;
-  encode(args: object): Promise<{ code: Uint8Array; leaves: number; leavesPerSize: number[]; collageRmse: number; lo: number; hi: number }>;
-  decode(args: object): Promise<{ image: Float32Array; width: number; height: number; changes: Float64Array }>;
+  encode(args: object): Promise<{ code: Uint8Array; leaves: number; leavesPerSize: number[]; collageRmse: number; lo: number; hi: number; lambda: number }>;
+  decode(args: object): Promise<{ image: Float32Array; width: number; height: number; valueType: number; changes: Float64Array }>;
   codeInfo(args: object): import('./codec').CodeInfo;
   triad(args: object): void;
   gemmPeak(args: { seconds?: number }): number;

@@ -319,16 +319,18 @@ class EncodeWorker : public Worker {
     h.rmax = (int)get_int(a, "maxBlock", 16, 4, 32);
     if ((h.rmin & (h.rmin - 1)) || (h.rmax & (h.rmax - 1)) || h.rmin > h.rmax)
       fail("E_RANGE", "minBlock and maxBlock must be powers of two with 4 <= minBlock <= maxBlock <= 32");
-    if (h.w % h.rmax || h.h % h.rmax)
-      fail("E_SHAPE", "width and height must be multiples of maxBlock = " + std::to_string(h.rmax) + " (got " + std::to_string(h.w) +
-                          " x " + std::to_string(h.h) + ")");
-    if ((uint64_t)h.w * h.h > fractal::kCodecMaxPixels) fail("E_TOO_LARGE", "image has more than 2^28 pixels");
+    if ((uint64_t)h.pw() * h.ph() > fractal::kCodecMaxPixels) fail("E_TOO_LARGE", "image has more than 2^28 pixels");
     h.step_code = (int)get_int(a, "stepCode", 1, 0, 2);
     e.img = in.input<float>("image", (long long)h.w * h.h);
     e.classified = get(a, "classified").ToBoolean();
     double tol = get_number(a, "tolerance", 0);
     if (tol < 0) fail("E_RANGE", "tolerance must be >= 0");
     e.tol = tol;
+    e.target_bytes = get_number(a, "targetBytes", 0);
+    if (!(e.target_bytes >= 0)) fail("E_RANGE", "targetBytes must be >= 0");
+    Napi::Value tn = get(a, "targetName");
+    if (tn.IsString()) e.target_name = tn.As<Napi::String>().Utf8Value();
+    h.type = (int)get_int(a, "valueType", 0, 0, 2);
     Napi::Value lo = get(a, "lo"), hi = get(a, "hi");
     if (!lo.IsUndefined()) h.lo = get_float(a, "lo", 0);
     if (!hi.IsUndefined()) h.hi = get_float(a, "hi", 1);
@@ -336,7 +338,7 @@ class EncodeWorker : public Worker {
     if (e.range_given && !(h.hi > h.lo)) fail("E_RANGE", "lo must be below hi");
     // The domain table of the largest level dominates: 8 isometries of each
     // domain, about 8 / step^2 floats per pixel, plus copies of the image.
-    check_budget((double)h.w * h.h * (4.0 * 8 * 4 + 16), "encode");
+    check_budget((double)h.pw() * h.ph() * (4.0 * 8 * 4 + 16), "encode");
     return j;
   }
   EncodeWorker(Inputs& in, Job j) : Worker(in, "semfield.encode"), j_(std::move(j)) {}
@@ -378,6 +380,7 @@ class EncodeWorker : public Worker {
     o.Set("collageRmse", e.collage_rmse * ((double)e.hd.hi - e.hd.lo));
     o.Set("lo", e.hd.lo);
     o.Set("hi", e.hd.hi);
+    o.Set("lambda", e.lambda);
     return o;
   }
 
@@ -420,7 +423,7 @@ class DecodeWorker : public Worker {
   void Run() override {
     fractal::DecodeJob& d = j_.job;
     fractal::decode_leaves(d);
-    check_budget((double)d.w * d.h * 16, "decode");
+    check_budget((double)d.pw * d.ph * 16, "decode");
     d.out = out_.alloc((idx)d.w * d.h);
     d.cancel = cancel_;
     run_on(j_.target, d, cpu::codec_decode, cuda::codec_decode);
@@ -431,6 +434,7 @@ class DecodeWorker : public Worker {
     o.Set("image", out_.release(env));
     o.Set("width", d.w);
     o.Set("height", d.h);
+    o.Set("valueType", d.hd.type);
     Napi::Float64Array ch = Napi::Float64Array::New(env, d.changes.size());
     for (size_t i = 0; i < d.changes.size(); ++i) ch[i] = d.changes[i] * ((double)d.hd.hi - d.hd.lo);
     o.Set("changes", ch);
@@ -452,7 +456,7 @@ Napi::Value BoxCount(const Napi::CallbackInfo& info) { return launch<BoxCountWor
 Napi::Value Encode(const Napi::CallbackInfo& info) { return launch<EncodeWorker>(info); }
 Napi::Value Decode(const Napi::CallbackInfo& info) { return launch<DecodeWorker>(info); }
 
-// The header of a code, read synchronously (36 bytes and a checksum).
+// The header of a code, read synchronously (40 bytes and a checksum).
 Napi::Value CodeInfo(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Napi::Object a = args_of(info);
@@ -469,7 +473,8 @@ Napi::Value CodeInfo(const Napi::CallbackInfo& info) {
     o.Set("lo", h.lo);
     o.Set("hi", h.hi);
     o.Set("leaves", h.leaves);
-    o.Set("bits", h.bits);
+    o.Set("bytes", h.bytes);
+    o.Set("valueType", h.type == fractal::kCodecUint8 ? "uint8" : (h.type == fractal::kCodecUint16 ? "uint16" : "float32"));
     return o;
   });
 }

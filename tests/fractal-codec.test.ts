@@ -36,8 +36,8 @@ function crc32(bytes: Uint8Array, crc = 0): number {
 
 function resign(code: Uint8Array): Uint8Array {
   const out = code.slice();
-  const crc = crc32(out.subarray(36), crc32(out.subarray(0, 32)));
-  new DataView(out.buffer).setUint32(32, crc, true);
+  const crc = crc32(out.subarray(40), crc32(out.subarray(0, 36)));
+  new DataView(out.buffer).setUint32(36, crc, true);
   return out;
 }
 
@@ -129,6 +129,122 @@ const cam = camera();
   });
 });
 
+/** A smooth 8-bit image w x h (gradients and a bump) with some texture. */
+function photo(w: number, h: number, seed: number): Uint8Array {
+  const r = rng(seed), out = new Uint8Array(w * h);
+  const fx = 0.02 + 0.05 * r(), fy = 0.02 + 0.05 * r();
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      out[y * w + x] = Math.round(127 + 90 * Math.sin(fx * x + 1) * Math.cos(fy * y) + 30 * Math.exp(-((x - w / 3) ** 2 + (y - h / 2) ** 2) / 200) + 6 * (r() - 0.5));
+  return out;
+}
+
+describe('any image size', () => {
+  test.each([
+    [1, 1], [3, 5], [7, 2], [16, 16], [17, 33], [40, 40], [5, 200], [303, 384],
+  ])('%i x %i decodes to its own size at every scale, clamped to the type', async (w, h) => {
+    const img = photo(w, h, w * 1000 + h);
+    const e = await fractal.encode(img, { width: w, height: h, tolerance: 2 });
+    expect(fractal.codeInfo(e.code)).toMatchObject({ width: w, height: h, valueType: 'uint8', lo: 0, hi: 255 });
+    for (const scale of [0.5, 1, 2, 4] as const) {
+      const d = await fractal.decode(e.code, { scale });
+      expect([d.width, d.height]).toEqual([Math.ceil(w * scale), Math.ceil(h * scale)]);
+      expect(d.image.length).toBe(d.width * d.height);
+      expect(d.pixels).toBeInstanceOf(Uint8Array);
+      let lo = Infinity, hi = -Infinity;
+      for (const v of d.image) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+      expect(lo).toBeGreaterThanOrEqual(0);
+      expect(hi).toBeLessThanOrEqual(255);
+      if (scale === 1) expect(fractal.psnr(img, d.pixels!)).toBeGreaterThan(w * h >= 256 ? 30 : 35);
+    }
+  });
+
+  test('the edges cost little: a 303 x 384 image takes at most 5% more bytes than its 288 x 384 part', async () => {
+    const w = 303, h = 384, img = photo(w, h, 7);
+    const part = new Uint8Array(288 * h);
+    for (let y = 0; y < h; y++) part.set(img.subarray(y * w, y * w + 288), y * 288);
+    const a = await fractal.encode(img, { width: w, height: h, tolerance: 3 });
+    const b = await fractal.encode(part, { width: 288, height: h, tolerance: 3 });
+    expect(a.bytes / b.bytes).toBeLessThan((1.05 * w) / 288);
+  });
+});
+
+describe('rate control', () => {
+  const w = 200, h = 136, img = photo(w, h, 3);
+  test.each([0.2, 0.5, 1])('bpp %f is met within 3%%', async (bpp) => {
+    const e = await fractal.encode(img, { width: w, height: h, bpp });
+    expect(Math.abs(e.bitsPerPixel / bpp - 1)).toBeLessThanOrEqual(0.03);
+    expect(e.lambda).toBeGreaterThanOrEqual(0);
+    expect((await fractal.decode(e.code)).pixels!.length).toBe(w * h);
+  });
+
+  test('a byte budget is met within 3%, and more bytes give more PSNR', async () => {
+    let last = 0;
+    for (const bytes of [900, 1800, 3600]) {
+      const e = await fractal.encode(img, { width: w, height: h, bytes });
+      expect(Math.abs(e.bytes / bytes - 1)).toBeLessThanOrEqual(0.03);
+      const q = fractal.psnr(img, (await fractal.decode(e.code)).pixels!);
+      expect(q).toBeGreaterThan(last);
+      last = q;
+    }
+  });
+
+  test('the rate-distortion tree is at least as good as the tolerance tree at the same size', async () => {
+    const t = await fractal.encode(img, { width: w, height: h, tolerance: 4 });
+    const r = await fractal.encode(img, { width: w, height: h, bytes: t.bytes });
+    expect(r.bytes).toBeLessThanOrEqual(t.bytes * 1.03);
+    const qt = fractal.psnr(img, (await fractal.decode(t.code)).pixels!);
+    const qr = fractal.psnr(img, (await fractal.decode(r.code)).pixels!);
+    expect(qr).toBeGreaterThan(qt - 0.05);
+  });
+
+  test('a budget above the finest tree gives the finest tree; one below the coarsest is refused naming it', async () => {
+    const fine = await fractal.encode(img, { width: w, height: h, tolerance: 0 });
+    const big = await fractal.encode(img, { width: w, height: h, bytes: fine.bytes * 3 });
+    expect(big.bytes).toBe(fine.bytes);
+    const e = (await errorOf(() => fractal.encode(img, { width: w, height: h, bpp: 0.001 }))) as SemfieldError;
+    expect(e.code).toBe('E_RANGE');
+    expect(e.message).toMatch(/bpp = 0.001 asks for \d+ bytes, below the smallest code/);
+  });
+});
+
+describe('value types, clamping and the peak of psnr', () => {
+  test('a float field decodes inside its coded range at every scale', async () => {
+    const phi = await field(64, 11);
+    let lo = Infinity, hi = -Infinity;
+    for (const v of phi) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+    const e = await fractal.encode(phi, { width: 64, height: 64, minBlock: 8, maxBlock: 8 });
+    for (const scale of [0.5, 1, 2, 4] as const) {
+      const d = await fractal.decode(e.code, { scale });
+      expect(d.valueType).toBe('float32');
+      expect(d.pixels).toBeUndefined();
+      for (const v of d.image) {
+        expect(v).toBeGreaterThanOrEqual(Math.fround(lo));
+        expect(v).toBeLessThanOrEqual(Math.fround(hi));
+      }
+    }
+  });
+
+  test('16-bit images keep their type; Uint8ClampedArray counts as 8-bit', async () => {
+    const img8 = photo(48, 32, 5), img16 = Uint16Array.from(img8, (v) => v * 257);
+    const d16 = await fractal.decode((await fractal.encode(img16, { width: 48, height: 32, tolerance: 600 })).code);
+    expect(d16.pixels).toBeInstanceOf(Uint16Array);
+    expect(fractal.psnr(img16, d16.pixels!)).toBeGreaterThan(30);
+    const e8 = await fractal.encode(Uint8ClampedArray.from(img8), { width: 48, height: 32 });
+    expect(fractal.codeInfo(e8.code).valueType).toBe('uint8');
+  });
+
+  test('psnr takes its peak from the type of its first argument', () => {
+    const a = Uint8Array.from([0, 10, 20, 30]), b = Uint8Array.from([1, 10, 20, 30]);
+    const mse = 1 / 4;
+    expect(fractal.psnr(a, b)).toBeCloseTo(10 * Math.log10((255 * 255) / mse), 10);
+    expect(fractal.psnr(Uint16Array.from(a), Uint16Array.from(b))).toBeCloseTo(10 * Math.log10((65535 * 65535) / mse), 10);
+    expect(fractal.psnr(Float32Array.from(a), b)).toBeCloseTo(10 * Math.log10((255 * 255) / mse), 10);
+    expect(fractal.psnr(Float32Array.from(a), Float32Array.from(b), 1)).toBeCloseTo(10 * Math.log10(1 / mse), 10);
+    expect(fractal.psnr(a, a)).toBe(Infinity);
+  });
+});
+
 describe('codes that are cut or corrupted', () => {
   let code: Uint8Array;
   beforeAll(async () => {
@@ -155,18 +271,24 @@ describe('codes that are cut or corrupted', () => {
       expect(['E_SHAPE', 'E_TYPE', 'E_RANGE']).toContain((e as SemfieldError).code);
     }
     // Header fields made invalid, checksum recomputed: each is still refused.
-    const edits: [number, number][] = [[4, 2], [5, 1], [6, 7], [7, 3], [8, 33], [24, 255], [28, 1]];
+    // (version, smallest block, largest block, domain step, width's top
+    // byte, value type, a reserved byte, leaves, stream bytes)
+    const edits: [number, number][] = [[4, 1], [5, 1], [6, 7], [7, 3], [11, 255], [24, 3], [25, 1], [28, 1], [32, 1]];
     for (const [at, v] of edits) {
       const bad = code.slice();
       bad[at] = v;
       const e = await errorOf(() => fractal.decode(resign(bad)));
       expect(e).toBeInstanceOf(SemfieldError);
     }
-    // Every stream byte set to 0xff under a valid checksum: scale codes of 31
-    // and domain indices past the lattice must be caught.
+    // Every stream byte set to 0xff (or 0) under a valid checksum: the
+    // decoded fields run out of range or the stream does not end where the
+    // last leaf does.
     const ff = code.slice();
     ff.fill(0xff, 36);
     expect(await errorOf(() => fractal.decode(resign(ff)))).toBeInstanceOf(SemfieldError);
+    const zero = code.slice();
+    zero.fill(0, 40);
+    expect(await errorOf(() => fractal.decode(resign(zero)))).toBeInstanceOf(SemfieldError);
     expect(await errorOf(() => Promise.resolve(fractal.codeInfo(code.slice(0, 20))))).toBeInstanceOf(SemfieldError);
   });
 });
@@ -174,7 +296,12 @@ describe('codes that are cut or corrupted', () => {
 describe('codec errors', () => {
   const img = new Float32Array(64 * 64);
   test.each([
-    ['a size not a multiple of maxBlock', () => fractal.encode(new Float32Array(40 * 40), { width: 40, height: 40 }), 'E_SHAPE'],
+    ['an image of the wrong type', () => fractal.encode(new Int16Array(64 * 64) as never, { width: 64, height: 64 }), 'E_TYPE'],
+    ['a tolerance and a budget together', () => fractal.encode(img, { width: 64, height: 64, tolerance: 1, bytes: 400 }), 'E_RANGE'],
+    ['a budget of 0 bits per pixel', () => fractal.encode(img, { width: 64, height: 64, bpp: 0 }), 'E_RANGE'],
+    ['a budget below the smallest code', () => fractal.encode(Float32Array.from(img, (_, i) => Math.sin(i)), { width: 64, height: 64, bytes: 20 }), 'E_RANGE'],
+    ['psnr of arrays of two lengths', async () => fractal.psnr(new Uint8Array(4), new Uint8Array(5)), 'E_SHAPE'],
+    ['psnr of a plain array', async () => fractal.psnr([1, 2] as never, new Uint8Array(2)), 'E_TYPE'],
     ['a wrong length', () => fractal.encode(img, { width: 64, height: 32 }), 'E_SHAPE'],
     ['a NaN', () => fractal.encode(Float32Array.from(img, (_, i) => (i === 7 ? NaN : 0)), { width: 64, height: 64 }), 'E_NONFINITE'],
     ['minBlock 6', () => fractal.encode(img, { width: 64, height: 64, minBlock: 6 }), 'E_RANGE'],

@@ -4,7 +4,9 @@
 #pragma once
 #include "../cancel.h"
 #include <algorithm>
+#include <cmath>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "../../cuda/codec_k.h"
@@ -18,40 +20,160 @@ struct EncodeJob {
   CodecHeader hd;
   const float* img = nullptr;  // [h, w]
   double tol = 0;              // split a block whose RMS error exceeds this (normalized units)
+  double target_bytes = 0;     // > 0: rate control, the code's size (header included) within 3% of this
+  std::string target_name = "bytes";  // the caller's name for the target, for messages
   bool classified = true;
   bool range_given = false;  // lo and hi set by the caller, not by the image's extremes
   std::vector<uint8_t> code;
   std::vector<int> leaves_per_size;  // leaves of size rmin, 2 rmin, ...
   double collage_rmse = 0;           // of the quantized maps against the image, normalized units
+  double lambda = 0;                 // rate control: the multiplier chosen (normalized SSE per bit)
   CancelFlag cancel = nullptr;
   std::function<void(int level, double done)> progress;
+};
+
+// The search's results: the best map of every block searched, per level
+// (index 0: the smallest blocks), on the padded grid.
+struct CodecFound {
+  int rmin, rmax;
+  uint32_t pw;
+  std::vector<std::vector<CodecMatch>> level;
+  std::vector<std::vector<uint8_t>> searched;
+  int li(int r) const { return bits_for(r) - bits_for(rmin); }
+  size_t at(int r, int x, int y) const { return (size_t)(y / r) * (pw / r) + x / r; }
+};
+
+// Rate-distortion choice of the quadtree for a multiplier lambda: each block
+// is a leaf (its best map, or the flat map when that costs less) or split,
+// whichever has the smaller sum of squared error + lambda * estimated bits
+// (Sullivan and Baker's optimal pruning; the code's true size is measured
+// by coding it). lambda = -1 instead splits a block whose best map's error
+// exceeds tol_limit[level] (the tolerance rule).
+struct CodecChoice {
+  const CodecHeader& hd;
+  const CodecFound& f;
+  std::vector<std::vector<double>> scale_bits;  // [level][scale code]
+  std::vector<double> domain_bits;              // [level]
+  double mean_bits = 5.0;
+
+  CodecChoice(const CodecHeader& h, const CodecFound& found) : hd(h), f(found) {
+    for (int r = hd.rmin; r <= hd.rmax; r *= 2) {
+      const int l = f.li(r);
+      std::vector<double> hist(2 * kCodecScaleLevels + 1, 0.5);
+      double total = 0.5 * hist.size();
+      for (size_t i = 0; i < f.level[(size_t)l].size(); ++i)
+        if (f.searched[(size_t)l][i]) hist[(size_t)f.level[(size_t)l][i].sq] += 1, total += 1;
+      std::vector<double> bits(hist.size());
+      for (size_t k = 0; k < hist.size(); ++k) bits[k] = -std::log2(hist[k] / total);
+      scale_bits.push_back(bits);
+      int ndx, ndy;
+      codec_lattice((int)hd.w, (int)hd.h, r, hd.step_code, ndx, ndy);
+      domain_bits.push_back(std::log2(std::max(1.0, (double)ndx * ndy)) + 3.0);
+    }
+  }
+
+  // J of the best subtree at (x, y, r); its decisions in `split`, `flat`.
+  double prune(double lambda, int x, int y, int r, std::vector<std::vector<uint8_t>>& split, std::vector<std::vector<uint8_t>>& flat) const {
+    const int l = f.li(r);
+    const size_t i = f.at(r, x, y);
+    const CodecMatch& m = f.level[(size_t)l][i];
+    const double flag = r > hd.rmin ? 1.0 : 0.0;
+    double jbest = m.err + lambda * (flag + scale_bits[(size_t)l][(size_t)m.sq] + mean_bits + (m.sq != kCodecScaleZero ? domain_bits[(size_t)l] : 0.0));
+    double jflat = m.err0 + lambda * (flag + scale_bits[(size_t)l][kCodecScaleZero] + mean_bits);
+    flat[(size_t)l][i] = jflat < jbest;
+    double jleaf = std::min(jbest, jflat);
+    split[(size_t)l][i] = 0;
+    if (r == hd.rmin) return jleaf;
+    int h2 = r / 2;
+    double js = lambda * flag;
+    for (int c = 0; c < 4; ++c) {
+      int cx = x + (c & 1) * h2, cy = y + (c >> 1) * h2;
+      if ((uint32_t)cx < hd.w && (uint32_t)cy < hd.h) js += prune(lambda, cx, cy, h2, split, flat);
+    }
+    if (js < jleaf) {
+      split[(size_t)l][i] = 1;
+      return js;
+    }
+    return jleaf;
+  }
+
+  // The tree and its leaves for lambda (>= 0), or by the tolerance rule
+  // (lambda < 0, limits per level).
+  void build(double lambda, const std::vector<double>& limit, CodecTree& tree, std::vector<CodedLeaf>& leaves, double& sse,
+             std::vector<int>& per_size) const {
+    const size_t nl = f.level.size();
+    std::vector<std::vector<uint8_t>> split(nl), flat(nl);
+    for (size_t l = 0; l < nl; ++l) {
+      split[l].assign(f.level[l].size(), 0);
+      flat[l].assign(f.level[l].size(), 0);
+    }
+    leaves.clear();
+    sse = 0;
+    per_size.assign(nl, 0);
+    for (auto& lv : tree.level) std::fill(lv.begin(), lv.end(), -1);
+    auto walk = [&](auto& self, int x, int y, int r) -> void {
+      if ((uint32_t)x >= hd.w || (uint32_t)y >= hd.h) return;
+      const int l = f.li(r);
+      const size_t i = f.at(r, x, y);
+      const CodecMatch& m = f.level[(size_t)l][i];
+      bool sp = lambda >= 0 ? split[(size_t)l][i] != 0 : (r > hd.rmin && m.err > limit[(size_t)l]);
+      if (sp) {
+        tree.at(r, x, y) = -2;
+        int h2 = r / 2;
+        self(self, x, y, h2);
+        self(self, x + h2, y, h2);
+        self(self, x, y + h2, h2);
+        self(self, x + h2, y + h2, h2);
+        return;
+      }
+      tree.at(r, x, y) = (int)leaves.size();
+      bool fl = lambda >= 0 && flat[(size_t)l][i];
+      if (fl || m.cand < 0)
+        leaves.push_back(CodedLeaf{x, y, r, 0, 0, kCodecScaleZero, m.mq});
+      else
+        leaves.push_back(CodedLeaf{x, y, r, m.cand >> 3, m.cand & 7, m.sq, m.mq});
+      sse += fl ? m.err0 : m.err;
+      ++per_size[(size_t)l];
+    };
+    for (uint32_t y = 0; y < hd.h; y += hd.rmax)
+      for (uint32_t x = 0; x < hd.w; x += hd.rmax) {
+        if (lambda >= 0) prune(lambda, (int)x, (int)y, hd.rmax, split, flat);
+        walk(walk, (int)x, (int)y, hd.rmax);
+      }
+  }
 };
 
 template <class Exec>
 void encode(Exec& ex, EncodeJob& job) {
   CodecHeader& hd = job.hd;
-  const int w = (int)hd.w, h = (int)hd.h;
-  const idx npix = (idx)w * h;
-  // The image in units where [lo, hi] is [0, 1].
+  const int w = (int)hd.w, h = (int)hd.h, pw = (int)hd.pw(), ph = (int)hd.ph();
+  const idx npix = (idx)pw * ph;
+  // The image in units where [lo, hi] is [0, 1], padded by repeating its
+  // last row and column (smooth, so edge blocks code it cheaply).
   std::vector<float> norm((size_t)npix);
   double scale = 1.0 / ((double)hd.hi - hd.lo);
-  for (idx i = 0; i < npix; ++i) norm[(size_t)i] = (float)(((double)job.img[i] - hd.lo) * scale);
+  for (int y = 0; y < ph; ++y)
+    for (int x = 0; x < pw; ++x)
+      norm[(size_t)y * pw + x] = (float)(((double)job.img[(idx)std::min(y, h - 1) * w + std::min(x, w - 1)] - hd.lo) * scale);
   float* dimg = ex.template alloc<float>(npix);
   ex.upload_into(dimg, norm.data(), npix);
 
-  CodecTree tree{hd.rmin, hd.rmax, hd.w, hd.h, {}};
-  for (int r = hd.rmin; r <= hd.rmax; r *= 2) tree.level.emplace_back((size_t)(w / r) * (h / r), -1);
-  std::vector<CodedLeaf> leaves;
-  job.leaves_per_size.assign(bits_for(hd.rmax) - bits_for(hd.rmin) + 1, 0);
-  double sse = 0;
-
+  const bool rate = job.target_bytes > 0;
+  const int nlev = bits_for(hd.rmax) - bits_for(hd.rmin) + 1;
+  CodecFound found{hd.rmin, hd.rmax, (uint32_t)pw, {}, {}};
+  found.level.resize((size_t)nlev);
+  found.searched.resize((size_t)nlev);
+  std::vector<double> limit((size_t)nlev);
   std::vector<std::pair<int, int>> ranges;
   for (int y = 0; y < h; y += hd.rmax)
     for (int x = 0; x < w; x += hd.rmax) ranges.emplace_back(x, y);
   int level = 0;
   for (int r = hd.rmax; r >= hd.rmin && !ranges.empty(); r /= 2, ++level) {
     check_cancel(job.cancel, "encode");
-    const int n2 = r * r;
+    const int n2 = r * r, li = found.li(r);
+    found.level[(size_t)li].assign((size_t)(pw / r) * (ph / r), CodecMatch{0, 0, -1, kCodecScaleZero, 0});
+    found.searched[(size_t)li].assign((size_t)(pw / r) * (ph / r), 0);
+    limit[(size_t)li] = job.tol * job.tol * n2;
     int ndx, ndy;
     codec_lattice(w, h, r, hd.step_code, ndx, ndy);
     const idx nd = (idx)ndx * ndy, ncand = nd * 8;
@@ -61,7 +183,7 @@ void encode(Exec& ex, EncodeJob& job) {
     // In chunks of 2^22 entries (a few ms), for cancellation within 100 ms.
     for (idx e0 = 0, total = ncand * n2; e0 < total; e0 += (idx)1 << 22) {
       check_cancel(job.cancel, "encode");
-      ex.for_n(std::min<idx>((idx)1 << 22, total - e0), [=] SF_LAMBDA(idx e) { codec_domain_elem(dimg, w, ndx, step, r, table, e0 + e); });
+      ex.for_n(std::min<idx>((idx)1 << 22, total - e0), [=] SF_LAMBDA(idx e) { codec_domain_elem(dimg, pw, ndx, step, r, table, e0 + e); });
     }
     check_cancel(job.cancel, "encode");
     float* dsum = ex.template alloc<float>(std::max<idx>(nd, 1));
@@ -88,7 +210,7 @@ void encode(Exec& ex, EncodeJob& job) {
     ex.for_n(nr * n2, [=] SF_LAMBDA(idx e) {
       idx ri = e / n2;
       int pix = (int)(e - ri * n2);
-      rtab[e] = dimg[(idx)(dpos[2 * ri + 1] + pix / r) * w + dpos[2 * ri] + pix % r];
+      rtab[e] = dimg[(idx)(dpos[2 * ri + 1] + pix / r) * pw + dpos[2 * ri] + pix % r];
     });
     // Classified search: candidates grouped by the order class of their
     // quadrants; a range tries its own class (s > 0) and the reverse (s < 0).
@@ -161,28 +283,66 @@ void encode(Exec& ex, EncodeJob& job) {
     check_cancel(job.cancel, "encode");
     std::vector<CodecMatch> hb((size_t)nr);
     ex.download(hb.data(), best, nr);
-    // Split what is not good enough and can still be split; code the rest.
+    // Keep every block's best map; search the children of every block
+    // (rate control chooses the tree afterwards) or of those the tolerance
+    // splits.
     std::vector<std::pair<int, int>> next;
-    double limit = job.tol * job.tol * n2;
     for (idx i = 0; i < nr; ++i) {
       int x = ranges[(size_t)i].first, y = ranges[(size_t)i].second;
-      const CodecMatch& m = hb[(size_t)i];
-      if (r > hd.rmin && m.err > limit) {
-        tree.at(r, x, y) = -2;
+      const size_t at = found.at(r, x, y);
+      found.level[(size_t)li][at] = hb[(size_t)i];
+      found.searched[(size_t)li][at] = 1;
+      if (r > hd.rmin && (rate || hb[(size_t)i].err > limit[(size_t)li])) {
         int c = r / 2;
-        next.emplace_back(x, y);
-        next.emplace_back(x + c, y);
-        next.emplace_back(x, y + c);
-        next.emplace_back(x + c, y + c);
-        continue;
+        for (int k = 0; k < 4; ++k) {
+          int cx = x + (k & 1) * c, cy = y + (k >> 1) * c;
+          if (cx < w && cy < h) next.emplace_back(cx, cy);
+        }
       }
-      tree.at(r, x, y) = (int)leaves.size();
-      CodedLeaf L{x, y, r, m.cand >= 0 ? m.cand >> 3 : 0, m.cand >= 0 ? m.cand & 7 : 0, m.sq, m.mq};
-      leaves.push_back(L);
-      ++job.leaves_per_size[(size_t)(bits_for(r) - bits_for(hd.rmin))];
-      sse += m.err;
     }
     ranges.swap(next);
+  }
+
+  CodecChoice choice(hd, found);
+  CodecTree tree(hd);
+  std::vector<CodedLeaf> leaves;
+  double sse = 0;
+  if (!rate) {
+    choice.build(-1, limit, tree, leaves, sse, job.leaves_per_size);
+  } else {
+    // The multiplier by bisection on its logarithm: the code's size falls as
+    // lambda grows. Keep the code closest to the target, preferring one
+    // within it.
+    const double target = job.target_bytes;
+    auto size_at = [&](double lambda) {
+      choice.build(lambda, limit, tree, leaves, sse, job.leaves_per_size);
+      return (double)kCodecHeader + (double)code_tree_stream(hd, tree, leaves, nullptr).size();
+    };
+    double best_lambda = 0, best_size = size_at(0), best_gap = std::fabs(best_size - target);
+    if (best_size > target) {
+      double lo = -36, hi = 8;  // log2 lambda
+      const double smallest = size_at(std::exp2(hi));
+      if (smallest > target * 1.03)
+        fail("E_RANGE", job.target_name + " asks for " + std::to_string((long long)std::ceil(target)) + " bytes, below the smallest code of this image at these block sizes (" +
+                            std::to_string((long long)smallest) + " bytes)");
+      for (int it = 0; it < 48 && hi - lo > 1e-4; ++it) {
+        check_cancel(job.cancel, "encode");
+        double mid = 0.5 * (lo + hi), size = size_at(std::exp2(mid));
+        double gap = std::fabs(size - target) + (size > target ? 1e-9 : 0);
+        if (gap < best_gap || (size <= target && best_size > target && gap <= 0.03 * target)) {
+          best_gap = gap;
+          best_size = size;
+          best_lambda = std::exp2(mid);
+        }
+        if (size > target)
+          lo = mid;
+        else
+          hi = mid;
+        if (size <= target && size >= target * 0.995) break;
+      }
+    }
+    job.lambda = best_lambda;
+    choice.build(best_lambda, limit, tree, leaves, sse, job.leaves_per_size);
   }
   job.collage_rmse = std::sqrt(sse / (double)npix);
   hd.leaves = (uint32_t)leaves.size();
@@ -196,7 +356,8 @@ struct DecodeJob {
   int max_iterations = 64;
   double tol = 1e-5;  // stop when the RMS change falls below this (normalized units)
   CodecHeader hd;
-  int w = 0, h = 0;  // output size
+  int w = 0, h = 0;    // output size: the image's, scaled (rounded up)
+  int pw = 0, ph = 0;  // the padded grid at the output scale
   float* out = nullptr;
   std::vector<double> changes;  // RMS change of each iteration, normalized units
   std::vector<CodecLeaf> leaves;  // at the output scale (decode_leaves)
@@ -209,8 +370,10 @@ inline void decode_leaves(DecodeJob& job) {
   std::vector<CodedLeaf> coded = read_leaves(job.code, job.bytes, job.hd);
   const CodecHeader& hd = job.hd;
   auto sc = [&](int v) { return v * job.scale_num / job.scale_den; };
-  job.w = sc((int)hd.w);
-  job.h = sc((int)hd.h);
+  job.w = (int)(((int64_t)hd.w * job.scale_num + job.scale_den - 1) / job.scale_den);
+  job.h = (int)(((int64_t)hd.h * job.scale_num + job.scale_den - 1) / job.scale_den);
+  job.pw = sc((int)hd.pw());
+  job.ph = sc((int)hd.ph());
   std::vector<CodecLeaf> out;
   out.reserve(coded.size());
   for (const CodedLeaf& c : coded) {
@@ -234,18 +397,20 @@ inline void decode_leaves(DecodeJob& job) {
 template <class Exec>
 void decode(Exec& ex, DecodeJob& job) {
   const std::vector<CodecLeaf>& hleaves = job.leaves;
-  const int w = job.w, h = job.h;
-  const idx npix = (idx)w * h, nl = (idx)hleaves.size();
+  const int pw = job.pw, ph = job.ph, w = job.w, h = job.h;
+  const idx npix = (idx)pw * ph, nl = (idx)hleaves.size();
+  // Pixels of the padding no leaf covers stay -1 (never read: domains lie
+  // inside the image).
   std::vector<int> owner((size_t)npix, -1);
   for (idx i = 0; i < nl; ++i) {
     const CodecLeaf& L = hleaves[(size_t)i];
     for (int y = L.y; y < L.y + L.size; ++y)
-      for (int x = L.x; x < L.x + L.size; ++x) owner[(size_t)y * w + x] = (int)i;
+      for (int x = L.x; x < L.x + L.size; ++x) owner[(size_t)y * pw + x] = (int)i;
   }
   const CodecLeaf* leaves = ex.upload(hleaves.data(), nl);
   const int* own = ex.upload(owner.data(), npix);
   float* a = ex.template zeros<float>(npix);
-  float* b = ex.template alloc<float>(npix);
+  float* b = ex.template zeros<float>(npix);
   float* dmean = ex.template alloc<float>(std::max<idx>(nl, 1));
   job.changes.clear();
   for (int it = 0; it < job.max_iterations; ++it) {
@@ -258,13 +423,14 @@ void decode(Exec& ex, DecodeJob& job) {
       double s = 0;
       if (L.sq != kCodecScaleZero)
         for (int y = 0; y < n; ++y)
-          for (int x = 0; x < n; ++x) s += prev[(idx)(L.dy + y) * w + L.dx + x];
+          for (int x = 0; x < n; ++x) s += prev[(idx)(L.dy + y) * pw + L.dx + x];
       dmean[i] = (float)(s / ((double)n * n));
     });
     ex.for_n(npix, [=] SF_LAMBDA(idx p) {
       int l = own[p];
-      int px = (int)(p % w), py = (int)(p / w);
-      next[p] = codec_decode_pixel(leaves[l], prev, w, px, py, dmean[l]);
+      if (l < 0) return;
+      int px = (int)(p % pw), py = (int)(p / pw);
+      next[p] = codec_decode_pixel(leaves[l], prev, pw, px, py, dmean[l]);
     });
     double ss = ex.sum_n(npix, [=] SF_LAMBDA(idx p) {
       double d = (double)next[p] - prev[p];
@@ -275,12 +441,17 @@ void decode(Exec& ex, DecodeJob& job) {
     job.changes.push_back(change);
     if (change < job.tol) break;
   }
-  // Back to the image's units.
-  float* out = ex.output(job.out, npix);
+  // The image's part, back in its units.
+  const idx nout = (idx)w * h;
+  float* out = ex.output(job.out, nout);
   const float lo = job.hd.lo, span = job.hd.hi - job.hd.lo;
   const float* fin = a;
-  ex.for_n(npix, [=] SF_LAMBDA(idx p) { out[p] = lo + span * fin[p]; });
-  ex.finish_output(job.out, out, npix);
+  ex.for_n(nout, [=] SF_LAMBDA(idx p) {
+    idx y = p / w, x = p - y * w;
+    float v = lo + span * fin[y * pw + x];
+    out[p] = v < lo ? lo : (v > lo + span ? lo + span : v);
+  });
+  ex.finish_output(job.out, out, nout);
   ex.sync();
 }
 

@@ -8,9 +8,12 @@
  *   partial row of boxes at its edge); the slope of log N against log 1/eps.
  *   A single grid over-counts where a box edge cuts the set, so each eps is
  *   counted on several shifted grids and the smallest count kept (the best
- *   cover). The fit uses the scales with between minBoxes and n / 10 boxes:
+ *   cover). The scales with between minBoxes and n / 10 boxes are usable:
  *   coarser ones are dominated by the set's outline, finer ones by the
- *   sample's gaps.
+ *   sample's gaps. Among them the fit takes the widest range over which the
+ *   log-log curve is straight (see straightRange), and reports it.
+ * - boundary: the cells of a mask on its boundary, so the dimension of an
+ *   attractor's boundary can be counted like any other mask.
  * - correlationDimension: C(r), the fraction of pairs closer than r (pair
  *   counts, never a stored matrix); the slope of log C against log r.
  */
@@ -153,16 +156,86 @@ export async function boxDimension(points: Float32Array, opts: BoxDimensionOptio
   const args = { x, d, scales: Float64Array.from(list), offsets, saturation: range ? 0 : saturation };
   const cb = o.onProgress;
   const r = await callAsync(op, (a, y) => a.boxCount(y), args, checkRun(op, o), cb ? (_f, _s, v) => cb(v) : undefined);
-  return range ? boxFit(op, r.scales, r.counts, offsets, 0, Infinity) : boxFit(op, r.scales, r.counts, offsets, minBoxes, saturation);
+  return range ? boxFit(op, r.scales, r.counts, offsets, 0, Infinity, false) : boxFit(op, r.scales, r.counts, offsets, minBoxes, saturation, true);
 }
 
-function boxFit(op: string, scales: Float64Array, counts: Float64Array, offsets: number, lo: number, hi: number): DimensionFit {
-  const values = new Float64Array(scales.length), used = new Uint8Array(scales.length);
+/**
+ * The widest run of consecutive usable points over which y(x) is straight:
+ * every point within `tolerance` of the run's least-squares line (natural
+ * log units: 0.03 is 3% in the count), and at least `least` points. Of runs
+ * equally wide, the straighter one. Marks it in a new `used`; where no run
+ * qualifies, every usable point is kept.
+ */
+export function straightRange(x: ArrayLike<number>, y: ArrayLike<number>, usable: ArrayLike<number>, tolerance = 0.03, least = 4): Uint8Array {
+  const op = 'fractal.straightRange';
+  numberList(op, 'x', x, 1e6);
+  numberList(op, 'y', y, 1e6, x.length);
+  numberList(op, 'usable', usable, 1e6, x.length);
+  finiteNumber(op, 'tolerance', tolerance, 0, Infinity, true);
+  integer(op, 'least', least, 2, 1e6);
+  for (let i = 0; i < x.length; i++)
+    if (usable[i]) {
+      if (typeof x[i] !== 'number' || !Number.isFinite(x[i])) throw invalid('E_NONFINITE', op, `x[${i}]`, 'a finite number', x[i]);
+      if (typeof y[i] !== 'number' || !Number.isFinite(y[i])) throw invalid('E_NONFINITE', op, `y[${i}]`, 'a finite number', y[i]);
+    }
+  return straightest(x, y, usable, tolerance, least);
+}
+
+function straightest(x: ArrayLike<number>, y: ArrayLike<number>, usable: ArrayLike<number>, tolerance: number, least: number): Uint8Array {
+  const idx: number[] = [];
+  for (let i = 0; i < x.length; i++) if (usable[i]) idx.push(i);
+  let best: { i: number; j: number; width: number; dev: number } | undefined;
+  for (let a = 0; a < idx.length; a++)
+    for (let b = a + least - 1; b < idx.length; b++) {
+      if (idx[b] - idx[a] !== b - a) break;  // a gap: not consecutive
+      const mark = new Uint8Array(x.length);
+      for (let k = a; k <= b; k++) mark[idx[k]] = 1;
+      const { slope, intercept } = line(x, y, mark);
+      let dev = 0;
+      for (let k = a; k <= b; k++) dev = Math.max(dev, Math.abs(y[idx[k]] - intercept - slope * x[idx[k]]));
+      if (dev > tolerance) continue;
+      const width = Math.abs(x[idx[b]] - x[idx[a]]);
+      if (!best || width > best.width + 1e-12 || (Math.abs(width - best.width) <= 1e-12 && dev < best.dev)) best = { i: a, j: b, width, dev };
+    }
+  const used = new Uint8Array(x.length);
+  if (best) for (let k = best.i; k <= best.j; k++) used[idx[k]] = 1;
+  else for (const i of idx) used[i] = 1;
+  return used;
+}
+
+/** The set cells of a 2D or 3D mask with an unset (or absent, past the edge) neighbour across a face: its boundary. */
+export function boundary(mask: Uint8Array, opts: { shape: readonly number[] }): Uint8Array {
+  const op = 'fractal.boundary';
+  if (opts === undefined || typeof opts !== 'object') throw invalid('E_TYPE', op, 'options', 'an object with shape');
+  const o = options<{ shape: readonly number[] }>(op, opts, ['shape']);
+  if (!Array.isArray(o.shape) || o.shape.length < 2 || o.shape.length > 3) throw invalid('E_TYPE', op, 'shape', '[nx, ny] or [nx, ny, nz]', o.shape);
+  const [nx, ny, nz = 1] = o.shape.map((v, k) => integer(op, `shape[${k}]`, v, 1, 65536));
+  if (nx * ny * nz > 2 ** 31) throw invalid('E_TOO_LARGE', op, 'shape', 'at most 2^31 cells', o.shape);
+  const m = typedOf(op, 'mask', mask, Uint8Array, nx * ny * nz);
+  const out = new Uint8Array(m.length), sxy = nx * ny;
+  for (let z = 0; z < nz; z++)
+    for (let y = 0; y < ny; y++)
+      for (let x = 0, i = z * sxy + y * nx; x < nx; x++, i++) {
+        if (!m[i]) continue;
+        const edge = x === 0 || x === nx - 1 || y === 0 || y === ny - 1 || (nz > 1 && (z === 0 || z === nz - 1));
+        if (edge || !m[i - 1] || !m[i + 1] || !m[i - nx] || !m[i + nx] || (nz > 1 && (!m[i - sxy] || !m[i + sxy]))) out[i] = 1;
+      }
+  return out;
+}
+
+function boxFit(op: string, scales: Float64Array, counts: Float64Array, offsets: number, lo: number, hi: number, auto: boolean): DimensionFit {
+  const values = new Float64Array(scales.length);
+  let used: Uint8Array = new Uint8Array(scales.length);
   for (let s = 0; s < scales.length; s++) {
     let best = Infinity;
     for (let j = 0; j < offsets; j++) best = Math.min(best, counts[s * offsets + j]);
     values[s] = best;
     used[s] = best >= lo && best <= hi ? 1 : 0;
+  }
+  if (auto) {
+    // Too few scales with enough boxes: fall back on every scale measured.
+    if (used.reduce((a, u) => a + u, 0) < 3) used.fill(1);
+    used = straightest(Array.from(scales, (e) => -Math.log(e)), Array.from(values, (v) => Math.log(Math.max(v, 1))), used, 0.03, 4);
   }
   return fitted(scales, values, used, (s) => -Math.log(s), op);
 }
@@ -170,8 +243,16 @@ function boxFit(op: string, scales: Float64Array, counts: Float64Array, offsets:
 export interface MaskDimensionOptions extends RunOptions {
   /** Cells per axis, x fastest: [nx, ny] or [nx, ny, nz]. */
   shape: readonly number[];
-  /** Box sizes in cells to fit over, [smallest, largest] (default [2, smallest extent / 4]). */
+  /**
+   * Box sizes in cells to fit over, [smallest, largest]. Default: of the
+   * powers of two from 2 to half the smallest extent, those with at least
+   * minBoxes boxes, narrowed to the widest range where the log-log curve is
+   * straight (the cell size itself is left out: there every set looks like
+   * its pixels).
+   */
   scales?: [number, number];
+  /** Fewest boxes a size needs to be fitted by default (default min(256, set cells / 16)). */
+  minBoxes?: number;
   /** Shifted grids per box size (default 16, at most the box size). */
   offsets?: number;
 }
@@ -180,7 +261,7 @@ export interface MaskDimensionOptions extends RunOptions {
 export async function boxDimensionMask(mask: Uint8Array, opts: MaskDimensionOptions): Promise<DimensionFit> {
   const op = 'fractal.boxDimensionMask';
   if (opts === undefined) throw invalid('E_TYPE', op, 'options', 'an object with shape');
-  const o = options<MaskDimensionOptions>(op, opts, [...RUN_OPTION_KEYS, 'shape', 'scales', 'offsets']);
+  const o = options<MaskDimensionOptions>(op, opts, [...RUN_OPTION_KEYS, 'shape', 'scales', 'offsets', 'minBoxes']);
   if (!Array.isArray(o.shape) || o.shape.length < 2 || o.shape.length > 3) throw invalid('E_TYPE', op, 'shape', '[nx, ny] or [nx, ny, nz]', o.shape);
   const shape = o.shape.map((v, k) => integer(op, `shape[${k}]`, v, 1, 65536));
   const total = shape.reduce((a, b) => a * b, 1);
@@ -197,13 +278,15 @@ export async function boxDimensionMask(mask: Uint8Array, opts: MaskDimensionOpti
       x[p++] = (Math.floor(i / shape[0]) % shape[1]) + 0.5;
       if (d === 3) x[p++] = Math.floor(i / (shape[0] * shape[1])) + 0.5;
     }
-  const range = scaleRange(op, o.scales) ?? [2, Math.min(...shape) / 4];
+  const given = scaleRange(op, o.scales);
+  const range = given ?? [2, Math.min(...shape) / 2];
   const offsets = o.offsets === undefined ? 16 : integer(op, 'offsets', o.offsets, 1, 1024);
+  const minBoxes = o.minBoxes === undefined ? Math.min(256, set / 16) : finiteNumber(op, 'minBoxes', o.minBoxes, 1);
   const list: number[] = [];
   for (let s = 2 ** Math.floor(Math.log2(range[1])); s >= 1 && s >= range[0]; s /= 2) list.push(s);
   if (list.length < 3) throw invalid('E_RANGE', op, 'scales', 'spanning at least 3 powers of two', range);
   const r = await callAsync(op, (a, y) => a.boxCount(y), { x, d, scales: Float64Array.from(list), offsets, integerShifts: true }, checkRun(op, o));
-  return boxFit(op, r.scales, r.counts, offsets, 0, Infinity);
+  return given ? boxFit(op, r.scales, r.counts, offsets, 0, Infinity, false) : boxFit(op, r.scales, r.counts, offsets, minBoxes, Infinity, true);
 }
 
 export interface CorrelationOptions extends RunOptions {

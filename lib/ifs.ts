@@ -124,6 +124,13 @@ export const presets = {
     });
     return { dim: 2, maps: [rot(0, 0, 0), rot(a, 1 / 3, 0), rot(-a, 0.5, Math.sqrt(3) / 6), rot(0, 2 / 3, 0)] };
   },
+  /**
+   * Heighway's dragon: z -> (1 + i) z / 2 and z -> 1 - (1 - i) z / 2. A
+   * filled set (dimension 2) whose boundary has dimension 1.5236.
+   */
+  dragon(): Ifs {
+    return { dim: 2, maps: [{ A: [0.5, -0.5, 0.5, 0.5], b: [0, 0] }, { A: [-0.5, -0.5, 0.5, -0.5], b: [1, 0] }] };
+  },
   /** The unit square as four half-size copies, dimension 2. */
   square(): Ifs {
     return { dim: 2, maps: similar(0.5, [[0, 0], [1, 0], [0, 1], [1, 1]]) };

@@ -56,6 +56,45 @@ describe('fractal.boxDimensionMask', () => {
   });
 });
 
+describe('fractal.boundary and the automatic scale range', () => {
+  test('the boundary of a filled square is its outline; of a cube, its faces', () => {
+    const n = 10, sq = new Uint8Array(n * n);
+    for (let y = 2; y < 8; y++) for (let x = 2; x < 8; x++) sq[y * n + x] = 1;
+    const b = fractal.boundary(sq, { shape: [n, n] });
+    let count = 0;
+    b.forEach((v, i) => {
+      count += v;
+      const x = i % n, y = Math.floor(i / n);
+      expect(v).toBe(sq[i] && (x === 2 || x === 7 || y === 2 || y === 7) ? 1 : 0);
+    });
+    expect(count).toBe(20);
+    const cube = new Uint8Array(6 * 6 * 6).fill(1);
+    let faces = 0;
+    fractal.boundary(cube, { shape: [6, 6, 6] }).forEach((v) => (faces += v));
+    expect(faces).toBe(6 ** 3 - 4 ** 3);
+  });
+
+  test('straightRange keeps the widest straight run of a bent curve', () => {
+    // y = 1.5 x up to x = 6, then flattening (like a rendered boundary's finest scales).
+    const x = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], y = x.map((v) => (v <= 6 ? 1.5 * v : 9 + 0.8 * (v - 6)));
+    const used = fractal.straightRange(x, y, x.map(() => 1));
+    expect(Array.from(used)).toEqual([1, 1, 1, 1, 1, 1, 1, 0, 0, 0]);
+    expect(fractal.fitLine(x, y, used).slope).toBeCloseTo(1.5, 10);
+  });
+
+  test.each([
+    ["Heighway's dragon", presets.dragon(), 1.5236],
+    ['the Sierpinski triangle', presets.sierpinski(), Math.log(3) / Math.log(2)],
+  ])('the boundary of %s rendered at 2048^2, with default options', async (_name, ifs, truth) => {
+    const N = 2048;
+    const r = await fractal.render(ifs, 2e7, { size: [N, N], seed: 1 });
+    const mask = Uint8Array.from(r.counts, (c) => (c > 0 ? 1 : 0));
+    const f = await fractal.boxDimensionMask(fractal.boundary(mask, { shape: [N, N] }), { shape: [N, N] });
+    expect(Math.abs(f.dimension - truth)).toBeLessThan(0.03);
+    expect(f.range[1] / f.range[0]).toBeGreaterThanOrEqual(8);  // three octaves at least, reported
+  });
+});
+
 describe('fractal.correlationDimension', () => {
   test('pair counts equal a brute-force count with the same fp32 distances', async () => {
     const r = rng(8);
@@ -99,6 +138,8 @@ describe('dimension errors', () => {
     ['an inverted range', () => fractal.boxDimension(pts, { d: 2, scales: [1, 0.1] }), 'E_RANGE'],
     ['an empty mask', () => fractal.boxDimensionMask(new Uint8Array(64), { shape: [8, 8] }), 'E_RANGE'],
     ['a mask of the wrong size', () => fractal.boxDimensionMask(new Uint8Array(10), { shape: [8, 8] }), 'E_SHAPE'],
+    ['a boundary of a mask of the wrong size', async () => fractal.boundary(new Uint8Array(10), { shape: [3, 3] }), 'E_SHAPE'],
+    ['a boundary of a 1D shape', async () => fractal.boundary(new Uint8Array(10), { shape: [10] }), 'E_TYPE'],
     ['one point', () => fractal.correlationDimension(Float32Array.from([0, 0]), { d: 2 }), 'E_SHAPE'],
     ['too many bins', () => fractal.correlationDimension(pts, { d: 2, bins: 500 }), 'E_RANGE'],
   ])('%s', async (_n, call, code) => {

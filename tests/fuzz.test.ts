@@ -127,6 +127,8 @@ const ops: Op[] = [
   { name: 'device.info', valid: () => ({ unused: 0 }), call: async () => device.info() },
   { name: 'fractal.presets', valid: () => ({ k: 'fern' }), call: async (t) => (fractal.presets as unknown as Record<string, () => unknown>)[['sierpinski', 'cantor', 'koch', 'square', 'fern'].includes(t.k as string) ? (t.k as string) : 'koch']() },
   { name: 'fractal.packIfs', valid: () => ({ ifs: fractal.presets.fern() }), call: async (t) => fractal.packIfs(t.ifs as never) },
+  { name: 'fractal.boundary', valid: () => ({ m: Uint8Array.from({ length: 64 }, (_, i) => i % 3), o: { shape: [8, 8] } }), call: async (t) => fractal.boundary(t.m as never, t.o as never) },
+  { name: 'fractal.straightRange', valid: () => ({ x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 9], u: [1, 1, 1, 1, 1] }), call: async (t) => fractal.straightRange(t.x as never, t.y as never, t.u as never) },
   { name: 'fractal.fitLine', valid: () => ({ x: [1, 2, 3, 4], y: Float64Array.from([2, 4.1, 5.9, 8]), u: Uint8Array.from([1, 1, 1, 0]) }), call: async (t) => fractal.fitLine(t.x as never, t.y as never, t.u as never) },
   { name: 'fractal.codeInfo', valid: () => ({ code: CODE }), call: async (t) => fractal.codeInfo(t.code as never) },
   { name: 'fractal.psnr', valid: () => ({ a: f32(16), b: f32(16, (i) => i), peak: 255 }), call: async (t) => fractal.psnr(t.a as never, t.b as never, t.peak as never) },

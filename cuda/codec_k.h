@@ -151,35 +151,115 @@ struct CodecMatch {
   int sq, mq;
 };
 
-// The best domain and isometry for one range among candidates (cand[i] for i
-// in [0, count), or every entry of the table when cand is null). Ties go to
-// the earlier candidate.
-SF_HD CodecMatch codec_search(const float* R, int n2, const float* table, const float* dsum, const float* dsq,
-                              const int* cand, idx count) {
+// The search runs over candidate tiles: kCodecTile candidates side by side,
+// pixel-major ([tile][pixel][lane]), so one range is compared with a whole
+// tile in vector lanes (one AVX-512 register of floats per pixel on the CPU).
+// Per lane: the candidate's sum (csum), n var (cvd) and its index into the
+// domain table (cid, -1 for padding, whose cvd of 0 never wins).
+constexpr int kCodecTile = 16;
+
+// The best candidate of tiles [t0, t1) for each of kCodecGroup ranges of
+// one class (R[m]: N pixels, mean mr[m]), by the error of the unquantized
+// least-squares map with s clamped to the coded range (vr - 2 s cov +
+// s^2 vd), i.e. the largest gain over the flat map: pos[m] is its position
+// (tile * kCodecTile + lane), or -1 if none gains, and gain[m] (<= 0) its
+// gain. civd is 1 / vd (0 for padding). The ranges share every tile loaded
+// (the search is a small matrix product, and reads the tiles once per group
+// rather than once per range); N is a template parameter so the pixel loop
+// unrolls.
+constexpr int kCodecGroup = 4;
+
+template <int N>
+SF_HD void codec_scan_group_n(const float* const* R, const float* mr, const float* tiles, const float* csum, const float* cvd,
+                              const float* civd, idx t0, idx t1, float* gain, int* pos) {
+  const float smax = kCodecScaleLevels / 16.0f;
+  float be[kCodecGroup][kCodecTile];
+  int bt[kCodecGroup][kCodecTile];
+  for (int m = 0; m < kCodecGroup; ++m)
+    for (int j = 0; j < kCodecTile; ++j) {
+      be[m][j] = 0.0f;
+      bt[m][j] = -1;
+    }
+  for (idx t = t0; t < t1; ++t) {
+    const float* T = tiles + t * N * kCodecTile;
+    float acc[kCodecGroup][kCodecTile];
+    for (int m = 0; m < kCodecGroup; ++m)
+      for (int j = 0; j < kCodecTile; ++j) acc[m][j] = 0.0f;
+    for (int k = 0; k < N; ++k)
+      for (int m = 0; m < kCodecGroup; ++m) {
+        const float rk = R[m][k];
+        for (int j = 0; j < kCodecTile; ++j) acc[m][j] += rk * T[k * kCodecTile + j];
+      }
+    const float* S = csum + t * kCodecTile;
+    const float* V = cvd + t * kCodecTile;
+    const float* I = civd + t * kCodecTile;
+    // Plain loops of selects (no fminf, no mixed compare-and-store), so the
+    // CPU compiler keeps the lanes in vector registers.
+    for (int m = 0; m < kCodecGroup; ++m) {
+      float g[kCodecTile];
+      for (int j = 0; j < kCodecTile; ++j) {
+        const float cov = acc[m][j] - S[j] * mr[m];
+        float sc = cov * I[j];
+        sc = sc > smax ? smax : (sc < -smax ? -smax : sc);
+        g[j] = sc * (sc * V[j] - 2.0f * cov);  // < 0 when the map helps
+      }
+      for (int j = 0; j < kCodecTile; ++j) {
+        bt[m][j] = g[j] < be[m][j] ? (int)t : bt[m][j];
+        be[m][j] = g[j] < be[m][j] ? g[j] : be[m][j];
+      }
+    }
+  }
+  for (int m = 0; m < kCodecGroup; ++m) {
+    float e = 0.0f;
+    int p = -1;
+    for (int j = 0; j < kCodecTile; ++j) {
+      int pj = bt[m][j] < 0 ? -1 : bt[m][j] * kCodecTile + j;
+      if (pj >= 0 && (be[m][j] < e || (be[m][j] == e && pj < p))) {
+        e = be[m][j];
+        p = pj;
+      }
+    }
+    gain[m] = e;
+    pos[m] = p;
+  }
+}
+
+SF_HD void codec_scan_group(const float* const* R, int n2, const float* mr, const float* tiles, const float* csum, const float* cvd,
+                            const float* civd, idx t0, idx t1, float* gain, int* pos) {
+  switch (n2) {
+    case 16: codec_scan_group_n<16>(R, mr, tiles, csum, cvd, civd, t0, t1, gain, pos); break;
+    case 64: codec_scan_group_n<64>(R, mr, tiles, csum, cvd, civd, t0, t1, gain, pos); break;
+    case 256: codec_scan_group_n<256>(R, mr, tiles, csum, cvd, civd, t0, t1, gain, pos); break;
+    default: codec_scan_group_n<1024>(R, mr, tiles, csum, cvd, civd, t0, t1, gain, pos); break;
+  }
+}
+
+// The quantized map of range R onto table entry c (domain * 8 + isometry),
+// or the flat map when that is no worse.
+SF_HD CodecMatch codec_refit(const float* R, int n2, const float* table, const float* dsum, const float* dsq, int c) {
   double sr = 0, srr = 0;
   for (int k = 0; k < n2; ++k) {
     sr += R[k];
     srr += (double)R[k] * R[k];
   }
-  CodecMatch best;
   CodecFit flat = codec_fit(n2, sr, srr, 0, 0, 0);
-  best.err = flat.err;
-  best.err0 = flat.err;
-  best.cand = -1;
-  best.sq = kCodecScaleZero;
-  best.mq = flat.mq;
-  for (idx i = 0; i < count; ++i) {
-    int c = cand ? cand[i] : (int)i;
+  CodecMatch m;
+  m.err = flat.err;
+  m.err0 = flat.err;
+  m.cand = -1;
+  m.sq = kCodecScaleZero;
+  m.mq = flat.mq;
+  if (c >= 0) {
     int dom = c >> 3;
     CodecFit f = codec_fit(n2, sr, srr, dsum[dom], dsq[dom], (double)codec_dot(R, table + (idx)c * n2, n2));
-    if (f.err < best.err) {
-      best.err = f.err;
-      best.cand = f.sq == kCodecScaleZero ? -1 : c;
-      best.sq = f.sq;
-      best.mq = f.mq;
+    if (f.err < m.err && f.sq != kCodecScaleZero) {
+      m.err = f.err;
+      m.cand = c;
+      m.sq = f.sq;
+      m.mq = f.mq;
     }
   }
-  return best;
+  return m;
 }
 
 }  // namespace sf

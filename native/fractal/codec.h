@@ -212,26 +212,17 @@ void encode(Exec& ex, EncodeJob& job) {
       int pix = (int)(e - ri * n2);
       rtab[e] = dimg[(idx)(dpos[2 * ri + 1] + pix / r) * pw + dpos[2 * ri] + pix % r];
     });
-    // Classified search: candidates grouped by the order class of their
-    // quadrants; a range tries its own class (s > 0) and the reverse (s < 0).
-    const int* cand = nullptr;
-    const int* coff = nullptr;
-    int* rclass = nullptr;
-    std::vector<int> off, items;  // host copies (on the CPU, the very arrays searched)
+    // Candidates in classes, each class in tiles of kCodecTile (see
+    // codec_scan_tiles). Classified search: the class is the order of the
+    // quadrants' sums and a range tries its own class (s > 0) and the
+    // reverse (s < 0); exhaustive search: one class of every candidate.
+    const int nclass = job.classified ? 24 : 1;
+    std::vector<int> hcls((size_t)ncand, 0);
+    int* rclass = ex.template alloc<int>(std::max<idx>(nr * 2, 1));
     if (job.classified) {
       int* cls = ex.template alloc<int>(std::max<idx>(ncand, 1));
       ex.for_n(ncand, [=] SF_LAMBDA(idx c) { cls[c] = codec_block_class(table + c * n2, r); });
-      std::vector<int> hcls((size_t)ncand);
       ex.download(hcls.data(), cls, ncand);
-      off.assign(25, 0);
-      items.assign((size_t)std::max<idx>(ncand, 1), 0);
-      for (int c : hcls) ++off[(size_t)c + 1];
-      for (int k = 0; k < 24; ++k) off[(size_t)k + 1] += off[(size_t)k];
-      std::vector<int> fillp(off.begin(), off.end() - 1);
-      for (idx c = 0; c < ncand; ++c) items[(size_t)fillp[(size_t)hcls[(size_t)c]]++] = (int)c;
-      cand = ex.upload(items.data(), std::max<idx>(ncand, 1));
-      coff = ex.upload(off.data(), 25);
-      rclass = ex.template alloc<int>(nr * 2);
       ex.for_n(nr, [=] SF_LAMBDA(idx ri) {
         const float* R = rtab + ri * n2;
         rclass[2 * ri] = codec_block_class(R, r);
@@ -242,40 +233,101 @@ void encode(Exec& ex, EncodeJob& job) {
           for (int x = 0; x < r; ++x) q[(y >= hh ? 2 : 0) + (x >= hh ? 1 : 0)] -= R[y * r + x];
         rclass[2 * ri + 1] = codec_order_class(q[0], q[1], q[2], q[3]);
       });
+    } else {
+      ex.for_n(nr * 2, [=] SF_LAMBDA(idx i) { rclass[i] = 0; });
     }
+    std::vector<idx> count((size_t)nclass, 0), toff((size_t)nclass + 1, 0);
+    for (int c : hcls) ++count[(size_t)c];
+    for (int c = 0; c < nclass; ++c) toff[(size_t)c + 1] = toff[(size_t)c] + (count[(size_t)c] + kCodecTile - 1) / kCodecTile;
+    const idx ntiles = toff[(size_t)nclass], nlanes = ntiles * kCodecTile;
+    std::vector<int> hcid((size_t)std::max<idx>(nlanes, 1), -1);
+    {
+      std::vector<idx> fill(toff.begin(), toff.end() - 1);
+      for (int c = 0; c < nclass; ++c) fill[(size_t)c] *= kCodecTile;
+      for (idx c = 0; c < ncand; ++c) hcid[(size_t)fill[(size_t)hcls[(size_t)c]]++] = (int)c;
+    }
+    const int* cid = ex.upload(hcid.data(), std::max<idx>(nlanes, 1));
+    const idx* dtoff = ex.upload(toff.data(), nclass + 1);
+    float* tiles = ex.template alloc<float>(std::max<idx>(nlanes * n2, 1));
+    float* csum = ex.template alloc<float>(std::max<idx>(nlanes, 1));
+    float* cvd = ex.template alloc<float>(std::max<idx>(nlanes, 1));
+    float* civd = ex.template alloc<float>(std::max<idx>(nlanes, 1));
+    ex.for_n(nlanes * n2, [=] SF_LAMBDA(idx e) {
+      idx t = e / ((idx)n2 * kCodecTile);
+      int rest = (int)(e - t * n2 * kCodecTile), k = rest / kCodecTile, j = rest - k * kCodecTile;
+      int c = cid[t * kCodecTile + j];
+      tiles[e] = c >= 0 ? table[(idx)c * n2 + k] : 0.0f;
+    });
+    ex.for_n(nlanes, [=] SF_LAMBDA(idx p) {
+      int c = cid[p];
+      float s = c >= 0 ? dsum[c >> 3] : 0.0f;
+      double v = c >= 0 ? (double)dsq[c >> 3] - (double)s * s / n2 : 0.0;
+      csum[p] = s;
+      cvd[p] = (float)(v > 0 ? v : 0);
+      civd[p] = v > 1e-12 ? (float)(1.0 / v) : 0.0f;
+    });
+    // Ranges grouped by their pair of classes, kCodecGroup to a group (the
+    // last of a pair's groups padded with -1), so a group scans the same
+    // tiles (codec_scan_group).
+    std::vector<int> hrc((size_t)nr * 2);
+    ex.download(hrc.data(), rclass, nr * 2);
+    std::vector<int> members;
+    {
+      std::vector<int> order((size_t)nr);
+      std::vector<idx> start((size_t)nclass * nclass + 1, 0);
+      auto key = [&](idx i) { return (size_t)hrc[(size_t)(2 * i)] * nclass + hrc[(size_t)(2 * i + 1)]; };
+      for (idx i = 0; i < nr; ++i) ++start[key(i) + 1];
+      for (size_t k = 0; k + 1 < start.size(); ++k) start[k + 1] += start[k];
+      std::vector<idx> fill(start.begin(), start.end() - 1);
+      for (idx i = 0; i < nr; ++i) order[(size_t)fill[key(i)]++] = (int)i;
+      for (size_t k = 0; k + 1 < start.size(); ++k)
+        for (idx i = start[k]; i < start[k + 1]; i += kCodecGroup)
+          for (int m = 0; m < kCodecGroup; ++m) members.push_back(i + m < start[k + 1] ? order[(size_t)(i + m)] : -1);
+    }
+    const idx ng = (idx)members.size() / kCodecGroup;
+    const int* dmem = ex.upload(members.data(), std::max<idx>(ng * kCodecGroup, 1));
     CodecMatch* best = ex.template alloc<CodecMatch>(nr);
-    const bool classified = job.classified;
-    // Searched in slices of ranges of about 2^24 pixel comparisons (a few ms;
-    // at least 16 ranges, to keep every thread busy), for cancellation within
-    // 100 ms and progress; on the CPU a range of an aborted call is skipped,
-    // so a slice of heavy ranges ends soon after the abort too.
-    const double per_range = (double)n2 * (classified ? std::max<idx>(1, ncand / 6) : ncand);
-    const idx slice = std::max<idx>(16, (idx)((double)((idx)1 << 24) / std::max(1.0, per_range)));
+    // Searched in slices of groups of about 2^24 pixel comparisons (a few
+    // ms; at least 16 groups, to keep every thread busy), for cancellation
+    // within 100 ms and progress; on the CPU a group of an aborted call is
+    // skipped, so a slice of heavy groups ends soon after the abort too.
+    const double per_group = (double)n2 * kCodecGroup * (job.classified ? std::max<idx>(1, ncand / 6) : ncand);
+    const idx slice = std::max<idx>(16, (idx)((double)((idx)1 << 24) / std::max(1.0, per_group)));
     const CancelFlag cancel = job.cancel;
     double reported = 0;
-    for (idx r0 = 0; r0 < nr; r0 += slice) {
+    for (idx g0 = 0; g0 < ng; g0 += slice) {
       check_cancel(job.cancel, "encode");
-      idx r1 = std::min(nr, r0 + slice);
-      ex.for_items(r1 - r0, [=] SF_LAMBDA(idx k) {
+      idx g1 = std::min(ng, g0 + slice);
+      ex.for_items(g1 - g0, [=] SF_LAMBDA(idx k) {
 #if !defined(__CUDA_ARCH__)
         if (cancel.raised()) return;
 #else
         (void)cancel;  // the device cannot read the host's flag: the slice ends the work
 #endif
-        idx ri = r0 + k;
-        const float* R = rtab + ri * n2;
-        if (!classified) {
-          best[ri] = codec_search(R, n2, table, dsum, dsq, nullptr, ncand);
-          return;
+        const int* mem = dmem + (g0 + k) * kCodecGroup;
+        const float* R[kCodecGroup];
+        float mr[kCodecGroup];
+        for (int m = 0; m < kCodecGroup; ++m) {
+          R[m] = rtab + (idx)(mem[m] >= 0 ? mem[m] : mem[0]) * n2;
+          float sr = 0;
+          for (int q = 0; q < n2; ++q) sr += R[m][q];
+          mr[m] = sr / n2;
         }
-        int c0 = rclass[2 * ri], c1 = rclass[2 * ri + 1];
-        CodecMatch a = codec_search(R, n2, table, dsum, dsq, cand + coff[c0], coff[c0 + 1] - coff[c0]);
-        CodecMatch b = codec_search(R, n2, table, dsum, dsq, cand + coff[c1], coff[c1 + 1] - coff[c1]);
-        best[ri] = b.err < a.err ? b : a;
+        const int c0 = rclass[2 * mem[0]], c1 = rclass[2 * mem[0] + 1];
+        float ga[kCodecGroup], gb[kCodecGroup];
+        int pa[kCodecGroup], pb[kCodecGroup];
+        codec_scan_group(R, n2, mr, tiles, csum, cvd, civd, dtoff[c0], dtoff[c0 + 1], ga, pa);
+        if (c1 != c0)
+          codec_scan_group(R, n2, mr, tiles, csum, cvd, civd, dtoff[c1], dtoff[c1 + 1], gb, pb);
+        for (int m = 0; m < kCodecGroup; ++m) {
+          if (mem[m] < 0) continue;
+          int p = c1 != c0 && pb[m] >= 0 && (pa[m] < 0 || gb[m] < ga[m]) ? pb[m] : pa[m];
+          best[mem[m]] = codec_refit(R[m], n2, table, dsum, dsq, p >= 0 ? cid[p] : -1);
+        }
       });
       ex.sync();
-      const double done = (double)r1 / (double)nr;
-      if (job.progress && (done - reported >= 1.0 / 256 || r1 == nr)) {
+      const double done = (double)g1 / (double)ng;
+      if (job.progress && (done - reported >= 1.0 / 256 || g1 == ng)) {
         job.progress(level, done);
         reported = done;
       }

@@ -32,8 +32,9 @@
 // - a leaf: its scale code (zero?, sign, magnitude; per level), its mean
 //   code as a residual from the mean of the leaves along its left and upper
 //   edges (zero?, sign, Exp-Golomb magnitude; per "scale is zero"), and,
-//   unless the scale is 0, its domain (uniform over the level's lattice,
-//   raster order) and isometry (3-bit tree).
+//   unless the scale is 0, its domain (column, then row on the level's
+//   lattice: the top 8 bits of each as an adaptive bit tree per level, the
+//   rest equiprobable) and isometry (3-bit tree).
 // Reading checks every size, count and code, and that the stream is read
 // exactly to its end: a truncated or corrupted code is an error, never an
 // over-read.
@@ -146,6 +147,7 @@ struct CodecModels {
   BitModel mzero[2], msign[2];
   GolombModel mres[2];
   BitModel iso[8];
+  BitModel dom[kCodecLevels][2][256];  // bit trees over the top 8 bits of the lattice's column and row
 };
 
 // The stream in either direction (see the top of the file). Src supplies
@@ -218,7 +220,17 @@ void code_stream(C& c, const CodecHeader& hd, Src& src) {
       codec_lattice((int)hd.w, (int)hd.h, r, hd.step_code, ndx, ndy);
       uint64_t nd = (uint64_t)ndx * ndy;
       if (nd == 0) fail("E_RANGE", "code: a leaf has a domain where its level has none (corrupted)");
-      L.dom = (int)code_uniform(c, (uint32_t)L.dom, (uint32_t)nd);
+      // Column and row on the lattice, each as an adaptive bit tree (domains
+      // in textured parts of the image are chosen more often).
+      auto coord = [&](BitModel* m, int n, uint32_t v) {
+        const int bits = bits_for((uint64_t)n), top = std::min(bits, 8), low = bits - top;
+        uint32_t hi = code_tree(c, m, top, v >> low);
+        return (hi << low) | c.direct(v & ((1u << low) - 1), low);
+      };
+      uint32_t dx = coord(M.dom[li][0], ndx, (uint32_t)(L.dom % ndx));
+      uint32_t dy = coord(M.dom[li][1], ndy, (uint32_t)(L.dom / ndx));
+      if (dx >= (uint32_t)ndx || dy >= (uint32_t)ndy) fail("E_RANGE", "code: a domain index is out of range (corrupted)");
+      L.dom = (int)(dy * (uint32_t)ndx + dx);
       L.iso = (int)code_tree(c, M.iso, 3, (uint32_t)L.iso);
     } else {
       L.dom = 0;

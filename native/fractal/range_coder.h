@@ -155,20 +155,6 @@ uint32_t code_tree(C& c, BitModel* m, int bits, uint32_t v) {
   return node - (1u << bits);
 }
 
-// A value in [0, n) with equal probabilities: truncated binary in direct bits
-// (log2 n bits on average, within one bit).
-template <class C>
-uint32_t code_uniform(C& c, uint32_t v, uint32_t n) {
-  if (n <= 1) return 0;
-  int k = 0;
-  while ((1ull << (k + 1)) <= n) ++k;  // 2^k <= n < 2^(k+1)
-  uint32_t u = (uint32_t)((1ull << (k + 1)) - n);  // values coded in k bits
-  uint32_t hi = c.direct(v < u ? v : (v + u) >> 1, k);
-  if (hi < u) return hi;
-  uint32_t lo = c.direct((v + u) & 1, 1);
-  return ((hi << 1) | lo) - u;
-}
-
 // Exp-Golomb order 0 of v >= 0 (v + 1 = 1 x...x: the length of x...x in
 // unary, then x...x), every bit adaptive: the unary prefix under one model
 // per position, the suffix under one per (length, position). Returns

@@ -1,15 +1,12 @@
 /**
  * Fractal benchmarks: unfold and chaos-game throughput with their output
  * bandwidth as a fraction of the triad; the codec on skimage's camera
- * (512 x 512 at range size 8, classified against exhaustive search) and a
- * rate-distortion sweep on the photograph and on a potential field, written
- * as bench/results/codec-rd.md and codec-rd.png; box counting and pair
- * counting rates.
+ * (512 x 512 at range size 8, classified against exhaustive search; the
+ * rate-distortion comparison with JPEG and a peer is bench/codec.ts); box
+ * counting and pair counting rates.
  */
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { fractal, linePlot, potential } from '../lib';
+import { fractal } from '../lib';
 
 export interface BenchContext {
   rows: { name: string; medianMs: number; samples: number; [key: string]: number | string | boolean }[];
@@ -22,14 +19,6 @@ function camera(): Float32Array | undefined {
   const r = spawnSync('/usr/bin/python3', ['-c', 'import sys, skimage.data as d; sys.stdout.buffer.write(d.camera().astype("float32").tobytes())'], { maxBuffer: 1 << 24 });
   if (r.status !== 0) return undefined;
   return new Float32Array(r.stdout.buffer, r.stdout.byteOffset, 512 * 512);
-}
-
-async function fieldImage(n: number): Promise<Float32Array> {
-  const rho = new Float32Array(n * n);
-  let s = 12345;
-  const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
-  for (let k = 0; k < 200; k++) rho[Math.floor(rnd() * n) * n + Math.floor(rnd() * n)] += rnd() * 2 - 1;
-  return (await potential(rho, { n: [n, n], boundary: 'periodic' }, { kappa: 16 })).phi;
 }
 
 export async function fractalBench(ctx: BenchContext): Promise<void> {
@@ -94,64 +83,4 @@ export async function fractalBench(ctx: BenchContext): Promise<void> {
       rows.push({ name: `decode camera x${scale}`, medianMs: t * 1e3, samples: 512 * 512 * scale * scale, pixelsPerSecond: (512 * 512 * scale * scale) / t });
     }
   }
-  await rateDistortion(ctx, cam);
-}
-
-export interface RdPoint {
-  tolerance: number;
-  bytes: number;
-  bpp: number;
-  ratio: number;
-  psnr: number;
-  encodeMs: number;
-}
-
-async function sweep(img: Float32Array, n: number, peak: number, tolerances: number[], maxBlock: number): Promise<RdPoint[]> {
-  const out: RdPoint[] = [];
-  for (const tol of tolerances) {
-    const t = process.hrtime.bigint();
-    const e = await fractal.encode(img, { width: n, height: n, tolerance: tol * peak, maxBlock });
-    const encodeMs = Number(process.hrtime.bigint() - t) / 1e6;
-    const d = await fractal.decode(e.code);
-    out.push({ tolerance: tol, bytes: e.bytes, bpp: e.bitsPerPixel, ratio: 0, psnr: fractal.psnr(img, d.image, peak), encodeMs });
-  }
-  return out;
-}
-
-async function rateDistortion(ctx: BenchContext, cam: Float32Array): Promise<void> {
-  const camRd = (await sweep(cam, 512, 255, [0.01, 0.02, 0.03, 0.05, 0.08, 0.12], 16)).map((p) => ({ ...p, ratio: 8 / p.bpp }));
-  const field = await fieldImage(512);
-  let lo = Infinity, hi = -Infinity;
-  for (const v of field) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
-  // Smooth fields meet coarse tolerances with the largest blocks: blocks up
-  // to 32 and finer tolerances span their curve.
-  const fieldRd = (await sweep(field, 512, hi - lo, [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02], 32)).map((p) => ({ ...p, ratio: 32 / p.bpp }));
-  const table = [
-    '# Fractal codec: rate and distortion (classified search; quadtree 16..4 for the camera, 32..4 for the field)',
-    '',
-    'Tolerance: RMS error per block, as a fraction of the value range, above which a block is split.',
-    'Ratio: against 8 bits per pixel (camera) and 32-bit floats (field). PSNR peak: 255 (camera), the value range (field).',
-    '',
-    '| image | tolerance | bytes | bits/pixel | ratio | PSNR dB | encode ms |',
-    '|---|---|---|---|---|---|---|',
-    ...[['camera 512^2', camRd], ['potential field 512^2', fieldRd]].flatMap(([name, rd]) =>
-      (rd as RdPoint[]).map((p) => `| ${name} | ${p.tolerance} | ${p.bytes} | ${p.bpp.toFixed(3)} | ${p.ratio.toFixed(1)} | ${p.psnr.toFixed(2)} | ${p.encodeMs.toFixed(0)} |`)),
-    '',
-  ].join('\n');
-  fs.writeFileSync(path.join(ctx.resultsDir, 'codec-rd.md'), table);
-  fs.writeFileSync(path.join(ctx.resultsDir, 'codec-rd.png'), await plot([camRd, fieldRd]));
-  process.stdout.write(`\n${table}\nwritten: bench/results/codec-rd.md, codec-rd.png\n`);
-  for (const [name, rd] of [['camera', camRd], ['field', fieldRd]] as const)
-    for (const p of rd) ctx.rows.push({ name: `rd ${name} tol ${p.tolerance}`, medianMs: p.encodeMs, samples: 512 * 512, bpp: p.bpp, ratio: p.ratio, psnr: p.psnr });
-}
-
-/** PSNR against bits per pixel, one curve per image. */
-export function plot(series: RdPoint[][]): Promise<Buffer> {
-  return linePlot(
-    series.map((rd, k) => {
-      const p = [...rd].sort((a, b) => a.bpp - b.bpp);
-      return { name: ['camera', 'field'][k], x: p.map((q) => q.bpp), y: p.map((q) => q.psnr) };
-    }),
-    { xLabel: 'bits/pixel', yLabel: 'PSNR dB', title: 'fractal codec: rate and distortion' },
-  );
 }

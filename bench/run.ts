@@ -16,12 +16,14 @@
  *    cores (rfft2; the type-II DST) and a 256^2 Dirichlet solve vs
  *    scipy.sparse.linalg.spsolve (Debian python3 packages).
  *  - the fractal operations (bench/fractal.ts);
+ *  - the fractal codec at equal bytes against JPEG and the
+ *    fast_fractal_compression encoder, PSNR and SSIM (bench/codec.ts);
  *  - waves, FDTD against MEEP and the mesh resonance (bench/waves.ts);
  *  - the semfield command's batches: scheduling overhead per run and
  *    throughput with local and Redis workers (bench/batch.ts).
  *  - gradients against their forward passes (grad): attention's backward,
  *    the energy distance's gradient.
- * `npm run bench -- fractal` (or ops, mesh, points, grad, waves, batch) runs the limits and those
+ * `npm run bench -- fractal` (or ops, mesh, points, grad, waves, batch, codec) runs the limits and those
  * sections only. Results: bench/results/latest.json and a table on stdout.
  */
 import { spawnSync } from 'node:child_process';
@@ -33,6 +35,7 @@ import { device, points, potential } from '../lib';
 import { native } from '../lib/native';
 import type { AttentionKernel } from '../lib/points';
 import { batchBench } from './batch';
+import { codecBench } from './codec';
 import { fractalBench } from './fractal';
 import { ortAttention } from './ort';
 import { wavesBench } from './waves';
@@ -105,6 +108,7 @@ async function main(): Promise<void> {
   if (want('points')) await pointsBench();
   if (want('grad')) await gradBench();
   if (want('fractal')) await fractalBench({ rows, measure, triadGBs, resultsDir: dir });
+  if (want('codec')) await codecBench({ rows, measure, triadGBs, resultsDir: dir });
   if (want('waves')) await wavesBench({ rows, measure, triadGBs, resultsDir: dir });
   if (want('batch')) await batchBench({ rows, measure, triadGBs, resultsDir: dir });
 

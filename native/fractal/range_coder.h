@@ -156,7 +156,7 @@ uint32_t code_tree(C& c, BitModel* m, int bits, uint32_t v) {
 }
 
 // Exp-Golomb order 0 of v >= 0 (v + 1 = 1 x...x: the length of x...x in
-// unary, then x...x), every bit adaptive: the unary prefix under one model
+// unary, then x...x) for v < 2^16 - 1, every bit adaptive: the unary prefix under one model
 // per position, the suffix under one per (length, position). Returns
 // kGolombBad when a decoded prefix runs past 16.
 constexpr uint32_t kGolombBad = 0xFFFFFFFFu;

@@ -52,7 +52,7 @@ export interface EncodeOptions extends RunOptions {
    * (1/12 of the work). 'exhaustive': every domain under every isometry.
    */
   search?: 'classified' | 'exhaustive';
-  /** Domain lattice step: 'range' (the range size, default), 'half' (half of it, 4x the domains) or 'domain' (the domain size). */
+  /** Domain lattice step: 'half' (half the range size, default), 'range' (the range size: a quarter of the domains, about 3x faster, 0.2 to 0.8 dB lower on photographs) or 'domain' (the domain size). */
   domainStep?: 'range' | 'half' | 'domain';
   /** The value range coded, [lo, hi] (default: the type's range for 8- and 16-bit pixels, else the image's minimum and maximum). */
   range?: [number, number];
@@ -103,7 +103,7 @@ export async function encode(image: CodecImage, opts: EncodeOptions): Promise<En
   if (o.bytes !== undefined) targetBytes = finiteNumber(op, 'bytes', o.bytes, 0, Infinity, true);
   if (o.bpp !== undefined) (targetBytes = (finiteNumber(op, 'bpp', o.bpp, 0, Infinity, true) * width * height) / 8), (targetName = `bpp = ${o.bpp}`);
   const search = o.search === undefined ? 'classified' : oneOf(op, 'search', o.search, ['classified', 'exhaustive'] as const);
-  const step = o.domainStep === undefined ? 'range' : oneOf(op, 'domainStep', o.domainStep, STEPS);
+  const step = o.domainStep === undefined ? 'half' : oneOf(op, 'domainStep', o.domainStep, STEPS);
   const args: Record<string, unknown> = {
     image: img, width, height, minBlock, maxBlock, tolerance, targetBytes, targetName, valueType,
     classified: search === 'classified', stepCode: STEPS.indexOf(step),

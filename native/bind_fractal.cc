@@ -320,7 +320,7 @@ class EncodeWorker : public Worker {
     if ((h.rmin & (h.rmin - 1)) || (h.rmax & (h.rmax - 1)) || h.rmin > h.rmax)
       fail("E_RANGE", "minBlock and maxBlock must be powers of two with 4 <= minBlock <= maxBlock <= 32");
     if ((uint64_t)h.pw() * h.ph() > fractal::kCodecMaxPixels) fail("E_TOO_LARGE", "image has more than 2^28 pixels");
-    h.step_code = (int)get_int(a, "stepCode", 1, 0, 2);
+    h.step_code = (int)get_int(a, "stepCode", 2, 0, 2);
     e.img = in.input<float>("image", (long long)h.w * h.h);
     e.classified = get(a, "classified").ToBoolean();
     double tol = get_number(a, "tolerance", 0);
@@ -336,9 +336,11 @@ class EncodeWorker : public Worker {
     if (!hi.IsUndefined()) h.hi = get_float(a, "hi", 1);
     e.range_given = !lo.IsUndefined() && !hi.IsUndefined();
     if (e.range_given && !(h.hi > h.lo)) fail("E_RANGE", "lo must be below hi");
-    // The domain table of the largest level dominates: 8 isometries of each
-    // domain, about 8 / step^2 floats per pixel, plus copies of the image.
-    check_budget((double)h.pw() * h.ph() * (4.0 * 8 * 4 + 16), "encode");
+    // The smallest level's domain table and its copy in tiles dominate: 8
+    // isometries of r^2 floats for each of (r / step)^2 / r^2 domains per
+    // pixel (step r / 2: 32 floats), twice, plus copies of the image.
+    const double per_pixel = h.step_code == 2 ? 32 : (h.step_code == 1 ? 8 : 2);
+    check_budget((double)h.pw() * h.ph() * (4.0 * per_pixel * 2 + 16), "encode");
     return j;
   }
   EncodeWorker(Inputs& in, Job j) : Worker(in, "semfield.encode"), j_(std::move(j)) {}

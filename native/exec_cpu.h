@@ -163,11 +163,11 @@ class CpuExec {
   const T* upload(const T* host, idx) { return host; }
   template <class T>
   void upload_into(T* dev, const T* host, idx n) {
-    if (host != dev) std::memcpy(dev, host, (size_t)n * sizeof(T));
+    if (n > 0 && host != dev) std::memcpy(dev, host, (size_t)n * sizeof(T));
   }
   template <class T>
   void download(T* host, const T* dev, idx n) {
-    if (host != dev) std::memcpy(host, dev, (size_t)n * sizeof(T));
+    if (n > 0 && host != dev) std::memcpy(host, dev, (size_t)n * sizeof(T));
   }
   // Allocations since a mark are returned by release(mark).
   size_t mark() const { return owned_.size(); }

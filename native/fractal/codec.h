@@ -84,12 +84,10 @@ struct CodecChoice {
     double jleaf = std::min(jbest, jflat);
     split[(size_t)l][i] = 0;
     if (r == hd.rmin) return jleaf;
-    int h2 = r / 2;
     double js = lambda * flag;
-    for (int c = 0; c < 4; ++c) {
-      int cx = x + (c & 1) * h2, cy = y + (c >> 1) * h2;
-      if ((uint32_t)cx < hd.w && (uint32_t)cy < hd.h) js += prune(lambda, cx, cy, h2, split, flat);
-    }
+    for_children(x, y, r, [&](int cx, int cy, int r2) {
+      if ((uint32_t)cx < hd.w && (uint32_t)cy < hd.h) js += prune(lambda, cx, cy, r2, split, flat);
+    });
     if (js < jleaf) {
       split[(size_t)l][i] = 1;
       return js;
@@ -119,11 +117,7 @@ struct CodecChoice {
       bool sp = lambda >= 0 ? split[(size_t)l][i] != 0 : (r > hd.rmin && m.err > limit[(size_t)l]);
       if (sp) {
         tree.at(r, x, y) = -2;
-        int h2 = r / 2;
-        self(self, x, y, h2);
-        self(self, x + h2, y, h2);
-        self(self, x, y + h2, h2);
-        self(self, x + h2, y + h2, h2);
+        for_children(x, y, r, [&](int cx, int cy, int r2) { self(self, cx, cy, r2); });
         return;
       }
       tree.at(r, x, y) = (int)leaves.size();
@@ -344,13 +338,10 @@ void encode(Exec& ex, EncodeJob& job) {
       const size_t at = found.at(r, x, y);
       found.level[(size_t)li][at] = hb[(size_t)i];
       found.searched[(size_t)li][at] = 1;
-      if (r > hd.rmin && (rate || hb[(size_t)i].err > limit[(size_t)li])) {
-        int c = r / 2;
-        for (int k = 0; k < 4; ++k) {
-          int cx = x + (k & 1) * c, cy = y + (k >> 1) * c;
+      if (r > hd.rmin && (rate || hb[(size_t)i].err > limit[(size_t)li]))
+        for_children(x, y, r, [&](int cx, int cy, int) {
           if (cx < w && cy < h) next.emplace_back(cx, cy);
-        }
-      }
+        });
     }
     ranges.swap(next);
   }

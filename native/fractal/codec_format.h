@@ -140,6 +140,17 @@ struct CodecTree {
   int& at(int r, int x, int y) { return level[bits_for(r) - bits_for(rmin)][(size_t)(y / r) * (pw / r) + x / r]; }
 };
 
+// The four children of block (x, y, r), in the stream's order (top-left,
+// top-right, bottom-left, bottom-right).
+template <class F>
+void for_children(int x, int y, int r, F&& f) {
+  const int h = r / 2;
+  f(x, y, h);
+  f(x + h, y, h);
+  f(x, y + h, h);
+  f(x + h, y + h, h);
+}
+
 // The adaptive models of a stream, one set per code.
 struct CodecModels {
   BitModel split[kCodecLevels][3];
@@ -170,11 +181,7 @@ void code_stream(C& c, const CodecHeader& hd, Src& src) {
       int ctx = (cx > 0 && size_at[(size_t)cy * ncx + cx - 1] >= 0 && (1 << size_at[(size_t)cy * ncx + cx - 1]) < r) +
                 (cy > 0 && size_at[(size_t)(cy - 1) * ncx + cx] >= 0 && (1 << size_at[(size_t)(cy - 1) * ncx + cx]) < r);
       if (c.bit(M.split[li][ctx], src.split(x, y, r))) {
-        int h2 = r / 2;
-        self(self, x, y, h2);
-        self(self, x + h2, y, h2);
-        self(self, x, y + h2, h2);
-        self(self, x + h2, y + h2, h2);
+        for_children(x, y, r, [&](int cx2, int cy2, int r2) { self(self, cx2, cy2, r2); });
         return;
       }
     }

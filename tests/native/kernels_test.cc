@@ -427,6 +427,21 @@ static void points_tests() {
 
 // Philox4x32-10 against the known-answer vectors of Random123 (kat_vectors),
 // the IFS checks, and the codec's bit stream.
+// An image [h, w] with values in [-span, span] through the CPU encoder, by
+// tolerance or to a byte budget.
+static fractal::EncodeJob encode_image(const std::vector<float>& img, int w, int h, float span, double tol, double bytes) {
+  fractal::EncodeJob e;
+  e.hd.w = (uint32_t)w;
+  e.hd.h = (uint32_t)h;
+  e.hd.lo = -span;
+  e.hd.hi = span;
+  e.img = img.data();
+  e.tol = tol;
+  e.target_bytes = bytes;
+  cpu::codec_encode(e);
+  return e;
+}
+
 static void fractal_tests() {
   Philox4 a = philox4x32(0, 0, 0, 0, 0, 0);
   check(a.v[0] == 0x6627e8d5u && a.v[1] == 0xe169c58du && a.v[2] == 0xbc57ac4cu && a.v[3] == 0x9b00dbd8u, "philox kat zero");
@@ -499,13 +514,7 @@ static void fractal_tests() {
   const int W = 32;
   std::vector<float> img(W * W);
   for (int i = 0; i < W * W; ++i) img[i] = (float)(std::sin(0.2 * (i % W)) * std::cos(0.15 * (i / W)));
-  fractal::EncodeJob ej;
-  ej.hd.w = ej.hd.h = W;
-  ej.hd.lo = -1;
-  ej.hd.hi = 1;
-  ej.img = img.data();
-  ej.tol = 0.01;
-  cpu::codec_encode(ej);
+  fractal::EncodeJob ej = encode_image(img, W, W, 1, 0.01, 0);
   fractal::CodecHeader h;
   std::vector<fractal::CodedLeaf> leaves = fractal::read_leaves(ej.code.data(), ej.code.size(), h);
   check(h.leaves == leaves.size() && h.w == (uint32_t)W && leaves.size() > 0, "codec: read back what was written");
@@ -578,14 +587,7 @@ static void fractal_tests() {
     const int w = 37, hh = 21;
     std::vector<float> im((size_t)w * hh);
     for (int i = 0; i < w * hh; ++i) im[(size_t)i] = (float)(std::sin(0.3 * (i % w)) + std::cos(0.2 * (i / w)));
-    fractal::EncodeJob e2;
-    e2.hd.w = w;
-    e2.hd.h = hh;
-    e2.hd.lo = -2;
-    e2.hd.hi = 2;
-    e2.img = im.data();
-    e2.target_bytes = 120;
-    cpu::codec_encode(e2);
+    fractal::EncodeJob e2 = encode_image(im, w, hh, 2, 0, 120);
     fractal::DecodeJob dj;
     dj.code = e2.code.data();
     dj.bytes = e2.code.size();

@@ -1,6 +1,9 @@
 // The fractal codec's drivers for any execution policy: the encoder's search
-// level by level down the quadtree, and the decoder's iteration to the fixed
-// point at any scale. The arithmetic is the bodies of cuda/codec_k.h.
+// level by level down the quadtree (every block's best map, candidates in
+// class-sorted tiles scanned by groups of ranges), the choice of the tree
+// (the tolerance rule, or rate-distortion pruning to a byte budget), and the
+// decoder's iteration to the fixed point at any scale. The arithmetic is the
+// bodies of cuda/codec_k.h; the stream is codec_format.h.
 #pragma once
 #include "../cancel.h"
 #include <algorithm>
@@ -48,7 +51,7 @@ struct CodecFound {
 // whichever has the smaller sum of squared error + lambda * estimated bits
 // (Sullivan and Baker's optimal pruning; the code's true size is measured
 // by coding it). lambda = -1 instead splits a block whose best map's error
-// exceeds tol_limit[level] (the tolerance rule).
+// exceeds limit[level] (the tolerance rule).
 struct CodecChoice {
   const CodecHeader& hd;
   const CodecFound& f;
@@ -207,7 +210,7 @@ void encode(Exec& ex, EncodeJob& job) {
       rtab[e] = dimg[(idx)(dpos[2 * ri + 1] + pix / r) * pw + dpos[2 * ri] + pix % r];
     });
     // Candidates in classes, each class in tiles of kCodecTile (see
-    // codec_scan_tiles). Classified search: the class is the order of the
+    // codec_scan_group). Classified search: the class is the order of the
     // quadrants' sums and a range tries its own class (s > 0) and the
     // reverse (s < 0); exhaustive search: one class of every candidate.
     const int nclass = job.classified ? 24 : 1;

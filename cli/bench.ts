@@ -26,7 +26,7 @@ import Benchmark from 'benchmark';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { device, fractal, maxwell, points, potential, wave } from '../lib';
+import { SemfieldError, device, fractal, maxwell, points, potential, wave } from '../lib';
 import { chartSvg } from '../lib/chart';
 import { native } from '../lib/native';
 
@@ -260,6 +260,16 @@ export interface Result extends Timing {
   ofRoof?: number;
 }
 
+/** A case that could not run (too large for the backend, out of memory, ...): recorded, and the run goes on. */
+export interface Failure {
+  type: 'failure';
+  op: string;
+  size: number;
+  backend: BenchBackend;
+  code: string;
+  message: string;
+}
+
 /** Runs one case and sets it against the backend's limits. */
 export async function runCase(op: Op, size: number, backend: BenchBackend, limits: Limits | undefined, opts: MeasureOptions = {}): Promise<Result> {
   const c = op.make(size, backend);
@@ -370,7 +380,7 @@ export interface BenchOptions {
 }
 
 /** Runs `semfield bench`: returns the limits and results it also writes. */
-export async function bench(o: BenchOptions): Promise<{ limits: Limits[]; results: Result[] }> {
+export async function bench(o: BenchOptions): Promise<{ limits: Limits[]; results: Result[]; failures: Failure[] }> {
   const log = o.log ?? (() => undefined);
   const info = device.info();
   const hasCuda = info.cudaDevices.some((d) => d.usable);
@@ -385,6 +395,7 @@ export async function bench(o: BenchOptions): Promise<{ limits: Limits[]; result
   }) : OPS;
   const limits: Limits[] = [];
   const results: Result[] = [];
+  const failures: Failure[] = [];
   const out = o.out ? fs.openSync(o.out, 'w') : undefined;
   const write = (x: object) => out !== undefined && fs.writeSync(out, JSON.stringify(x) + '\n');
   try {
@@ -399,7 +410,19 @@ export async function bench(o: BenchOptions): Promise<{ limits: Limits[]; result
       for (const size of (Array.isArray(o.sizes) ? o.sizes : o.sizes?.[op.name]) ?? op.sizes)
         for (const b of backends) {
           if (op.backends && !op.backends.includes(b)) continue;
-          const r = await runCase(op, size, b, limits.find((l) => l.backend === b), o.measure);
+          let r: Result;
+          try {
+            r = await runCase(op, size, b, limits.find((l) => l.backend === b), o.measure);
+          } catch (err) {
+            // A case the operation refuses is a result of its own; an abort
+            // or a defect ends the run.
+            if (!(err instanceof SemfieldError) || err.code === 'E_ABORTED') throw err;
+            const f: Failure = { type: 'failure', op: op.name, size, backend: b, code: err.code, message: err.message };
+            failures.push(f);
+            write(f);
+            log(`  ${op.name} at ${size} on ${b}: not measured, ${err.code}: ${err.message}`);
+            continue;
+          }
           results.push(r);
           write(r);
           log(`  ${op.name} ${r.label} on ${b}: ${fmt(r.medianMs)} ms (spread ${fmt(r.spread, 2)}), ${fmt(r.unitsPerSecond)} ${r.unitName}/s${r.ofRoof !== undefined ? `, ${fmt(r.ofRoof, 2)} of the ${r.bound === 'bandwidth' ? 'triad' : 'fp32 peak'}` : ''}`);
@@ -408,14 +431,14 @@ export async function bench(o: BenchOptions): Promise<{ limits: Limits[]; result
     if (out !== undefined) fs.closeSync(out);
   }
   if (o.chart) fs.writeFileSync(o.chart, await chartSvg(rooflineSpec(limits, results)));
-  return { limits, results };
+  return { limits, results, failures };
 }
 
 export const BENCH_HELP = `  semfield bench [op...] [options]             time operations on this machine
       --backend B        cpu, cuda, auto or both (default auto)
       --sizes N,N,...    sizes for every op named (default: each op's own)
       --min-time S       about S seconds of timed calls per case (default 1)
-      --out FILE         write NDJSON: the limits, then one line per result
+      --out FILE         write NDJSON: the limits, then one line per result (or failure)
       --chart FILE.svg   write the roofline chart
       --list             the operations, their sizes and cost models
       --compare A B      two NDJSON files side by side (speedup = A / B)
@@ -453,5 +476,7 @@ export async function benchCommand(opts: Map<string, string | true>, args: strin
   });
   log('');
   log(formatResults(r.limits, r.results).trimEnd());
-  return 0;
+  if (r.failures.length === 0) return 0;
+  log(`${r.failures.length} case${r.failures.length > 1 ? 's' : ''} not measured: ${r.failures.map((f) => `${f.op} at ${f.size} on ${f.backend} (${f.code})`).join(', ')}`);
+  return 1;
 }

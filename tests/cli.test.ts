@@ -261,6 +261,18 @@ describe('semfield bench', () => {
     expect(c.stdout).toMatch(/residual +128\^2 cpu .* 1\.00$/m);
   });
 
+  test('a case the operation refuses is recorded as a failure and the others still run', () => {
+    const out = path.join(tmp, 'fail.ndjson');
+    const r = semfield('bench', 'potential', '--backend', 'cpu', '--sizes', '1,64', '--min-time', '0.05', '--out', out);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/potential at 1 on cpu: not measured, E_RANGE: potential: grid\.n\[0\] must be in \[2, 65536\]/);
+    expect(r.stdout).toMatch(/^1 case not measured: potential at 1 on cpu \(E_RANGE\)$/m);
+    const lines = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.type)).toEqual(['limits', 'failure', 'result']);
+    expect(lines[1]).toMatchObject({ op: 'potential', size: 1, backend: 'cpu', code: 'E_RANGE' });
+    expect(lines[2]).toMatchObject({ op: 'potential', size: 64 });
+  });
+
   test('bad usage names the option', () => {
     expect(semfield('bench', 'nosuchop').stderr).toMatch(/unknown operation 'nosuchop' \(one of triad, /);
     expect(semfield('bench', '--backend', 'tpu').stderr).toMatch(/--backend must be cpu, cuda, auto or both/);

@@ -204,13 +204,16 @@ export async function decode(code: Uint8Array, opts: DecodeOptions = {}): Promis
 
 const PEAKS: Record<string, number> = { Uint8Array: 255, Uint8ClampedArray: 255, Uint16Array: 65535, Float32Array: 255, Float64Array: 255 };
 
+/** Images psnr compares: the codec's types and Float64Array. */
+export type PsnrImage = CodecImage | Float64Array;
+
 /**
  * Peak signal-to-noise ratio in dB of b against a (equal lengths; each a
  * Float32Array, Float64Array, Uint8Array, Uint8ClampedArray or Uint16Array).
  * The peak comes from a's type: 255 for 8-bit pixels, 65535 for 16-bit, and
  * 255 for floats (8-bit values held as floats) unless peak is given.
  */
-export function psnr(a: ArrayLike<number>, b: ArrayLike<number>, peak?: number): number {
+export function psnr(a: PsnrImage, b: PsnrImage, peak?: number): number {
   const op = 'fractal.psnr';
   const ka = typedKind(a), kb = typedKind(b);
   if (ka === undefined || !(ka in PEAKS)) throw invalid('E_TYPE', op, 'a', 'a Float32Array, Float64Array, Uint8Array, Uint8ClampedArray or Uint16Array', a);

@@ -9,4 +9,4 @@ export type { TokenOptions, UnfoldedToken } from './token';
 export { boxDimension, boxDimensionMask, boundary, correlationDimension, fitLine, straightRange } from './dimension';
 export type { DimensionFit, BoxDimensionOptions, MaskDimensionOptions, CorrelationOptions } from './dimension';
 export { encode, decode, codeInfo, psnr } from './codec';
-export type { EncodeOptions, EncodedImage, DecodeOptions, DecodedImage, CodeInfo, CodecImage } from './codec';
+export type { EncodeOptions, EncodedImage, DecodeOptions, DecodedImage, CodeInfo, CodecImage, PsnrImage } from './codec';

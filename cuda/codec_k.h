@@ -287,6 +287,16 @@ SF_HD void codec_scan_group_n(const float* const* R, const float* mr, const floa
   }
 }
 
+// Merges the best of a later run of tiles (g2, p2) into (g, p): the lower
+// gain, and on a tie the lower position, as one scan of both runs chooses.
+SF_HD void codec_keep_best(float* g, int* p, const float* g2, const int* p2) {
+  for (int m = 0; m < kCodecGroup; ++m)
+    if (p2[m] >= 0 && (g2[m] < g[m] || (g2[m] == g[m] && p2[m] < p[m]))) {
+      g[m] = g2[m];
+      p[m] = p2[m];
+    }
+}
+
 SF_HD void codec_scan_group(const float* const* R, int n2, const float* mr, const float* tiles, const float* csum, const float* cvd,
                             const float* civd, idx t0, idx t1, float* gain, int* pos) {
   switch (n2) {

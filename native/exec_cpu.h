@@ -16,6 +16,12 @@
 #include "host_cache.h"
 #include "thread_pool.h"
 
+// The smallest launch over cells that the CPU shares among its threads
+// (overridable at build time for measurements).
+#ifndef SF_PARALLEL_CELLS
+#define SF_PARALLEL_CELLS 65536
+#endif
+
 namespace sf {
 
 class CpuExec {
@@ -29,12 +35,22 @@ class CpuExec {
 
   bool parallel() const { return parallel_ && !ThreadPool::inside_task(); }
 
-  // Splits [0, n) into contiguous ranges and calls body(lo, hi) on each.
+  // Below this many cells a launch over a grid (for_cells, for_rows,
+  // sum_rows, fill_zero) runs on the calling thread: waking the pool and
+  // waiting for it costs more than the work (a coarse multigrid level, a
+  // small grid's whole solve).
+  static constexpr idx kParallelCells = SF_PARALLEL_CELLS;
+
+  // The number of tasks of cells_per_task cells that makes kParallelCells.
+  static idx min_tasks(idx cells_per_task) { return (kParallelCells + cells_per_task - 1) / cells_per_task; }
+
+  // Splits [0, n) into contiguous ranges and calls body(lo, hi) on each;
+  // serially when there are fewer than min_tasks ranges of grain.
   template <class B>
-  void for_ranges(idx n, idx grain, const B& body) const {
+  void for_ranges(idx n, idx grain, const B& body, idx min_tasks = 2) const {
     if (fault_now(FAULT_LAUNCH)) fail("E_DEVICE", "kernel launch failed (simulated)");
     idx tasks = (n + grain - 1) / grain;
-    if (!parallel() || tasks <= 1) {
+    if (!parallel() || tasks < std::max<idx>(2, min_tasks)) {
       if (n > 0) body((idx)0, n);
       return;
     }
@@ -74,7 +90,7 @@ class CpuExec {
         idx base = r * nx;
         for (int x = 0; x < nx; ++x) f(base + x, x, y, z);
       }
-    });
+    }, min_tasks(std::max<idx>(1, 8192 / nx) * nx));
   }
 
   // Calls body(y, z, base) for every row of a grid (base: index of x = 0).
@@ -83,7 +99,7 @@ class CpuExec {
     idx rows = (idx)g.n[1] * g.n[2];
     for_ranges(rows, std::max<idx>(1, 8192 / g.n[0]), [&](idx lo, idx hi) {
       for (idx r = lo; r < hi; ++r) body((int)(r % g.n[1]), (int)(r / g.n[1]), r * g.n[0]);
-    });
+    }, min_tasks(std::max<idx>(1, 8192 / g.n[0]) * g.n[0]));
   }
 
   // Sum of body(y, z, base) over the rows, in fixed blocks of rows summed in
@@ -92,7 +108,7 @@ class CpuExec {
   double sum_rows(const G& g, const B& body) const {
     idx rows = (idx)g.n[1] * g.n[2];
     idx per = std::max<idx>(1, 16384 / g.n[0]);
-    return sum_parts((rows + per - 1) / per, [&](idx k) {
+    return sum_parts((rows + per - 1) / per, min_tasks(per * g.n[0]), [&](idx k) {
       double s = 0;
       for (idx r = k * per; r < std::min(rows, (k + 1) * per); ++r)
         s += body((int)(r % g.n[1]), (int)(r / g.n[1]), r * g.n[0]);
@@ -113,7 +129,7 @@ class CpuExec {
   template <class F>
   double sum_n(idx n, const F& f) const {
     constexpr idx chunk = 16384;
-    return sum_parts((n + chunk - 1) / chunk, [&](idx k) {
+    return sum_parts((n + chunk - 1) / chunk, 2, [&](idx k) {
       double s = 0;
       idx e = std::min(n, (k + 1) * chunk);
       for (idx i = k * chunk; i < e; ++i) s += (double)f(i);
@@ -122,11 +138,12 @@ class CpuExec {
   }
 
  private:
-  // part(k) for k in [0, nparts) in parallel, added up in order of k.
+  // part(k) for k in [0, nparts) in parallel (when there are at least
+  // min_parts), added up in order of k.
   template <class P>
-  double sum_parts(idx nparts, const P& part) const {
+  double sum_parts(idx nparts, idx min_parts, const P& part) const {
     std::vector<double> v((size_t)nparts, 0.0);
-    if (!parallel() || nparts <= 1) {
+    if (!parallel() || nparts < std::max<idx>(2, min_parts)) {
       for (idx k = 0; k < nparts; ++k) v[(size_t)k] = part(k);
     } else {
       ThreadPool& pool = ThreadPool::instance();
@@ -157,7 +174,9 @@ class CpuExec {
     return p;
   }
   template <class T>
-  void fill_zero(T* p, idx n) { for_n(n, [=](idx i) { p[i] = T(0); }); }
+  void fill_zero(T* p, idx n) {
+    for_ranges(n, 8192, [=](idx lo, idx hi) { std::memset(p + lo, 0, (size_t)(hi - lo) * sizeof(T)); }, min_tasks(8192));
+  }
   // Host data is already where the kernels run: no copies.
   template <class T>
   const T* upload(const T* host, idx) { return host; }

@@ -31,7 +31,7 @@ namespace detail {
 template <class Edges, class Pipeline>
 void slab_blocks(const CpuExec& ex, const Grid& g, const Edges& edges, const Pipeline& pipeline) {
   int slabs = g.dim == 3 ? g.n[2] : g.n[1];
-  int threads = ex.parallel() && g.cells() >= 32768 ? ThreadPool::instance().size() : 1;
+  int threads = ex.parallel() && g.cells() >= CpuExec::kParallelCells ? ThreadPool::instance().size() : 1;
   int blocks = std::max(1, std::min(threads, slabs / 4));
   auto lo = [&](int b) { return (int)((long long)slabs * b / blocks); };
   if (blocks == 1) {
@@ -119,7 +119,7 @@ inline void level_residual(CpuExec& ex, const MgLevel& L, float k2) {
     bool fast = !m && detail::interior_row(g, y, z) && nx > 2;
     for (int x = 0; x < nx; ++x) {
       if (fast && x == 1) {
-        residual_row_interior<float, float>(u, f, r, base, 1, nx - 1, (idx)nx, (idx)nx * g.n[1], g.dim, ih2, k2);
+        residual_row_interior(u, f, r, base, 1, nx - 1, (idx)nx, (idx)nx * g.n[1], g.dim, ih2, k2);
         x = nx - 2;
         continue;
       }

@@ -36,7 +36,7 @@ struct ThreadPool::Impl {
   const std::function<void(int)>* task = nullptr;
   int ntasks = 0;
   std::atomic<int> next{0};
-  int active = 0;
+  std::atomic<int> active{0};  // workers still in this run
   std::atomic<unsigned long> generation{0};
   int sleeping = 0;  // workers blocked on wake (guarded by m)
   bool stop = false;
@@ -75,8 +75,10 @@ struct ThreadPool::Impl {
         seen = generation.load();
       }
       work();
-      std::lock_guard<std::mutex> g(m);
-      if (--active == 0) done.notify_all();
+      if (active.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard<std::mutex> g(m);
+        done.notify_all();
+      }
     }
   }
 };
@@ -127,17 +129,21 @@ void ThreadPool::run(int ntasks, const std::function<void(int)>& task) {
     impl_->ntasks = ntasks;
     impl_->next = 0;
     impl_->error = nullptr;
-    impl_->active = (int)impl_->workers.size();
+    impl_->active.store((int)impl_->workers.size(), std::memory_order_relaxed);
     impl_->generation.fetch_add(1, std::memory_order_release);
     if (impl_->sleeping > 0) impl_->wake.notify_all();
   }
   tl_inside = true;
   impl_->work();
   tl_inside = false;
+  // The workers finish a short run within microseconds of the caller: wait
+  // for them spinning first (a sleep and wake-up costs tens of
+  // microseconds on a virtual machine, more than a coarse grid's launch).
+  for (int i = 0; i < 20000 && impl_->active.load(std::memory_order_acquire) != 0; ++i) SF_PAUSE();
   std::exception_ptr err;
   {
     std::unique_lock<std::mutex> l(impl_->m);
-    impl_->done.wait(l, [&] { return impl_->active == 0; });
+    impl_->done.wait(l, [&] { return impl_->active.load(std::memory_order_acquire) == 0; });
     err = impl_->error;
     impl_->task = nullptr;
   }

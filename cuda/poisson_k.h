@@ -53,6 +53,11 @@ SF_HD R residual_point(const Grid& g, const T* u, R f, idx c, int x, int y, int 
 template <class T>
 SF_HD T inv_diag(int diag, T ih2, T k2) { return T(1) / ((T)diag * ih2 + k2); }
 
+// Over-relaxation of a Gauss-Seidel value gs from the old value (w = 1: gs
+// itself, with no rounding of its own).
+template <class T>
+SF_HD T over_relax(T old, T gs, T w) { return w == T(1) ? gs : old + w * (gs - old); }
+
 // Gauss-Seidel: the value of u_c that zeroes the residual at c.
 template <class T>
 SF_HD T relax_point(const Grid& g, const T* u, T f, idx c, int x, int y, int z, T ih2, T k2) {
@@ -116,11 +121,11 @@ inline void row_blocks(int x0, int x1, const B& block) {
 // block.)
 template <int DIM>
 inline void relax_row_interior_d(float* u, const float* f, float* tmp, idx base, int x0, int x1, int parity, idx sy,
-                                 idx sz, float ih2, float inv) {
+                                 idx sz, float ih2, float inv, float w) {
   if (x1 - x0 < kRowLanes) {
     for (int x = x0 + ((x0 & 1) != parity); x < x1; x += 2) {
       idx c = base + x;
-      u[c] = (f[c] + interior_sum(u, c, sy, sz, DIM) * ih2) * inv;
+      u[c] = over_relax(u[c], (f[c] + interior_sum(u, c, sy, sz, DIM) * ih2) * inv, w);
     }
     return;
   }
@@ -133,16 +138,28 @@ inline void relax_row_interior_d(float* u, const float* f, float* tmp, idx base,
     even[i] = (i & 1) == parity ? -1 : 0;
     odd[i] = ((i + 1) & 1) == parity ? -1 : 0;
   }
-  row_blocks(x0, x1, [&](int x) {
+  if (w == 1.0f) {
+    row_blocks(x0, x1, [&](int x) {
+      const idx c = base + x;
+      row_store(u + c, ((x & 1) ? odd : even) ? row_load(tmp + x) : row_load(u + c));
+    });
+    return;
+  }
+  // Over-relaxed: a cell must be updated once, so the blocks do not overlap
+  // and the last few cells are taken one by one.
+  int x = x0;
+  for (; x + kRowLanes <= x1; x += kRowLanes) {
     const idx c = base + x;
-    row_store(u + c, ((x & 1) ? odd : even) ? row_load(tmp + x) : row_load(u + c));
-  });
+    const RowLanes old = row_load(u + c);
+    row_store(u + c, ((x & 1) ? odd : even) ? old + w * (row_load(tmp + x) - old) : old);
+  }
+  for (x += (x & 1) != parity; x < x1; x += 2) u[base + x] = over_relax(u[base + x], tmp[x], w);
 }
 
 inline void relax_row_interior(float* u, const float* f, float* tmp, idx base, int x0, int x1, int parity, idx sy,
-                               idx sz, int dim, float ih2, float inv) {
-  if (dim == 3) relax_row_interior_d<3>(u, f, tmp, base, x0, x1, parity, sy, sz, ih2, inv);
-  else relax_row_interior_d<2>(u, f, tmp, base, x0, x1, parity, sy, sz, ih2, inv);
+                               idx sz, int dim, float ih2, float inv, float w) {
+  if (dim == 3) relax_row_interior_d<3>(u, f, tmp, base, x0, x1, parity, sy, sz, ih2, inv, w);
+  else relax_row_interior_d<2>(u, f, tmp, base, x0, x1, parity, sy, sz, ih2, inv, w);
 }
 
 // r = f - A u over [x0, x1) of a row, in fp32.

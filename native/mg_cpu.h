@@ -48,7 +48,7 @@ inline bool interior_row(const Grid& g, int y, int z) {
 }
 
 // One colour of one row, by the interior form where it applies.
-inline void relax_row(const MgLevel& L, int y, int z, int col, float ih2, float k2, float inv) {
+inline void relax_row(const MgLevel& L, int y, int z, int col, float ih2, float k2, float inv, float w) {
   const Grid& g = L.g;
   float* u = L.u;
   const float* f = L.f;
@@ -58,26 +58,26 @@ inline void relax_row(const MgLevel& L, int y, int z, int col, float ih2, float 
   if (!m && interior_row(g, y, z) && nx > 2) {
     int parity = (col + y + z) & 1;  // x parity of this colour in this row
     for (int x : {0, nx - 1})
-      if ((x & 1) == parity) u[base + x] = relax_point(g, u, f[base + x], base + x, x, y, z, ih2, k2);
+      if ((x & 1) == parity) u[base + x] = over_relax(u[base + x], relax_point(g, u, f[base + x], base + x, x, y, z, ih2, k2), w);
     thread_local std::vector<float> tmp;
     if ((int)tmp.size() < nx) tmp.resize(nx);
-    relax_row_interior(u, f, tmp.data(), base, 1, nx - 1, parity, (idx)nx, (idx)nx * g.n[1], g.dim, ih2, inv);
+    relax_row_interior(u, f, tmp.data(), base, 1, nx - 1, parity, (idx)nx, (idx)nx * g.n[1], g.dim, ih2, inv, w);
     return;
   }
   for (int x = (col + y + z) & 1; x < nx; x += 2) {
     idx c = base + x;
     if (m && m[c]) continue;
-    u[c] = relax_point(g, u, f[c], c, x, y, z, ih2, k2);
+    u[c] = over_relax(u[c], relax_point(g, u, f[c], c, x, y, z, ih2, k2), w);
   }
 }
 
 // One colour of one slab (a row in 2D, a plane in 3D).
-inline void relax_slab(const MgLevel& L, int s, int col, float ih2, float k2, float inv) {
+inline void relax_slab(const MgLevel& L, int s, int col, float ih2, float k2, float inv, float w) {
   const Grid& g = L.g;
   if (g.dim == 2) {
-    relax_row(L, s, 0, col, ih2, k2, inv);
+    relax_row(L, s, 0, col, ih2, k2, inv, w);
   } else {
-    for (int y = 0; y < g.n[1]; ++y) relax_row(L, y, s, col, ih2, k2, inv);
+    for (int y = 0; y < g.n[1]; ++y) relax_row(L, y, s, col, ih2, k2, inv, w);
   }
 }
 
@@ -90,19 +90,19 @@ inline void relax_slab(const MgLevel& L, int s, int col, float ih2, float k2, fl
 // its second colour. Threads own contiguous blocks of slabs and first relax
 // red on their edge slabs, so the black slabs beside a block edge (or across
 // the periodic wrap) see new red values.
-inline void rbgs(CpuExec& ex, const MgLevel& L, float k2, int sweeps) {
+inline void rbgs(CpuExec& ex, const MgLevel& L, float k2, int sweeps, float w = 1.0f) {
   float ih2 = (float)(1.0 / (L.g.h * L.g.h));
   float inv = inv_diag(2 * L.g.dim, ih2, k2);
   auto edges = [&](int a, int e) {
-    detail::relax_slab(L, a, 0, ih2, k2, inv);
-    if (e != a) detail::relax_slab(L, e, 0, ih2, k2, inv);
+    detail::relax_slab(L, a, 0, ih2, k2, inv, w);
+    if (e != a) detail::relax_slab(L, e, 0, ih2, k2, inv, w);
   };
   auto pipeline = [&](int a, int e) {
     for (int s = a; s <= e; ++s) {
-      if (s != a && s != e) detail::relax_slab(L, s, 0, ih2, k2, inv);
-      if (s > a) detail::relax_slab(L, s - 1, 1, ih2, k2, inv);
+      if (s != a && s != e) detail::relax_slab(L, s, 0, ih2, k2, inv, w);
+      if (s > a) detail::relax_slab(L, s - 1, 1, ih2, k2, inv, w);
     }
-    detail::relax_slab(L, e, 1, ih2, k2, inv);
+    detail::relax_slab(L, e, 1, ih2, k2, inv, w);
   };
   for (int sweep = 0; sweep < sweeps; ++sweep) detail::slab_blocks(ex, L.g, edges, pipeline);
 }

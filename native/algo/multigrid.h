@@ -32,6 +32,15 @@ struct SolveOptions {
   bool discretization = false;
   int max_cycles = 50;
   int pre = 2, post = 2;
+  // The smoother is red-black over-relaxation with this factor. 1.15 rather
+  // than Gauss-Seidel's 1: measured on the manufactured solutions of
+  // tests/potential.test.ts, one full multigrid cycle leaves 0.003-0.14 of
+  // the discretisation error instead of 0.04-0.19 (2D, n from 64 to 1024)
+  // and 0.01-0.10 instead of 0.04-0.19 (3D, n from 16 to 128), and in 3D a
+  // V(2,2) cycle reduces the residual 45- to 75-fold instead of 16-fold, so
+  // a 128^3 solve to 1e-6 takes 4 cycles instead of 5. (1.05 to 1.3 were
+  // measured; 1.15 was best in 2D and 3D.)
+  double omega = 1.15;
 };
 
 struct SolveStats {
@@ -79,11 +88,11 @@ inline bool any_dirichlet(const Grid& g) {
 // overloads (native/mg_cpu.h): row loops with a vectorisable interior path
 // and the same per-cell arithmetic.
 
-// Red-black Gauss-Seidel, one launch per colour over that colour's cells
+// Red-black Gauss-Seidel (over-relaxed by w), one launch per colour over that colour's cells
 // only: the launch is half as wide as the grid in x (cell xh of a row is
 // x = 2 xh + the row's parity), so no thread idles on the other colour.
 template <class Exec>
-void rbgs(Exec& ex, const MgLevel& L, float k2, int sweeps) {
+void rbgs(Exec& ex, const MgLevel& L, float k2, int sweeps, float w = 1.0f) {
   Grid g = L.g;
   float* u = L.u;
   const float* f = L.f;
@@ -98,7 +107,7 @@ void rbgs(Exec& ex, const MgLevel& L, float k2, int sweeps) {
         if (x >= g.n[0]) return;
         const idx c = g.at(x, y, z);
         if (m && m[c]) return;
-        u[c] = relax_point(g, u, f[c], c, x, y, z, ih2, k2);
+        u[c] = over_relax(u[c], relax_point(g, u, f[c], c, x, y, z, ih2, k2), w);
       });
 }
 
@@ -441,14 +450,14 @@ class Multigrid {
       coarse(L);
       return;
     }
-    rbgs(ex_, L, k2, opt_.pre);
+    rbgs(ex_, L, k2, opt_.pre, (float)opt_.omega);
     level_residual(ex_, L, k2);
     MgLevel& C = levels_[l + 1];
     restrict_level(ex_, L, C, L.r);
     ex_.fill_zero(C.u, C.g.cells());
     vcycle(l + 1);
     prolong_add(ex_, C, L);
-    rbgs(ex_, L, k2, opt_.post);
+    rbgs(ex_, L, k2, opt_.post, (float)opt_.omega);
   }
 
   // The coarsest level, on the host: by conjugate gradients when it is the

@@ -95,7 +95,7 @@ export interface PotentialOptions extends RunOptions {
   tol?: number | 'discretization';
   /** V-cycles at most (default 50). */
   maxCycles?: number;
-  /** Gauss-Seidel sweeps before / after the coarse correction (default 2 / 2). */
+  /** Red-black over-relaxation sweeps (factor 1.15) before / after the coarse correction (default 2 / 2). */
   preSmooth?: number;
   postSmooth?: number;
   /** Interior cells held at fixed values (conductors). */
@@ -141,7 +141,7 @@ const POTENTIAL_KEYS = [...RUN_OPTION_KEYS, 'kappa', 'tol', 'maxCycles', 'preSmo
 /**
  * The semantic potential of a charge density rho [B, cells]: solves
  * (-lap + kappa^2) phi = rho with the 5-point (2D) or 7-point (3D) stencil
- * by geometric multigrid (red-black Gauss-Seidel V-cycles, cell-centred
+ * by geometric multigrid (V-cycles of red-black over-relaxation, cell-centred
  * transfers, fp32 cycles inside an fp64 defect correction).
  */
 export async function potential(rho: Float32Array, gridSpec: GridSpec, opts?: PotentialOptions): Promise<PotentialResult> {

@@ -93,7 +93,7 @@ function minusMean(a: Float32Array | Float64Array): Float64Array {
 describe("tol: 'discretization', one full multigrid cycle", () => {
   for (const dim of [2, 3] as const)
     for (const bc of ['dirichlet', 'neumann', 'periodic'] as Boundary[])
-      test(`${dim}D ${bc}: one cycle, its algebraic error below half the discretisation error, flat in n`, async () => {
+      test(`${dim}D ${bc}: one cycle, its algebraic error below a quarter of the discretisation error, flat in n`, async () => {
         const { f, f2 } = ONE_D[bc];
         const u = (x: number, y: number, z: number) => f(x) * f(y) * (dim === 3 ? f(z) : 1);
         const lap = (x: number, y: number, z: number) =>
@@ -113,10 +113,25 @@ describe("tol: 'discretization', one full multigrid cycle", () => {
           const p1 = singular ? minusMean(one.phi) : Float64Array.from(one.phi);
           const ex = singular ? minusMean(exact) : Float64Array.from(exact);
           const disc = maxAbsDiff(pd, ex), alg = maxAbsDiff(p1, pd);
-          expect(alg).toBeLessThan(0.5 * disc);
+          // (Measured: at most 0.13 with the over-relaxed smoother, 0.19 without.)
+          expect(alg).toBeLessThan(0.25 * disc);
           expect(maxAbsDiff(p1, ex)).toBeLessThan(1.5 * disc);
         }
       });
+
+  // The over-relaxed smoother's gain in 3D: after the full multigrid cycle
+  // the residual is 0.001-0.005 of rho's (Gauss-Seidel's own left 0.05), so a
+  // solve to 1e-6 takes at most 4 cycles (5 with Gauss-Seidel).
+  test('3D: the full multigrid cycle leaves a relative residual below 0.01; tol 1e-6 within 4 cycles', async () => {
+    for (const n of [32, 64])
+      for (const bc of ['dirichlet', 'neumann', 'periodic'] as Boundary[]) {
+        const rho = Float32Array.from({ length: n ** 3 }, (_, i) => Math.sin(i * 0.001) + 0.1 * Math.sin(i * 7.31));
+        const r = await potential(rho, { n: [n, n, n], boundary: bc }, { tol: 1e-6, field: false });
+        expect(r.fields[0].converged).toBe(true);
+        expect(r.fields[0].history[1]).toBeLessThan(0.01);
+        expect(r.fields[0].cycles).toBeLessThanOrEqual(4);
+      }
+  });
 
   test("'discretization' with anchors iterates to tol 1e-6; other strings are E_TYPE", async () => {
     const n = 64, mask = new Uint8Array(n * n);

@@ -162,29 +162,30 @@ inline void relax_row_interior(float* u, const float* f, float* tmp, idx base, i
   else relax_row_interior_d<2>(u, f, tmp, base, x0, x1, parity, sy, sz, ih2, inv, w);
 }
 
-// r = f - A u over [x0, x1) of a row, in fp32.
+// r = f - A u over [x0, x1) of the row starting at base, in fp32, into
+// out[x0, x1) (out: the row's own storage, or a buffer).
 template <int DIM>
-inline void residual_row_interior_d(const float* u, const float* f, float* r, idx base, int x0, int x1, idx sy, idx sz,
-                                    float ih2, float k2) {
+inline void residual_row_interior_d(const float* u, const float* f, float* out, idx base, int x0, int x1, idx sy,
+                                    idx sz, float ih2, float k2) {
   const float diag = (float)(2 * DIM);
   if (x1 - x0 < kRowLanes) {
     for (int x = x0; x < x1; ++x) {
       idx c = base + x;
-      r[c] = f[c] - ((diag * u[c] - interior_sum(u, c, sy, sz, DIM)) * ih2 + k2 * u[c]);
+      out[x] = f[c] - ((diag * u[c] - interior_sum(u, c, sy, sz, DIM)) * ih2 + k2 * u[c]);
     }
     return;
   }
   row_blocks(x0, x1, [&](int x) {
     const idx c = base + x;
     const RowLanes uc = row_load(u + c);
-    row_store(r + c, row_load(f + c) - ((diag * uc - row_interior_sum<DIM>(u, c, sy, sz)) * ih2 + k2 * uc));
+    row_store(out + x, row_load(f + c) - ((diag * uc - row_interior_sum<DIM>(u, c, sy, sz)) * ih2 + k2 * uc));
   });
 }
 
-inline void residual_row_interior(const float* u, const float* f, float* r, idx base, int x0, int x1, idx sy, idx sz,
-                                  int dim, float ih2, float k2) {
-  if (dim == 3) residual_row_interior_d<3>(u, f, r, base, x0, x1, sy, sz, ih2, k2);
-  else residual_row_interior_d<2>(u, f, r, base, x0, x1, sy, sz, ih2, k2);
+inline void residual_row_interior(const float* u, const float* f, float* out, idx base, int x0, int x1, idx sy,
+                                  idx sz, int dim, float ih2, float k2) {
+  if (dim == 3) residual_row_interior_d<3>(u, f, out, base, x0, x1, sy, sz, ih2, k2);
+  else residual_row_interior_d<2>(u, f, out, base, x0, x1, sy, sz, ih2, k2);
 }
 #endif
 

@@ -107,25 +107,52 @@ inline void rbgs(CpuExec& ex, const MgLevel& L, float k2, int sweeps, float w = 
   for (int sweep = 0; sweep < sweeps; ++sweep) detail::slab_blocks(ex, L.g, edges, pipeline);
 }
 
-inline void level_residual(CpuExec& ex, const MgLevel& L, float k2) {
+namespace detail {
+
+// The fp32 residual of one row of a level into out[0, nx).
+inline void residual_row(const MgLevel& L, float k2, float ih2, int y, int z, float* out) {
   const Grid& g = L.g;
-  const float* u = L.u;
-  const float* f = L.f;
-  float* r = L.r;
   const unsigned char* m = L.mask;
-  float ih2 = (float)(1.0 / (g.h * g.h));
-  int nx = g.n[0];
-  ex.for_rows(g, [&](int y, int z, idx base) {
-    bool fast = !m && detail::interior_row(g, y, z) && nx > 2;
-    for (int x = 0; x < nx; ++x) {
-      if (fast && x == 1) {
-        residual_row_interior(u, f, r, base, 1, nx - 1, (idx)nx, (idx)nx * g.n[1], g.dim, ih2, k2);
-        x = nx - 2;
-        continue;
-      }
-      idx c = base + x;
-      r[c] = (m && m[c]) ? 0.0f : residual_point<float, float>(g, u, f[c], c, x, y, z, ih2, k2);
+  const int nx = g.n[0];
+  const idx base = g.at(0, y, z);
+  const bool fast = !m && interior_row(g, y, z) && nx > 2;
+  for (int x = 0; x < nx; ++x) {
+    if (fast && x == 1) {
+      residual_row_interior(L.u, L.f, out, base, 1, nx - 1, (idx)nx, (idx)nx * g.n[1], g.dim, ih2, k2);
+      x = nx - 2;
+      continue;
     }
+    idx c = base + x;
+    out[x] = (m && m[c]) ? 0.0f : residual_point<float, float>(g, L.u, L.f[c], c, x, y, z, ih2, k2);
+  }
+}
+
+}  // namespace detail
+
+inline void level_residual(CpuExec& ex, const MgLevel& L, float k2) {
+  float ih2 = (float)(1.0 / (L.g.h * L.g.h));
+  ex.for_rows(L.g, [&](int y, int z, idx base) { detail::residual_row(L, k2, ih2, y, z, L.r + base); });
+}
+
+// The residual restricted to the coarse level in one pass (level_residual
+// then restrict_level): a coarse row's two (2D) or four (3D) fine rows of
+// residual go to a buffer of the thread's and are averaged from there by
+// restrict_point, the same sums in the same order; the fine residual is
+// never stored.
+inline void residual_restrict(CpuExec& ex, const MgLevel& L, const MgLevel& C, float k2) {
+  const Grid& g = L.g;
+  const int nx = g.n[0], rows = g.dim == 3 ? 4 : 2;
+  const float ih2 = (float)(1.0 / (g.h * g.h));
+  Grid mini = g;  // the buffer as a grid of the fine rows: [nx, 2 (, 2)]
+  mini.n[1] = 2;
+  if (g.dim == 3) mini.n[2] = 2;
+  float* fc = C.f;
+  ex.for_rows(C.g, [&](int Y, int Z, idx cbase) {
+    thread_local std::vector<float> buf;
+    if (buf.size() < (size_t)rows * nx) buf.resize((size_t)rows * nx);
+    for (int j = 0; j < rows; ++j)
+      detail::residual_row(L, k2, ih2, 2 * Y + (j & 1), g.dim == 3 ? 2 * Z + (j >> 1) : 0, buf.data() + (size_t)j * nx);
+    for (int X = 0; X < C.g.n[0]; ++X) fc[cbase + X] = restrict_point(mini, (const float*)buf.data(), X, 0, 0);
   });
 }
 

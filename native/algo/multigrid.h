@@ -134,6 +134,14 @@ void restrict_level(Exec& ex, const MgLevel& F, const MgLevel& C, const float* s
   ex.for_cells(C.g, [=] SF_LAMBDA(idx c, int X, int Y, int Z) { fc[c] = restrict_point(gf, rf, X, Y, Z); });
 }
 
+// The fine residual restricted to the coarse right-hand side: two launches
+// here; CpuExec fuses them into one pass (native/mg_cpu.h).
+template <class Exec>
+void residual_restrict(Exec& ex, const MgLevel& L, const MgLevel& C, float k2) {
+  level_residual(ex, L, k2);
+  restrict_level(ex, L, C, L.r);
+}
+
 template <class Exec>
 void prolong_add(Exec& ex, const MgLevel& C, const MgLevel& F) {
   Grid gc = C.g;
@@ -451,9 +459,8 @@ class Multigrid {
       return;
     }
     rbgs(ex_, L, k2, opt_.pre, (float)opt_.omega);
-    level_residual(ex_, L, k2);
     MgLevel& C = levels_[l + 1];
-    restrict_level(ex_, L, C, L.r);
+    residual_restrict(ex_, L, C, k2);
     ex_.fill_zero(C.u, C.g.cells());
     vcycle(l + 1);
     prolong_add(ex_, C, L);

@@ -169,14 +169,22 @@ double outer_residual(Exec& ex, const Grid& g, const double* phi, const float* r
 }
 
 // phi += e on free cells, then outer_residual: one step of the defect
-// correction. CpuExec fuses the two into one pass (native/mg_cpu.h).
+// correction. With out, also phi's fp32 copy into out and sum rho out into
+// rho_out: the answer and its energy, should this step be the last. CpuExec
+// fuses it all into one pass (native/mg_cpu.h).
 template <class Exec>
 double correct_and_residual(Exec& ex, const Grid& g, double* phi, const float* e, const float* rho, double shift,
-                            const unsigned char* m, float* r, double k2) {
+                            const unsigned char* m, float* r, double k2, float* out = nullptr, double* rho_out = nullptr) {
   ex.for_n(g.cells(), [=] SF_LAMBDA(idx i) {
     if (!(m && m[i])) phi[i] += (double)e[i];
   });
-  return outer_residual(ex, g, phi, rho, shift, m, r, k2);
+  double rn2 = outer_residual(ex, g, phi, rho, shift, m, r, k2);
+  if (out) *rho_out = ex.sum_n(g.cells(), [=] SF_LAMBDA(idx i) {
+    float o = (float)phi[i];
+    out[i] = o;
+    return (double)rho[i] * (double)o;
+  });
+  return rn2;
 }
 
 // Full multigrid's transfers of a whole answer in fp64: the coarse answer
@@ -308,6 +316,12 @@ class Multigrid {
       rn2 = outer_residual(ex_, g, phi, rho, shift, m, f0, k2);
     }
     bool fmg_done = false;
+    // A problem with a unique answer (not singular) writes phi_out and sums
+    // rho phi_out in each correction pass (a write of fp32 per cell), which
+    // saves the final pass over phi and rho when that correction is the last.
+    const bool fuse_out = !singular_ && held_ == 0;
+    bool out_current = false;  // phi_out and rho_phi are those of phi
+    double rho_phi = 0;
     for (int cycle = 0;; ++cycle) {
       double rn = std::sqrt(rn2);
       if (cycle == 0 && ref == 0) ref = rn;  // rho = 0: measure against the anchors' initial residual
@@ -326,6 +340,7 @@ class Multigrid {
         if (starts_fmg && !fmg_done) ex_.fill_zero(phi, n);
         break;
       }
+      out_current = false;
       if (cancel && *cancel) fail("E_ABORTED", "potential: aborted");
       if (cycle == 0 && held_ == 0 && levels_.size() > 1) {
         fmg(rho, shift);
@@ -338,14 +353,19 @@ class Multigrid {
         krylov_step(cycle);
         rn2 = outer_residual(ex_, g, phi, rho, shift, m, f0, k2);
       } else {
-        rn2 = correct_and_residual(ex_, g, phi, u0, rho, shift, m, f0, k2);
+        rn2 = correct_and_residual(ex_, g, phi, u0, rho, shift, m, f0, k2, fuse_out ? phi_out : nullptr, &rho_phi);
+        out_current = fuse_out;
       }
     }
 
     // phi_out = phi - mean and U = 1/2 h^dim sum rho phi_out in one pass
     // (after the mean's, on a singular problem).
-    double mean = singular_ ? ex_.sum_n(n, [=] SF_LAMBDA(idx i) { return phi[i]; }) / (double)n : 0.0;
     double hk = std::pow(g.h, g.dim);
+    if (out_current) {
+      st.energy = 0.5 * hk * rho_phi;
+      return st;
+    }
+    double mean = singular_ ? ex_.sum_n(n, [=] SF_LAMBDA(idx i) { return phi[i]; }) / (double)n : 0.0;
     st.energy = 0.5 * hk * ex_.sum_n(n, [=] SF_LAMBDA(idx i) {
       float o = (float)(phi[i] - mean);
       phi_out[i] = o;

@@ -88,9 +88,10 @@ inline bool any_dirichlet(const Grid& g) {
 // overloads (native/mg_cpu.h): row loops with a vectorisable interior path
 // and the same per-cell arithmetic.
 
-// Red-black Gauss-Seidel (over-relaxed by w), one launch per colour over that colour's cells
-// only: the launch is half as wide as the grid in x (cell xh of a row is
-// x = 2 xh + the row's parity), so no thread idles on the other colour.
+// Red-black Gauss-Seidel, over-relaxed by w, one launch per colour over that
+// colour's cells only: the launch is half as wide as the grid in x (cell xh
+// of a row is x = 2 xh + the row's parity), so no thread idles on the other
+// colour.
 template <class Exec>
 void rbgs(Exec& ex, const MgLevel& L, float k2, int sweeps, float w = 1.0f) {
   Grid g = L.g;
@@ -359,7 +360,8 @@ class Multigrid {
     }
 
     // phi_out = phi - mean and U = 1/2 h^dim sum rho phi_out in one pass
-    // (after the mean's, on a singular problem).
+    // (after the mean's, on a singular problem), unless the last correction
+    // pass wrote them.
     double hk = std::pow(g.h, g.dim);
     if (out_current) {
       st.energy = 0.5 * hk * rho_phi;

@@ -45,12 +45,12 @@ class CpuExec {
   static idx min_tasks(idx cells_per_task) { return (kParallelCells + cells_per_task - 1) / cells_per_task; }
 
   // Splits [0, n) into contiguous ranges and calls body(lo, hi) on each;
-  // serially when there are fewer than min_tasks ranges of grain.
+  // serially when there are fewer than parallel_from ranges of grain.
   template <class B>
-  void for_ranges(idx n, idx grain, const B& body, idx min_tasks = 2) const {
+  void for_ranges(idx n, idx grain, const B& body, idx parallel_from = 2) const {
     if (fault_now(FAULT_LAUNCH)) fail("E_DEVICE", "kernel launch failed (simulated)");
     idx tasks = (n + grain - 1) / grain;
-    if (!parallel() || tasks < std::max<idx>(2, min_tasks)) {
+    if (!parallel() || tasks < std::max<idx>(2, parallel_from)) {
       if (n > 0) body((idx)0, n);
       return;
     }
@@ -139,11 +139,11 @@ class CpuExec {
 
  private:
   // part(k) for k in [0, nparts) in parallel (when there are at least
-  // min_parts), added up in order of k.
+  // parallel_from), added up in order of k.
   template <class P>
-  double sum_parts(idx nparts, idx min_parts, const P& part) const {
+  double sum_parts(idx nparts, idx parallel_from, const P& part) const {
     std::vector<double> v((size_t)nparts, 0.0);
-    if (!parallel() || nparts < std::max<idx>(2, min_parts)) {
+    if (!parallel() || nparts < std::max<idx>(2, parallel_from)) {
       for (idx k = 0; k < nparts; ++k) v[(size_t)k] = part(k);
     } else {
       ThreadPool& pool = ThreadPool::instance();

@@ -10,6 +10,7 @@
 #pragma once
 #include <math.h>
 
+#include "lanes_k.h"
 #include "sf_config.h"
 
 namespace sf {
@@ -213,13 +214,9 @@ SF_HD void lanes_keep_min(CodecLanes& be, CodecLaneInts& bt, const CodecLanes& g
     }
 }
 #else
-typedef float CodecLanes __attribute__((vector_size(4 * kCodecTile), aligned(4)));
-typedef int CodecLaneInts __attribute__((vector_size(4 * kCodecTile), aligned(4)));
-inline CodecLanes lanes_load(const float* p) {
-  CodecLanes r;
-  __builtin_memcpy(&r, p, sizeof r);
-  return r;
-}
+static_assert(kCodecTile == kLanes16, "a tile is one vector of lanes");
+typedef Lanes16 CodecLanes;
+typedef LaneInts16 CodecLaneInts;
 inline CodecLanes lanes_splat(float x) { return CodecLanes{} + x; }
 inline CodecLaneInts lanes_splat_int(int x) { return CodecLaneInts{} + x; }
 inline float lane(const CodecLanes& a, int j) { return a[j]; }

@@ -4,6 +4,7 @@
 // the CUDA launchers call these and nothing else.
 #pragma once
 #include "grid_k.h"
+#include "lanes_k.h"
 
 namespace sf {
 
@@ -78,38 +79,26 @@ SF_HD T interior_sum(const T* u, idx c, idx sy, idx sz, int dim) {
 }
 
 #if !defined(__CUDACC__)
-// The CPU's runs of interior cells, sixteen at a time as one GCC vector
-// (split by the compiler into the ISA's registers: one zmm, two ymm or four
-// xmm), loaded and stored unaligned. A run shorter than sixteen cells is
-// taken cell by cell; a longer run ends with one block that overlaps the
-// one before it, which computes the same numbers again. The per-cell
-// arithmetic is that of interior_sum, residual_point and relax_point, in the
-// same order.
-typedef float RowLanes __attribute__((vector_size(64)));
-typedef int RowMask __attribute__((vector_size(64)));
-constexpr int kRowLanes = 16;
-inline RowLanes row_load(const float* p) {
-  RowLanes v;
-  __builtin_memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void row_store(float* p, RowLanes v) { __builtin_memcpy(p, &v, sizeof v); }
-
+// The CPU's runs of interior cells, sixteen at a time as one vector of lanes
+// (lanes_k.h). A run shorter than sixteen cells is taken cell by cell; a
+// longer run ends with one block that overlaps the one before it, which
+// computes the same numbers again. The per-cell arithmetic is that of
+// interior_sum, residual_point and relax_point, in the same order.
 template <int DIM>
-inline RowLanes row_interior_sum(const float* u, idx c, idx sy, idx sz) {
-  RowLanes s = ((0.0f + row_load(u + c - 1)) + row_load(u + c + 1)) + row_load(u + c - sy);
-  s = s + row_load(u + c + sy);
-  if (DIM == 3) s = (s + row_load(u + c - sz)) + row_load(u + c + sz);
+inline Lanes16 row_interior_sum(const float* u, idx c, idx sy, idx sz) {
+  Lanes16 s = ((0.0f + lanes_load(u + c - 1)) + lanes_load(u + c + 1)) + lanes_load(u + c - sy);
+  s = s + lanes_load(u + c + sy);
+  if (DIM == 3) s = (s + lanes_load(u + c - sz)) + lanes_load(u + c + sz);
   return s;
 }
 
-// Calls block(x) for blocks of kRowLanes cells covering [x0, x1) (x1 - x0 >=
-// kRowLanes), the last one overlapping the one before.
+// Calls block(x) for blocks of kLanes16 cells covering [x0, x1) (x1 - x0 >=
+// kLanes16), the last one overlapping the one before.
 template <class B>
 inline void row_blocks(int x0, int x1, const B& block) {
   int x = x0;
-  for (; x + kRowLanes <= x1; x += kRowLanes) block(x);
-  if (x < x1) block(x1 - kRowLanes);
+  for (; x + kLanes16 <= x1; x += kLanes16) block(x);
+  if (x < x1) block(x1 - kLanes16);
 }
 
 // Red-black relaxation of the cells of colour parity in [x0, x1) of the row
@@ -122,7 +111,7 @@ inline void row_blocks(int x0, int x1, const B& block) {
 template <int DIM>
 inline void relax_row_interior_d(float* u, const float* f, float* tmp, idx base, int x0, int x1, int parity, idx sy,
                                  idx sz, float ih2, float inv, float w) {
-  if (x1 - x0 < kRowLanes) {
+  if (x1 - x0 < kLanes16) {
     for (int x = x0 + ((x0 & 1) != parity); x < x1; x += 2) {
       idx c = base + x;
       u[c] = over_relax(u[c], (f[c] + interior_sum(u, c, sy, sz, DIM) * ih2) * inv, w);
@@ -131,27 +120,27 @@ inline void relax_row_interior_d(float* u, const float* f, float* tmp, idx base,
   }
   row_blocks(x0, x1, [&](int x) {
     const idx c = base + x;
-    row_store(tmp + x, (row_load(f + c) + row_interior_sum<DIM>(u, c, sy, sz) * ih2) * inv);
+    lanes_store(tmp + x, (lanes_load(f + c) + row_interior_sum<DIM>(u, c, sy, sz) * ih2) * inv);
   });
-  RowMask even, odd;  // this colour's lanes in a block starting at an even, an odd x
-  for (int i = 0; i < kRowLanes; ++i) {
+  LaneInts16 even, odd;  // this colour's lanes in a block starting at an even, an odd x
+  for (int i = 0; i < kLanes16; ++i) {
     even[i] = (i & 1) == parity ? -1 : 0;
     odd[i] = ((i + 1) & 1) == parity ? -1 : 0;
   }
   if (w == 1.0f) {
     row_blocks(x0, x1, [&](int x) {
       const idx c = base + x;
-      row_store(u + c, ((x & 1) ? odd : even) ? row_load(tmp + x) : row_load(u + c));
+      lanes_store(u + c, ((x & 1) ? odd : even) ? lanes_load(tmp + x) : lanes_load(u + c));
     });
     return;
   }
   // Over-relaxed: a cell must be updated once, so the blocks do not overlap
   // and the last few cells are taken one by one.
   int x = x0;
-  for (; x + kRowLanes <= x1; x += kRowLanes) {
+  for (; x + kLanes16 <= x1; x += kLanes16) {
     const idx c = base + x;
-    const RowLanes old = row_load(u + c);
-    row_store(u + c, ((x & 1) ? odd : even) ? old + w * (row_load(tmp + x) - old) : old);
+    const Lanes16 old = lanes_load(u + c);
+    lanes_store(u + c, ((x & 1) ? odd : even) ? old + w * (lanes_load(tmp + x) - old) : old);
   }
   for (x += (x & 1) != parity; x < x1; x += 2) u[base + x] = over_relax(u[base + x], tmp[x], w);
 }
@@ -168,7 +157,7 @@ template <int DIM>
 inline void residual_row_interior_d(const float* u, const float* f, float* out, idx base, int x0, int x1, idx sy,
                                     idx sz, float ih2, float k2) {
   const float diag = (float)(2 * DIM);
-  if (x1 - x0 < kRowLanes) {
+  if (x1 - x0 < kLanes16) {
     for (int x = x0; x < x1; ++x) {
       idx c = base + x;
       out[x] = f[c] - ((diag * u[c] - interior_sum(u, c, sy, sz, DIM)) * ih2 + k2 * u[c]);
@@ -177,8 +166,8 @@ inline void residual_row_interior_d(const float* u, const float* f, float* out, 
   }
   row_blocks(x0, x1, [&](int x) {
     const idx c = base + x;
-    const RowLanes uc = row_load(u + c);
-    row_store(out + x, row_load(f + c) - ((diag * uc - row_interior_sum<DIM>(u, c, sy, sz)) * ih2 + k2 * uc));
+    const Lanes16 uc = lanes_load(u + c);
+    lanes_store(out + x, lanes_load(f + c) - ((diag * uc - row_interior_sum<DIM>(u, c, sy, sz)) * ih2 + k2 * uc));
   });
 }
 

@@ -225,14 +225,15 @@ inline CodecLanes lanes_fma(const CodecLanes& acc, float x, const CodecLanes& t)
 inline CodecLanes lanes_gain(const CodecLanes& acc, const CodecLanes& S, float mr, const CodecLanes& I, const CodecLanes& V, float smax) {
   const CodecLanes cov = acc - S * mr;
   CodecLanes sc = cov * I;
-  sc = sc > smax ? smax : sc;
-  sc = sc < -smax ? -smax : sc;
+  const CodecLanes hi = lanes_splat(smax), lo = lanes_splat(-smax);
+  sc = lanes_select(sc > hi, hi, sc);
+  sc = lanes_select(sc < lo, lo, sc);
   return sc * (sc * V - 2.0f * cov);
 }
 inline void lanes_keep_min(CodecLanes& be, CodecLaneInts& bt, const CodecLanes& g, int t) {
   const CodecLaneInts better = g < be;
-  bt = better ? t : bt;
-  be = better ? g : be;
+  bt = lanes_select(better, lanes_splat_int(t), bt);
+  be = lanes_select(better, g, be);
 }
 #endif
 

@@ -122,15 +122,16 @@ inline void relax_row_interior_d(float* u, const float* f, float* tmp, idx base,
     const idx c = base + x;
     lanes_store(tmp + x, (lanes_load(f + c) + row_interior_sum<DIM>(u, c, sy, sz) * ih2) * inv);
   });
-  LaneInts16 even, odd;  // this colour's lanes in a block starting at an even, an odd x
+  int ev[kLanes16], od[kLanes16];
   for (int i = 0; i < kLanes16; ++i) {
-    even[i] = (i & 1) == parity ? -1 : 0;
-    odd[i] = ((i + 1) & 1) == parity ? -1 : 0;
+    ev[i] = (i & 1) == parity ? -1 : 0;
+    od[i] = ((i + 1) & 1) == parity ? -1 : 0;
   }
+  const LaneInts16 even = lanes_load(ev), odd = lanes_load(od);  // this colour's lanes in a block starting at an even, an odd x
   if (w == 1.0f) {
     row_blocks(x0, x1, [&](int x) {
       const idx c = base + x;
-      lanes_store(u + c, ((x & 1) ? odd : even) ? lanes_load(tmp + x) : lanes_load(u + c));
+      lanes_store(u + c, lanes_select((x & 1) ? odd : even, lanes_load(tmp + x), lanes_load(u + c)));
     });
     return;
   }
@@ -140,7 +141,7 @@ inline void relax_row_interior_d(float* u, const float* f, float* tmp, idx base,
   for (; x + kLanes16 <= x1; x += kLanes16) {
     const idx c = base + x;
     const Lanes16 old = lanes_load(u + c);
-    lanes_store(u + c, ((x & 1) ? odd : even) ? old + w * (lanes_load(tmp + x) - old) : old);
+    lanes_store(u + c, lanes_select((x & 1) ? odd : even, old + w * (lanes_load(tmp + x) - old), old));
   }
   for (x += (x & 1) != parity; x < x1; x += 2) u[base + x] = over_relax(u[base + x], tmp[x], w);
 }

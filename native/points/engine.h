@@ -205,6 +205,8 @@ void pair_reduce(Exec& ex, const F& f0, const R& r0, const PairTask& task) {
 // The CPU tiles.
 
 typedef float f32x16 __attribute__((vector_size(64)));
+typedef float f32x8 __attribute__((vector_size(32)));
+typedef float f32x4 __attribute__((vector_size(16)));
 
 // Explicit vectors where a loop carries a sum or a max: the compiler keeps
 // such a loop scalar without reassociation (-ffast-math, which we do not use).
@@ -213,8 +215,6 @@ inline f32x16 load16(const float* p) {
   std::memcpy(&v, p, 64);
   return v;
 }
-typedef float f32x8 __attribute__((vector_size(32)));
-typedef float f32x4 __attribute__((vector_size(16)));
 // Sums and maxima of the lanes by halving (a fixed order: deterministic).
 inline float hsum16(f32x16 v) {
   f32x8 a, b;
@@ -227,7 +227,21 @@ inline float hsum16(f32x16 v) {
   c += d;
   return (c[0] + c[2]) + (c[1] + c[3]);
 }
-inline f32x16 vmax16(f32x16 a, f32x16 b) { return a > b ? a : b; }
+// Where the ISA has no 16-lane register (AVX2, SSE), by two halves of 8
+// lanes: GCC takes a 16-lane comparison apart lane by lane there, with a
+// branch per lane (see cuda/lanes_k.h).
+inline f32x16 vmax16(f32x16 a, f32x16 b) {
+#if defined(__AVX512F__)
+  return a > b ? a : b;
+#else
+  f32x8 x[2], y[2];
+  std::memcpy(x, &a, 64);
+  std::memcpy(y, &b, 64);
+  for (int k = 0; k < 2; ++k) x[k] = x[k] > y[k] ? x[k] : y[k];
+  std::memcpy(&a, x, 64);
+  return a;
+#endif
+}
 inline float hmax16(f32x16 v) {
   f32x8 a, b;
   std::memcpy(&a, &v, 32);

@@ -228,6 +228,30 @@ void restrict_into(Exec& ex, const Grid& gf, const float* src, const Grid& gc, f
   ex.for_cells(gc, [=] SF_LAMBDA(idx c, int X, int Y, int Z) { dst[c] = restrict_point(gf, src, X, Y, Z); });
 }
 
+// Full multigrid's first restriction, straight from rho: coarse cell c takes
+// the mean of its children's rho - shift, each rounded to fp32 as a copy on
+// the fine level would hold it (the same numbers restrict_into gives from
+// that copy), and the children's (rho - shift)^2 in fp64 are summed: the
+// first residual's norm. The fine copy is never written, a pass fewer.
+template <class Exec>
+double restrict_rhs(Exec& ex, const Grid& gf, const float* rho, double shift, const Grid& gc, float* dst) {
+  return ex.sum_cells(gc, [=] SF_LAMBDA(idx c, int X, int Y, int Z) {
+    const int k = gf.dim == 3 ? 8 : 4;
+    float v[8];
+    double s = 0;
+    for (int i = 0; i < k; ++i) {
+      const double d = (double)rho[gf.at(2 * X + (i & 1), 2 * Y + ((i >> 1) & 1), gf.dim == 3 ? 2 * Z + (i >> 2) : 0)] - shift;
+      v[i] = (float)d;
+      s += d * d;
+    }
+    Grid kids = gf;  // the children as a 2 x 2 (x 2) grid, in v's order
+    kids.n[0] = kids.n[1] = 2;
+    kids.n[2] = gf.dim == 3 ? 2 : 1;
+    dst[c] = restrict_point(kids, (const float*)v, 0, 0, 0);
+    return s;
+  });
+}
+
 template <class Exec>
 void widen(Exec& ex, idx n, const float* u, double* phi) {
   ex.for_n(n, [=] SF_LAMBDA(idx i) { phi[i] = (double)u[i]; });
@@ -297,16 +321,14 @@ class Multigrid {
     if (singular_) shift = ex_.sum_n(n, [=] SF_LAMBDA(idx i) { return (double)rho[i]; }) / (double)n;
     st.mean_removed = shift;
     // Without held cells the first cycle is full multigrid, which sets phi
-    // itself: the residual of phi = 0 is rho - shift, taken with its norm in
-    // one pass (phi is zeroed only if no cycle runs).
+    // itself: the residual of phi = 0 is rho - shift, whose norm is taken in
+    // the pass that restricts it to level 1 (phi is zeroed only if no cycle
+    // runs).
     const bool starts_fmg = held_ == 0 && levels_.size() > 1;
     double ref, rn2;
     if (starts_fmg) {
-      rn2 = ex_.sum_n(n, [=] SF_LAMBDA(idx i) {
-        double v = (double)rho[i] - shift;
-        f0[i] = (float)v;
-        return v * v;
-      });
+      fmg_buffers();
+      rn2 = restrict_rhs(ex_, g, rho, shift, levels_[1].g, levels_.size() == 2 ? levels_[1].f : fine_rhs_[1]);
       ref = std::sqrt(rn2);
     } else {
       ex_.for_n(n, [=] SF_LAMBDA(idx i) { phi[i] = (m && m[i]) ? (anchor ? (double)anchor[i] : 0.0) : 0.0; });
@@ -417,8 +439,8 @@ class Multigrid {
   }
 
   // Full multigrid for the first correction (phi = 0, so the correction is
-  // the solution; on entry level 0's f holds rho - shift): the right-hand
-  // side restricted to every level, the coarsest solved, then on each finer
+  // the solution; on entry level 1 holds rho - shift restricted, by
+  // restrict_rhs): the right-hand side restricted to every level, the coarsest solved, then on each finer
   // level the interpolated coarser answer improved by one V-cycle. It leaves
   // the error below the discretisation error for about the price of 1.3
   // V-cycles (tests/potential.test.ts measures it).
@@ -431,26 +453,27 @@ class Multigrid {
   //    outer iteration: an fp32 answer alone stalls near 3e-5 of phi
   //    (rounding u by eps costs 4 eps / h^2 in A u), far above the
   //    discretisation error of a fine grid (8e-7 at 1024^2).
+  void fmg_buffers() {
+    if (!fine_rhs_.empty()) return;
+    const size_t last = levels_.size() - 1;
+    fine_rhs_.assign(levels_.size(), nullptr);
+    fine_phi_.assign(levels_.size(), nullptr);
+    for (size_t l = 1; l <= last; ++l) {
+      idx n = levels_[l].g.cells();
+      fine_rhs_[l] = ex_.template alloc<float>(n);
+      fine_phi_[l] = ex_.template alloc<double>(n);
+    }
+    // The interpolation's passes: at most half the finest grid each (the
+    // second in 3D only).
+    idx half = levels_[0].g.cells() / 2;
+    fmg_t1_ = ex_.template alloc<double>(half);
+    if (levels_[0].g.dim == 3) fmg_t2_ = ex_.template alloc<double>(half);
+  }
+
   void fmg(const float* rho, double shift) {
     const size_t last = levels_.size() - 1;
-    if (fine_rhs_.empty()) {
-      fine_rhs_.assign(levels_.size(), nullptr);
-      fine_phi_.assign(levels_.size(), nullptr);
-      for (size_t l = 1; l <= last; ++l) {
-        idx n = levels_[l].g.cells();
-        fine_rhs_[l] = ex_.template alloc<float>(n);
-        fine_phi_[l] = ex_.template alloc<double>(n);
-      }
-      // The interpolation's passes: at most half the finest grid each (the
-      // second in 3D only).
-      idx half = levels_[0].g.cells() / 2;
-      fmg_t1_ = ex_.template alloc<double>(half);
-      if (levels_[0].g.dim == 3) fmg_t2_ = ex_.template alloc<double>(half);
-    }
-    for (size_t l = 0; l < last; ++l) {
-      const float* src = l == 0 ? levels_[0].f : fine_rhs_[l];
-      restrict_into(ex_, levels_[l].g, src, levels_[l + 1].g, l + 1 == last ? levels_[last].f : fine_rhs_[l + 1]);
-    }
+    for (size_t l = 1; l < last; ++l)
+      restrict_into(ex_, levels_[l].g, fine_rhs_[l], levels_[l + 1].g, l + 1 == last ? levels_[last].f : fine_rhs_[l + 1]);
     coarse(levels_[last]);
     widen(ex_, levels_[last].g.cells(), levels_[last].u, fine_phi_[last]);
     const double k2 = k2_;

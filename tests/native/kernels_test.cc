@@ -177,6 +177,46 @@ static void potential_tests() {
 // the host's multigrid (AtomicExec takes the device path on the CPU): the
 // same answer as the CPU backend, in as many cycles, every boundary, with
 // and without held cells.
+// The CPU smoother takes two sweeps in one pass (a wavefront over the slabs,
+// blocks per thread, fills at the block edges and the periodic wrap): bit for
+// bit the sweeps taken one at a time, on one thread and on all, for every
+// boundary, with and without held cells, on grids too small for the
+// wavefront (fewer than 8 slabs) and large enough to be split.
+static void smoother_tests() {
+  struct Shape {
+    int dim, nx, ny, nz;
+  };
+  const Shape shapes[] = {{2, 16, 6, 1}, {2, 12, 8, 1}, {2, 40, 17, 1}, {2, 256, 256, 1}, {2, 64, 1024, 1},
+                          {3, 8, 8, 8},  {3, 10, 12, 9}, {3, 64, 64, 32}, {3, 32, 32, 96}};
+  for (const Shape& sh : shapes)
+    for (int bc : {BC_DIRICHLET, BC_NEUMANN, BC_PERIODIC})
+      for (bool held : {false, true}) {
+        Grid g = unit_grid(sh.dim, sh.nx, bc);
+        g.n[1] = sh.ny;
+        g.n[2] = sh.nz;
+        const idx N = g.cells();
+        std::vector<float> f = wave(N, 0.37), u0 = wave(N, 0.011, 1.0);
+        std::vector<unsigned char> mask(N, 0);
+        for (idx c = 0; c < N; c += 23) mask[c] = 1;
+        std::string tag = "smoother " + std::to_string(sh.nx) + "x" + std::to_string(sh.ny) + "x" + std::to_string(sh.nz) + " bc " +
+                          std::to_string(bc) + (held ? " held" : "");
+        for (int sweeps : {2, 3}) {
+          std::vector<float> one = u0, fused = u0, serial = u0;
+          MgLevel L{g, one.data(), f.data(), nullptr, held ? mask.data() : nullptr};
+          CpuExec ex, ex1(false);
+          for (int s = 0; s < sweeps; ++s) rbgs(ex, L, 0.5f, 1, 1.15f);
+          L.u = fused.data();
+          rbgs(ex, L, 0.5f, sweeps, 1.15f);
+          L.u = serial.data();
+          rbgs(ex1, L, 0.5f, sweeps, 1.15f);
+          check(std::memcmp(one.data(), fused.data(), N * sizeof(float)) == 0,
+                tag + ": " + std::to_string(sweeps) + " sweeps in one call are the sweeps one by one, bit for bit");
+          check(std::memcmp(serial.data(), fused.data(), N * sizeof(float)) == 0,
+                tag + ": " + std::to_string(sweeps) + " sweeps on one thread and on all, bit for bit");
+        }
+      }
+}
+
 static void device_coarse_tests() {
   const double PI = 3.14159265358979;
   for (int bc : {BC_DIRICHLET, BC_NEUMANN, BC_PERIODIC})
@@ -671,6 +711,7 @@ int main() {
   wave_maxwell_tests();
   fractal_tests();
   potential_tests();
+  smoother_tests();
   device_coarse_tests();
   device_tests();
   resonance_tests();

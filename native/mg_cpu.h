@@ -5,6 +5,8 @@
 // Both compute the same numbers as the GPU launches.
 #pragma once
 #include <algorithm>
+#include <cstring>
+#include <functional>
 #include <vector>
 
 #include "algo/multigrid.h"
@@ -85,33 +87,43 @@ inline void relax_slab(const MgLevel& L, int s, int col, float ih2, float k2, fl
 
 namespace detail {
 
-// Two sweeps of red-black Gauss-Seidel in one pass over memory: four colour
-// passes (stages k = 0..3: red, black, red, black) as a wavefront over the
-// slabs. Stage k of slab s reads stage k - 1 of slabs s - 1, s and s + 1
-// only, so at step t the wavefront relaxes stage k on slab t - k, with the
-// five slabs it touches still in cache. Every cell sees the same values as
-// in two separate sweeps, so the result is the same, bit for bit.
-//  - Threads own blocks of slabs. A block first relaxes what needs nothing
+// Sweeps of red-black Gauss-Seidel in one pass over memory, optionally after
+// a first pass `first` over each slab (zeroing it, or adding the coarse
+// correction): the passes are stages k = 0..S-1 (first, then red, black, red,
+// black, ...) of a wavefront over the slabs. Stage k of slab s reads stage
+// k - 1 of slabs s - 1, s and s + 1 only, so at step t the wavefront takes
+// stage k on slab t - k, with the few slabs it touches still in cache. Every
+// cell sees the same values as in separate passes, so the result is the
+// same, bit for bit.
+//  - Threads own blocks of slabs. A block first takes what needs nothing
 //    from its neighbours: stage k on its slabs at least k from an edge that
-//    has a neighbour (a trapezoid); it reads outside only the untouched
-//    black cells of the slabs next to it. Then each block edge (and the
+//    has a neighbour (a trapezoid); it reads outside only cells of the slabs
+//    next to it that no stage has touched yet. Then each block edge (and the
 //    periodic wrap) fills in the rest around it: stage k on the 2k slabs
-//    astride the edge, for k = 1, 2, 3.
-//  - Blocks of at least 8 slabs keep the edges' fills apart.
+//    astride the edge, for k = 1 .. S - 1.
+//  - Blocks of at least 2S slabs keep the edges' fills apart.
 //  - An odd number of slabs across a periodic wrap puts cells of one colour
 //    side by side there, and then the order of the slabs matters.
-//  In those two cases it returns false, and the sweeps are taken one at a
-//  time.
-inline bool rbgs_two(CpuExec& ex, const MgLevel& L, float ih2, float k2, float inv, float w) {
-  constexpr int S = 4, kMinBlock = 2 * S;
+//  In those two cases, and past 4 sweeps, it returns false and does nothing.
+inline bool smooth_wavefront(CpuExec& ex, const MgLevel& L, float k2, int sweeps, float w,
+                             const std::function<void(int)>* first) {
+  const int S = (first ? 1 : 0) + 2 * sweeps, min_block = 2 * S;
   const Grid& g = L.g;
   const int n = g.dim == 3 ? g.n[2] : g.n[1];
   const bool wrap = g.bc[g.dim - 1] == BC_PERIODIC;
-  if (n < kMinBlock || (wrap && n % 2 == 1)) return false;
+  if (sweeps < 1 || sweeps > 4 || n < min_block || (wrap && n % 2 == 1)) return false;
+  const float ih2 = (float)(1.0 / (g.h * g.h)), inv = inv_diag(2 * g.dim, ih2, k2);
   const int threads = ex.parallel() && g.cells() >= CpuExec::kParallelCells ? ThreadPool::instance().size() : 1;
-  const int blocks = std::max(1, std::min(threads, n / kMinBlock));
+  const int blocks = std::max(1, std::min(threads, n / min_block));
   auto lo = [&](int b) { return (int)((long long)n * b / blocks); };
-  auto stage = [&](int k, int s) { relax_slab(L, (s + n) % n, k & 1, ih2, k2, inv, w); };
+  auto stage = [&](int k, int s) {
+    s = (s + n) % n;
+    if (first) {
+      if (k == 0) return (*first)(s);
+      --k;
+    }
+    relax_slab(L, s, k & 1, ih2, k2, inv, w);
+  };
   auto trapezoid = [&](int b) {
     const int a = lo(b), e = lo(b + 1) - 1;
     const int dl = (b > 0 || wrap) ? 1 : 0, du = (b + 1 < blocks || wrap) ? 1 : 0;
@@ -161,10 +173,8 @@ inline void rbgs(CpuExec& ex, const MgLevel& L, float k2, int sweeps, float w = 
     }
     detail::relax_slab(L, e, 1, ih2, k2, inv, w);
   };
-  int sweep = 0;
-  for (; sweep + 2 <= sweeps && detail::rbgs_two(ex, L, ih2, k2, inv, w); sweep += 2) {
-  }
-  for (; sweep < sweeps; ++sweep) detail::slab_blocks(ex, L.g, edges, pipeline);
+  if (sweeps >= 2 && detail::smooth_wavefront(ex, L, k2, sweeps, w, nullptr)) return;
+  for (int sweep = 0; sweep < sweeps; ++sweep) detail::slab_blocks(ex, L.g, edges, pipeline);
 }
 
 namespace detail {
@@ -216,22 +226,53 @@ inline void residual_restrict(CpuExec& ex, const MgLevel& L, const MgLevel& C, f
   });
 }
 
-inline void prolong_add(CpuExec& ex, const MgLevel& C, const MgLevel& F) {
+namespace detail {
+
+inline void prolong_row(const MgLevel& C, const MgLevel& F, int y, int z, idx base) {
   const Grid& gf = F.g;
   const unsigned char* m = F.mask;
-  int nx = gf.n[0];
-  ex.for_rows(gf, [&](int y, int z, idx base) {
-    bool fast = !m && detail::interior_row(gf, y, z) && nx > 2;
-    for (int x = 0; x < nx; ++x) {
-      if (fast && x == 1) {
-        prolong_row_interior(C.g, (const float*)C.u, F.u, base, nx, y, z, gf.dim);
-        x = nx - 2;
-        continue;
-      }
-      idx c = base + x;
-      if (!(m && m[c])) F.u[c] += prolong_point(C.g, (const float*)C.u, x, y, z, gf.dim);
+  const int nx = gf.n[0];
+  const bool fast = !m && interior_row(gf, y, z) && nx > 2;
+  for (int x = 0; x < nx; ++x) {
+    if (fast && x == 1) {
+      prolong_row_interior(C.g, (const float*)C.u, F.u, base, nx, y, z, gf.dim);
+      x = nx - 2;
+      continue;
     }
-  });
+    idx c = base + x;
+    if (!(m && m[c])) F.u[c] += prolong_point(C.g, (const float*)C.u, x, y, z, gf.dim);
+  }
+}
+
+}  // namespace detail
+
+inline void prolong_add(CpuExec& ex, const MgLevel& C, const MgLevel& F) {
+  ex.for_rows(F.g, [&](int y, int z, idx base) { detail::prolong_row(C, F, y, z, base); });
+}
+
+// A V-cycle's smoothing on the CPU, with the pass before it in the same
+// wavefront (smooth_wavefront): the pre-smoothing zeroes each slab of the
+// correction just before its first relaxation, the post-smoothing adds the
+// coarse correction to each slab just before its first. Where the wavefront
+// does not apply, the passes one by one.
+inline void smooth_from_zero(CpuExec& ex, const MgLevel& L, float k2, int sweeps, float w) {
+  const Grid& g = L.g;
+  const idx slab = g.dim == 3 ? (idx)g.n[0] * g.n[1] : (idx)g.n[0];
+  const std::function<void(int)> zero = [&](int s) { std::memset(L.u + (idx)s * slab, 0, (size_t)slab * sizeof(float)); };
+  if (detail::smooth_wavefront(ex, L, k2, sweeps, w, &zero)) return;
+  ex.fill_zero(L.u, g.cells());
+  rbgs(ex, L, k2, sweeps, w);
+}
+
+inline void prolong_add_smooth(CpuExec& ex, const MgLevel& C, const MgLevel& F, float k2, int sweeps, float w) {
+  const Grid& g = F.g;
+  const std::function<void(int)> add = [&](int s) {
+    if (g.dim == 2) return detail::prolong_row(C, F, s, 0, g.at(0, s, 0));
+    for (int y = 0; y < g.n[1]; ++y) detail::prolong_row(C, F, y, s, g.at(0, y, s));
+  };
+  if (detail::smooth_wavefront(ex, F, k2, sweeps, w, &add)) return;
+  prolong_add(ex, C, F);
+  rbgs(ex, F, k2, sweeps, w);
 }
 
 namespace detail {

@@ -112,6 +112,15 @@ void rbgs(Exec& ex, const MgLevel& L, float k2, int sweeps, float w = 1.0f) {
       });
 }
 
+// A V-cycle's pre-smoothing of a correction that starts from zero, and its
+// post-smoothing after the coarse correction is added (the CPU takes each
+// in one pass over memory, mg_cpu.h).
+template <class Exec>
+void smooth_from_zero(Exec& ex, const MgLevel& L, float k2, int sweeps, float w) {
+  ex.fill_zero(L.u, L.g.cells());
+  rbgs(ex, L, k2, sweeps, w);
+}
+
 template <class Exec>
 void level_residual(Exec& ex, const MgLevel& L, float k2) {
   Grid g = L.g;
@@ -153,6 +162,12 @@ void prolong_add(Exec& ex, const MgLevel& C, const MgLevel& F) {
   ex.for_cells(F.g, [=] SF_LAMBDA(idx c, int x, int y, int z) {
     if (!(m && m[c])) u[c] += prolong_point(gc, uc, x, y, z, dim);
   });
+}
+
+template <class Exec>
+void prolong_add_smooth(Exec& ex, const MgLevel& C, const MgLevel& F, float k2, int sweeps, float w) {
+  prolong_add(ex, C, F);
+  rbgs(ex, F, k2, sweeps, w);
 }
 
 // The outer fp64 residual r = (rho - shift) - A phi, stored in fp32 into r;
@@ -369,7 +384,6 @@ class Multigrid {
         fmg(rho, shift);
         fmg_done = true;
       } else {
-        ex_.fill_zero(u0, n);
         vcycle(0);
       }
       if (held_ > 0) {
@@ -483,17 +497,17 @@ class Multigrid {
       prolong_solution(ex_, levels_[l + 1].g, fine_phi_[l + 1], L.g, phi, fmg_t1_, fmg_t2_);
       if (l == 0) {
         outer_residual(ex_, L.g, phi, rho, shift, nullptr, L.f, k2);
-        ex_.fill_zero(L.u, L.g.cells());
         vcycle(0);  // the caller adds the correction (fused with its residual)
         return;
       }
       outer_residual(ex_, L.g, phi, fine_rhs_[l], 0.0, nullptr, L.f, k2);
-      ex_.fill_zero(L.u, L.g.cells());
       vcycle(l);
       add_correction(ex_, L.g.cells(), L.u, phi);
     }
   }
 
+  // One V-cycle for level l's correction u from its f; u starts from zero
+  // (what it held before is not read).
   void vcycle(size_t l) {
     // Checked on every level, so an abort lands within a few sweeps.
     if (cancel_ && *cancel_) fail("E_ABORTED", "potential: aborted");
@@ -503,13 +517,11 @@ class Multigrid {
       coarse(L);
       return;
     }
-    rbgs(ex_, L, k2, opt_.pre, (float)opt_.omega);
+    smooth_from_zero(ex_, L, k2, opt_.pre, (float)opt_.omega);
     MgLevel& C = levels_[l + 1];
     residual_restrict(ex_, L, C, k2);
-    ex_.fill_zero(C.u, C.g.cells());
     vcycle(l + 1);
-    prolong_add(ex_, C, L);
-    rbgs(ex_, L, k2, opt_.post, (float)opt_.omega);
+    prolong_add_smooth(ex_, C, L, k2, opt_.post, (float)opt_.omega);
   }
 
   // The coarsest level, on the host: by conjugate gradients when it is the

@@ -214,6 +214,30 @@ static void smoother_tests() {
           check(std::memcmp(serial.data(), fused.data(), N * sizeof(float)) == 0,
                 tag + ": " + std::to_string(sweeps) + " sweeps on one thread and on all, bit for bit");
         }
+        // A V-cycle's smoothing with the pass before it in the same wavefront:
+        // from zero, and after the coarse correction is added.
+        std::vector<float> one = u0, fused = u0;
+        MgLevel L{g, one.data(), f.data(), nullptr, held ? mask.data() : nullptr};
+        CpuExec ex;
+        ex.fill_zero(L.u, N);
+        for (int s = 0; s < 2; ++s) rbgs(ex, L, 0.5f, 1, 1.15f);
+        L.u = fused.data();
+        smooth_from_zero(ex, L, 0.5f, 2, 1.15f);
+        check(std::memcmp(one.data(), fused.data(), N * sizeof(float)) == 0, tag + ": smoothing from zero in one pass, bit for bit");
+        if (sh.nx % 2 == 0 && sh.ny % 2 == 0 && sh.nz % (sh.dim == 3 ? 2 : 1) == 0) {
+          Grid gc = g.coarse();
+          std::vector<float> ec = wave(gc.cells(), 0.29, 0.5);
+          MgLevel C{gc, ec.data(), nullptr, nullptr, nullptr};
+          one = u0;
+          fused = u0;
+          L.u = one.data();
+          prolong_add(ex, C, L);
+          for (int s = 0; s < 2; ++s) rbgs(ex, L, 0.5f, 1, 1.15f);
+          L.u = fused.data();
+          prolong_add_smooth(ex, C, L, 0.5f, 2, 1.15f);
+          check(std::memcmp(one.data(), fused.data(), N * sizeof(float)) == 0,
+                tag + ": the coarse correction added and smoothed in one pass, bit for bit");
+        }
       }
 }
 

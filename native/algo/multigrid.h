@@ -452,21 +452,8 @@ class Multigrid {
     });
   }
 
-  // Full multigrid for the first correction (phi = 0, so the correction is
-  // the solution; on entry level 1 holds rho - shift restricted, by
-  // restrict_rhs): the right-hand side restricted to every level, the coarsest solved, then on each finer
-  // level the interpolated coarser answer improved by one V-cycle. It leaves
-  // the error below the discretisation error for about the price of 1.3
-  // V-cycles (tests/potential.test.ts measures it).
-  //  - The coarser answer is interpolated by cubics: a linear interpolation
-  //    leaves an error the size of the discretisation error, and in 3D one
-  //    V-cycle does not remove enough of it (2 to 3 times the discretisation
-  //    error remained).
-  //  - Each level keeps its answer in fp64 and takes its V-cycle on the fp64
-  //    residual of the interpolated answer, the same defect correction as the
-  //    outer iteration: an fp32 answer alone stalls near 3e-5 of phi
-  //    (rounding u by eps costs 4 eps / h^2 in A u), far above the
-  //    discretisation error of a fine grid (8e-7 at 1024^2).
+  // Full multigrid's buffers: each level's right-hand side and fp64 answer,
+  // and the interpolation's passes.
   void fmg_buffers() {
     if (!fine_rhs_.empty()) return;
     const size_t last = levels_.size() - 1;
@@ -484,6 +471,22 @@ class Multigrid {
     if (levels_[0].g.dim == 3) fmg_t2_ = ex_.template alloc<double>(half);
   }
 
+  // Full multigrid for the first correction (phi = 0, so the correction is
+  // the solution; on entry level 1 holds rho - shift restricted, by
+  // restrict_rhs): the right-hand side restricted to every level, the
+  // coarsest solved, then on each finer level the interpolated coarser
+  // answer improved by one V-cycle. It leaves the error below the
+  // discretisation error for about the price of 1.3 V-cycles
+  // (tests/potential.test.ts measures it).
+  //  - The coarser answer is interpolated by cubics: a linear interpolation
+  //    leaves an error the size of the discretisation error, and in 3D one
+  //    V-cycle does not remove enough of it (2 to 3 times the discretisation
+  //    error remained).
+  //  - Each level keeps its answer in fp64 and takes its V-cycle on the fp64
+  //    residual of the interpolated answer, the same defect correction as the
+  //    outer iteration: an fp32 answer alone stalls near 3e-5 of phi
+  //    (rounding u by eps costs 4 eps / h^2 in A u), far above the
+  //    discretisation error of a fine grid (8e-7 at 1024^2).
   void fmg(const float* rho, double shift) {
     const size_t last = levels_.size() - 1;
     for (size_t l = 1; l < last; ++l)

@@ -384,11 +384,12 @@ inline double outer_residual(CpuExec& ex, const Grid& g, const double* phi, cons
 // order, the same for any number of threads.
 inline double correct_and_residual(CpuExec& ex, const Grid& g, double* phi, const float* e, const float* rho,
                                    double shift, const unsigned char* m, float* r, double k2, float* out = nullptr,
-                                   double* rho_out = nullptr) {
+                                   double* rho_out = nullptr, double* phi_sum = nullptr) {
   int slabs = g.dim == 3 ? g.n[2] : g.n[1];
   int rows_per_slab = g.dim == 3 ? g.n[1] : 1;
   idx slab_cells = (idx)g.n[0] * rows_per_slab;
-  std::vector<double> part((size_t)slabs, 0.0), part_out(out ? (size_t)slabs : 0, 0.0);
+  std::vector<double> part((size_t)slabs, 0.0), part_out(out ? (size_t)slabs : 0, 0.0),
+      part_phi(phi_sum ? (size_t)slabs : 0, 0.0);
   auto correct = [&](int s) {
     idx b = (idx)s * slab_cells;
     if (m) {
@@ -405,15 +406,17 @@ inline double correct_and_residual(CpuExec& ex, const Grid& g, double* phi, cons
       acc += detail::outer_residual_row(g, phi, rho, shift, m, r, k2, y, z, g.at(0, y, z));
     }
     part[(size_t)s] = acc;
-    if (out) {  // the slab's phi is final: its fp32 copy and sum rho phi
+    if (out) {  // the slab's phi is final: its fp32 copy, sum (rho - shift) phi and sum phi
       idx b = (idx)s * slab_cells;
-      double acc2 = 0;
+      double acc2 = 0, acc3 = 0;
       for (idx i = b; i < b + slab_cells; ++i) {
         float o = (float)phi[i];
         out[i] = o;
-        acc2 += (double)rho[i] * (double)o;
+        acc2 += ((double)rho[i] - shift) * (double)o;
+        acc3 += phi[i];
       }
       part_out[(size_t)s] = acc2;
+      if (phi_sum) part_phi[(size_t)s] = acc3;
     }
   };
   auto edges = [&](int a, int e) {
@@ -433,6 +436,11 @@ inline double correct_and_residual(CpuExec& ex, const Grid& g, double* phi, cons
     double so = 0;
     for (double v : part_out) so += v;
     *rho_out = so;
+  }
+  if (phi_sum) {
+    double sp = 0;
+    for (double v : part_phi) sp += v;
+    *phi_sum = sp;
   }
   return sum;
 }

@@ -185,12 +185,16 @@ double outer_residual(Exec& ex, const Grid& g, const double* phi, const float* r
 }
 
 // phi += e on free cells, then outer_residual: one step of the defect
-// correction. With out, also phi's fp32 copy into out and sum rho out into
-// rho_out: the answer and its energy, should this step be the last. CpuExec
+// correction. With out, also phi's fp32 copy into out and sum (rho - shift)
+// out into rho_out: the answer and its energy, should this step be the last
+// (with phi_sum, sum phi too: a singular problem's answer is phi less its
+// mean, and sum (rho - shift) (phi - mean) = sum (rho - shift) phi since
+// rho - shift sums to zero, and equals sum rho (phi - mean) likewise). CpuExec
 // fuses it all into one pass (native/mg_cpu.h).
 template <class Exec>
 double correct_and_residual(Exec& ex, const Grid& g, double* phi, const float* e, const float* rho, double shift,
-                            const unsigned char* m, float* r, double k2, float* out = nullptr, double* rho_out = nullptr) {
+                            const unsigned char* m, float* r, double k2, float* out = nullptr, double* rho_out = nullptr,
+                            double* phi_sum = nullptr) {
   ex.for_n(g.cells(), [=] SF_LAMBDA(idx i) {
     if (!(m && m[i])) phi[i] += (double)e[i];
   });
@@ -198,8 +202,9 @@ double correct_and_residual(Exec& ex, const Grid& g, double* phi, const float* e
   if (out) *rho_out = ex.sum_n(g.cells(), [=] SF_LAMBDA(idx i) {
     float o = (float)phi[i];
     out[i] = o;
-    return (double)rho[i] * (double)o;
+    return ((double)rho[i] - shift) * (double)o;
   });
+  if (phi_sum) *phi_sum = ex.sum_n(g.cells(), [=] SF_LAMBDA(idx i) { return phi[i]; });
   return rn2;
 }
 
@@ -354,12 +359,14 @@ class Multigrid {
       rn2 = outer_residual(ex_, g, phi, rho, shift, m, f0, k2);
     }
     bool fmg_done = false;
-    // A problem with a unique answer (not singular) writes phi_out and sums
-    // rho phi_out in each correction pass (a write of fp32 per cell), which
-    // saves the final pass over phi and rho when that correction is the last.
-    const bool fuse_out = !singular_ && held_ == 0;
-    bool out_current = false;  // phi_out and rho_phi are those of phi
-    double rho_phi = 0;
+    // Without held cells each correction pass writes phi_out and sums
+    // (rho - shift) phi_out (a write of fp32 per cell), which saves the final
+    // pass over phi and rho when that correction is the last; on a singular
+    // problem it sums phi too, and the mean is then taken from phi_out in
+    // fp32.
+    const bool fuse_out = held_ == 0;
+    bool out_current = false;  // phi_out, rho_phi and phi_sum are those of phi
+    double rho_phi = 0, phi_sum = 0;
     for (int cycle = 0;; ++cycle) {
       double rn = std::sqrt(rn2);
       if (cycle == 0 && ref == 0) ref = rn;  // rho = 0: measure against the anchors' initial residual
@@ -390,7 +397,8 @@ class Multigrid {
         krylov_step(cycle);
         rn2 = outer_residual(ex_, g, phi, rho, shift, m, f0, k2);
       } else {
-        rn2 = correct_and_residual(ex_, g, phi, u0, rho, shift, m, f0, k2, fuse_out ? phi_out : nullptr, &rho_phi);
+        rn2 = correct_and_residual(ex_, g, phi, u0, rho, shift, m, f0, k2, fuse_out ? phi_out : nullptr, &rho_phi,
+                                   singular_ ? &phi_sum : nullptr);
         out_current = fuse_out;
       }
     }
@@ -400,6 +408,10 @@ class Multigrid {
     // pass wrote them.
     double hk = std::pow(g.h, g.dim);
     if (out_current) {
+      if (singular_) {
+        const double mean = phi_sum / (double)n;
+        ex_.for_n(n, [=] SF_LAMBDA(idx i) { phi_out[i] = (float)((double)phi_out[i] - mean); });
+      }
       st.energy = 0.5 * hk * rho_phi;
       return st;
     }

@@ -338,6 +338,30 @@ inline void prolong_solution(CpuExec& ex, const Grid& gc, const double* pc, cons
 
 namespace detail {
 
+// A run of the answer: out = phi in fp32, and to acc2 and acc3 the sums of
+// (rho - shift) out and of phi, each in eight fixed partial sums
+// (vectorisable, as sum_squares).
+inline void answer_row(const double* phi, const float* rho, double shift, float* out, idx n, double& acc2,
+                       double& acc3) {
+  double a[8] = {0, 0, 0, 0, 0, 0, 0, 0}, b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  idx i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) {
+      float o = (float)phi[i + j];
+      out[i + j] = o;
+      a[j] += ((double)rho[i + j] - shift) * (double)o;
+      b[j] += phi[i + j];
+    }
+  for (; i < n; ++i) {
+    float o = (float)phi[i];
+    out[i] = o;
+    a[i & 7] += ((double)rho[i] - shift) * (double)o;
+    b[i & 7] += phi[i];
+  }
+  acc2 += ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+  acc3 += ((b[0] + b[1]) + (b[2] + b[3])) + ((b[4] + b[5]) + (b[6] + b[7]));
+}
+
 // The outer fp64 residual of one row, stored in fp32 into r; returns the sum
 // of squares of what was stored.
 inline double outer_residual_row(const Grid& g, const double* phi, const float* rho, double shift,
@@ -409,12 +433,7 @@ inline double correct_and_residual(CpuExec& ex, const Grid& g, double* phi, cons
     if (out) {  // the slab's phi is final: its fp32 copy, sum (rho - shift) phi and sum phi
       idx b = (idx)s * slab_cells;
       double acc2 = 0, acc3 = 0;
-      for (idx i = b; i < b + slab_cells; ++i) {
-        float o = (float)phi[i];
-        out[i] = o;
-        acc2 += ((double)rho[i] - shift) * (double)o;
-        acc3 += phi[i];
-      }
+      detail::answer_row(phi + b, rho + b, shift, out + b, slab_cells, acc2, acc3);
       part_out[(size_t)s] = acc2;
       if (phi_sum) part_phi[(size_t)s] = acc3;
     }
@@ -442,6 +461,100 @@ inline double correct_and_residual(CpuExec& ex, const Grid& g, double* phi, cons
     for (double v : part_phi) sp += v;
     *phi_sum = sp;
   }
+  return sum;
+}
+
+
+// The last step of the defect correction, when phi itself is not needed
+// afterwards (algo/multigrid.h): phi + e is never stored and the residual
+// never written, only the fp32 answer. Threads own blocks of slabs and keep
+// phi + e of three slabs (below, this, above) in a ring, so each slab's
+// phi + e is formed once per block (twice at a block's first slab and its
+// neighbour below). The residual sums its neighbours in the order of
+// neighbours(), so it is bit for bit that of the fused correction above.
+inline double last_correction(CpuExec& ex, const Grid& g, double* phi, const float* e, const float* rho,
+                              double shift, float* r, double k2, float* out, double* rho_out, double* phi_sum) {
+  const int ax = g.dim - 1;  // the slab axis
+  const int slabs = g.n[ax];
+  if (slabs < 3 || g.n[0] < 3)
+    return correct_and_residual(ex, g, phi, e, rho, shift, nullptr, r, k2, out, rho_out, phi_sum);
+  const int nx = g.n[0], rows = g.dim == 3 ? g.n[1] : 1;
+  const idx sc = (idx)nx * rows;
+  const int bc = g.bc[ax];
+  Grid v = g;  // one slab: its in-slab neighbours (a Neumann face adds nothing)
+  v.n[ax] = 1;
+  v.bc[ax] = BC_NEUMANN;
+  const double ih2 = 1.0 / (g.h * g.h), diag = 2.0 * g.dim;
+  std::vector<double> part((size_t)slabs), part_out((size_t)slabs), part_phi((size_t)slabs);
+  const idx grain = std::max<idx>(4, 16384 / sc);
+  ex.for_ranges(slabs, grain, [&](idx a, idx b) {
+    std::vector<double> ring((size_t)(3 * sc));
+    std::vector<float> rr((size_t)nx);
+    double *lo = ring.data(), *mid = lo + sc, *hi = mid + sc;
+    auto load = [&](int s, double* d) {
+      const double* p = phi + (idx)s * sc;
+      const float* q = e + (idx)s * sc;
+      for (idx i = 0; i < sc; ++i) d[i] = p[i] + (double)q[i];
+    };
+    const int below = a > 0 ? (int)a - 1 : (bc == BC_PERIODIC ? slabs - 1 : -1);
+    if (below >= 0) load(below, lo);
+    load((int)a, mid);
+    for (int s = (int)a; s < (int)b; ++s) {
+      const int above = s + 1 < slabs ? s + 1 : (bc == BC_PERIODIC ? 0 : -1);
+      if (above >= 0) load(above, hi);
+      const double* L = (s > 0 || bc == BC_PERIODIC) ? lo : nullptr;
+      const double* H = above >= 0 ? hi : nullptr;
+      const int edge_diag = (L ? 0 : (bc == BC_DIRICHLET ? 2 : 0)) + (H ? 0 : (bc == BC_DIRICHLET ? 2 : 0));
+      double acc = 0, acc2 = 0, acc3 = 0;
+      for (int j = 0; j < rows; ++j) {
+        const idx lb = (idx)j * nx, gb = (idx)s * sc + lb;
+        const float* f = rho + gb;
+        const int vy = g.dim == 3 ? j : 0;
+        const bool fast = L && H && (g.dim == 2 || (j > 0 && j < rows - 1));
+        auto point = [&](int x) {
+          Neighbours<double> nb = neighbours(v, mid, lb + x, x, vy, 0);
+          if (L) nb.sum += L[lb + x], nb.diag += 1;
+          if (H) nb.sum += H[lb + x], nb.diag += 1;
+          nb.diag += edge_diag;
+          const double p = mid[lb + x];
+          rr[x] = (float)(((double)f[x] - shift) - (((double)nb.diag * p - nb.sum) * ih2 + k2 * p));
+        };
+        if (fast) {
+          point(0);
+          const double* m = mid + lb;
+          const double *Lr = L + lb, *Hr = H + lb;
+          if (g.dim == 3) {
+            for (int x = 1; x < nx - 1; ++x) {
+              double t = ((0.0 + m[x - 1]) + m[x + 1]) + m[x - nx];
+              t = t + m[x + nx];
+              t = (t + Lr[x]) + Hr[x];
+              rr[x] = (float)(((double)f[x] - shift) - ((diag * m[x] - t) * ih2 + k2 * m[x]));
+            }
+          } else {
+            for (int x = 1; x < nx - 1; ++x) {
+              double t = ((0.0 + m[x - 1]) + m[x + 1]) + Lr[x];
+              t = t + Hr[x];
+              rr[x] = (float)(((double)f[x] - shift) - ((diag * m[x] - t) * ih2 + k2 * m[x]));
+            }
+          }
+          point(nx - 1);
+        } else {
+          for (int x = 0; x < nx; ++x) point(x);
+        }
+        acc += sum_squares(rr.data(), nx);
+        detail::answer_row(mid + lb, f, shift, out + gb, nx, acc2, acc3);
+      }
+      part[(size_t)s] = acc;
+      part_out[(size_t)s] = acc2;
+      part_phi[(size_t)s] = acc3;
+      double* t = lo;
+      lo = mid, mid = hi, hi = t;
+    }
+  }, CpuExec::min_tasks(grain * sc));
+  double sum = 0, so = 0, sp = 0;
+  for (int s = 0; s < slabs; ++s) sum += part[(size_t)s], so += part_out[(size_t)s], sp += part_phi[(size_t)s];
+  *rho_out = so;
+  if (phi_sum) *phi_sum = sp;
   return sum;
 }
 

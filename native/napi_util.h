@@ -10,10 +10,12 @@
 #include <cstring>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "../cuda/grid_k.h"
 #include "errors.h"
 #include "host_cache.h"
+#include "thread_pool.h"
 
 namespace sf {
 
@@ -90,17 +92,17 @@ T* typed_data(const Napi::TypedArray& a) {
   return static_cast<T*>(data);
 }
 
-// Scans an input off the main thread: E_NONFINITE names the argument and index.
-// fp32 inputs are scanned in blocks by their bits (an infinity or NaN has
-// every exponent bit set, so the block's largest |bits| reaches 0x7f800000),
-// a reduction the compiler vectorises; only a block that fails is searched.
+// The first index in [lo, hi) whose value is not finite, or hi. fp32 inputs
+// are scanned in blocks by their bits (an infinity or NaN has every exponent
+// bit set, so the block's largest |bits| reaches 0x7f800000), a reduction the
+// compiler vectorises; only a block that fails is searched value by value.
 template <class T>
-void require_finite(const T* p, idx n, const char* name) {
-  idx i = 0;
+idx first_nonfinite(const T* p, idx lo, idx hi) {
+  idx i = lo;
   if constexpr (sizeof(T) == 4 && std::is_floating_point<T>::value) {
     constexpr idx kBlock = 4096;
-    for (; i < n; i += kBlock) {
-      idx e = std::min(n, i + kBlock);
+    for (; i < hi; i += kBlock) {
+      idx e = std::min(hi, i + kBlock);
       uint32_t top = 0;
       for (idx j = i; j < e; ++j) {
         uint32_t b;
@@ -111,9 +113,31 @@ void require_finite(const T* p, idx n, const char* name) {
       if (top >= 0x7f800000u) break;
     }
   }
-  for (; i < n; ++i)
-    if (!std::isfinite((double)p[i]))
-      fail("E_NONFINITE", std::string(name) + "[" + std::to_string(i) + "] is not finite");
+  for (; i < hi; ++i)
+    if (!std::isfinite((double)p[i])) return i;
+  return hi;
+}
+
+// Scans an input off the main thread: E_NONFINITE names the argument and the
+// first index that is not finite. A large input is scanned in parts on the
+// thread pool.
+template <class T>
+void require_finite(const T* p, idx n, const char* name) {
+  constexpr idx kPart = idx(1) << 18;
+  idx bad = n;
+  if (n >= 2 * kPart && !ThreadPool::inside_task()) {
+    const int parts = (int)((n + kPart - 1) / kPart);
+    std::vector<idx> first((size_t)parts);
+    ThreadPool::instance().run(parts, [&](int t) {
+      const idx lo = (idx)t * kPart;
+      first[(size_t)t] = first_nonfinite(p, lo, std::min(n, lo + kPart));
+    });
+    for (int t = 0; t < parts && bad == n; ++t)
+      if (first[(size_t)t] < std::min(n, ((idx)t + 1) * kPart)) bad = first[(size_t)t];
+  } else {
+    bad = first_nonfinite(p, 0, n);
+  }
+  if (bad < n) fail("E_NONFINITE", std::string(name) + "[" + std::to_string(bad) + "] is not finite");
 }
 
 // Memory the worker fills and JS then owns (an external ArrayBuffer whose

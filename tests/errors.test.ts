@@ -149,6 +149,22 @@ describe('the native layer checks again on its own', () => {
   });
 });
 
+describe('a non-finite value is named by its first index', () => {
+  // A large input is scanned in parts on the thread pool: the index named is
+  // the first bad one whichever part finds one first.
+  test.each([
+    ['one bad value near the end', [1_048_575]],
+    ['bad values in several parts, the first in the last part but one', [786_431, 786_500, 1_000_000]],
+    ['a bad value in the first block of a part and one past it', [262_144, 900_000]],
+  ])('%s', async (_name, at) => {
+    const rho = new Float32Array(1 << 20);
+    for (const i of at) rho[i] = i % 2 ? NaN : -Infinity;
+    const err = (await errorOf(() => potential(rho, { n: [1024, 1024] }))) as SemfieldError;
+    expect(err.code).toBe('E_NONFINITE');
+    expect(err.message).toContain(`rho[${at[0]}]`);
+  });
+});
+
 describe('refused calls leave nothing behind', () => {
   test('a process making thousands of refused and accepted calls exits cleanly', () => {
     // Refused calls must not leave native state behind (a worker whose

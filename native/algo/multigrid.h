@@ -208,6 +208,16 @@ double correct_and_residual(Exec& ex, const Grid& g, double* phi, const float* e
   return rn2;
 }
 
+// The last step of the defect correction, when phi itself is not needed
+// afterwards: the same sums and answer as correct_and_residual with out and
+// no held cells (r is scratch). CpuExec stores neither phi + e nor the
+// residual (native/mg_cpu.h).
+template <class Exec>
+double last_correction(Exec& ex, const Grid& g, double* phi, const float* e, const float* rho, double shift, float* r,
+                       double k2, float* out, double* rho_out, double* phi_sum) {
+  return correct_and_residual(ex, g, phi, e, rho, shift, nullptr, r, k2, out, rho_out, phi_sum);
+}
+
 // Full multigrid's transfers of a whole answer in fp64: the coarse answer
 // on the fine grid by cubic interpolation (transfer_k.h), one axis per pass
 // (x into t1 = [nfx, ncy, ncz]; y into t2 = [nfx, nfy, ncz] in 3D, or into
@@ -396,6 +406,10 @@ class Multigrid {
       if (held_ > 0) {
         krylov_step(cycle);
         rn2 = outer_residual(ex_, g, phi, rho, shift, m, f0, k2);
+      } else if (opt_.discretization && fmg_done && cycle == 0) {
+        // The last correction: the loop stops after full multigrid.
+        rn2 = last_correction(ex_, g, phi, u0, rho, shift, f0, k2, phi_out, &rho_phi, singular_ ? &phi_sum : nullptr);
+        out_current = true;
       } else {
         rn2 = correct_and_residual(ex_, g, phi, u0, rho, shift, m, f0, k2, fuse_out ? phi_out : nullptr, &rho_phi,
                                    singular_ ? &phi_sum : nullptr);

@@ -214,6 +214,35 @@ static void smoother_tests() {
           check(std::memcmp(serial.data(), fused.data(), N * sizeof(float)) == 0,
                 tag + ": " + std::to_string(sweeps) + " sweeps on one thread and on all, bit for bit");
         }
+        if (!held) {
+          // The last correction (the answer only) against the fused
+          // correction that also stores phi + e and the residual, and the
+          // generic driver.
+          std::vector<float> e = wave(N, 0.013, 0.25), r(N), r2(N), out1(N), out2(N), out3(N);
+          std::vector<double> phi(N), phi2, phi3;
+          for (idx c = 0; c < N; ++c) phi[c] = 0.5 * std::sin(0.003 * (double)c) + 1e-9 * (double)(c % 7);
+          phi2 = phi3 = phi;
+          CpuExec ex;
+          PlainExec px;
+          for (double shift : {0.0, 0.125}) {
+            double e1 = 0, e2 = 0, e3 = 0, s1 = 0, s2 = 0, s3 = 0;
+            std::vector<double> p1 = phi, p2 = phi, p3 = phi;
+            double n1 = correct_and_residual(ex, g, p1.data(), e.data(), f.data(), shift, nullptr, r.data(), 0.75, out1.data(), &e1, &s1);
+            double n2 = last_correction(ex, g, p2.data(), e.data(), f.data(), shift, r2.data(), 0.75, out2.data(), &e2, &s2);
+            double n3 = last_correction(px, g, p3.data(), e.data(), f.data(), shift, r2.data(), 0.75, out3.data(), &e3, &s3);
+            std::string t = tag + " shift " + std::to_string(shift) + ": the last correction";
+            check(std::memcmp(out1.data(), out2.data(), N * sizeof(float)) == 0 && std::memcmp(out1.data(), out3.data(), N * sizeof(float)) == 0,
+                  t + "'s answer is the fused correction's and the generic driver's, bit for bit");
+            check(n1 == n2, t + "'s residual norm is the fused correction's, bit for bit");
+            // (The generic driver sums the squares of the fp64 residual, the
+            // CPU's those of its fp32 copy.)
+            check(std::fabs(n3 - n1) <= 1e-6 * n1, t + "'s residual norm is the generic driver's");
+            check(std::fabs(e2 - e1) <= 1e-12 * std::fabs(e1) + 1e-300 && std::fabs(e3 - e1) <= 1e-12 * std::fabs(e1) + 1e-300 &&
+                      std::fabs(s2 - s1) <= 1e-12 * std::fabs(s1) && std::fabs(s3 - s1) <= 1e-12 * std::fabs(s1),
+                  t + "'s energy and sum of phi are the fused correction's");
+            check(std::memcmp(p2.data(), phi.data(), N * sizeof(double)) == 0, t + " leaves phi as it was");
+          }
+        }
         // A V-cycle's smoothing with the pass before it in the same wavefront:
         // from zero, and after the coarse correction is added.
         std::vector<float> one = u0, fused = u0;

@@ -488,7 +488,7 @@ inline double last_correction(CpuExec& ex, const Grid& g, double* phi, const flo
   std::vector<double> part((size_t)slabs), part_out((size_t)slabs), part_phi((size_t)slabs);
   const idx grain = std::max<idx>(4, 16384 / sc);
   ex.for_ranges(slabs, grain, [&](idx a, idx b) {
-    std::vector<double> ring((size_t)(3 * sc));
+    HostArray<double> ring((size_t)(3 * sc));  // (uninitialised, from the host cache)
     std::vector<float> rr((size_t)nx);
     double *lo = ring.data(), *mid = lo + sc, *hi = mid + sc;
     auto load = [&](int s, double* d) {

@@ -95,7 +95,11 @@ export interface PotentialOptions extends RunOptions {
   tol?: number | 'discretization';
   /** V-cycles at most (default 50). */
   maxCycles?: number;
-  /** Red-black over-relaxation sweeps (factor 1.15) before / after the coarse correction (default 2 / 2). */
+  /**
+   * Red-black over-relaxation sweeps (factor 1.15) before / after the coarse correction (default
+   * 2 / 2; with tol 'discretization' the full multigrid cycle post-smooths once unless
+   * postSmooth is given).
+   */
   preSmooth?: number;
   postSmooth?: number;
   /** Interior cells held at fixed values (conductors). */

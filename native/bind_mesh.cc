@@ -57,6 +57,7 @@ class PotentialWorker : public Worker {
     p.opt.max_cycles = (int)get_int(a, "maxCycles", 50, 1, 10000);
     p.opt.pre = (int)get_int(a, "preSmooth", 2, 1, 16);
     p.opt.post = (int)get_int(a, "postSmooth", 2, 1, 16);
+    if (!get(a, "postSmooth").IsUndefined()) p.opt.fmg_post = p.opt.post;  // (else the full multigrid cycle's 1)
     p.rho = in.input<float>("rho", N * p.batch);
     Napi::Value m = get(a, "mask");
     if (!m.IsUndefined() && !m.IsNull()) {

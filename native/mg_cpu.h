@@ -488,7 +488,6 @@ inline double correct_and_residual(CpuExec& ex, const Grid& g, double* phi, cons
   return sum;
 }
 
-
 // The last step of the defect correction, when phi itself is not needed
 // afterwards (algo/multigrid.h): phi + e is never stored and the residual
 // never written, only the fp32 answer. Threads own blocks of slabs and keep

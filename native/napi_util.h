@@ -10,12 +10,10 @@
 #include <cstring>
 #include <string>
 #include <type_traits>
-#include <vector>
 
 #include "../cuda/grid_k.h"
 #include "errors.h"
 #include "host_cache.h"
-#include "thread_pool.h"
 
 namespace sf {
 
@@ -119,24 +117,12 @@ idx first_nonfinite(const T* p, idx lo, idx hi) {
 }
 
 // Scans an input off the main thread: E_NONFINITE names the argument and the
-// first index that is not finite. A large input is scanned in parts on the
-// thread pool.
+// first index that is not finite. (On the calling thread: the thread pool
+// serves one call at a time, and a scan queued behind another call's solve
+// would wait for it.)
 template <class T>
 void require_finite(const T* p, idx n, const char* name) {
-  constexpr idx kPart = idx(1) << 18;
-  idx bad = n;
-  if (n >= 2 * kPart && !ThreadPool::inside_task()) {
-    const int parts = (int)((n + kPart - 1) / kPart);
-    std::vector<idx> first((size_t)parts);
-    ThreadPool::instance().run(parts, [&](int t) {
-      const idx lo = (idx)t * kPart;
-      first[(size_t)t] = first_nonfinite(p, lo, std::min(n, lo + kPart));
-    });
-    for (int t = 0; t < parts && bad == n; ++t)
-      if (first[(size_t)t] < std::min(n, ((idx)t + 1) * kPart)) bad = first[(size_t)t];
-  } else {
-    bad = first_nonfinite(p, 0, n);
-  }
+  const idx bad = first_nonfinite(p, 0, n);
   if (bad < n) fail("E_NONFINITE", std::string(name) + "[" + std::to_string(bad) + "] is not finite");
 }
 

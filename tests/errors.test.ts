@@ -150,12 +150,12 @@ describe('the native layer checks again on its own', () => {
 });
 
 describe('a non-finite value is named by its first index', () => {
-  // A large input is scanned in parts on the thread pool: the index named is
-  // the first bad one whichever part finds one first.
+  // A large input is scanned in blocks by the bits of its values: the index
+  // named is the first bad one, also where several blocks hold one.
   test.each([
     ['one bad value near the end', [1_048_575]],
-    ['bad values in several parts, the first in the last part but one', [786_431, 786_500, 1_000_000]],
-    ['a bad value in the first block of a part and one past it', [262_144, 900_000]],
+    ['bad values in several blocks, the first at the end of a block', [786_431, 786_500, 1_000_000]],
+    ['a bad value at the start of a block and one past it', [262_144, 900_000]],
   ])('%s', async (_name, at) => {
     const rho = new Float32Array(1 << 20);
     for (const i of at) rho[i] = i % 2 ? NaN : -Infinity;

@@ -145,6 +145,12 @@ template <class Exec>
 void encode(Exec& ex, EncodeJob& job) {
   CodecHeader& hd = job.hd;
   const int w = (int)hd.w, h = (int)hd.h, pw = (int)hd.pw(), ph = (int)hd.ph();
+  // The domain table and its tiles are filled in chunks of 2^19 entries,
+  // with the abort flag read between them: 5-6 ms each on two cores of an
+  // EPYC (the first touch of fresh pages included), so that a machine
+  // several times slower still stops within 100 ms. Chunks of 2^22 took
+  // 40-50 ms, and over 100 ms on a loaded machine.
+  constexpr idx kChunk = (idx)1 << 19;
   const idx npix = (idx)pw * ph;
   // The image in units where [lo, hi] is [0, 1], padded by repeating its
   // last row and column (smooth, so edge blocks code it cheaply).
@@ -184,11 +190,10 @@ void encode(Exec& ex, EncodeJob& job) {
     const int step = codec_step(r, hd.step_code);
     // The domain table: every domain, averaged down, under every isometry.
     float* table = ex.template alloc<float>(std::max<idx>(ncand * n2, 1));
-    // In chunks of 2^22 entries (a few ms, the first touch of fresh pages
-    // included), for cancellation within 100 ms.
-    for (idx e0 = 0, total = ncand * n2; e0 < total; e0 += (idx)1 << 22) {
+    // In chunks of kChunk entries, for cancellation within 100 ms.
+    for (idx e0 = 0, total = ncand * n2; e0 < total; e0 += kChunk) {
       check_cancel(job.cancel, "encode");
-      ex.for_n(std::min<idx>((idx)1 << 22, total - e0), [=] SF_LAMBDA(idx e) { codec_domain_elem(dimg, pw, ndx, step, r, table, e0 + e); });
+      ex.for_n(std::min<idx>(kChunk, total - e0), [=] SF_LAMBDA(idx e) { codec_domain_elem(dimg, pw, ndx, step, r, table, e0 + e); });
     }
     check_cancel(job.cancel, "encode");
     float* dsum = ex.template alloc<float>(std::max<idx>(nd, 1));
@@ -257,9 +262,9 @@ void encode(Exec& ex, EncodeJob& job) {
     float* csum = ex.template alloc<float>(std::max<idx>(nlanes, 1));
     float* cvd = ex.template alloc<float>(std::max<idx>(nlanes, 1));
     float* civd = ex.template alloc<float>(std::max<idx>(nlanes, 1));
-    for (idx e0 = 0, total = nlanes * n2; e0 < total; e0 += (idx)1 << 22) {
+    for (idx e0 = 0, total = nlanes * n2; e0 < total; e0 += kChunk) {
       check_cancel(job.cancel, "encode");
-      ex.for_n(std::min<idx>((idx)1 << 22, total - e0), [=] SF_LAMBDA(idx i) {
+      ex.for_n(std::min<idx>(kChunk, total - e0), [=] SF_LAMBDA(idx i) {
         const idx e = e0 + i, t = e / ((idx)n2 * kCodecTile);
         int rest = (int)(e - t * n2 * kCodecTile), k = rest / kCodecTile, j = rest - k * kCodecTile;
         int c = cid[t * kCodecTile + j];

@@ -318,6 +318,12 @@ class CudaExec {
   }
   template <class T>
   void fill_zero(T* p, idx n) { cuda_check(cudaMemsetAsync(p, 0, (size_t)n * sizeof(T), ts_->stream), "cudaMemsetAsync"); }
+  // As CpuExec's: device memory is mapped at allocation, and a memset is
+  // queued at once (the abort is read between the host's launches).
+  template <class T, class C>
+  void fill_zero(T* p, idx n, const C&) { fill_zero(p, n); }
+  template <class T, class C>
+  void touch(T*, idx, const C&) const {}
   template <class T>
   const T* upload(const T* host, idx n) {
     if (!host) return nullptr;

@@ -118,9 +118,11 @@ class ChaosWorker : public Worker {
  protected:
   void Run() override {
     IfsJob& f = j_.job;
-    std::vector<unsigned long long> counts;
+    // Not zeroed here: the driver zeroes the grid in pieces between abort
+    // checks (a 2^26-cell grid is 512 MB).
+    HostArray<unsigned long long> counts;
     if (f.render) {
-      counts.resize((size_t)f.rn[0] * f.rn[1] * f.rn[2]);
+      counts = HostArray<unsigned long long>((size_t)f.rn[0] * f.rn[1] * f.rn[2]);
       f.counts = counts.data();
     } else {
       f.points = pts_.alloc(f.n * f.dd);
@@ -129,8 +131,12 @@ class ChaosWorker : public Worker {
     if (wants_progress()) f.progress = [this](double done) { report(0, 0, done); };
     run_on(j_.target, f, cpu::chaos_game, cuda::chaos_game);
     if (f.render) {
-      double* c = counts_.alloc((idx)counts.size());
-      for (size_t i = 0; i < counts.size(); ++i) c[i] = (double)counts[i];
+      const idx n = (idx)counts.size(), chunk = (idx)1 << 22;
+      double* c = counts_.alloc(n);
+      for (idx i0 = 0; i0 < n; i0 += chunk) {
+        if (cancel_.raised()) fail("E_ABORTED", "render: aborted");
+        for (idx i = i0; i < std::min(n, i0 + chunk); ++i) c[i] = (double)counts[(size_t)i];
+      }
     }
   }
   Napi::Value Result(Napi::Env env) override {

@@ -108,7 +108,7 @@ export async function maxwell(opts: MaxwellOptions): Promise<MaxwellResult> {
   const args: Record<string, unknown> = { grid: { dim, n, h, bc }, mode, dt, steps, batch };
   const perField = (name: string, v: unknown, one: number) => {
     const a = float32(op, name, v);
-    if (a.length !== one && a.length !== one * batch) throw invalid('E_SHAPE', op, name, `of length ${one} or ${one * batch} (batch ${batch})`, a);
+    if (a.length !== one && a.length !== one * batch) throw invalid('E_SHAPE', op, name, batch === 1 ? `of length ${one}` : `of length ${one} or ${one * batch} (batch ${batch})`, a);
     return a;
   };
   if (o.eps !== undefined) args.eps = perField('eps', o.eps, cells);

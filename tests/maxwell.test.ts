@@ -206,7 +206,13 @@ test('a batch equals its fields run one by one (per-field materials and initial 
     expect(Array.from(both.probes.subarray(b * (steps + 1), (b + 1) * (steps + 1)))).toEqual(Array.from(one.probes));
     expect(Array.from(both.energy!.subarray(b * 5, (b + 1) * 5))).toEqual(Array.from(one.energy!));
   }
-  expect(((await errorOf(() => maxwell({ n: [n, n], h, dt, steps: 1, batch: 2, eps: new Float32Array(3 * N).fill(1) }))) as SemfieldError).code).toBe('E_SHAPE');
+  const two = (await errorOf(() => maxwell({ n: [n, n], h, dt, steps: 1, batch: 2, eps: new Float32Array(3 * N).fill(1) }))) as SemfieldError;
+  expect(two.code).toBe('E_SHAPE');
+  expect(two.message).toContain(`eps must be of length ${N} or ${2 * N} (batch 2)`);
+  // With one field there is one length to name.
+  const one = (await errorOf(() => maxwell({ n: [n, n], h, dt, steps: 1, init: new Float32Array(3 * N) }))) as SemfieldError;
+  expect(one.code).toBe('E_SHAPE');
+  expect(one.message).toContain(`init must be of length ${6 * N} (got Float32Array(${3 * N}))`);
 });
 
 test('positions are in domain units, as in every mesh operation: probes interpolate their component linearly, loops sit on nodes', async () => {

@@ -149,7 +149,7 @@ void chaos_game(Exec& ex, IfsJob& job) {
   if (blocks > 0 && (double)blocks * cells * 4 > 512.0 * 1048576) blocks = 0;
   HostArray<uint32_t> local((size_t)(blocks * cells));
   uint32_t* hist = local.data();
-  ex.fill_zero(hist, blocks * cells, check);
+  if constexpr (host) ex.fill_zero(hist, blocks * cells, check);  // (host memory: never the device's memset)
   const CancelFlag cancel = job.cancel;
   for (idx t0 = 0; t0 < total; t0 += round) {
     check();

@@ -90,17 +90,17 @@ T* typed_data(const Napi::TypedArray& a) {
   return static_cast<T*>(data);
 }
 
-// The first index in [lo, hi) whose value is not finite, or hi. fp32 inputs
+// The first index in [0, n) whose value is not finite, or n. fp32 inputs
 // are scanned in blocks by their bits (an infinity or NaN has every exponent
 // bit set, so the block's largest |bits| reaches 0x7f800000), a reduction the
 // compiler vectorises; only a block that fails is searched value by value.
 template <class T>
-idx first_nonfinite(const T* p, idx lo, idx hi) {
-  idx i = lo;
+idx first_nonfinite(const T* p, idx n) {
+  idx i = 0;
   if constexpr (sizeof(T) == 4 && std::is_floating_point<T>::value) {
     constexpr idx kBlock = 4096;
-    for (; i < hi; i += kBlock) {
-      idx e = std::min(hi, i + kBlock);
+    for (; i < n; i += kBlock) {
+      idx e = std::min(n, i + kBlock);
       uint32_t top = 0;
       for (idx j = i; j < e; ++j) {
         uint32_t b;
@@ -111,9 +111,9 @@ idx first_nonfinite(const T* p, idx lo, idx hi) {
       if (top >= 0x7f800000u) break;
     }
   }
-  for (; i < hi; ++i)
+  for (; i < n; ++i)
     if (!std::isfinite((double)p[i])) return i;
-  return hi;
+  return n;
 }
 
 // Scans an input off the main thread: E_NONFINITE names the argument and the
@@ -122,7 +122,7 @@ idx first_nonfinite(const T* p, idx lo, idx hi) {
 // would wait for it.)
 template <class T>
 void require_finite(const T* p, idx n, const char* name) {
-  const idx bad = first_nonfinite(p, 0, n);
+  const idx bad = first_nonfinite(p, n);
   if (bad < n) fail("E_NONFINITE", std::string(name) + "[" + std::to_string(bad) + "] is not finite");
 }
 

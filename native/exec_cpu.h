@@ -52,6 +52,12 @@ class CpuExec {
   template <class B>
   void for_ranges(idx n, idx grain, const B& body, idx parallel_from = 2) const {
     if (fault_now(FAULT_LAUNCH)) fail("E_DEVICE", "kernel launch failed (simulated)");
+    split(n, grain, body, parallel_from);
+  }
+
+  // for_ranges without being a launch (the simulated launch faults).
+  template <class B>
+  void split(idx n, idx grain, const B& body, idx parallel_from = 2) const {
     idx tasks = (n + grain - 1) / grain;
     if (!parallel() || tasks < std::max<idx>(2, parallel_from)) {
       if (n > 0) body((idx)0, n);
@@ -215,11 +221,19 @@ class CpuExec {
   const T* upload(const T* host, idx) { return host; }
   template <class T>
   void upload_into(T* dev, const T* host, idx n) {
-    if (n > 0 && host != dev) std::memcpy(dev, host, (size_t)n * sizeof(T));
+    copy(dev, host, n);
   }
   template <class T>
   void download(T* host, const T* dev, idx n) {
-    if (n > 0 && host != dev) std::memcpy(host, dev, (size_t)n * sizeof(T));
+    copy(host, dev, n);
+  }
+  // A copy between host arrays, shared among the threads from 4 MiB (a
+  // fresh destination costs the kernel's zeroing of its pages as well).
+  template <class T>
+  void copy(T* dst, const T* src, idx n) const {
+    if (n <= 0 || dst == src) return;
+    const idx grain = std::max<idx>(1, ((idx)1 << 20) / (idx)sizeof(T));
+    split(n, grain, [=](idx lo, idx hi) { std::memcpy(dst + lo, src + lo, (size_t)(hi - lo) * sizeof(T)); }, 4);
   }
   // Allocations since a mark are returned by release(mark).
   size_t mark() const { return owned_.size(); }

@@ -71,17 +71,40 @@ void yee_e_pass(Exec& ex, const YeeGrid& g, const YeePml& pml, int q, const YeeF
   });
 }
 
+// One leapfrog step: every active H component, then (after saving E into
+// Eold when the energy needs E(n); Eold null otherwise) every active E
+// component with its sources js[q]. psi: the H and the E psi terms (two
+// sets) under CPML, or null. (The CPU backend has an overload in
+// wave_cpu.h that fuses the two halves slab by slab.)
+template <class Exec>
+void yee_step(Exec& ex, const YeeGrid& g, const YeePml& pml, const YeeFields& six, const YeeFields* psi, const float* ca,
+              const float* cb, float dt, const YeeSources* js, const bool* active, float* const* Eold) {
+  for (int q = 0; q < 3; ++q)
+    if (active[3 + q]) yee_h_pass(ex, g, pml, q, six, psi ? &psi[0] : nullptr, dt);
+  if (Eold)
+    for (int q = 0; q < 3; ++q) {
+      float* dst = Eold[q];
+      const float* srcq = six.f[q];
+      ex.for_n(g.cells(), [=] SF_LAMBDA(idx i) { dst[i] = srcq[i]; });
+    }
+  for (int q = 0; q < 3; ++q)
+    if (active[q]) yee_e_pass(ex, g, pml, q, six, psi ? &psi[1] : nullptr, ca, cb, dt, js[q]);
+}
+
 template <class Exec>
 void maxwell_run(Exec& ex, MaxwellJob& job) {
   const YeeGrid g = job.g;
   const idx N = g.cells();
   const int steps = job.steps;
   const float dt = (float)job.dt;
+  // The fields step in the output itself where the kernels can write it
+  // (the CPU: no copy of 6 fields in and out), in device arrays otherwise.
   YeeFields six{};
   float* const* F = six.f;
   for (int q = 0; q < 6; ++q) {
-    six.f[q] = ex.template zeros<float>(N);
+    six.f[q] = ex.output(job.fields + q * N, N);
     if (job.init) ex.upload_into(six.f[q], job.init + q * N, N);
+    else ex.fill_zero(six.f[q], N);
   }
   // Material coefficients per cell (uniform when eps and sigma are absent).
   float* ca = nullptr;
@@ -181,29 +204,20 @@ void maxwell_run(Exec& ex, MaxwellJob& job) {
     // Every step (a 1024^2 step is a few ms; 64 of them passed 100 ms).
     if (job.cancel && *job.cancel) fail("E_ABORTED", "maxwell: aborted");
     if ((n & 63) == 0 && job.progress) job.progress(n);
-    for (int q = 0; q < 3; ++q)
-      if (job.active[3 + q]) yee_h_pass(ex, g, pml, q, six, any_pml ? &psi[0] : nullptr, dt);
-    if (job.energy_every && (n + 1) % job.energy_every == 0)
-      for (int q = 0; q < 3; ++q) {
-        float* dst = Eold[q];
-        const float* srcq = F[q];
-        ex.for_n(N, [=] SF_LAMBDA(idx i) { dst[i] = srcq[i]; });
-      }
-    for (int q = 0; q < 3; ++q) {
-      if (!job.active[q]) continue;
-      // The summed current density of this component at (n + 1/2) dt.
-      YeeSources js{};
-      for (size_t k = 0; k < job.sources.size() && js.count < 4; ++k)
-        if (job.sources[k].comp == q) {
-          js.profile[js.count] = prof[k];
-          js.amp[js.count] = job.sources[k].f[n];
-          ++js.count;
-        }
-      yee_e_pass(ex, g, pml, q, six, any_pml ? &psi[1] : nullptr, ca, cb, dt, js);
+    // The summed current density of each component at (n + 1/2) dt.
+    YeeSources js[3] = {};
+    for (size_t k = 0; k < job.sources.size(); ++k) {
+      YeeSources& s = js[job.sources[k].comp];
+      if (s.count == 4) continue;
+      s.profile[s.count] = prof[k];
+      s.amp[s.count] = job.sources[k].f[n];
+      ++s.count;
     }
+    const bool save = job.energy_every && (n + 1) % job.energy_every == 0;
+    yee_step(ex, g, pml, six, any_pml ? psi : nullptr, ca, cb, dt, js, job.active, save ? Eold : nullptr);
     record(n + 1);
   }
-  for (int q = 0; q < 6; ++q) ex.download(job.fields + q * N, F[q], N);
+  for (int q = 0; q < 6; ++q) ex.finish_output(job.fields + q * N, six.f[q], N);
   ex.sync();
 }
 

@@ -725,41 +725,74 @@ static void wave_maxwell_tests() {
       wave_field(px, job, 0);
       check(rel_diff(a, b, (size_t)N) < 1e-5, "wave rows vs generic, bc " + std::to_string(bc) + " dim " + std::to_string(dim));
     }
+  // Small grids (one run of slabs on the CPU) with one boundary kind on
+  // every axis, and grids past kParallelCells (runs of slabs on the threads,
+  // each leaving its first E slab to a second phase) with a different kind
+  // per axis and the energy, which saves E(n) inside the fused sweep.
+  struct YeeCase {
+    int dim, n[3], bc[3], energy_every;
+    bool plain;  // no materials, no sources
+  };
+  std::vector<YeeCase> cases;
   for (int dim : {2, 3})
-    for (int bc : {YEE_PEC, YEE_PERIODIC, YEE_CPML}) {
-      MaxwellJob m;
-      m.g.dim = dim;
-      for (int a = 0; a < 3; ++a) {
-        m.g.n[a] = a < dim ? (dim == 2 ? 32 : 10) : 1;
-        m.g.bc[a] = bc;
-      }
-      m.h = 1.0 / m.g.n[0];
-      m.g.inv_h = (float)(1 / m.h);
-      m.dt = 0.5 * m.h / std::sqrt((double)dim);
-      m.steps = 25;
-      if (bc == YEE_CPML) {
-        m.npml = 3;
-        m.pml_sigma = 3.2 / m.h;
-        m.pml_kappa = 2;
-        m.pml_alpha = 0.05;
-      }
-      idx N = m.g.cells();
-      std::vector<float> init = wave(6 * N, 0.23), prof = wave(N, 0.7), f(25, 1.0f), eps(N, 2.0f);
-      m.init = init.data();
+    for (int bc : {YEE_PEC, YEE_PERIODIC, YEE_CPML})
+      cases.push_back({dim, {dim == 2 ? 32 : 10, dim == 2 ? 32 : 10, dim == 2 ? 1 : 10}, {bc, bc, bc}, 0, bc == YEE_PEC});
+  cases.push_back({2, {136, 130, 1}, {YEE_PERIODIC, YEE_CPML, YEE_PEC}, 3, false});
+  cases.push_back({2, {130, 136, 1}, {YEE_CPML, YEE_PERIODIC, YEE_PEC}, 1, true});
+  cases.push_back({3, {26, 27, 28}, {YEE_CPML, YEE_PERIODIC, YEE_PEC}, 4, false});
+  cases.push_back({3, {28, 26, 27}, {YEE_PEC, YEE_CPML, YEE_PERIODIC}, 0, true});
+  cases.push_back({3, {27, 28, 26}, {YEE_PERIODIC, YEE_PEC, YEE_CPML}, 2, false});
+  for (const YeeCase& yc : cases) {
+    MaxwellJob m;
+    m.g.dim = yc.dim;
+    bool cpml = false;
+    for (int a = 0; a < 3; ++a) {
+      m.g.n[a] = yc.n[a];
+      m.g.bc[a] = yc.bc[a];
+      cpml = cpml || (yc.bc[a] == YEE_CPML && yc.n[a] > 1);
+    }
+    m.h = 1.0 / m.g.n[0];
+    m.g.inv_h = (float)(1 / m.h);
+    m.dt = 0.5 * m.h / std::sqrt((double)yc.dim);
+    m.steps = 25;
+    if (cpml) {
+      m.npml = 3;
+      m.pml_sigma = 3.2 / m.h;
+      m.pml_kappa = 2;
+      m.pml_alpha = 0.05;
+    }
+    idx N = m.g.cells();
+    std::vector<float> init = wave(6 * N, 0.23), prof = wave(N, 0.7), f(25, 1.0f), eps(N, 2.0f);
+    m.init = init.data();
+    if (!yc.plain) {
       m.eps = eps.data();
       m.sources.push_back({2, prof.data(), f.data()});
-      std::vector<float> a(6 * N), b(6 * N);
-      m.fields = a.data();
-      std::vector<float> pr(1), em(1);
-      m.probes = pr.data();
-      m.emf = em.data();
-      CpuExec cx;
-      maxwell_run(cx, m);
-      m.fields = b.data();
-      PlainExec px;
-      maxwell_run(px, m);
-      check(rel_diff(a, b, a.size()) < 1e-5, "yee rows vs generic, dim " + std::to_string(dim) + " bc " + std::to_string(bc));
+      m.sources.push_back({yc.dim == 3 ? 0 : 2, prof.data(), f.data()});
     }
+    m.energy_every = yc.energy_every;
+    const size_t W = yc.energy_every ? (size_t)(m.steps / yc.energy_every + 1) : 1;
+    std::vector<float> a(6 * N), b(6 * N);
+    std::vector<double> wa(W), wb(W);
+    std::vector<float> pr(1), em(1);
+    m.probes = pr.data();
+    m.emf = em.data();
+    m.fields = a.data();
+    m.energy = yc.energy_every ? wa.data() : nullptr;
+    CpuExec cx;
+    maxwell_run(cx, m);
+    m.fields = b.data();
+    m.energy = yc.energy_every ? wb.data() : nullptr;
+    PlainExec px;
+    maxwell_run(px, m);
+    std::string name = "yee rows vs generic, " + std::to_string(m.g.n[0]) + "x" + std::to_string(m.g.n[1]) + "x" + std::to_string(m.g.n[2]) +
+                       " bc " + std::to_string(yc.bc[0]) + std::to_string(yc.bc[1]) + std::to_string(yc.bc[2]);
+    double e = 0;
+    for (size_t k = 0; k < W; ++k) e = std::max(e, std::fabs(wa[k] - wb[k]) / std::max(1e-30, std::fabs(wb[k])));
+    double fmax = 0;
+    for (float v : b) fmax = std::max(fmax, (double)std::fabs(v));
+    check(rel_diff(a, b, a.size()) < 1e-5 && fmax > 1e-3, name);
+    if (yc.energy_every) check(e < 1e-5 && wb[W - 1] > 0, name + ", energy");
+  }
 }
 
 int main() {

@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(dir, only.length ? `latest-${only.join('-')}.json` : 'latest.json'), JSON.stringify(result, null, 2));
 
   process.stdout.write('\n');
-  const keys = ['GBs', 'ofTriad', 'cycles', 'workUnits', 'numpyFftMs', 'speedupVsNumpy', 'scipySpsolveMs', 'speedupVsScipy', 'agreement', 'cellsPerSecond', 'GFLOPs', 'ofNumpyMatmul', 'overDot', 'overForward', 'peerMs', 'speedupVsPeer', 'peakRssMiB', 'pointsPerSecond', 'pairsPerSecond', 'pixelsPerSecond', 'dimension', 'psnr', 'psnrBelowExhaustive', 'bytes', 'ratio', 'bpp', 'peerCellsPerSecond', 'oneCoreSpeedupVsPeer', 'overheadMs', 'runsPerSecond', 'speedupVsOneWorker', 'ofLocal', 'vCycles', 'lanczosSteps', 'worstResidual', 'converged', 'nsPerCell'];
+  const keys = ['GBs', 'ofTriad', 'movedOfTriad', 'cycles', 'workUnits', 'numpyFftMs', 'speedupVsNumpy', 'scipySpsolveMs', 'speedupVsScipy', 'agreement', 'cellsPerSecond', 'GFLOPs', 'ofNumpyMatmul', 'overDot', 'overForward', 'peerMs', 'speedupVsPeer', 'peakRssMiB', 'pointsPerSecond', 'pairsPerSecond', 'pixelsPerSecond', 'dimension', 'psnr', 'psnrBelowExhaustive', 'bytes', 'ratio', 'bpp', 'peerCellsPerSecond', 'oneCoreSpeedupVsPeer', 'overheadMs', 'runsPerSecond', 'speedupVsOneWorker', 'ofLocal', 'vCycles', 'lanczosSteps', 'worstResidual', 'converged', 'nsPerCell'];
   const fmt = (v: unknown) => (typeof v === 'number' ? (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toFixed(3)) : String(v ?? ''));
   const cols = keys.filter((k) => rows.some((r) => r[k] !== undefined));
   process.stdout.write(['benchmark'.padEnd(30), 'median ms'.padStart(10), ...cols.map((k) => k.padStart(14))].join(' ') + '\n');

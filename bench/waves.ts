@@ -1,7 +1,10 @@
 /**
  * Wave and FDTD benchmarks: cell updates per second and effective bandwidth
- * as a fraction of the triad (wave: 12 bytes per cell update; 2D TMz: 40;
- * 3D: 112, the bytes each pass reads and writes), semfield against MEEP
+ * as a fraction of the triad (ofTriad: the bytes a step reads and writes when
+ * its passes run one by one, as on the GPU: wave 12 per cell, 2D TMz 40, 3D
+ * 112), and the fraction for the bytes the CPU backend's fused sweeps move
+ * (movedOfTriad: wave 8, two steps per sweep; TMz 24 and 3D 48, each field
+ * read and written once per step), semfield against MEEP
  * (Debian python3-meep, serial) on the same 2D TMz grid on one core and on
  * all cores, and the mesh resonance sweep per frequency in multigrid work
  * units (one V-cycle of the potential solver on the same grid).
@@ -55,7 +58,7 @@ export async function wavesBench(ctx: BenchContext): Promise<void> {
     const steps = 20, dt = 0.5 / (Math.SQRT2 * n);
     const t = await measure(`wave ${n}^2 x ${steps} steps`, () => wave(u0, { n: [n, n] }, { dt, steps }), true, 5);
     const cu = (n * n * steps) / t, GBs = (12 * cu) / 1e9;
-    rows.push({ name: `wave ${n}^2`, medianMs: t * 1e3, samples: n * n * steps, cellsPerSecond: cu, GBs, ofTriad: GBs / triadGBs });
+    rows.push({ name: `wave ${n}^2`, medianMs: t * 1e3, samples: n * n * steps, cellsPerSecond: cu, GBs, ofTriad: GBs / triadGBs, movedOfTriad: (8 * cu) / 1e9 / triadGBs });
   }
   const peers: Record<number, { ours: number; meep?: number; oneCore?: number }> = {};
   for (const n of [1024, 2048]) {
@@ -69,7 +72,7 @@ export async function wavesBench(ctx: BenchContext): Promise<void> {
     const oneCu = one ? (n * n * 40) / one : undefined;
     peers[n] = { ours: cu, meep: meepCu, oneCore: oneCu };
     rows.push({
-      name: `maxwell TMz ${n}^2`, medianMs: t * 1e3, samples: n * n * steps, cellsPerSecond: cu, GBs, ofTriad: GBs / triadGBs,
+      name: `maxwell TMz ${n}^2`, medianMs: t * 1e3, samples: n * n * steps, cellsPerSecond: cu, GBs, ofTriad: GBs / triadGBs, movedOfTriad: (24 * cu) / 1e9 / triadGBs,
       ...(meepCu ? { peerCellsPerSecond: meepCu, speedupVsPeer: cu / meepCu } : {}),
       ...(oneCu && meepCu ? { oneCoreSpeedupVsPeer: oneCu / meepCu } : {}),
     });
@@ -80,7 +83,7 @@ export async function wavesBench(ctx: BenchContext): Promise<void> {
     for (let i = 0; i < n ** 3; i++) init[2 * n ** 3 + i] = Math.sin(i * 1e-3);
     const t = await measure(`maxwell 3D ${n}^3 x ${steps} steps`, () => maxwell({ n: [n, n, n], h, dt: dt / Math.SQRT2, steps, init }), true, 3);
     const cu = (n ** 3 * steps) / t, GBs = (112 * cu) / 1e9;
-    rows.push({ name: `maxwell 3D ${n}^3`, medianMs: t * 1e3, samples: n ** 3 * steps, cellsPerSecond: cu, GBs, ofTriad: GBs / triadGBs });
+    rows.push({ name: `maxwell 3D ${n}^3`, medianMs: t * 1e3, samples: n ** 3 * steps, cellsPerSecond: cu, GBs, ofTriad: GBs / triadGBs, movedOfTriad: (48 * cu) / 1e9 / triadGBs });
   }
   {
     // The resonance figure's sweep: 300 frequencies in [0, 30] on 128^2, damping 0.1,

@@ -286,9 +286,9 @@ inline void yee_step(CpuExec& ex, const YeeGrid& g, const YeePml& pml, const Yee
   auto e_slab = [&](int s) {
     rows(s, [&](int y, int z, idx base) {
       for (int q = 0; q < 3; ++q) {
-        if (!active[q]) continue;
+        // (E(n) of every component, as the energy reads all three)
         if (Eold) std::memcpy(Eold[q] + base, F[q] + base, sizeof(float) * (size_t)row_cells);
-        yee_e_row(g, pml, q, F, psi ? &psi[1] : nullptr, ca, cb, dt, js[q], fe[q], y, z, base);
+        if (active[q]) yee_e_row(g, pml, q, F, psi ? &psi[1] : nullptr, ca, cb, dt, js[q], fe[q], y, z, base);
       }
     });
   };

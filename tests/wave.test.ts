@@ -111,6 +111,23 @@ describe('wave: batches, continuation, records', () => {
     expect(Array.from(rest.u)).toEqual(Array.from(ra.u));
   });
 
+  test('records between steps taken two at a time: snapshots every 3 steps equal runs of 3k steps, progress every 64 steps of each field', async () => {
+    const r = await wave(a, g, { dt, steps: 12, every: 3, kappa: 2, damping: 0.5 });
+    for (const k of [1, 2, 3, 4]) {
+      const one = await wave(a, g, { dt, steps: 3 * k, kappa: 2, damping: 0.5 });
+      expect(Array.from(r.snapshots!.subarray(k * n * n, (k + 1) * n * n))).toEqual(Array.from(one.u));
+    }
+    const both = new Float32Array(2 * n * n);
+    both.set(a);
+    both.set(b, n * n);
+    for (const energyEvery of [undefined, 3]) {
+      const seen: number[][] = [];
+      await wave(both, g, { dt, steps: 200, energyEvery, onProgress: (f, s) => seen.push([f, s]) });
+      seen.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+      expect(seen).toEqual([0, 1].flatMap((f) => [0, 64, 128, 192].map((s) => [f, s])));
+    }
+  });
+
   test('snapshots every k steps start with u0; probes and a time profile f(t)', async () => {
     const s = new Float32Array(n * n);
     s[12 * n + 12] = 1;

@@ -89,18 +89,15 @@ void wave_field(Exec& ex, WaveJob& job, int b) {
   probe(0);
   snapshot(0);
   energy(0);
-  // Whether anything is recorded after step n (probes after every step).
+  // Whether anything is recorded after step n (probes after every step),
+  // or progress reported before step n (every 64 steps).
   auto recorded = [&](int n) {
-    return np || (job.every && n % job.every == 0) || (job.energy_every && n % job.energy_every == 0);
+    return np || (job.every && n % job.every == 0) || (job.energy_every && n % job.energy_every == 0) || (job.progress && (n & 63) == 0);
   };
-  int next_progress = 0;
   for (int n = 0; n < steps; ++n) {
     // Every step or pair of steps (64 steps of a 4096^2 field pass 100 ms).
     if (job.cancel && *job.cancel) fail("E_ABORTED", "wave: aborted");
-    if (job.progress && n >= next_progress) {
-      job.progress(b, n);
-      next_progress = (n / 64 + 1) * 64;
-    }
+    if ((n & 63) == 0 && job.progress) job.progress(b, n);
     if (n + 1 < steps && !recorded(n + 1)) {
       // Two steps at once where nothing is recorded between them.
       wave_two_steps(ex, g, w, u, up, src, amp(n), amp(n + 1));

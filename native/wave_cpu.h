@@ -2,6 +2,10 @@
 // neighbours inside the grid run a plain loop the compiler vectorizes; the
 // cells at the boundary go through the shared bodies (cuda/wave_k.h,
 // cuda/yee_k.h). The same arithmetic as the generic drivers, cell by cell.
+// A Yee step (H then E) and a pair of wave steps each run as one sweep over
+// slabs of the grid, with the slabs each stage needs still in cache: every
+// array crosses memory once per sweep instead of once per pass, which is
+// what bounds these steps out of cache.
 #pragma once
 #include <algorithm>
 #include <cstring>
@@ -59,6 +63,40 @@ inline void wave_step(CpuExec& ex, const Grid& g, const WaveCoef& w, const float
   ex.for_rows(g, [&](int y, int z, idx base) { wave_row(g, w, cur, next, src, fn, y, z, base); });
 }
 
+// The slabs of a grid's outermost axis with more than one cell (rows in
+// 2D, planes in 3D), for the sweeps below that take a whole step (or two)
+// slab by slab.
+struct Slabs {
+  int o, count, per;  // the axis, its slabs, rows per slab
+  template <class G>
+  explicit Slabs(const G& g) : o(g.n[2] > 1 ? 2 : 1), count(g.n[o]), per(o == 2 ? g.n[1] : 1) {}
+  // fn(y, z, base) for each row of slab s.
+  template <class G, class F>
+  void rows(const G& g, int s, const F& fn) const {
+    for (int r = 0; r < per; ++r) {
+      const int y = o == 2 ? r : s, z = o == 2 ? s : 0;
+      fn(y, z, ((idx)z * g.n[1] + y) * g.n[0]);
+    }
+  }
+  // The slabs cut into runs of contiguous slabs (on the threads from
+  // kParallelCells cells: up to 4 runs per thread, at least min_slabs slabs
+  // and min_cells cells per run): first(a, b) on every run [a, b), then,
+  // once all are done, second(a, b) on every run.
+  template <class A, class B>
+  void two_phases(CpuExec& ex, idx cells, int min_slabs, idx min_cells, const A& first, const B& second) const {
+    int runs = 1;
+    if (ex.parallel() && cells >= CpuExec::kParallelCells)
+      runs = (int)std::max<idx>(1, std::min<idx>({(idx)ThreadPool::instance().size() * 4, (idx)count / min_slabs, cells / min_cells}));
+    auto lo = [&](idx t) { return (int)((idx)count * t / runs); };
+    ex.for_ranges(runs, 1, [&](idx l, idx h) {
+      for (idx t = l; t < h; ++t) first(lo(t), lo(t + 1));
+    });
+    ex.for_ranges(runs, 1, [&](idx l, idx h) {
+      for (idx t = l; t < h; ++t) second(lo(t), lo(t + 1));
+    });
+  }
+};
+
 // Two steps in one sweep over slabs of the outermost axis with more than
 // one cell (rows in 2D, planes in 3D): the first step (up <- u^{n+1} from u
 // and up) of slab s, then the second (u <- u^{n+2} from up and u) of slab
@@ -71,35 +109,22 @@ inline void wave_step(CpuExec& ex, const Grid& g, const WaveCoef& w, const float
 // step of its first and last slabs (whose stencils reach into the runs
 // beside it, and across the periodic wrap) to a second phase.
 inline void wave_two_steps(CpuExec& ex, const Grid& g, const WaveCoef& w, float* u, float* up, const float* src, float f0, float f1) {
-  const int o = g.n[2] > 1 ? 2 : 1;
-  const int S = g.n[o];
-  const int per = o == 2 ? g.n[1] : 1;  // rows per slab
+  const Slabs sl(g);
   auto slab = [&](int s, const float* cur, float* next, float fn) {
-    for (int r = 0; r < per; ++r) {
-      int y = o == 2 ? r : s, z = o == 2 ? s : 0;
-      wave_row(g, w, cur, next, src, fn, y, z, g.at(0, y, z));
-    }
+    sl.rows(g, s, [&](int y, int z, idx base) { wave_row(g, w, cur, next, src, fn, y, z, base); });
   };
-  int runs = 1;
-  if (ex.parallel() && g.cells() >= CpuExec::kParallelCells)
-    runs = (int)std::max<idx>(1, std::min<idx>({(idx)ThreadPool::instance().size() * 4, (idx)S / 4, g.cells() / 16384}));
-  auto run_lo = [&](idx t) { return (int)((idx)S * t / runs); };
-  ex.for_ranges(runs, 1, [&](idx lo, idx hi) {
-    for (idx t = lo; t < hi; ++t) {
-      const int a = run_lo(t), b = run_lo(t + 1);
-      for (int s = a; s < b; ++s) {
-        slab(s, u, up, f0);
-        if (s - 1 > a) slab(s - 1, up, u, f1);
-      }
-    }
-  });
-  ex.for_ranges(runs, 1, [&](idx lo, idx hi) {
-    for (idx t = lo; t < hi; ++t) {
-      const int a = run_lo(t), b = run_lo(t + 1);
-      slab(a, up, u, f1);
-      if (b - 1 > a) slab(b - 1, up, u, f1);
-    }
-  });
+  sl.two_phases(
+      ex, g.cells(), 4, 16384,
+      [&](int a, int b) {
+        for (int s = a; s < b; ++s) {
+          slab(s, u, up, f0);
+          if (s - 1 > a) slab(s - 1, up, u, f1);
+        }
+      },
+      [&](int a, int b) {
+        slab(a, up, u, f1);
+        if (b - 1 > a) slab(b - 1, up, u, f1);
+      });
 }
 
 // Whether every cell of row (y, z) has its +1 (forward) or -1 (backward)
@@ -261,54 +286,38 @@ inline void yee_e_pass(CpuExec& ex, const YeeGrid& g, const YeePml& pml, int q, 
 // periodic wrap along o).
 inline void yee_step(CpuExec& ex, const YeeGrid& g, const YeePml& pml, const YeeFields& six, const YeeFields* psi, const float* ca,
                      const float* cb, float dt, const YeeSources* js, const bool* active, float* const* Eold) {
-  const int o = g.n[2] > 1 ? 2 : 1;
-  const int S = g.n[o];
-  const int per = o == 2 ? g.n[1] : 1;  // rows per slab
-  const idx row_cells = g.n[0];
+  const Slabs sl(g);
   YeeFree fh[3], fe[3];
   for (int q = 0; q < 3; ++q) {
     fh[q] = psi ? yee_free_x(g, pml, (q + 1) % 3, (q + 2) % 3, true) : YeeFree{0, g.n[0]};
     fe[q] = psi ? yee_free_x(g, pml, (q + 1) % 3, (q + 2) % 3, false) : YeeFree{0, g.n[0]};
   }
   float* const* F = six.f;
-  auto rows = [&](int s, const auto& fn) {
-    for (int r = 0; r < per; ++r) {
-      int y = o == 2 ? r : s, z = o == 2 ? s : 0;
-      fn(y, z, ((idx)z * g.n[1] + y) * row_cells);
-    }
-  };
   auto h_slab = [&](int s) {
-    rows(s, [&](int y, int z, idx base) {
+    sl.rows(g, s, [&](int y, int z, idx base) {
       for (int q = 0; q < 3; ++q)
         if (active[3 + q]) yee_h_row(g, pml, q, F, psi ? &psi[0] : nullptr, dt, fh[q], y, z, base);
     });
   };
   auto e_slab = [&](int s) {
-    rows(s, [&](int y, int z, idx base) {
+    sl.rows(g, s, [&](int y, int z, idx base) {
       for (int q = 0; q < 3; ++q) {
         // (E(n) of every component, as the energy reads all three)
-        if (Eold) std::memcpy(Eold[q] + base, F[q] + base, sizeof(float) * (size_t)row_cells);
+        if (Eold) std::memcpy(Eold[q] + base, F[q] + base, sizeof(float) * (size_t)g.n[0]);
         if (active[q]) yee_e_row(g, pml, q, F, psi ? &psi[1] : nullptr, ca, cb, dt, js[q], fe[q], y, z, base);
       }
     });
   };
-  // Runs of at least 2 slabs (so that a run's deferred first E slab is not
-  // its only one) and 8192 cells, shared only from kParallelCells cells as
-  // for every launch.
-  int runs = 1;
-  if (ex.parallel() && g.cells() >= CpuExec::kParallelCells)
-    runs = (int)std::max<idx>(1, std::min<idx>({(idx)ThreadPool::instance().size() * 4, (idx)S / 2, g.cells() / 8192}));
-  auto run_lo = [&](idx t) { return (int)((idx)S * t / runs); };
-  ex.for_ranges(runs, 1, [&](idx lo, idx hi) {
-    for (idx t = lo; t < hi; ++t)
-      for (int s = run_lo(t); s < run_lo(t + 1); ++s) {
-        h_slab(s);
-        if (s > run_lo(t)) e_slab(s);
-      }
-  });
-  ex.for_ranges(runs, 1, [&](idx lo, idx hi) {
-    for (idx t = lo; t < hi; ++t) e_slab(run_lo(t));
-  });
+  // (runs of at least 2 slabs, so that a run's deferred first E slab is not its only one)
+  sl.two_phases(
+      ex, g.cells(), 2, 8192,
+      [&](int a, int b) {
+        for (int s = a; s < b; ++s) {
+          h_slab(s);
+          if (s > a) e_slab(s);
+        }
+      },
+      [&](int a, int) { e_slab(a); });
 }
 
 }  // namespace sf

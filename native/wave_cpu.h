@@ -260,17 +260,6 @@ inline void yee_e_row(const YeeGrid& g, const YeePml& pml, int q, float* const* 
   else run(N{}, N{});
 }
 
-inline void yee_h_pass(CpuExec& ex, const YeeGrid& g, const YeePml& pml, int q, const YeeFields& fields, const YeeFields* psi, float dt) {
-  const YeeFree free = psi ? yee_free_x(g, pml, (q + 1) % 3, (q + 2) % 3, true) : YeeFree{0, g.n[0]};
-  ex.for_rows(g, [&](int y, int z, idx base) { yee_h_row(g, pml, q, fields.f, psi, dt, free, y, z, base); });
-}
-
-inline void yee_e_pass(CpuExec& ex, const YeeGrid& g, const YeePml& pml, int q, const YeeFields& fields, const YeeFields* psi,
-                       const float* ca, const float* cb, float dt, const YeeSources& js) {
-  const YeeFree free = psi ? yee_free_x(g, pml, (q + 1) % 3, (q + 2) % 3, false) : YeeFree{0, g.n[0]};
-  ex.for_rows(g, [&](int y, int z, idx base) { yee_e_row(g, pml, q, fields.f, psi, ca, cb, dt, js, free, y, z, base); });
-}
-
 // A whole leapfrog step in one sweep over slabs of the outermost axis o
 // with more than one cell (a row of a 2D grid, a plane of a 3D one): H of
 // slab s, then E of slab s. H(s) reads E(s) and E(s + 1), both still at

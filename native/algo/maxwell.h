@@ -47,8 +47,8 @@ struct YeeSources {
 };
 
 // One update of H component q over the grid, from the fields F (and the H
-// psi arrays under CPML). (The CPU backend has a row-by-row overload in
-// wave_cpu.h.)
+// psi arrays under CPML). (The CPU backend's yee_step in wave_cpu.h takes
+// the same cells row by row.)
 template <class Exec>
 void yee_h_pass(Exec& ex, const YeeGrid& g, const YeePml& pml, int q, const YeeFields& F, const YeeFields* psi, float dt) {
   const YeeFields f = F, p = psi ? *psi : YeeFields{};

@@ -73,6 +73,41 @@ inline void relax_row(const MgLevel& L, int y, int z, int col, float ih2, float 
   }
 }
 
+// A row of a correction that is zero everywhere, after its first red
+// half-sweep: red cells w (f / diagonal), black and held cells 0. The same
+// values as zeroing the row and relaxing red (the neighbours' sum is 0), so
+// the row's neighbours are not read.
+inline void red_from_zero_row(const MgLevel& L, int y, int z, float ih2, float k2, float inv, float w) {
+  const Grid& g = L.g;
+  float* u = L.u + g.at(0, y, z);
+  const float* f = L.f + g.at(0, y, z);
+  const unsigned char* m = L.mask ? L.mask + g.at(0, y, z) : nullptr;
+  const int nx = g.n[0], parity = (y + z) & 1;  // the red cells' x parity
+  const bool fast = !m && interior_row(g, y, z) && nx > 2;
+  auto edge = [&](int x) {  // the diagonal weight as neighbours() counts it
+    const int p[3] = {x, y, z};
+    int diag = 0;
+    for (int a = 0; a < g.dim; ++a) {
+      const int per_side = g.bc[a] == BC_DIRICHLET ? 2 : g.bc[a] == BC_PERIODIC ? 1 : 0;
+      diag += p[a] > 0 ? 1 : per_side;
+      diag += p[a] < g.n[a] - 1 ? 1 : per_side;
+    }
+    return inv_diag(diag, ih2, k2);
+  };
+  for (int x = 0; x < nx; ++x) {
+    if (fast && x == 1) {
+      if (w == 1.0f) {
+        for (int i = 1; i < nx - 1; ++i) u[i] = (i & 1) == parity ? f[i] * inv : 0.0f;
+      } else {
+        for (int i = 1; i < nx - 1; ++i) u[i] = (i & 1) == parity ? w * (f[i] * inv) : 0.0f;
+      }
+      x = nx - 2;
+      continue;
+    }
+    u[x] = ((x & 1) != parity || (m && m[x])) ? 0.0f : over_relax(0.0f, f[x] * edge(x), w);
+  }
+}
+
 // One colour of one slab (a row in 2D, a plane in 3D).
 inline void relax_slab(const MgLevel& L, int s, int col, float ih2, float k2, float inv, float w) {
   const Grid& g = L.g;
@@ -105,9 +140,11 @@ namespace detail {
 //  - An odd number of slabs across a periodic wrap puts cells of one colour
 //    side by side there, and then the order of the slabs matters.
 //  In those two cases, and past 4 sweeps, it returns false and does nothing.
+// first_colours = 1: `first` also takes the first sweep's red half, so the
+// wavefront's stages after it start with black.
 inline bool smooth_wavefront(CpuExec& ex, const MgLevel& L, float k2, int sweeps, float w,
-                             const std::function<void(int)>* first) {
-  const int S = (first ? 1 : 0) + 2 * sweeps, min_block = 2 * S;
+                             const std::function<void(int)>* first, int first_colours = 0) {
+  const int S = (first ? 1 : 0) + 2 * sweeps - first_colours, min_block = 2 * S;
   const Grid& g = L.g;
   const int n = g.dim == 3 ? g.n[2] : g.n[1];
   const bool wrap = g.bc[g.dim - 1] == BC_PERIODIC;
@@ -120,7 +157,7 @@ inline bool smooth_wavefront(CpuExec& ex, const MgLevel& L, float k2, int sweeps
     s = (s + n) % n;
     if (first) {
       if (k == 0) return (*first)(s);
-      --k;
+      k += first_colours - 1;
     }
     relax_slab(L, s, k & 1, ih2, k2, inv, w);
   };
@@ -255,11 +292,18 @@ inline void prolong_add(CpuExec& ex, const MgLevel& C, const MgLevel& F) {
 // correction just before its first relaxation, the post-smoothing adds the
 // coarse correction to each slab just before its first. Where the wavefront
 // does not apply, the passes one by one.
+//  - From zero, the first red half-sweep reads only zeros, so each red cell
+//    becomes w (f / diagonal), the value that half-sweep gives, and the
+//    black cells 0: one pass with no neighbours read and no zeroing of its
+//    own.
 inline void smooth_from_zero(CpuExec& ex, const MgLevel& L, float k2, int sweeps, float w) {
   const Grid& g = L.g;
-  const idx slab = g.dim == 3 ? (idx)g.n[0] * g.n[1] : (idx)g.n[0];
-  const std::function<void(int)> zero = [&](int s) { std::memset(L.u + (idx)s * slab, 0, (size_t)slab * sizeof(float)); };
-  if (detail::smooth_wavefront(ex, L, k2, sweeps, w, &zero)) return;
+  const float ih2 = (float)(1.0 / (g.h * g.h)), inv = inv_diag(2 * g.dim, ih2, k2);
+  const std::function<void(int)> zero_red = [&](int s) {
+    if (g.dim == 2) return detail::red_from_zero_row(L, s, 0, ih2, k2, inv, w);
+    for (int y = 0; y < g.n[1]; ++y) detail::red_from_zero_row(L, y, s, ih2, k2, inv, w);
+  };
+  if (detail::smooth_wavefront(ex, L, k2, sweeps, w, &zero_red, 1)) return;
   ex.fill_zero(L.u, g.cells());
   rbgs(ex, L, k2, sweeps, w);
 }
@@ -293,71 +337,69 @@ inline void cubic_row_x(const double* s, double* d, int n, int bc) {
   for (int f = 2 * (n - 2); f < 2 * n; ++f) d[f] = cubic_point<double>(s, 0, 1, f, n, bc);
 }
 
-// cubic_point along y or z: each fine row is the same weighted sum of four
-// whole coarse rows.
-inline void cubic_rows(const CpuExec& ex, const double* src, const Grid& gs, int axis, double* dst) {
-  Grid gd = gs;
-  gd.n[axis] *= 2;
-  const int n = gs.n[axis], bc = gs.bc[axis], nx = gd.n[0];
-  ex.for_rows(gd, [&](int y, int z, idx base) {
-    const int f = axis == 1 ? y : z;
-    const int X = f >> 1, dd = (f & 1) ? 1 : -1;
-    const int at[4] = {X - dd, X, X + dd, X + 2 * dd};
-    const double w[4] = {-7.0 / 128, 105.0 / 128, 35.0 / 128, -5.0 / 128};
-    const double* r[4];
-    double ws[4];
-    for (int q = 0; q < 4; ++q) {
-      int sg;
-      int i = ghost_index2(at[q], n, bc, sg);
-      r[q] = src + (axis == 1 ? gs.at(0, i, z) : gs.at(0, y, i));
-      ws[q] = w[q] * (double)sg;
-    }
-    double* o = dst + base;
-    for (int x = 0; x < nx; ++x) o[x] = ws[0] * r[0][x] + ws[1] * r[1][x] + ws[2] * r[2][x] + ws[3] * r[3][x];
-  });
+// The four coarse cells and weights of cubic_point for fine position f along
+// an axis of n coarse cells: the weights carry the ghost's sign.
+inline void cubic_taps(int f, int n, int bc, int* at, double* ws) {
+  const double w[4] = {-7.0 / 128, 105.0 / 128, 35.0 / 128, -5.0 / 128};
+  const int X = f >> 1, dd = (f & 1) ? 1 : -1;
+  const int a[4] = {X - dd, X, X + dd, X + 2 * dd};
+  for (int q = 0; q < 4; ++q) {
+    int sg;
+    at[q] = ghost_index2(a[q], n, bc, sg);
+    ws[q] = w[q] * (double)sg;
+  }
 }
+
+// d = the weighted sum of four rows of n values.
+inline void weigh_rows(const double* const r[4], const double ws[4], double* d, idx n) {
+  for (idx x = 0; x < n; ++x) d[x] = ws[0] * r[0][x] + ws[1] * r[1][x] + ws[2] * r[2][x] + ws[3] * r[3][x];
+}
+
+// Slab s (a row in 2D, a plane in 3D) of the cubic interpolation of the
+// coarse answer pc onto the fine grid gf, into d: four coarse slabs weighted
+// along the slab axis, then in 3D four of the result's rows along y, each
+// row at the coarse width, then along x (cubic_row_x). The same numbers as
+// cubic_point along each axis in turn, up to rounding (the axes in another
+// order), with nothing larger than one coarse plane in between. tmp: at
+// least (ncx ncy in 3D) + ncx doubles.
+inline void interp_slab(const Grid& gc, const double* pc, const Grid& gf, int s, double* d, double* tmp) {
+  const int ax = gf.dim - 1, ncx = gc.n[0];
+  int at[4];
+  double ws[4];
+  cubic_taps(s, gc.n[ax], gc.bc[ax], at, ws);
+  const idx sc = gf.dim == 3 ? (idx)ncx * gc.n[1] : ncx;  // a coarse slab
+  const double* r[4] = {pc + at[0] * sc, pc + at[1] * sc, pc + at[2] * sc, pc + at[3] * sc};
+  if (gf.dim == 2) {
+    weigh_rows(r, ws, tmp, ncx);
+    cubic_row_x(tmp, d, ncx, gc.bc[0]);
+    return;
+  }
+  double *plane = tmp, *row = tmp + sc;
+  weigh_rows(r, ws, plane, sc);
+  for (int y = 0; y < gf.n[1]; ++y) {
+    cubic_taps(y, gc.n[1], gc.bc[1], at, ws);
+    const double* ry[4] = {plane + at[0] * ncx, plane + at[1] * ncx, plane + at[2] * ncx, plane + at[3] * ncx};
+    weigh_rows(ry, ws, row, ncx);
+    cubic_row_x(row, d + (idx)y * gf.n[0], ncx, gc.bc[0]);
+  }
+}
+
+inline size_t interp_scratch(const Grid& gc) { return (size_t)gc.n[0] * (gc.dim == 3 ? gc.n[1] + 1 : 1); }
 
 }  // namespace detail
 
-// Full multigrid's cubic interpolation of a coarse answer (algo/multigrid.h).
-// In 2D in one pass: each fine row is the weighted sum of four coarse rows
-// (the weights of cubic_rows), formed at the coarse width in a row of the
-// thread's own, then interpolated along x; the same numbers as x first and
-// then y up to rounding, without the half-size fp64 array in between (its
-// write and read are a fifth of the pass's memory traffic).
-inline void prolong_solution(CpuExec& ex, const Grid& gc, const double* pc, const Grid& gf, double* pf, double* t1,
-                             double* t2) {
-  const int ncx = gc.n[0], bcx = gc.bc[0];
-  if (gf.dim == 2) {
-    const int ncy = gc.n[1], bcy = gc.bc[1];
-    ex.for_ranges(gf.n[1], std::max<idx>(1, 8192 / gf.n[0]), [&](idx lo, idx hi) {
-      HostArray<double> row((size_t)ncx);
-      const double w[4] = {-7.0 / 128, 105.0 / 128, 35.0 / 128, -5.0 / 128};
-      for (idx f = lo; f < hi; ++f) {
-        const int X = (int)(f >> 1), dd = (f & 1) ? 1 : -1;
-        const double* r[4];
-        double ws[4];
-        for (int q = 0; q < 4; ++q) {
-          const int at = q == 0 ? X - dd : q == 1 ? X : q == 2 ? X + dd : X + 2 * dd;
-          int sg;
-          const int i = ghost_index2(at, ncy, bcy, sg);
-          r[q] = pc + gc.at(0, i, 0);
-          ws[q] = w[q] * (double)sg;
-        }
-        double* t = row.data();
-        for (int x = 0; x < ncx; ++x) t[x] = ws[0] * r[0][x] + ws[1] * r[1][x] + ws[2] * r[2][x] + ws[3] * r[3][x];
-        detail::cubic_row_x(t, pf + f * gf.n[0], ncx, bcx);
-      }
-    }, CpuExec::min_tasks(std::max<idx>(1, 8192 / gf.n[0]) * gf.n[0]));
-    return;
-  }
-  ex.for_rows(gc, [&](int, int, idx base) { detail::cubic_row_x(pc + base, t1 + 2 * base, ncx, bcx); });
-  Grid g1 = gc;
-  g1.n[0] *= 2;
-  Grid g2 = g1;
-  g2.n[1] *= 2;
-  detail::cubic_rows(ex, t1, g1, 1, t2);
-  detail::cubic_rows(ex, t2, g2, 2, pf);
+// Full multigrid's cubic interpolation of a coarse answer (algo/multigrid.h)
+// in one pass, slab by slab (interp_slab): without the generic form's
+// half-size fp64 arrays between the axes (their writes and reads were a
+// fifth of the pass's memory traffic in 2D, more than half in 3D).
+inline void prolong_solution(CpuExec& ex, const Grid& gc, const double* pc, const Grid& gf, double* pf, double*,
+                             double*) {
+  const int slabs = gf.n[gf.dim - 1];
+  const idx sc = gf.cells() / slabs, grain = std::max<idx>(1, 8192 / sc);
+  ex.for_ranges(slabs, grain, [&](idx lo, idx hi) {
+    HostArray<double> tmp(detail::interp_scratch(gc));
+    for (idx s = lo; s < hi; ++s) detail::interp_slab(gc, pc, gf, (int)s, pf + s * sc, tmp.data());
+  }, CpuExec::min_tasks(grain * sc));
 }
 
 namespace detail {
@@ -367,15 +409,25 @@ namespace detail {
 // (vectorisable, as sum_squares).
 inline void answer_row(const double* phi, const float* rho, double shift, float* out, idx n, double& acc2,
                        double& acc3) {
-  double a[8] = {0, 0, 0, 0, 0, 0, 0, 0}, b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  // In vectors of four written out: the compiler leaves the loop scalar.
+  typedef double D4 __attribute__((vector_size(32)));
+  typedef float F4 __attribute__((vector_size(16)));
+  D4 a4[2] = {{0, 0, 0, 0}, {0, 0, 0, 0}}, b4[2] = {{0, 0, 0, 0}, {0, 0, 0, 0}};
+  const D4 sh = {shift, shift, shift, shift};
   idx i = 0;
   for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; ++j) {
-      float o = (float)phi[i + j];
-      out[i + j] = o;
-      a[j] += ((double)rho[i + j] - shift) * (double)o;
-      b[j] += phi[i + j];
+    for (int h = 0; h < 2; ++h) {
+      D4 p;
+      F4 r;
+      std::memcpy(&p, phi + i + 4 * h, sizeof p);
+      std::memcpy(&r, rho + i + 4 * h, sizeof r);
+      const F4 o = __builtin_convertvector(p, F4);
+      std::memcpy(out + i + 4 * h, &o, sizeof o);
+      a4[h] += (__builtin_convertvector(r, D4) - sh) * __builtin_convertvector(o, D4);
+      b4[h] += p;
     }
+  double a[8], b[8];
+  for (int j = 0; j < 8; ++j) a[j] = a4[j >> 2][j & 3], b[j] = b4[j >> 2][j & 3];
   for (; i < n; ++i) {
     float o = (float)phi[i];
     out[i] = o;
@@ -488,19 +540,23 @@ inline double correct_and_residual(CpuExec& ex, const Grid& g, double* phi, cons
   return sum;
 }
 
-// The last step of the defect correction, when phi itself is not needed
-// afterwards (algo/multigrid.h): phi + e is never stored and the residual
-// never written, only the fp32 answer. Threads own blocks of slabs and keep
-// phi + e of three slabs (below, this, above) in a ring, so each slab's
-// phi + e is formed once per block (twice at a block's first slab and its
-// neighbour below). The residual sums its neighbours in the order of
-// neighbours(), so it is bit for bit that of the fused correction above.
-inline double last_correction(CpuExec& ex, const Grid& g, double* phi, const float* e, const float* rho,
-                              double shift, float* r, double k2, float* out, double* rho_out, double* phi_sum) {
+namespace detail {
+
+// The fp64 residual (rho - shift) - A v of fp64 values v that are never
+// stored whole: load(s, dst, own) forms slab s of v (a row in 2D, a plane in
+// 3D; own: s lies in the caller's range, not a neighbour of it). Threads
+// own ranges of slabs and keep v on three slabs (below, this, above) in a
+// ring, so each slab is formed once per range (twice at a range's first slab
+// and its neighbour below). row(s, gb, v, res) receives each row of the grid
+// in order within its slab: slab s, the row's first cell gb, the row's v and
+// its residual in fp32 (nx each, in the thread's buffers). The residual sums
+// the neighbours in the order of neighbours(), so it is bit for bit that of
+// outer_residual on v. Needs at least 3 slabs and 3 cells along x.
+template <class Load, class Row>
+void ring_residual(CpuExec& ex, const Grid& g, const float* rho, double shift, double k2, const Load& load,
+                   const Row& row) {
   const int ax = g.dim - 1;  // the slab axis
   const int slabs = g.n[ax];
-  if (slabs < 3 || g.n[0] < 3)
-    return correct_and_residual(ex, g, phi, e, rho, shift, nullptr, r, k2, out, rho_out, phi_sum);
   const int nx = g.n[0], rows = g.dim == 3 ? g.n[1] : 1;
   const idx sc = (idx)nx * rows;
   const int bc = g.bc[ax];
@@ -508,27 +564,20 @@ inline double last_correction(CpuExec& ex, const Grid& g, double* phi, const flo
   v.n[ax] = 1;
   v.bc[ax] = BC_NEUMANN;
   const double ih2 = 1.0 / (g.h * g.h), diag = 2.0 * g.dim;
-  std::vector<double> part((size_t)slabs), part_out((size_t)slabs), part_phi((size_t)slabs);
   const idx grain = std::max<idx>(4, 16384 / sc);
   ex.for_ranges(slabs, grain, [&](idx a, idx b) {
     HostArray<double> ring((size_t)(3 * sc));  // (uninitialised, from the host cache)
     std::vector<float> rr((size_t)nx);
     double *lo = ring.data(), *mid = lo + sc, *hi = mid + sc;
-    auto load = [&](int s, double* d) {
-      const double* p = phi + (idx)s * sc;
-      const float* q = e + (idx)s * sc;
-      for (idx i = 0; i < sc; ++i) d[i] = p[i] + (double)q[i];
-    };
     const int below = a > 0 ? (int)a - 1 : (bc == BC_PERIODIC ? slabs - 1 : -1);
-    if (below >= 0) load(below, lo);
-    load((int)a, mid);
+    if (below >= 0) load(below, lo, false);
+    load((int)a, mid, true);
     for (int s = (int)a; s < (int)b; ++s) {
       const int above = s + 1 < slabs ? s + 1 : (bc == BC_PERIODIC ? 0 : -1);
-      if (above >= 0) load(above, hi);
+      if (above >= 0) load(above, hi, s + 1 < (int)b);
       const double* L = (s > 0 || bc == BC_PERIODIC) ? lo : nullptr;
       const double* H = above >= 0 ? hi : nullptr;
       const int edge_diag = (L ? 0 : (bc == BC_DIRICHLET ? 2 : 0)) + (H ? 0 : (bc == BC_DIRICHLET ? 2 : 0));
-      double acc = 0, acc2 = 0, acc3 = 0;
       for (int j = 0; j < rows; ++j) {
         const idx lb = (idx)j * nx, gb = (idx)s * sc + lb;
         const float* f = rho + gb;
@@ -564,21 +613,99 @@ inline double last_correction(CpuExec& ex, const Grid& g, double* phi, const flo
         } else {
           for (int x = 0; x < nx; ++x) point(x);
         }
-        acc += sum_squares(rr.data(), nx);
-        detail::answer_row(mid + lb, f, shift, out + gb, nx, acc2, acc3);
+        row(s, gb, (const double*)(mid + lb), (const float*)rr.data());
       }
-      part[(size_t)s] = acc;
-      part_out[(size_t)s] = acc2;
-      part_phi[(size_t)s] = acc3;
       double* t = lo;
       lo = mid, mid = hi, hi = t;
     }
   }, CpuExec::min_tasks(grain * sc));
+}
+
+inline bool ring_fits(const Grid& g) { return g.n[g.dim - 1] >= 3 && g.n[0] >= 3; }
+
+// The answer's sums of a ring_residual over v, per slab, added up in order
+// (the same for any number of threads): the residual's squares, sum
+// (rho - shift) out and sum v, with out = v in fp32.
+template <class Load>
+double ring_answer(CpuExec& ex, const Grid& g, const float* rho, double shift, double k2, const Load& load, float* out,
+                   double* rho_out, double* phi_sum) {
+  const int slabs = g.n[g.dim - 1];
+  std::vector<double> part((size_t)slabs, 0.0), part_out((size_t)slabs, 0.0), part_phi((size_t)slabs, 0.0);
+  const int nx = g.n[0];
+  ring_residual(ex, g, rho, shift, k2, load, [&](int s, idx gb, const double* v, const float* res) {
+    part[(size_t)s] += sum_squares(res, nx);
+    answer_row(v, rho + gb, shift, out + gb, nx, part_out[(size_t)s], part_phi[(size_t)s]);
+  });
   double sum = 0, so = 0, sp = 0;
   for (int s = 0; s < slabs; ++s) sum += part[(size_t)s], so += part_out[(size_t)s], sp += part_phi[(size_t)s];
   *rho_out = so;
   if (phi_sum) *phi_sum = sp;
   return sum;
+}
+
+}  // namespace detail
+
+// The last step of the defect correction, when phi itself is not needed
+// afterwards (algo/multigrid.h): phi + e is formed slab by slab in a ring
+// (ring_residual) and never stored, nor is the residual; only the fp32
+// answer is written.
+inline double last_correction(CpuExec& ex, const Grid& g, double* phi, const float* e, const float* rho,
+                              double shift, float* r, double k2, float* out, double* rho_out, double* phi_sum) {
+  if (!detail::ring_fits(g))
+    return correct_and_residual(ex, g, phi, e, rho, shift, nullptr, r, k2, out, rho_out, phi_sum);
+  const idx sc = g.cells() / g.n[g.dim - 1];
+  auto load = [&](int s, double* d, bool) {
+    const double* p = phi + (idx)s * sc;
+    const float* q = e + (idx)s * sc;
+    for (idx i = 0; i < sc; ++i) d[i] = p[i] + (double)q[i];
+  };
+  return detail::ring_answer(ex, g, rho, shift, k2, load, out, rho_out, phi_sum);
+}
+
+// Full multigrid on the finest level (algo/multigrid.h), where the
+// interpolated answer is needed only for its residual and, later, for the
+// answer: each slab of it is interpolated (interp_slab) where the ring
+// needs it and stored only when keep_phi, so the first pass reads the coarse
+// answer and rho and writes the residual, and the last (full multigrid as
+// the whole solve) reads the coarse answer, the correction and rho and
+// writes the answer: about half the bytes of storing phi and reading it
+// back twice. The interpolation is formed twice; it is a few fp64 products
+// per cell, cheaper than the 16 bytes it saves. (A grid under 3 cells along x
+// or the slab axis, which no finest level of full multigrid is, takes the
+// stored way, phi written either way.)
+inline void fmg_finest_residual(CpuExec& ex, const Grid& gc, const double* pc, const Grid& g, double* phi, double* t1,
+                                double* t2, const float* rho, double shift, float* r, double k2, bool keep_phi) {
+  if (!detail::ring_fits(g)) {
+    prolong_solution(ex, gc, pc, g, phi, t1, t2);
+    outer_residual(ex, g, phi, rho, shift, nullptr, r, k2);
+    return;
+  }
+  const idx sc = g.cells() / g.n[g.dim - 1];
+  const int nx = g.n[0];
+  auto load = [&](int s, double* d, bool own) {
+    thread_local std::vector<double> tmp;
+    if (tmp.size() < detail::interp_scratch(gc)) tmp.resize(detail::interp_scratch(gc));
+    detail::interp_slab(gc, pc, g, s, d, tmp.data());
+    if (keep_phi && own) std::memcpy(phi + (idx)s * sc, d, (size_t)sc * sizeof(double));
+  };
+  detail::ring_residual(ex, g, rho, shift, k2, load, [&](int, idx gb, const double*, const float* res) {
+    std::memcpy(r + gb, res, (size_t)nx * sizeof(float));
+  });
+}
+
+inline double fmg_last_correction(CpuExec& ex, const Grid& gc, const double* pc, const Grid& g, double* phi,
+                                  const float* e, const float* rho, double shift, float* r, double k2, float* out,
+                                  double* rho_out, double* phi_sum) {
+  if (!detail::ring_fits(g)) return last_correction(ex, g, phi, e, rho, shift, r, k2, out, rho_out, phi_sum);
+  const idx sc = g.cells() / g.n[g.dim - 1];
+  auto load = [&](int s, double* d, bool) {
+    thread_local std::vector<double> tmp;
+    if (tmp.size() < detail::interp_scratch(gc)) tmp.resize(detail::interp_scratch(gc));
+    detail::interp_slab(gc, pc, g, s, d, tmp.data());
+    const float* q = e + (idx)s * sc;
+    for (idx i = 0; i < sc; ++i) d[i] += (double)q[i];
+  };
+  return detail::ring_answer(ex, g, rho, shift, k2, load, out, rho_out, phi_sum);
 }
 
 }  // namespace sf

@@ -264,6 +264,26 @@ void prolong_solution(Exec& ex, const Grid& gc, const double* pc, const Grid& gf
   cubic_axis(ex, t2, g2, 2, pf);
 }
 
+// Full multigrid on the finest level: phi = the coarse answer pc
+// interpolated, and the fp32 residual of phi into r; phi is needed afterwards
+// only when keep_phi (more cycles follow). With fmg_last_correction, the
+// last step when full multigrid is the whole solve. Here phi is stored and
+// read back; CpuExec forms the interpolation slab by slab where it is used
+// and stores it only when keep_phi (native/mg_cpu.h).
+template <class Exec>
+void fmg_finest_residual(Exec& ex, const Grid& gc, const double* pc, const Grid& g, double* phi, double* t1, double* t2,
+                         const float* rho, double shift, float* r, double k2, bool) {
+  prolong_solution(ex, gc, pc, g, phi, t1, t2);
+  outer_residual(ex, g, phi, rho, shift, nullptr, r, k2);
+}
+
+template <class Exec>
+double fmg_last_correction(Exec& ex, const Grid&, const double*, const Grid& g, double* phi, const float* e,
+                           const float* rho, double shift, float* r, double k2, float* out, double* rho_out,
+                           double* phi_sum) {
+  return last_correction(ex, g, phi, e, rho, shift, r, k2, out, rho_out, phi_sum);
+}
+
 template <class Exec>
 void restrict_into(Exec& ex, const Grid& gf, const float* src, const Grid& gc, float* dst) {
   ex.for_cells(gc, [=] SF_LAMBDA(idx c, int X, int Y, int Z) { dst[c] = restrict_point(gf, src, X, Y, Z); });
@@ -419,7 +439,8 @@ class Multigrid {
         rn2 = outer_residual(ex_, g, phi, rho, shift, m, f0, k2);
       } else if (opt_.discretization && fmg_done && cycle == 0) {
         // The last correction: the loop stops after full multigrid.
-        rn2 = last_correction(ex_, g, phi, u0, rho, shift, f0, k2, phi_out, &rho_phi, singular_ ? &phi_sum : nullptr);
+        rn2 = fmg_last_correction(ex_, levels_[1].g, fine_phi_[1], g, phi, u0, rho, shift, f0, k2, phi_out, &rho_phi,
+                                  singular_ ? &phi_sum : nullptr);
         out_current = true;
       } else {
         rn2 = correct_and_residual(ex_, g, phi, u0, rho, shift, m, f0, k2, fuse_out ? phi_out : nullptr, &rho_phi,
@@ -502,7 +523,7 @@ class Multigrid {
       fine_phi_[l] = ex_.template alloc<double>(n);
     }
     // The interpolation's passes: at most half the finest grid each (the
-    // second in 3D only).
+    // second in 3D only). (CpuExec's interpolation never touches them.)
     idx half = levels_[0].g.cells() / 2;
     fmg_t1_ = ex_.template alloc<double>(half);
     if (levels_[0].g.dim == 3) fmg_t2_ = ex_.template alloc<double>(half);
@@ -535,12 +556,15 @@ class Multigrid {
     for (size_t l = last; l-- > 0;) {
       const MgLevel& L = levels_[l];
       double* phi = l == 0 ? phi_ : fine_phi_[l];
-      prolong_solution(ex_, levels_[l + 1].g, fine_phi_[l + 1], L.g, phi, fmg_t1_, fmg_t2_);
       if (l == 0) {
-        outer_residual(ex_, L.g, phi, rho, shift, nullptr, L.f, k2);
+        // phi is kept when cycles follow; else the caller's last correction
+        // forms it again from level 1's answer.
+        fmg_finest_residual(ex_, levels_[1].g, fine_phi_[1], L.g, phi, fmg_t1_, fmg_t2_, rho, shift, L.f, k2,
+                            !opt_.discretization);
         vcycle(0, post);  // the caller adds the correction (fused with its residual)
         return;
       }
+      prolong_solution(ex_, levels_[l + 1].g, fine_phi_[l + 1], L.g, phi, fmg_t1_, fmg_t2_);
       outer_residual(ex_, L.g, phi, fine_rhs_[l], 0.0, nullptr, L.f, k2);
       vcycle(l, post);
       add_correction(ex_, L.g.cells(), L.u, phi);

@@ -402,6 +402,34 @@ inline void prolong_solution(CpuExec& ex, const Grid& gc, const double* pc, cons
   }, CpuExec::min_tasks(grain * sc));
 }
 
+// Full multigrid's first restriction (algo/multigrid.h) by coarse rows: the
+// two (2D) or four (3D) fine rows under a coarse row are read once, each
+// child rounded to fp32 as restrict_point would read it, and the squares
+// summed in four partial sums per row.
+inline double restrict_rhs(CpuExec& ex, const Grid& gf, const float* rho, double shift, const Grid& gc, float* dst) {
+  const int ncx = gc.n[0];
+  const idx sy = gf.n[0], sz = (idx)gf.n[0] * gf.n[1];
+  const bool d3 = gf.dim == 3;
+  return ex.sum_rows(gc, [&](int Y, int Z, idx cbase) {
+    const float* r = rho + gf.at(0, 2 * Y, d3 ? 2 * Z : 0);
+    double s[4] = {0, 0, 0, 0};
+    float* out = dst + cbase;
+    for (int X = 0; X < ncx; ++X) {
+      const idx c = 2 * (idx)X;
+      const idx at[8] = {c, c + 1, c + sy, c + sy + 1, c + sz, c + sz + 1, c + sz + sy, c + sz + sy + 1};
+      float v[8];
+      for (int i = 0; i < (d3 ? 8 : 4); ++i) {
+        const double d = (double)r[at[i]] - shift;
+        v[i] = (float)d;
+        s[i & 3] += d * d;
+      }
+      out[X] = d3 ? 0.125f * (((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7])))
+                  : 0.25f * ((v[0] + v[1]) + (v[2] + v[3]));
+    }
+    return (s[0] + s[1]) + (s[2] + s[3]);
+  });
+}
+
 namespace detail {
 
 // A run of the answer: out = phi in fp32, and to acc2 and acc3 the sums of

@@ -171,6 +171,26 @@ static void potential_tests() {
         check(rel_diff(a, b, nf) < 1e-14, "cubic interpolation rows vs cells, dim " + std::to_string(dim) + " bc " +
                                               std::to_string(bc) + " n " + std::to_string(n));
       }
+  // Full multigrid's first restriction, by rows on the CPU against the
+  // generic per-cell form: the coarse right-hand side bit for bit, the norm
+  // to rounding (the squares are summed in another order).
+  for (int bc : {BC_DIRICHLET, BC_PERIODIC})
+    for (int dim : {2, 3})
+      for (int n : {4, 6, dim == 2 ? 256 : 32}) {
+        Grid gf = unit_grid(dim, n, bc);
+        for (int a = 1; a < dim; ++a) gf.n[a] += 2 * a;
+        const Grid gc = gf.coarse();
+        std::vector<float> rho = wave(gf.cells(), 0.41, 0.3), a(gc.cells()), b(gc.cells());
+        CpuExec ce;
+        PlainExec pe;
+        for (double shift : {0.0, 0.3}) {
+          const double na = restrict_rhs(ce, gf, rho.data(), shift, gc, a.data());
+          const double nb = restrict_rhs(pe, gf, rho.data(), shift, gc, b.data());
+          check(std::memcmp(a.data(), b.data(), gc.cells() * sizeof(float)) == 0 && std::fabs(na - nb) <= 1e-12 * nb,
+                "first restriction by rows vs cells, dim " + std::to_string(dim) + " n " + std::to_string(n) + " shift " +
+                    std::to_string(shift));
+        }
+      }
   // Full multigrid's finest level on the CPU, where the interpolated answer
   // is formed slab by slab and stored only when asked: its residual and
   // answer are those of storing it (prolong_solution, outer_residual,

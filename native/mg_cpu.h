@@ -96,10 +96,18 @@ inline void red_from_zero_row(const MgLevel& L, int y, int z, float ih2, float k
   };
   for (int x = 0; x < nx; ++x) {
     if (fast && x == 1) {
+      // (f is read for every cell: read only where used, it is a masked
+      // load per vector.)
       if (w == 1.0f) {
-        for (int i = 1; i < nx - 1; ++i) u[i] = (i & 1) == parity ? f[i] * inv : 0.0f;
+        for (int i = 1; i < nx - 1; ++i) {
+          const float v = f[i] * inv;
+          u[i] = (i & 1) == parity ? v : 0.0f;
+        }
       } else {
-        for (int i = 1; i < nx - 1; ++i) u[i] = (i & 1) == parity ? w * (f[i] * inv) : 0.0f;
+        for (int i = 1; i < nx - 1; ++i) {
+          const float v = w * (f[i] * inv);
+          u[i] = (i & 1) == parity ? v : 0.0f;
+        }
       }
       x = nx - 2;
       continue;

@@ -128,7 +128,9 @@ class CpuExec {
   template <class G, class F>
   double sum_cells(const G& g, const F& f) const {
     return sum_rows(g, [&](int y, int z, idx base) {
-      return sum4(0, g.n[0], [&](idx x) { return f(base + x, (int)x, y, z); });
+      double s = 0;
+      for (int x = 0; x < g.n[0]; ++x) s += (double)f(base + x, x, y, z);
+      return s;
     });
   }
 
@@ -136,20 +138,12 @@ class CpuExec {
   template <class F>
   double sum_n(idx n, const F& f) const {
     constexpr idx chunk = 16384;
-    return sum_parts((n + chunk - 1) / chunk, 2, [&](idx k) { return sum4(k * chunk, std::min(n, (k + 1) * chunk), f); });
-  }
-
-  // Sum of f(i) over [lo, hi) in four interleaved partial sums: one chain of
-  // dependent additions costs an add's latency per term, which in cache is
-  // several times the rest of a simple term.
-  template <class F>
-  static double sum4(idx lo, idx hi, const F& f) {
-    double s[4] = {0, 0, 0, 0};
-    idx i = lo;
-    for (; i + 4 <= hi; i += 4)
-      for (int j = 0; j < 4; ++j) s[j] += (double)f(i + j);
-    for (; i < hi; ++i) s[0] += (double)f(i);
-    return (s[0] + s[1]) + (s[2] + s[3]);
+    return sum_parts((n + chunk - 1) / chunk, 2, [&](idx k) {
+      double s = 0;
+      idx e = std::min(n, (k + 1) * chunk);
+      for (idx i = k * chunk; i < e; ++i) s += (double)f(i);
+      return s;
+    });
   }
 
  private:

@@ -220,10 +220,12 @@ describe('cost', () => {
 
 describe('load', () => {
   test('50 concurrent requests all answer correctly while a timer keeps firing', async () => {
-    let last = performance.now(), worst = 0, ticks = 0;
+    // A 5 ms timer; time it waited beyond 20 ms is time the loop was held.
+    let last = performance.now(), worst = 0, held = 0, ticks = 0;
     const timer = setInterval(() => {
       const now = performance.now();
       worst = Math.max(worst, now - last);
+      held += Math.max(0, now - last - 20);
       last = now;
       ticks++;
     }, 5);
@@ -241,8 +243,16 @@ describe('load', () => {
       expect(r.status).toBe(200);
       if (kind === 'rank') expect((r.json.results as { section: string }[])[0].section).toBe(s.id);
     }
-    // Native work ran off the event loop: the 5 ms timer never waited long.
-    expect(worst).toBeLessThan(process.env.SEMFIELD_SANITIZED ? 500 : 100);
+    // Native work ran off the event loop. The requests run one at a time
+    // (running: 1), so work on the loop would hold it for most of the run;
+    // here it is held for 0.4-6% of it (the rest of the run's delays are the
+    // scheduler's: two cores shared with the native workers, where a single
+    // delay reaches 110 ms now and then). Work run on the loop, simulated by
+    // 25 ms of it per request, holds it for 25-50% of the run, in one stretch
+    // of 1.3 s.
+    const sanitized = !!process.env.SEMFIELD_SANITIZED;
+    expect(held / elapsed).toBeLessThan(sanitized ? 0.4 : 0.15);
+    expect(worst).toBeLessThan(sanitized ? 2000 : 500);
     expect(ticks).toBeGreaterThan(elapsed / 5 / 4);
   });
 

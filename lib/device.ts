@@ -60,3 +60,35 @@ export function info(): DeviceInfo {
   const b = loadedBinary();
   return { ...i, built: i.built as ('cpu' | 'cuda')[], binary: b.file, isaNote: b.note };
 }
+
+/** Host scratch memory kept between calls. */
+export interface ScratchState {
+  /** Bytes of scratch held now, for calls to come. */
+  heldBytes: number;
+  /** The most it keeps: SEMFIELD_HOST_CACHE_MB, else an eighth of the memory this process may use. */
+  capBytes: number;
+  /** How many buffers that is. */
+  blocks: number;
+}
+
+/**
+ * The CPU backend's scratch kept between calls. A call's large buffers
+ * (multigrid levels, work arrays, results' storage) are kept when it ends, so
+ * the next call of the same shape reuses them instead of taking fresh pages
+ * from the system (a page fault and the kernel's zeroing on first touch: at
+ * 4096^2 a tenth of a potential solve); past the cap the least recently used
+ * go first.
+ */
+export function scratch(): ScratchState {
+  return native().scratch();
+}
+
+/**
+ * Gives the kept host scratch back to the system (a service after a large
+ * job, say) and returns how many bytes that was. Calls in flight keep what
+ * they hold; the next calls allocate afresh. Device memory is the CUDA pool's
+ * (SEMFIELD_DEVICE_CACHE_MB) and is not touched.
+ */
+export function releaseScratch(): number {
+  return native().releaseScratch();
+}

@@ -46,6 +46,8 @@ export interface Addon {
   triad(args: object): void;
   gemmPeak(args: { seconds?: number }): number;
   mallocInUse(): number | null;
+  scratch(): { heldBytes: number; capBytes: number; blocks: number };
+  releaseScratch(): number;
   _setFault(args: { kind: 'oom' | 'launch' | 'system' | 'sticky' | 'none'; after?: number }): void;
   smoothKernel(args: object): void;
   residualKernel(args: object): void;

@@ -20,6 +20,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("triad", Napi::Function::New(env, sf::Triad, "triad"));
   exports.Set("gemmPeak", Napi::Function::New(env, sf::GemmPeak, "gemmPeak"));
   exports.Set("mallocInUse", Napi::Function::New(env, sf::MallocInUse, "mallocInUse"));
+  exports.Set("scratch", Napi::Function::New(env, sf::Scratch, "scratch"));
+  exports.Set("releaseScratch", Napi::Function::New(env, sf::ReleaseScratch, "releaseScratch"));
   exports.Set("_setFault", Napi::Function::New(env, sf::SetFault, "_setFault"));
   exports.Set("smoothKernel", Napi::Function::New(env, sf::SmoothKernel, "smoothKernel"));
   exports.Set("residualKernel", Napi::Function::New(env, sf::ResidualKernel, "residualKernel"));

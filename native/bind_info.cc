@@ -99,6 +99,22 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   });
 }
 
+// The host scratch kept between calls (host_cache.h), and its release.
+Napi::Value Scratch(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    HostCacheState st = host_cache_state();
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("heldBytes", (double)st.held);
+    o.Set("capBytes", (double)st.cap);
+    o.Set("blocks", (double)st.blocks);
+    return o;
+  });
+}
+
+Napi::Value ReleaseScratch(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value { return Napi::Number::New(info.Env(), (double)host_cache_release()); });
+}
+
 // Bytes the C allocator has handed out and not taken back (glibc), for leak
 // checks that RSS cannot settle (RSS also holds V8's and the allocator's
 // retained pages).

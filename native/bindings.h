@@ -19,6 +19,8 @@ Napi::Value PcaTransform(const Napi::CallbackInfo& info);
 Napi::Value Triad(const Napi::CallbackInfo& info);
 Napi::Value GemmPeak(const Napi::CallbackInfo& info);
 Napi::Value MallocInUse(const Napi::CallbackInfo& info);
+Napi::Value Scratch(const Napi::CallbackInfo& info);
+Napi::Value ReleaseScratch(const Napi::CallbackInfo& info);
 Napi::Value SetFault(const Napi::CallbackInfo& info);
 Napi::Value SmoothKernel(const Napi::CallbackInfo& info);
 Napi::Value ResidualKernel(const Napi::CallbackInfo& info);

@@ -1,8 +1,12 @@
 // Reuse of large host buffers between calls. A solve needs ~30 bytes per cell
-// of scratch; fresh pages from the system cost one page fault each on first
-// touch (a fifth of the time of a 1024^2 solve), so buffers given back are
-// kept, up to SEMFIELD_HOST_CACHE_MB (default 256) in all, for the next call
-// of the same size.
+// of scratch; fresh pages from the system cost a page fault and the kernel's
+// zeroing on first touch (a fifth of the time of a 1024^2 solve; at 4096^2,
+// 340 MB of fresh pages, a tenth of a full multigrid solve), so buffers given
+// back are kept for the next call of the same size: up to
+// SEMFIELD_HOST_CACHE_MB in all (default an eighth of the memory this process
+// may use, its cgroup's limit where that is smaller), the least recently
+// given back going first. host_cache_release gives them all back to the
+// system (device.releaseScratch()).
 #pragma once
 #include <algorithm>
 #include <cstddef>
@@ -12,6 +16,13 @@ namespace sf {
 
 void* host_acquire(size_t bytes);  // 64-byte aligned; E_OOM on failure
 void host_release(void* p, size_t bytes);
+
+struct HostCacheState {
+  size_t held, cap, blocks;
+};
+HostCacheState host_cache_state();
+size_t host_cache_release();  // frees every kept block; returns the bytes freed
+void host_cache_set_cap(size_t bytes);  // (tests) a new cap; the oldest blocks go to meet it
 
 // An array of n T's from the cache (uninitialised unless a value is given),
 // given back when it goes: scratch that every call of one shape needs anew.

@@ -211,3 +211,53 @@ test('the backend option chooses where a call runs', async () => {
     expect(rel(ib.values, ia.values)).toBeLessThan(1e-4);
   });
 });
+
+test('host scratch is kept for the next call of the same shape, within its cap; releaseScratch() gives it back', () => {
+  const root = path.resolve(__dirname, '..');
+  const run = (mb: string | undefined) => {
+    const env = { ...process.env };
+    if (mb === undefined) delete env.SEMFIELD_HOST_CACHE_MB;
+    else env.SEMFIELD_HOST_CACHE_MB = mb;
+    const r = spawnSync(process.execPath, ['-e', `
+      const s = require(${JSON.stringify(path.join(root, 'dist', 'lib'))});
+      const rho = Float32Array.from({ length: 512 * 512 }, (_, i) => Math.sin(i * 0.37));
+      (async () => {
+        const out = { empty: s.device.scratch() };
+        const a = await s.potential(rho, { n: [512, 512] }, { field: false, backend: 'cpu' });
+        out.first = s.device.scratch();
+        const b = await s.potential(rho, { n: [512, 512] }, { field: false, backend: 'cpu' });
+        out.second = s.device.scratch();
+        out.same = a.energy === b.energy;
+        out.released = s.device.releaseScratch();
+        out.after = s.device.scratch();
+        const c = await s.potential(rho, { n: [512, 512] }, { field: false, backend: 'cpu' });
+        out.again = c.energy === a.energy;
+        console.log(JSON.stringify(out));
+      })();`], { env, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    return JSON.parse(r.stdout);
+  };
+  const os = require('node:os') as typeof import('node:os');
+  const d = run(undefined);
+  // Default cap: an eighth of this process's memory (its cgroup's limit where smaller).
+  expect(d.empty).toEqual({ heldBytes: 0, capBytes: d.empty.capBytes, blocks: 0 });
+  expect(d.empty.capBytes).toBeGreaterThan(0);
+  expect(d.empty.capBytes).toBeLessThanOrEqual(os.totalmem() / 8);
+  // A 512^2 solve's levels and work arrays (about 30 bytes a cell) are kept...
+  expect(d.first.heldBytes).toBeGreaterThan(512 * 512 * 16);
+  // ...and the second call of the shape takes the same blocks and gives them back.
+  expect(d.second).toEqual(d.first);
+  expect(d.same).toBe(true);
+  expect(d.released).toBe(d.first.heldBytes);
+  expect(d.after).toMatchObject({ heldBytes: 0, blocks: 0 });
+  expect(d.again).toBe(true);
+  // SEMFIELD_HOST_CACHE_MB caps it: 2 MiB holds some of the blocks, 0 none.
+  const two = run('2');
+  expect(two.empty.capBytes).toBe(2 * 2 ** 20);
+  expect(two.first.heldBytes).toBeGreaterThan(0);
+  expect(two.first.heldBytes).toBeLessThanOrEqual(2 * 2 ** 20);
+  expect(two.same).toBe(true);
+  const none = run('0');
+  expect(none.first).toEqual({ heldBytes: 0, capBytes: 0, blocks: 0 });
+  expect(none.same).toBe(true);
+});

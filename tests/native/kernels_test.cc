@@ -377,6 +377,44 @@ static void device_coarse_tests() {
     }
 }
 
+// The host scratch cache (host_cache.h): a block given back is the one the
+// next request of its size gets; past the cap the least recently given back
+// are freed first; a block larger than the cap is not kept; release empties
+// it. (Run first, on an empty cache; other tests leave blocks behind.)
+static void host_cache_tests() {
+  host_cache_release();
+  const size_t saved = host_cache_state().cap, K = 1 << 20;
+  host_cache_set_cap(3 * K);
+  void* a = host_acquire(K);
+  void* b = host_acquire(K);
+  void* c = host_acquire(2 * K);
+  std::memset(a, 1, K);
+  host_release(a, K);
+  host_release(b, K);
+  check(host_cache_state().held == 2 * K && host_cache_state().blocks == 2, "host cache: two blocks kept");
+  check(host_acquire(K) == b, "host cache: the newest block of a size is taken first");
+  host_release(b, K);
+  host_release(c, 2 * K);  // 4K > cap: the oldest (a) goes
+  HostCacheState st = host_cache_state();
+  check(st.held == 3 * K && st.blocks == 2, "host cache: the cap holds (" + std::to_string(st.held) + " bytes)");
+  void* a2 = host_acquire(K);
+  check(a2 == b, "host cache: the least recently given back went first");
+  check(host_cache_state().held == 2 * K, "host cache: held less the block taken");
+  void* big = host_acquire(4 * K);
+  host_release(big, 4 * K);  // larger than the cap: freed, nothing evicted
+  check(host_cache_state().held == 2 * K, "host cache: a block over the cap is not kept");
+  host_release(a2, K);
+  host_cache_set_cap(K);  // lowering the cap frees the oldest until it holds
+  st = host_cache_state();
+  check(st.held == K && st.blocks == 1 && host_acquire(K) == a2, "host cache: a lower cap keeps the newest");
+  host_release(a2, K);
+  host_cache_set_cap(saved);
+  check(host_cache_release() == K && host_cache_state().held == 0 && host_cache_state().blocks == 0, "host cache: release empties it");
+  void* small = host_acquire(1000);  // below the cached sizes: straight to malloc
+  host_release(small, 1000);
+  check(host_cache_state().blocks == 0, "host cache: small blocks are not kept");
+}
+
 // Backend resolution (native/device.h) on made-up device lists: compute
 // capability below the build's oldest, a device lost to a sticky error, the
 // one line 'auto' prints, and SEMFIELD_BACKEND.
@@ -877,6 +915,7 @@ static void wave_maxwell_tests() {
 }
 
 int main() {
+  host_cache_tests();
   wave_maxwell_tests();
   fractal_tests();
   potential_tests();

@@ -165,6 +165,38 @@ describe('a non-finite value is named by its first index', () => {
   });
 });
 
+describe('potential names the first non-finite rho on every path of the solve', () => {
+  // Without held cells rho is not scanned before the solve: its first check
+  // (the residual norm, which holds every rho[i]) fails, and only then is rho
+  // scanned for the index. With held cells it is scanned first.
+  const bad = (n: number, at: number[]) => {
+    const a = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.1));
+    for (const i of at) a[i] = i % 2 ? NaN : Infinity;
+    return a;
+  };
+  test.each([
+    ['periodic 2D (singular)', 64 * 64, [4000], { n: [64, 64], boundary: 'periodic' as const }, {}],
+    ['Dirichlet 2D, to the discretisation', 64 * 64, [17], { n: [64, 64] }, { tol: 'discretization' as const }],
+    ['Neumann 2D with kappa', 64 * 64, [4095], { n: [64, 64], boundary: 'neumann' as const }, { kappa: 2 }],
+    ['3D Dirichlet', 32 * 32 * 32, [20000, 30000], { n: [32, 32, 32] }, {}],
+    ['a grid too small for a hierarchy', 4 * 4, [3], { n: [4, 4] }, {}],
+    ['the third of 3 small fields (solved side by side)', 3 * 16 * 16, [2 * 256 + 9], { n: [16, 16] }, {}],
+    ['the second of 2 large fields', 2 * 256 * 256, [65536 + 7000, 65536 + 8000], { n: [256, 256] }, {}],
+    ['a held cell\'s rho', 64, [27], { n: [8, 8] }, { anchors: { mask: Uint8Array.from({ length: 64 }, (_, i) => +(i === 27)) } }],
+  ])('%s', async (_name, n, at, grid, opts) => {
+    const err = (await errorOf(() => potential(bad(n, at), grid, opts))) as SemfieldError;
+    expect(err.code).toBe('E_NONFINITE');
+    expect(err.message).toContain(`rho[${at[0]}] is not finite`);
+  });
+
+  test('finite values whose solve overflows fp32 fail as a non-finite residual, naming no rho', async () => {
+    const rho = Float32Array.from({ length: 64 * 64 }, (_, i) => (i % 2 ? 3e38 : -3e38));
+    const err = (await errorOf(() => potential(rho, { n: [64, 64] }))) as SemfieldError;
+    expect(err.code).toBe('E_NONFINITE');
+    expect(err.message).toBe('potential: the residual became non-finite');
+  });
+});
+
 describe('refused calls leave nothing behind', () => {
   test('a process making thousands of refused and accepted calls exits cleanly', () => {
     // Refused calls must not leave native state behind (a worker whose

@@ -125,6 +125,8 @@ const ops: Op[] = [
   { name: 'normalizeGrid', valid: () => ({ g: { n: [8, 4, 2], h: 0.5, boundary: ['periodic', 'dirichlet', 'neumann'] } }), call: async (t) => normalizeGrid(t.g as never) },
   { name: 'cellCentre', valid: () => ({ g: g2(), c: 9 }), call: async (t) => cellCentre(t.g as never, t.c as never) },
   { name: 'device.info', valid: () => ({ unused: 0 }), call: async () => device.info() },
+  { name: 'device.scratch', valid: () => ({ unused: 0 }), call: async () => device.scratch() },
+  { name: 'device.releaseScratch', valid: () => ({ unused: 0 }), call: async () => device.releaseScratch() },
   { name: 'fractal.presets', valid: () => ({ k: 'fern' }), call: async (t) => (fractal.presets as unknown as Record<string, () => unknown>)[['sierpinski', 'cantor', 'koch', 'square', 'fern'].includes(t.k as string) ? (t.k as string) : 'koch']() },
   { name: 'fractal.packIfs', valid: () => ({ ifs: fractal.presets.fern() }), call: async (t) => fractal.packIfs(t.ifs as never) },
   { name: 'fractal.boundary', valid: () => ({ m: Uint8Array.from({ length: 64 }, (_, i) => i % 3), o: { shape: [8, 8] } }), call: async (t) => fractal.boundary(t.m as never, t.o as never) },

@@ -399,6 +399,10 @@ class Multigrid {
       }));
       rn2 = outer_residual(ex_, g, phi, rho, shift, m, f0, k2);
     }
+    // Every free cell's rho is in ref (an fp64 sum of squares of fp32
+    // values: no finite rho overflows it), so this is where a rho that is not
+    // finite shows; bind_mesh then scans rho to name it.
+    if (!std::isfinite(ref)) fail("E_NONFINITE", "the right-hand side of a multigrid solve is not finite");
     bool fmg_done = false;
     // Without held cells each correction pass writes phi_out and sums
     // (rho - shift) phi_out (a write of fp32 per cell), which saves the final

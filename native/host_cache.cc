@@ -65,6 +65,14 @@ struct Cache {
     held -= it->bytes;
     lru.erase(it);
   }
+  // The oldest blocks out until at most limit bytes are held; freed by the
+  // caller, outside the lock.
+  void trim(size_t limit, std::vector<void*>& gone) {
+    while (held > limit) {
+      gone.push_back(lru.back().p);
+      drop(std::prev(lru.end()));
+    }
+  }
 };
 
 Cache& cache() {
@@ -116,10 +124,7 @@ void host_release(void* p, size_t bytes) {
     {
       std::lock_guard<std::mutex> l(c.m);
       if (bytes <= c.cap) {
-        while (c.held + bytes > c.cap) {
-          gone.push_back(c.lru.back().p);
-          c.drop(std::prev(c.lru.end()));
-        }
+        c.trim(c.cap - bytes, gone);
         c.lru.push_front({bytes, p});
         c.by_size.emplace(bytes, c.lru.begin());
         c.held += bytes;
@@ -143,10 +148,7 @@ void host_cache_set_cap(size_t bytes) {
   {
     std::lock_guard<std::mutex> l(c.m);
     c.cap = bytes;
-    while (c.held > c.cap) {
-      gone.push_back(c.lru.back().p);
-      c.drop(std::prev(c.lru.end()));
-    }
+    c.trim(c.cap, gone);
   }
   for (void* q : gone) std::free(q);
 }
@@ -158,10 +160,7 @@ size_t host_cache_release() {
   {
     std::lock_guard<std::mutex> l(c.m);
     freed = c.held;
-    for (auto& b : c.lru) gone.push_back(b.p);
-    c.lru.clear();
-    c.by_size.clear();
-    c.held = 0;
+    c.trim(0, gone);
   }
   for (void* q : gone) std::free(q);
   return freed;

@@ -25,6 +25,20 @@ inline double sum_squares(const float* v, int n) {
   return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
+// Sum of n values in sixteen fixed partial sums (vectorisable: four
+// vectors of independent additions, and the same order on every run).
+template <class T>
+inline double sum_values(const T* v, idx n) {
+  double s[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  idx i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int j = 0; j < 16; ++j) s[j] += (double)v[i + j];
+  for (; i < n; ++i) s[i & 15] += (double)v[i];
+  for (int w = 8; w > 0; w /= 2)
+    for (int j = 0; j < w; ++j) s[j] += s[j + w];
+  return s[0];
+}
+
 namespace detail {
 
 // The slab pipeline shared by the smoother and the fused correction: the
@@ -149,9 +163,12 @@ namespace detail {
 //    side by side there, and then the order of the slabs matters.
 //  In those two cases, and past 4 sweeps, it returns false and does nothing.
 // first_colours = 1: `first` also takes the first sweep's red half, so the
-// wavefront's stages after it start with black.
+// wavefront's stages after it start with black. `done`, if given, is called
+// once for each slab, just after its last stage (nothing touches the slab
+// afterwards), by the thread that took that stage.
 inline bool smooth_wavefront(CpuExec& ex, const MgLevel& L, float k2, int sweeps, float w,
-                             const std::function<void(int)>* first, int first_colours = 0) {
+                             const std::function<void(int)>* first, int first_colours = 0,
+                             const std::function<void(int)>* done = nullptr) {
   const int S = (first ? 1 : 0) + 2 * sweeps - first_colours, min_block = 2 * S;
   const Grid& g = L.g;
   const int n = g.dim == 3 ? g.n[2] : g.n[1];
@@ -163,11 +180,13 @@ inline bool smooth_wavefront(CpuExec& ex, const MgLevel& L, float k2, int sweeps
   auto lo = [&](int b) { return (int)((long long)n * b / blocks); };
   auto stage = [&](int k, int s) {
     s = (s + n) % n;
+    const bool last = k == S - 1;
     if (first) {
       if (k == 0) return (*first)(s);
       k += first_colours - 1;
     }
     relax_slab(L, s, k & 1, ih2, k2, inv, w);
+    if (last && done) (*done)(s);
   };
   auto trapezoid = [&](int b) {
     const int a = lo(b), e = lo(b + 1) - 1;
@@ -316,15 +335,31 @@ inline void smooth_from_zero(CpuExec& ex, const MgLevel& L, float k2, int sweeps
   rbgs(ex, L, k2, sweeps, w);
 }
 
-inline void prolong_add_smooth(CpuExec& ex, const MgLevel& C, const MgLevel& F, float k2, int sweeps, float w) {
+// With sum, the sum of u after the smoothing, each slab summed while the
+// wavefront still has it in cache (per slab, added in order: the same for
+// any number of threads).
+inline void prolong_add_smooth(CpuExec& ex, const MgLevel& C, const MgLevel& F, float k2, int sweeps, float w,
+                               double* sum = nullptr) {
   const Grid& g = F.g;
+  const int slabs = g.n[g.dim - 1];
+  const idx sc = g.cells() / slabs;
+  std::vector<double> part(sum ? (size_t)slabs : 0, 0.0);
   const std::function<void(int)> add = [&](int s) {
     if (g.dim == 2) return detail::prolong_row(C, F, s, 0, g.at(0, s, 0));
     for (int y = 0; y < g.n[1]; ++y) detail::prolong_row(C, F, y, s, g.at(0, y, s));
   };
-  if (detail::smooth_wavefront(ex, F, k2, sweeps, w, &add)) return;
-  prolong_add(ex, C, F);
-  rbgs(ex, F, k2, sweeps, w);
+  const std::function<void(int)> tally = [&](int s) { part[(size_t)s] = sum_values(F.u + (idx)s * sc, sc); };
+  if (!detail::smooth_wavefront(ex, F, k2, sweeps, w, &add, 0, sum ? &tally : nullptr)) {
+    prolong_add(ex, C, F);
+    rbgs(ex, F, k2, sweeps, w);
+    if (sum)
+      for (int s = 0; s < slabs; ++s) tally(s);
+  }
+  if (sum) {
+    double t = 0;
+    for (double v : part) t += v;
+    *sum = t;
+  }
 }
 
 namespace detail {
@@ -440,16 +475,16 @@ inline double restrict_rhs(CpuExec& ex, const Grid& gf, const float* rho, double
 
 namespace detail {
 
-// A run of the answer: out = phi in fp32, and to acc2 and acc3 the sums of
-// (rho - shift) out and of phi, each in eight fixed partial sums
-// (vectorisable, as sum_squares).
-inline void answer_row(const double* phi, const float* rho, double shift, float* out, idx n, double& acc2,
-                       double& acc3) {
+// A run of the answer: out = phi - mean in fp32, and to acc the sum of
+// (rho - shift) out in eight fixed partial sums (vectorisable, as
+// sum_squares).
+inline void answer_row(const double* phi, const float* rho, double shift, double mean, float* out, idx n,
+                       double& acc) {
   // In vectors of four written out: the compiler leaves the loop scalar.
   typedef double D4 __attribute__((vector_size(32)));
   typedef float F4 __attribute__((vector_size(16)));
-  D4 a4[2] = {{0, 0, 0, 0}, {0, 0, 0, 0}}, b4[2] = {{0, 0, 0, 0}, {0, 0, 0, 0}};
-  const D4 sh = {shift, shift, shift, shift};
+  D4 a4[2] = {{0, 0, 0, 0}, {0, 0, 0, 0}};
+  const D4 sh = {shift, shift, shift, shift}, mn = {mean, mean, mean, mean};
   idx i = 0;
   for (; i + 8 <= n; i += 8)
     for (int h = 0; h < 2; ++h) {
@@ -457,21 +492,18 @@ inline void answer_row(const double* phi, const float* rho, double shift, float*
       F4 r;
       std::memcpy(&p, phi + i + 4 * h, sizeof p);
       std::memcpy(&r, rho + i + 4 * h, sizeof r);
-      const F4 o = __builtin_convertvector(p, F4);
+      const F4 o = __builtin_convertvector(p - mn, F4);
       std::memcpy(out + i + 4 * h, &o, sizeof o);
       a4[h] += (__builtin_convertvector(r, D4) - sh) * __builtin_convertvector(o, D4);
-      b4[h] += p;
     }
-  double a[8], b[8];
-  for (int j = 0; j < 8; ++j) a[j] = a4[j >> 2][j & 3], b[j] = b4[j >> 2][j & 3];
+  double a[8];
+  for (int j = 0; j < 8; ++j) a[j] = a4[j >> 2][j & 3];
   for (; i < n; ++i) {
-    float o = (float)phi[i];
+    float o = (float)(phi[i] - mean);
     out[i] = o;
     a[i & 7] += ((double)rho[i] - shift) * (double)o;
-    b[i & 7] += phi[i];
   }
-  acc2 += ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
-  acc3 += ((b[0] + b[1]) + (b[2] + b[3])) + ((b[4] + b[5]) + (b[6] + b[7]));
+  acc += ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
 }
 
 // The outer fp64 residual of one row, stored in fp32 into r; returns the sum
@@ -520,12 +552,11 @@ inline double outer_residual(CpuExec& ex, const Grid& g, const double* phi, cons
 // order, the same for any number of threads.
 inline double correct_and_residual(CpuExec& ex, const Grid& g, double* phi, const float* e, const float* rho,
                                    double shift, const unsigned char* m, float* r, double k2, float* out = nullptr,
-                                   double* rho_out = nullptr, double* phi_sum = nullptr) {
+                                   double* rho_out = nullptr, double mean = 0) {
   int slabs = g.dim == 3 ? g.n[2] : g.n[1];
   int rows_per_slab = g.dim == 3 ? g.n[1] : 1;
   idx slab_cells = (idx)g.n[0] * rows_per_slab;
-  std::vector<double> part((size_t)slabs, 0.0), part_out(out ? (size_t)slabs : 0, 0.0),
-      part_phi(phi_sum ? (size_t)slabs : 0, 0.0);
+  std::vector<double> part((size_t)slabs, 0.0), part_out(out ? (size_t)slabs : 0, 0.0);
   auto correct = [&](int s) {
     idx b = (idx)s * slab_cells;
     if (m) {
@@ -542,12 +573,11 @@ inline double correct_and_residual(CpuExec& ex, const Grid& g, double* phi, cons
       acc += detail::outer_residual_row(g, phi, rho, shift, m, r, k2, y, z, g.at(0, y, z));
     }
     part[(size_t)s] = acc;
-    if (out) {  // the slab's phi is final: its fp32 copy, sum (rho - shift) phi and sum phi
+    if (out) {  // the slab's phi is final: the answer and sum (rho - shift) out
       idx b = (idx)s * slab_cells;
-      double acc2 = 0, acc3 = 0;
-      detail::answer_row(phi + b, rho + b, shift, out + b, slab_cells, acc2, acc3);
-      part_out[(size_t)s] = acc2;
-      if (phi_sum) part_phi[(size_t)s] = acc3;
+      double acc = 0;
+      detail::answer_row(phi + b, rho + b, shift, mean, out + b, slab_cells, acc);
+      part_out[(size_t)s] = acc;
     }
   };
   auto edges = [&](int a, int e) {
@@ -567,11 +597,6 @@ inline double correct_and_residual(CpuExec& ex, const Grid& g, double* phi, cons
     double so = 0;
     for (double v : part_out) so += v;
     *rho_out = so;
-  }
-  if (phi_sum) {
-    double sp = 0;
-    for (double v : part_phi) sp += v;
-    *phi_sum = sp;
   }
   return sum;
 }
@@ -660,22 +685,21 @@ void ring_residual(CpuExec& ex, const Grid& g, const float* rho, double shift, d
 inline bool ring_fits(const Grid& g) { return g.n[g.dim - 1] >= 3 && g.n[0] >= 3; }
 
 // The answer's sums of a ring_residual over v, per slab, added up in order
-// (the same for any number of threads): the residual's squares, sum
-// (rho - shift) out and sum v, with out = v in fp32.
+// (the same for any number of threads): the residual's squares and
+// sum (rho - shift) out, with out = v - mean in fp32.
 template <class Load>
 double ring_answer(CpuExec& ex, const Grid& g, const float* rho, double shift, double k2, const Load& load, float* out,
-                   double* rho_out, double* phi_sum) {
+                   double* rho_out, double mean) {
   const int slabs = g.n[g.dim - 1];
-  std::vector<double> part((size_t)slabs, 0.0), part_out((size_t)slabs, 0.0), part_phi((size_t)slabs, 0.0);
+  std::vector<double> part((size_t)slabs, 0.0), part_out((size_t)slabs, 0.0);
   const int nx = g.n[0];
   ring_residual(ex, g, rho, shift, k2, load, [&](int s, idx gb, const double* v, const float* res) {
     part[(size_t)s] += sum_squares(res, nx);
-    answer_row(v, rho + gb, shift, out + gb, nx, part_out[(size_t)s], part_phi[(size_t)s]);
+    answer_row(v, rho + gb, shift, mean, out + gb, nx, part_out[(size_t)s]);
   });
-  double sum = 0, so = 0, sp = 0;
-  for (int s = 0; s < slabs; ++s) sum += part[(size_t)s], so += part_out[(size_t)s], sp += part_phi[(size_t)s];
+  double sum = 0, so = 0;
+  for (int s = 0; s < slabs; ++s) sum += part[(size_t)s], so += part_out[(size_t)s];
   *rho_out = so;
-  if (phi_sum) *phi_sum = sp;
   return sum;
 }
 
@@ -686,16 +710,16 @@ double ring_answer(CpuExec& ex, const Grid& g, const float* rho, double shift, d
 // (ring_residual) and never stored, nor is the residual; only the fp32
 // answer is written.
 inline double last_correction(CpuExec& ex, const Grid& g, double* phi, const float* e, const float* rho,
-                              double shift, float* r, double k2, float* out, double* rho_out, double* phi_sum) {
+                              double shift, float* r, double k2, float* out, double* rho_out, double mean) {
   if (!detail::ring_fits(g))
-    return correct_and_residual(ex, g, phi, e, rho, shift, nullptr, r, k2, out, rho_out, phi_sum);
+    return correct_and_residual(ex, g, phi, e, rho, shift, nullptr, r, k2, out, rho_out, mean);
   const idx sc = g.cells() / g.n[g.dim - 1];
   auto load = [&](int s, double* d, bool) {
     const double* p = phi + (idx)s * sc;
     const float* q = e + (idx)s * sc;
     for (idx i = 0; i < sc; ++i) d[i] = p[i] + (double)q[i];
   };
-  return detail::ring_answer(ex, g, rho, shift, k2, load, out, rho_out, phi_sum);
+  return detail::ring_answer(ex, g, rho, shift, k2, load, out, rho_out, mean);
 }
 
 // Full multigrid on the finest level (algo/multigrid.h), where the
@@ -708,31 +732,44 @@ inline double last_correction(CpuExec& ex, const Grid& g, double* phi, const flo
 // back twice. The interpolation is formed twice; it is a few fp64 products
 // per cell, cheaper than the 16 bytes it saves. (A grid under 3 cells along x
 // or the slab axis, which no finest level of full multigrid is, takes the
-// stored way, phi written either way.)
+// stored way, phi written either way.) With phi_sum, the sum of the
+// interpolation, each slab summed as it is formed (per slab, added in order).
 inline void fmg_finest_residual(CpuExec& ex, const Grid& gc, const double* pc, const Grid& g, double* phi, double* t1,
-                                double* t2, const float* rho, double shift, float* r, double k2, bool keep_phi) {
+                                double* t2, const float* rho, double shift, float* r, double k2, bool keep_phi,
+                                double* phi_sum = nullptr) {
+  const int slabs = g.n[g.dim - 1];
+  const idx sc = g.cells() / slabs;
+  std::vector<double> part(phi_sum ? (size_t)slabs : 0, 0.0);
+  auto tally = [&](int s, const double* d) { part[(size_t)s] = sum_values(d, sc); };
   if (!detail::ring_fits(g)) {
     prolong_solution(ex, gc, pc, g, phi, t1, t2);
     outer_residual(ex, g, phi, rho, shift, nullptr, r, k2);
-    return;
+    if (phi_sum)
+      for (int s = 0; s < slabs; ++s) tally(s, phi + (idx)s * sc);
+  } else {
+    const int nx = g.n[0];
+    auto load = [&](int s, double* d, bool own) {
+      thread_local std::vector<double> tmp;
+      if (tmp.size() < detail::interp_scratch(gc)) tmp.resize(detail::interp_scratch(gc));
+      detail::interp_slab(gc, pc, g, s, d, tmp.data());
+      if (keep_phi && own) std::memcpy(phi + (idx)s * sc, d, (size_t)sc * sizeof(double));
+      if (phi_sum && own) tally(s, d);
+    };
+    detail::ring_residual(ex, g, rho, shift, k2, load, [&](int, idx gb, const double*, const float* res) {
+      std::memcpy(r + gb, res, (size_t)nx * sizeof(float));
+    });
   }
-  const idx sc = g.cells() / g.n[g.dim - 1];
-  const int nx = g.n[0];
-  auto load = [&](int s, double* d, bool own) {
-    thread_local std::vector<double> tmp;
-    if (tmp.size() < detail::interp_scratch(gc)) tmp.resize(detail::interp_scratch(gc));
-    detail::interp_slab(gc, pc, g, s, d, tmp.data());
-    if (keep_phi && own) std::memcpy(phi + (idx)s * sc, d, (size_t)sc * sizeof(double));
-  };
-  detail::ring_residual(ex, g, rho, shift, k2, load, [&](int, idx gb, const double*, const float* res) {
-    std::memcpy(r + gb, res, (size_t)nx * sizeof(float));
-  });
+  if (phi_sum) {
+    double t = 0;
+    for (double v : part) t += v;
+    *phi_sum = t;
+  }
 }
 
 inline double fmg_last_correction(CpuExec& ex, const Grid& gc, const double* pc, const Grid& g, double* phi,
                                   const float* e, const float* rho, double shift, float* r, double k2, float* out,
-                                  double* rho_out, double* phi_sum) {
-  if (!detail::ring_fits(g)) return last_correction(ex, g, phi, e, rho, shift, r, k2, out, rho_out, phi_sum);
+                                  double* rho_out, double mean) {
+  if (!detail::ring_fits(g)) return last_correction(ex, g, phi, e, rho, shift, r, k2, out, rho_out, mean);
   const idx sc = g.cells() / g.n[g.dim - 1];
   auto load = [&](int s, double* d, bool) {
     thread_local std::vector<double> tmp;
@@ -741,7 +778,7 @@ inline double fmg_last_correction(CpuExec& ex, const Grid& gc, const double* pc,
     const float* q = e + (idx)s * sc;
     for (idx i = 0; i < sc; ++i) d[i] += (double)q[i];
   };
-  return detail::ring_answer(ex, g, rho, shift, k2, load, out, rho_out, phi_sum);
+  return detail::ring_answer(ex, g, rho, shift, k2, load, out, rho_out, mean);
 }
 
 }  // namespace sf

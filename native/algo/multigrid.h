@@ -175,10 +175,15 @@ void prolong_add(Exec& ex, const MgLevel& C, const MgLevel& F) {
   });
 }
 
+// With sum, also sum u over the level after the smoothing (a singular
+// problem's finest correction: what it adds to the answer's mean).
 template <class Exec>
-void prolong_add_smooth(Exec& ex, const MgLevel& C, const MgLevel& F, float k2, int sweeps, float w) {
+void prolong_add_smooth(Exec& ex, const MgLevel& C, const MgLevel& F, float k2, int sweeps, float w,
+                        double* sum = nullptr) {
   prolong_add(ex, C, F);
   rbgs(ex, F, k2, sweeps, w);
+  const float* u = F.u;
+  if (sum) *sum = ex.sum_n(F.g.cells(), [=] SF_LAMBDA(idx i) { return (double)u[i]; });
 }
 
 // The outer fp64 residual r = (rho - shift) - A phi, stored in fp32 into r;
@@ -196,26 +201,25 @@ double outer_residual(Exec& ex, const Grid& g, const double* phi, const float* r
 }
 
 // phi += e on free cells, then outer_residual: one step of the defect
-// correction. With out, also phi's fp32 copy into out and sum (rho - shift)
-// out into rho_out: the answer and its energy, should this step be the last
-// (with phi_sum, sum phi too: a singular problem's answer is phi less its
-// mean, and sum (rho - shift) (phi - mean) = sum (rho - shift) phi since
-// rho - shift sums to zero, and equals sum rho (phi - mean) likewise). CpuExec
-// fuses it all into one pass (native/mg_cpu.h).
+// correction. With out, also the answer phi - mean in fp32 into out and
+// sum (rho - shift) out into rho_out: the answer and its energy, should this
+// step be the last. (A singular problem's answer is phi less its mean, which
+// the caller knows before this pass: the mean of the phi it started from plus
+// that of e. Elsewhere mean is 0, and out is phi rounded.) CpuExec fuses it
+// all into one pass (native/mg_cpu.h).
 template <class Exec>
 double correct_and_residual(Exec& ex, const Grid& g, double* phi, const float* e, const float* rho, double shift,
                             const unsigned char* m, float* r, double k2, float* out = nullptr, double* rho_out = nullptr,
-                            double* phi_sum = nullptr) {
+                            double mean = 0) {
   ex.for_n(g.cells(), [=] SF_LAMBDA(idx i) {
     if (!(m && m[i])) phi[i] += (double)e[i];
   });
   double rn2 = outer_residual(ex, g, phi, rho, shift, m, r, k2);
   if (out) *rho_out = ex.sum_n(g.cells(), [=] SF_LAMBDA(idx i) {
-    float o = (float)phi[i];
+    float o = (float)(phi[i] - mean);
     out[i] = o;
     return ((double)rho[i] - shift) * (double)o;
   });
-  if (phi_sum) *phi_sum = ex.sum_n(g.cells(), [=] SF_LAMBDA(idx i) { return phi[i]; });
   return rn2;
 }
 
@@ -225,8 +229,8 @@ double correct_and_residual(Exec& ex, const Grid& g, double* phi, const float* e
 // residual (native/mg_cpu.h).
 template <class Exec>
 double last_correction(Exec& ex, const Grid& g, double* phi, const float* e, const float* rho, double shift, float* r,
-                       double k2, float* out, double* rho_out, double* phi_sum) {
-  return correct_and_residual(ex, g, phi, e, rho, shift, nullptr, r, k2, out, rho_out, phi_sum);
+                       double k2, float* out, double* rho_out, double mean) {
+  return correct_and_residual(ex, g, phi, e, rho, shift, nullptr, r, k2, out, rho_out, mean);
 }
 
 // Full multigrid's transfers of a whole answer in fp64: the coarse answer
@@ -266,22 +270,25 @@ void prolong_solution(Exec& ex, const Grid& gc, const double* pc, const Grid& gf
 
 // Full multigrid on the finest level: phi = the coarse answer pc
 // interpolated, and the fp32 residual of phi into r; phi is needed afterwards
-// only when keep_phi (more cycles follow). With fmg_last_correction, the
-// last step when full multigrid is the whole solve. Here phi is stored and
-// read back; CpuExec forms the interpolation slab by slab where it is used
-// and stores it only when keep_phi (native/mg_cpu.h).
+// only when keep_phi (more cycles follow); with phi_sum, sum phi too (a
+// singular problem's answer is phi less its mean). With fmg_last_correction,
+// the last step when full multigrid is the whole solve. Here phi is stored
+// and read back; CpuExec forms the interpolation slab by slab where it is
+// used and stores it only when keep_phi (native/mg_cpu.h).
 template <class Exec>
 void fmg_finest_residual(Exec& ex, const Grid& gc, const double* pc, const Grid& g, double* phi, double* t1, double* t2,
-                         const float* rho, double shift, float* r, double k2, bool) {
+                         const float* rho, double shift, float* r, double k2, bool, double* phi_sum = nullptr) {
   prolong_solution(ex, gc, pc, g, phi, t1, t2);
   outer_residual(ex, g, phi, rho, shift, nullptr, r, k2);
+  const double* p = phi;
+  if (phi_sum) *phi_sum = ex.sum_n(g.cells(), [=] SF_LAMBDA(idx i) { return p[i]; });
 }
 
 template <class Exec>
 double fmg_last_correction(Exec& ex, const Grid&, const double*, const Grid& g, double* phi, const float* e,
                            const float* rho, double shift, float* r, double k2, float* out, double* rho_out,
-                           double* phi_sum) {
-  return last_correction(ex, g, phi, e, rho, shift, r, k2, out, rho_out, phi_sum);
+                           double mean) {
+  return last_correction(ex, g, phi, e, rho, shift, r, k2, out, rho_out, mean);
 }
 
 template <class Exec>
@@ -406,12 +413,14 @@ class Multigrid {
     bool fmg_done = false;
     // Without held cells each correction pass writes phi_out and sums
     // (rho - shift) phi_out (a write of fp32 per cell), which saves the final
-    // pass over phi and rho when that correction is the last; on a singular
-    // problem it sums phi too, and the mean is then taken from phi_out in
-    // fp32.
+    // pass over phi and rho when that correction is the last. On a singular
+    // problem phi_out is phi less its mean, known before the pass: phi_total
+    // follows sum phi as each pass adds to it (full multigrid's interpolated
+    // answer, summed as it is formed, then each V-cycle's correction, summed
+    // by its last smoothing), so no pass over the answer follows.
     const bool fuse_out = held_ == 0;
-    bool out_current = false;  // phi_out, rho_phi and phi_sum are those of phi
-    double rho_phi = 0, phi_sum = 0;
+    bool out_current = false;  // phi_out and rho_phi are those of phi
+    double rho_phi = 0, phi_total = 0;
     for (int cycle = 0;; ++cycle) {
       double rn = std::sqrt(rn2);
       if (cycle == 0 && ref == 0) ref = rn;  // rho = 0: measure against the anchors' initial residual
@@ -432,23 +441,26 @@ class Multigrid {
       }
       out_current = false;
       if (cancel && *cancel) fail("E_ABORTED", "potential: aborted");
+      double added = 0;  // sum of the correction (singular problems)
       if (cycle == 0 && held_ == 0 && levels_.size() > 1) {
-        fmg(rho, shift);
+        fmg(rho, shift, singular_ ? &phi_total : nullptr, singular_ ? &added : nullptr);
         fmg_done = true;
       } else {
-        vcycle(0, opt_.post);
+        vcycle(0, opt_.post, singular_ ? &added : nullptr);
       }
+      const double mean = singular_ ? (phi_total + added) / (double)n : 0.0;
+      phi_total += added;
       if (held_ > 0) {
         krylov_step(cycle);
         rn2 = outer_residual(ex_, g, phi, rho, shift, m, f0, k2);
       } else if (opt_.discretization && fmg_done && cycle == 0) {
         // The last correction: the loop stops after full multigrid.
         rn2 = fmg_last_correction(ex_, levels_[1].g, fine_phi_[1], g, phi, u0, rho, shift, f0, k2, phi_out, &rho_phi,
-                                  singular_ ? &phi_sum : nullptr);
+                                  mean);
         out_current = true;
       } else {
         rn2 = correct_and_residual(ex_, g, phi, u0, rho, shift, m, f0, k2, fuse_out ? phi_out : nullptr, &rho_phi,
-                                   singular_ ? &phi_sum : nullptr);
+                                   mean);
         out_current = fuse_out;
       }
     }
@@ -458,10 +470,6 @@ class Multigrid {
     // pass wrote them.
     double hk = std::pow(g.h, g.dim);
     if (out_current) {
-      if (singular_) {
-        const double mean = phi_sum / (double)n;
-        ex_.for_n(n, [=] SF_LAMBDA(idx i) { phi_out[i] = (float)((double)phi_out[i] - mean); });
-      }
       st.energy = 0.5 * hk * rho_phi;
       return st;
     }
@@ -549,7 +557,9 @@ class Multigrid {
   //    outer iteration: an fp32 answer alone stalls near 3e-5 of phi
   //    (rounding u by eps costs 4 eps / h^2 in A u), far above the
   //    discretisation error of a fine grid (8e-7 at 1024^2).
-  void fmg(const float* rho, double shift) {
+  // With phi_sum and added (a singular problem): the sum of the finest
+  // level's interpolated answer and of the correction its V-cycle leaves.
+  void fmg(const float* rho, double shift, double* phi_sum, double* added) {
     const size_t last = levels_.size() - 1;
     const int post = opt_.discretization ? opt_.fmg_post : opt_.post;
     for (size_t l = 1; l < last; ++l)
@@ -564,8 +574,8 @@ class Multigrid {
         // phi is kept when cycles follow; else the caller's last correction
         // forms it again from level 1's answer.
         fmg_finest_residual(ex_, levels_[1].g, fine_phi_[1], L.g, phi, fmg_t1_, fmg_t2_, rho, shift, L.f, k2,
-                            !opt_.discretization);
-        vcycle(0, post);  // the caller adds the correction (fused with its residual)
+                            !opt_.discretization, phi_sum);
+        vcycle(0, post, added);  // the caller adds the correction (fused with its residual)
         return;
       }
       prolong_solution(ex_, levels_[l + 1].g, fine_phi_[l + 1], L.g, phi, fmg_t1_, fmg_t2_);
@@ -577,21 +587,23 @@ class Multigrid {
 
   // One V-cycle for level l's correction u from its f, with post
   // post-smoothing sweeps on each level; u starts from zero (what it held
-  // before is not read).
-  void vcycle(size_t l, int post) {
+  // before is not read). With sum, also the sum of the correction.
+  void vcycle(size_t l, int post, double* sum = nullptr) {
     // Checked on every level, so an abort lands within a few sweeps.
     if (cancel_ && *cancel_) fail("E_ABORTED", "potential: aborted");
     MgLevel& L = levels_[l];
     float k2 = (float)k2_;
     if (l + 1 == levels_.size()) {
       coarse(L);
+      const float* u = L.u;
+      if (sum) *sum = ex_.sum_n(L.g.cells(), [=] SF_LAMBDA(idx i) { return (double)u[i]; });
       return;
     }
     smooth_from_zero(ex_, L, k2, opt_.pre, (float)opt_.omega);
     MgLevel& C = levels_[l + 1];
     residual_restrict(ex_, L, C, k2);
     vcycle(l + 1, post);
-    prolong_add_smooth(ex_, C, L, k2, post, (float)opt_.omega);
+    prolong_add_smooth(ex_, C, L, k2, post, (float)opt_.omega, sum);
   }
 
   // The coarsest level, on the host: by conjugate gradients when it is the

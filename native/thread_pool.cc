@@ -36,8 +36,19 @@ struct ThreadPool::Impl {
   const std::function<void(int)>* task = nullptr;
   int ntasks = 0;
   std::atomic<int> next{0};
-  std::atomic<int> active{0};  // workers still in this run
+  // A run is open from its generation's start until the caller has done
+  // what it could of it (closed = its generation), and the caller then
+  // waits only for the helpers inside it. A helper counts itself in, then
+  // takes part only if the run it saw is still the current one and open
+  // (sequentially consistent: either the caller sees it inside or it sees
+  // the run closed). A helper that the scheduler set aside while it waited
+  // for work is not waited for: the caller has taken its tasks. (On a
+  // 2-vCPU machine a kernel thread can take a helper's CPU for milliseconds;
+  // waiting for every helper to check in made one small solve in ten take
+  // several times its median.)
+  std::atomic<int> inside{0};
   std::atomic<unsigned long> generation{0};
+  std::atomic<unsigned long> closed{0};
   int sleeping = 0;  // workers blocked on wake (guarded by m)
   bool stop = false;
   std::exception_ptr error;
@@ -50,6 +61,10 @@ struct ThreadPool::Impl {
       } catch (...) {
         std::lock_guard<std::mutex> g(m);
         if (!error) error = std::current_exception();
+        // The run has failed (run() throws the first error): no more of its
+        // tasks are handed out. (An aborted batch of 50000 small fields
+        // otherwise set up each field to see the abort.)
+        next.store(ntasks);
       }
     }
   }
@@ -74,8 +89,9 @@ struct ThreadPool::Impl {
         if (stop) return;
         seen = generation.load();
       }
-      work();
-      if (active.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      inside.fetch_add(1);
+      if (generation.load() == seen && closed.load() != seen) work();
+      if (inside.fetch_sub(1) == 1) {
         std::lock_guard<std::mutex> g(m);
         done.notify_all();
       }
@@ -129,21 +145,22 @@ void ThreadPool::run(int ntasks, const std::function<void(int)>& task) {
     impl_->ntasks = ntasks;
     impl_->next = 0;
     impl_->error = nullptr;
-    impl_->active.store((int)impl_->workers.size(), std::memory_order_relaxed);
-    impl_->generation.fetch_add(1, std::memory_order_release);
+    impl_->generation.fetch_add(1);
     if (impl_->sleeping > 0) impl_->wake.notify_all();
   }
+  const unsigned long gen = impl_->generation.load();  // (only a caller holding turn changes it)
   tl_inside = true;
   impl_->work();
   tl_inside = false;
-  // The workers finish a short run within microseconds of the caller: wait
-  // for them spinning first (a sleep and wake-up costs tens of
+  impl_->closed.store(gen);
+  // The helpers inside finish a short run within microseconds of the
+  // caller: wait for them spinning first (a sleep and wake-up costs tens of
   // microseconds on a virtual machine, more than a coarse grid's launch).
-  for (int i = 0; i < 20000 && impl_->active.load(std::memory_order_acquire) != 0; ++i) SF_PAUSE();
+  for (int i = 0; i < 20000 && impl_->inside.load() != 0; ++i) SF_PAUSE();
   std::exception_ptr err;
   {
     std::unique_lock<std::mutex> l(impl_->m);
-    impl_->done.wait(l, [&] { return impl_->active.load(std::memory_order_acquire) == 0; });
+    impl_->done.wait(l, [&] { return impl_->inside.load() == 0; });
     err = impl_->error;
     impl_->task = nullptr;
   }

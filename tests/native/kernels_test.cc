@@ -4,6 +4,9 @@
 // here on PlainExec, a CpuExec the CPU overloads do not match. Agreement to
 // 1e-5 checks the CUDA backend's driver logic on machines without a GPU.
 // The pair engine's own tests are in pairs_test.cc.
+#include <atomic>
+#include <chrono>
+#include <thread>
 #include <cmath>
 #include <complex>
 #include <cstring>
@@ -11,6 +14,7 @@
 #include <functional>
 #include <string>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 #include "algo/helmholtz.h"
@@ -410,6 +414,48 @@ static void device_coarse_tests() {
 // next request of its size gets; past the cap the least recently given back
 // are freed first; a block larger than the cap is not kept; release empties
 // it. (Run first, on an empty cache; other tests leave blocks behind.)
+// The thread pool: every task of a run once; a run whose task throws
+// rethrows that error and hands out no more tasks; runs back to back with
+// helpers that come late (a helper the scheduler set aside is not waited for,
+// and takes no part in a run that has moved on).
+static void thread_pool_tests() {
+  ThreadPool& pool = ThreadPool::instance();
+  for (int ntasks : {1, 2, 3, 64, 1000}) {
+    std::vector<std::atomic<int>> hits((size_t)ntasks);
+    for (auto& h : hits) h = 0;
+    pool.run(ntasks, [&](int t) { hits[(size_t)t].fetch_add(1); });
+    bool once = true;
+    for (auto& h : hits) once = once && h.load() == 1;
+    check(once, "thread pool: each of " + std::to_string(ntasks) + " tasks runs once");
+  }
+  // (Each task takes 0.1 ms: all of them would take seconds; the throw
+  // itself, unwound under the sanitizers, takes up to a few milliseconds.)
+  std::atomic<int> ran{0};
+  std::string what;
+  try {
+    pool.run(100000, [&](int t) {
+      ran.fetch_add(1);
+      if (t == 0) throw std::runtime_error("task 0 failed");
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    });
+  } catch (const std::exception& e) {
+    what = e.what();
+  }
+  check(what == "task 0 failed" && ran.load() < 1000,
+        "thread pool: a failed task's error is rethrown and the run stops handing out tasks (" + std::to_string(ran.load()) +
+            " of 100000 ran)");
+  // Many short runs in a row, each summing its own tasks' numbers: a helper
+  // in a run that has closed would add to the wrong sum.
+  bool right = true;
+  for (int r = 0; r < 20000 && right; ++r) {
+    const int n = 2 + r % 7;
+    std::atomic<long> sum{0};
+    pool.run(n, [&](int t) { sum.fetch_add(t + 1 + r); });
+    right = sum.load() == (long)n * (n + 1) / 2 + (long)n * r;
+  }
+  check(right, "thread pool: 20000 short runs back to back, each task once and in its own run");
+}
+
 static void host_cache_tests() {
   host_cache_release();
   const size_t saved = host_cache_state().cap, K = 1 << 20;
@@ -944,6 +990,7 @@ static void wave_maxwell_tests() {
 }
 
 int main() {
+  thread_pool_tests();
   host_cache_tests();
   wave_maxwell_tests();
   fractal_tests();

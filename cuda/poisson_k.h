@@ -17,14 +17,19 @@ struct Neighbours {
   int diag;
 };
 
+// The diagonal weight one side of a cell adds along an axis: 1 toward an
+// unknown (a neighbour inside, or across a periodic wrap), 2 at a Dirichlet
+// face, 0 at a Neumann face.
+SF_HD int side_diag(bool inside, int bc) { return inside || bc == BC_PERIODIC ? 1 : bc == BC_DIRICHLET ? 2 : 0; }
+
 template <class T>
 SF_HD void add_axis(const T* u, idx c, int i, int n, idx stride, int bc, Neighbours<T>& nb) {
-  if (i > 0) { nb.sum += u[c - stride]; nb.diag += 1; }
-  else if (bc == BC_PERIODIC) { nb.sum += u[c + (idx)(n - 1) * stride]; nb.diag += 1; }
-  else if (bc == BC_DIRICHLET) nb.diag += 2;
-  if (i < n - 1) { nb.sum += u[c + stride]; nb.diag += 1; }
-  else if (bc == BC_PERIODIC) { nb.sum += u[c - (idx)(n - 1) * stride]; nb.diag += 1; }
-  else if (bc == BC_DIRICHLET) nb.diag += 2;
+  if (i > 0) nb.sum += u[c - stride];
+  else if (bc == BC_PERIODIC) nb.sum += u[c + (idx)(n - 1) * stride];
+  nb.diag += side_diag(i > 0, bc);
+  if (i < n - 1) nb.sum += u[c + stride];
+  else if (bc == BC_PERIODIC) nb.sum += u[c - (idx)(n - 1) * stride];
+  nb.diag += side_diag(i < n - 1, bc);
 }
 
 template <class T>

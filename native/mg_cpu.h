@@ -101,11 +101,7 @@ inline void red_from_zero_row(const MgLevel& L, int y, int z, float ih2, float k
   auto edge = [&](int x) {  // the diagonal weight as neighbours() counts it
     const int p[3] = {x, y, z};
     int diag = 0;
-    for (int a = 0; a < g.dim; ++a) {
-      const int per_side = g.bc[a] == BC_DIRICHLET ? 2 : g.bc[a] == BC_PERIODIC ? 1 : 0;
-      diag += p[a] > 0 ? 1 : per_side;
-      diag += p[a] < g.n[a] - 1 ? 1 : per_side;
-    }
+    for (int a = 0; a < g.dim; ++a) diag += side_diag(p[a] > 0, g.bc[a]) + side_diag(p[a] < g.n[a] - 1, g.bc[a]);
     return inv_diag(diag, ih2, k2);
   };
   for (int x = 0; x < nx; ++x) {
@@ -638,7 +634,7 @@ void ring_residual(CpuExec& ex, const Grid& g, const float* rho, double shift, d
       if (above >= 0) load(above, hi, s + 1 < (int)b);
       const double* L = (s > 0 || bc == BC_PERIODIC) ? lo : nullptr;
       const double* H = above >= 0 ? hi : nullptr;
-      const int edge_diag = (L ? 0 : (bc == BC_DIRICHLET ? 2 : 0)) + (H ? 0 : (bc == BC_DIRICHLET ? 2 : 0));
+      const int sides = side_diag(L != nullptr, bc) + side_diag(H != nullptr, bc);
       for (int j = 0; j < rows; ++j) {
         const idx lb = (idx)j * nx, gb = (idx)s * sc + lb;
         const float* f = rho + gb;
@@ -646,9 +642,9 @@ void ring_residual(CpuExec& ex, const Grid& g, const float* rho, double shift, d
         const bool fast = L && H && (g.dim == 2 || (j > 0 && j < rows - 1));
         auto point = [&](int x) {
           Neighbours<double> nb = neighbours(v, mid, lb + x, x, vy, 0);
-          if (L) nb.sum += L[lb + x], nb.diag += 1;
-          if (H) nb.sum += H[lb + x], nb.diag += 1;
-          nb.diag += edge_diag;
+          if (L) nb.sum += L[lb + x];
+          if (H) nb.sum += H[lb + x];
+          nb.diag += sides;
           const double p = mid[lb + x];
           rr[x] = (float)(((double)f[x] - shift) - (((double)nb.diag * p - nb.sum) * ih2 + k2 * p));
         };

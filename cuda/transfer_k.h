@@ -119,19 +119,29 @@ SF_HD int ghost_index2(int i, int n, int bc, int& sign) {
   return i < 0 ? -1 - i : 2 * n - 1 - i;
 }
 
+// The four coarse cells and weights of the cubic for fine position f along an
+// axis of n coarse cells with boundary bc (a ghost's sign in its weight).
+template <class T>
+SF_HD void cubic_taps(int f, int n, int bc, int* at, T* ws) {
+  const int X = f >> 1, d = (f & 1) ? 1 : -1;
+  const int a[4] = {X - d, X, X + d, X + 2 * d};
+  const T w[4] = {T(-7) / T(128), T(105) / T(128), T(35) / T(128), T(-5) / T(128)};
+  for (int q = 0; q < 4; ++q) {
+    int sg;
+    at[q] = ghost_index2(a[q], n, bc, sg);
+    ws[q] = w[q] * (T)sg;
+  }
+}
+
 // Fine cell at position f along the axis (stride s in src, n coarse cells,
 // boundary bc), from the coarse line through src_base.
 template <class T>
 SF_HD T cubic_point(const T* src, idx base, idx s, int f, int n, int bc) {
-  const int X = f >> 1, d = (f & 1) ? 1 : -1;
-  const int at[4] = {X - d, X, X + d, X + 2 * d};
-  const T w[4] = {T(-7) / T(128), T(105) / T(128), T(35) / T(128), T(-5) / T(128)};
+  int at[4];
+  T w[4];
+  cubic_taps<T>(f, n, bc, at, w);
   T v = T(0);
-  for (int q = 0; q < 4; ++q) {
-    int sg;
-    int i = ghost_index2(at[q], n, bc, sg);
-    v += w[q] * (T)sg * src[base + (idx)i * s];
-  }
+  for (int q = 0; q < 4; ++q) v += w[q] * src[base + (idx)at[q] * s];
   return v;
 }
 

@@ -376,19 +376,6 @@ inline void cubic_row_x(const double* s, double* d, int n, int bc) {
   for (int f = 2 * (n - 2); f < 2 * n; ++f) d[f] = cubic_point<double>(s, 0, 1, f, n, bc);
 }
 
-// The four coarse cells and weights of cubic_point for fine position f along
-// an axis of n coarse cells: the weights carry the ghost's sign.
-inline void cubic_taps(int f, int n, int bc, int* at, double* ws) {
-  const double w[4] = {-7.0 / 128, 105.0 / 128, 35.0 / 128, -5.0 / 128};
-  const int X = f >> 1, dd = (f & 1) ? 1 : -1;
-  const int a[4] = {X - dd, X, X + dd, X + 2 * dd};
-  for (int q = 0; q < 4; ++q) {
-    int sg;
-    at[q] = ghost_index2(a[q], n, bc, sg);
-    ws[q] = w[q] * (double)sg;
-  }
-}
-
 // d = the weighted sum of four rows of n values.
 inline void weigh_rows(const double* const r[4], const double ws[4], double* d, idx n) {
   for (idx x = 0; x < n; ++x) d[x] = ws[0] * r[0][x] + ws[1] * r[1][x] + ws[2] * r[2][x] + ws[3] * r[3][x];

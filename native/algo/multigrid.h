@@ -95,6 +95,12 @@ inline bool any_dirichlet(const Grid& g) {
   return false;
 }
 
+// The fp64 sum of n values of an array on the executor's side.
+template <class Exec, class T>
+double sum_array(Exec& ex, idx n, const T* v) {
+  return ex.sum_n(n, [=] SF_LAMBDA(idx i) { return (double)v[i]; });
+}
+
 // The multigrid kernels as launches over cells. CpuExec has its own
 // overloads (native/mg_cpu.h): row loops with a vectorisable interior path
 // and the same per-cell arithmetic.
@@ -182,8 +188,7 @@ void prolong_add_smooth(Exec& ex, const MgLevel& C, const MgLevel& F, float k2, 
                         double* sum = nullptr) {
   prolong_add(ex, C, F);
   rbgs(ex, F, k2, sweeps, w);
-  const float* u = F.u;
-  if (sum) *sum = ex.sum_n(F.g.cells(), [=] SF_LAMBDA(idx i) { return (double)u[i]; });
+  if (sum) *sum = sum_array(ex, F.g.cells(), (const float*)F.u);
 }
 
 // The outer fp64 residual r = (rho - shift) - A phi, stored in fp32 into r;
@@ -280,8 +285,7 @@ void fmg_finest_residual(Exec& ex, const Grid& gc, const double* pc, const Grid&
                          const float* rho, double shift, float* r, double k2, bool, double* phi_sum = nullptr) {
   prolong_solution(ex, gc, pc, g, phi, t1, t2);
   outer_residual(ex, g, phi, rho, shift, nullptr, r, k2);
-  const double* p = phi;
-  if (phi_sum) *phi_sum = ex.sum_n(g.cells(), [=] SF_LAMBDA(idx i) { return p[i]; });
+  if (phi_sum) *phi_sum = sum_array(ex, g.cells(), (const double*)phi);
 }
 
 template <class Exec>
@@ -386,7 +390,7 @@ class Multigrid {
     cancel_ = cancel;
 
     double shift = 0;
-    if (singular_) shift = ex_.sum_n(n, [=] SF_LAMBDA(idx i) { return (double)rho[i]; }) / (double)n;
+    if (singular_) shift = sum_array(ex_, n, rho) / (double)n;
     st.mean_removed = shift;
     // Without held cells the first cycle is full multigrid, which sets phi
     // itself: the residual of phi = 0 is rho - shift, whose norm is taken in
@@ -473,7 +477,7 @@ class Multigrid {
       st.energy = 0.5 * hk * rho_phi;
       return st;
     }
-    double mean = singular_ ? ex_.sum_n(n, [=] SF_LAMBDA(idx i) { return phi[i]; }) / (double)n : 0.0;
+    double mean = singular_ ? sum_array(ex_, n, (const double*)phi) / (double)n : 0.0;
     st.energy = 0.5 * hk * ex_.sum_n(n, [=] SF_LAMBDA(idx i) {
       float o = (float)(phi[i] - mean);
       phi_out[i] = o;
@@ -595,8 +599,7 @@ class Multigrid {
     float k2 = (float)k2_;
     if (l + 1 == levels_.size()) {
       coarse(L);
-      const float* u = L.u;
-      if (sum) *sum = ex_.sum_n(L.g.cells(), [=] SF_LAMBDA(idx i) { return (double)u[i]; });
+      if (sum) *sum = sum_array(ex_, L.g.cells(), (const float*)L.u);
       return;
     }
     smooth_from_zero(ex_, L, k2, opt_.pre, (float)opt_.omega);

@@ -111,6 +111,20 @@ class CpuExec {
     }, min_tasks(std::max<idx>(1, 8192 / g.n[0]) * g.n[0]));
   }
 
+  // [0, count) cut into `runs` contiguous runs [a, b): first(a, b) on every
+  // run and then, once all are done, second(a, b) on every run (one launch
+  // per phase; a sweep over slabs whose runs must first settle their edges).
+  template <class A, class B>
+  void two_phases(int count, int runs, const A& first, const B& second) const {
+    auto lo = [&](idx t) { return (int)((idx)count * t / runs); };
+    for_ranges(runs, 1, [&](idx l, idx h) {
+      for (idx t = l; t < h; ++t) first(lo(t), lo(t + 1));
+    });
+    for_ranges(runs, 1, [&](idx l, idx h) {
+      for (idx t = l; t < h; ++t) second(lo(t), lo(t + 1));
+    });
+  }
+
   // Sum of body(y, z, base) over the rows, in fixed blocks of rows summed in
   // order (the same result for any number of threads).
   template <class G, class B>

@@ -43,20 +43,14 @@ namespace detail {
 
 // The slab pipeline shared by the smoother and the fused correction: the
 // outermost axis is cut into one block of slabs per thread; edges(a, e) runs
-// on every block first, then pipeline(a, e), with a barrier between.
+// on every block [a, e] first, then pipeline(a, e), with a barrier between
+// (CpuExec::two_phases).
 template <class Edges, class Pipeline>
 void slab_blocks(const CpuExec& ex, const Grid& g, const Edges& edges, const Pipeline& pipeline) {
   int slabs = g.dim == 3 ? g.n[2] : g.n[1];
   int threads = ex.parallel() && g.cells() >= CpuExec::kParallelCells ? ThreadPool::instance().size() : 1;
   int blocks = std::max(1, std::min(threads, slabs / 4));
-  auto lo = [&](int b) { return (int)((long long)slabs * b / blocks); };
-  if (blocks == 1) {
-    edges(0, slabs - 1);
-    pipeline(0, slabs - 1);
-    return;
-  }
-  ThreadPool::instance().run(blocks, [&](int b) { edges(lo(b), lo(b + 1) - 1); });
-  ThreadPool::instance().run(blocks, [&](int b) { pipeline(lo(b), lo(b + 1) - 1); });
+  ex.two_phases(slabs, blocks, [&](int a, int b) { edges(a, b - 1); }, [&](int a, int b) { pipeline(a, b - 1); });
 }
 
 inline bool interior_row(const Grid& g, int y, int z) {

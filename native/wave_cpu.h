@@ -81,19 +81,13 @@ struct Slabs {
   // The slabs cut into runs of contiguous slabs (on the threads from
   // kParallelCells cells: up to 4 runs per thread, at least min_slabs slabs
   // and min_cells cells per run): first(a, b) on every run [a, b), then,
-  // once all are done, second(a, b) on every run.
+  // once all are done, second(a, b) on every run (CpuExec::two_phases).
   template <class A, class B>
   void two_phases(CpuExec& ex, idx cells, int min_slabs, idx min_cells, const A& first, const B& second) const {
     int runs = 1;
     if (ex.parallel() && cells >= CpuExec::kParallelCells)
       runs = (int)std::max<idx>(1, std::min<idx>({(idx)ThreadPool::instance().size() * 4, (idx)count / min_slabs, cells / min_cells}));
-    auto lo = [&](idx t) { return (int)((idx)count * t / runs); };
-    ex.for_ranges(runs, 1, [&](idx l, idx h) {
-      for (idx t = l; t < h; ++t) first(lo(t), lo(t + 1));
-    });
-    ex.for_ranges(runs, 1, [&](idx l, idx h) {
-      for (idx t = l; t < h; ++t) second(lo(t), lo(t + 1));
-    });
+    ex.two_phases(count, runs, first, second);
   }
 };
 

@@ -107,15 +107,20 @@ inline void row_blocks(int x0, int x1, const B& block) {
 }
 
 // Red-black relaxation of the cells of colour parity in [x0, x1) of the row
-// starting at base. The candidate values of the whole run are computed into
-// tmp first (reading u only), then the cells of this colour take theirs by a
-// lane blend; each reads only cells of the other colour, so this is exactly
-// the colour's sweep. (Blending in the first pass would load each block's
-// left neighbour straight after storing it, a store-forwarding stall per
-// block.)
+// starting at base, in one pass over the row: each block of sixteen computes
+// the candidate value of every cell (reading u only) and its cells of this
+// colour take theirs by a lane blend. Each cell reads only cells of the other
+// colour, so this is exactly the colour's sweep. A block's new values are
+// stored only after the next block has loaded what it reads: the next
+// block's left neighbour lies in this one, and loading it straight after
+// this block's store would wait on the store (a store-forwarding stall per
+// block). So the last block, which overlaps the one before when the run is
+// not a multiple of sixteen, reads the values from before both, and writes
+// the same values again to the cells they share (over-relaxation too: the
+// same old value and the same candidate).
 template <int DIM>
-inline void relax_row_interior_d(float* u, const float* f, float* tmp, idx base, int x0, int x1, int parity, idx sy,
-                                 idx sz, float ih2, float inv, float w) {
+inline void relax_row_interior_d(float* u, const float* f, idx base, int x0, int x1, int parity, idx sy, idx sz,
+                                 float ih2, float inv, float w) {
   if (x1 - x0 < kLanes16) {
     for (int x = x0 + ((x0 & 1) != parity); x < x1; x += 2) {
       idx c = base + x;
@@ -123,38 +128,32 @@ inline void relax_row_interior_d(float* u, const float* f, float* tmp, idx base,
     }
     return;
   }
-  row_blocks(x0, x1, [&](int x) {
-    const idx c = base + x;
-    lanes_store(tmp + x, (lanes_load(f + c) + row_interior_sum<DIM>(u, c, sy, sz) * ih2) * inv);
-  });
   int ev[kLanes16], od[kLanes16];
   for (int i = 0; i < kLanes16; ++i) {
     ev[i] = (i & 1) == parity ? -1 : 0;
     od[i] = ((i + 1) & 1) == parity ? -1 : 0;
   }
   const LaneInts16 even = lanes_load(ev), odd = lanes_load(od);  // this colour's lanes in a block starting at an even, an odd x
-  if (w == 1.0f) {
-    row_blocks(x0, x1, [&](int x) {
-      const idx c = base + x;
-      lanes_store(u + c, lanes_select((x & 1) ? odd : even, lanes_load(tmp + x), lanes_load(u + c)));
-    });
-    return;
-  }
-  // Over-relaxed: a cell must be updated once, so the blocks do not overlap
-  // and the last few cells are taken one by one.
-  int x = x0;
-  for (; x + kLanes16 <= x1; x += kLanes16) {
-    const idx c = base + x;
+  float* at = nullptr;  // where held goes
+  Lanes16 held{};
+  for (int x = x0;; x += kLanes16) {
+    const int xb = x + kLanes16 <= x1 ? x : x1 - kLanes16;  // the last block may overlap the one before
+    const idx c = base + xb;
     const Lanes16 old = lanes_load(u + c);
-    lanes_store(u + c, lanes_select((x & 1) ? odd : even, old + w * (lanes_load(tmp + x) - old), old));
+    const Lanes16 gs = (lanes_load(f + c) + row_interior_sum<DIM>(u, c, sy, sz) * ih2) * inv;
+    const Lanes16 v = lanes_select((xb & 1) ? odd : even, w == 1.0f ? gs : old + w * (gs - old), old);
+    if (at) lanes_store(at, held);
+    at = u + c;
+    held = v;
+    if (xb + kLanes16 >= x1) break;
   }
-  for (x += (x & 1) != parity; x < x1; x += 2) u[base + x] = over_relax(u[base + x], tmp[x], w);
+  lanes_store(at, held);
 }
 
-inline void relax_row_interior(float* u, const float* f, float* tmp, idx base, int x0, int x1, int parity, idx sy,
-                               idx sz, int dim, float ih2, float inv, float w) {
-  if (dim == 3) relax_row_interior_d<3>(u, f, tmp, base, x0, x1, parity, sy, sz, ih2, inv, w);
-  else relax_row_interior_d<2>(u, f, tmp, base, x0, x1, parity, sy, sz, ih2, inv, w);
+inline void relax_row_interior(float* u, const float* f, idx base, int x0, int x1, int parity, idx sy, idx sz,
+                               int dim, float ih2, float inv, float w) {
+  if (dim == 3) relax_row_interior_d<3>(u, f, base, x0, x1, parity, sy, sz, ih2, inv, w);
+  else relax_row_interior_d<2>(u, f, base, x0, x1, parity, sy, sz, ih2, inv, w);
 }
 
 // r = f - A u over [x0, x1) of the row starting at base, in fp32, into

@@ -69,9 +69,7 @@ inline void relax_row(const MgLevel& L, int y, int z, int col, float ih2, float 
     int parity = (col + y + z) & 1;  // x parity of this colour in this row
     for (int x : {0, nx - 1})
       if ((x & 1) == parity) u[base + x] = over_relax(u[base + x], relax_point(g, u, f[base + x], base + x, x, y, z, ih2, k2), w);
-    thread_local std::vector<float> tmp;
-    if ((int)tmp.size() < nx) tmp.resize(nx);
-    relax_row_interior(u, f, tmp.data(), base, 1, nx - 1, parity, (idx)nx, (idx)nx * g.n[1], g.dim, ih2, inv, w);
+    relax_row_interior(u, f, base, 1, nx - 1, parity, (idx)nx, (idx)nx * g.n[1], g.dim, ih2, inv, w);
     return;
   }
   for (int x = (col + y + z) & 1; x < nx; x += 2) {

@@ -420,31 +420,69 @@ inline void prolong_solution(CpuExec& ex, const Grid& gc, const double* pc, cons
   }, CpuExec::min_tasks(grain * sc));
 }
 
+namespace detail {
+
+// One coarse row of restrict_rhs: the children's rows rr[0 .. 2 (4 in 3D))
+// (in restrict_point's order: y, then z), four coarse cells at a time in
+// vectors (each fine row's even and odd cells taken apart by a shuffle), the
+// rest one by one; returns the row's sum of squares.
+template <bool D3>
+inline double restrict_rhs_row(const float* const* rr, double shift, float* out, int ncx) {
+  typedef float F8 __attribute__((vector_size(32)));
+  typedef float F4 __attribute__((vector_size(16)));
+  typedef double D4 __attribute__((vector_size(32)));
+  constexpr int rows = D3 ? 4 : 2;
+  const D4 sh = {shift, shift, shift, shift};
+  D4 acc = {0, 0, 0, 0};
+  int X = 0;
+  for (; X + 4 <= ncx; X += 4) {
+    F4 v[2 * rows];
+    for (int j = 0; j < rows; ++j) {
+      F8 a;
+      std::memcpy(&a, rr[j] + 2 * X, sizeof a);
+      const D4 e = __builtin_convertvector(__builtin_shufflevector(a, a, 0, 2, 4, 6), D4) - sh;
+      const D4 o = __builtin_convertvector(__builtin_shufflevector(a, a, 1, 3, 5, 7), D4) - sh;
+      v[2 * j] = __builtin_convertvector(e, F4);
+      v[2 * j + 1] = __builtin_convertvector(o, F4);
+      acc += e * e;
+      acc += o * o;
+    }
+    F4 m;
+    if (D3) m = 0.125f * (((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7])));
+    else m = 0.25f * ((v[0] + v[1]) + (v[2] + v[3]));
+    std::memcpy(out + X, &m, sizeof m);
+  }
+  double s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+  for (; X < ncx; ++X) {
+    float v[8];
+    for (int i = 0; i < 2 * rows; ++i) {
+      const double d = (double)rr[i >> 1][2 * X + (i & 1)] - shift;
+      v[i] = (float)d;
+      s += d * d;
+    }
+    out[X] = D3 ? 0.125f * (((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7])))
+                : 0.25f * ((v[0] + v[1]) + (v[2] + v[3]));
+  }
+  return s;
+}
+
+}  // namespace detail
+
 // Full multigrid's first restriction (algo/multigrid.h) by coarse rows: the
 // two (2D) or four (3D) fine rows under a coarse row are read once, each
-// child rounded to fp32 as restrict_point would read it, and the squares
-// summed in four partial sums per row.
+// child rounded to fp32 as restrict_point would read it (the same sums in the
+// same order, so the same coarse values), and the squares summed in vector
+// lanes (detail::restrict_rhs_row).
 inline double restrict_rhs(CpuExec& ex, const Grid& gf, const float* rho, double shift, const Grid& gc, float* dst) {
   const int ncx = gc.n[0];
   const idx sy = gf.n[0], sz = (idx)gf.n[0] * gf.n[1];
   const bool d3 = gf.dim == 3;
   return ex.sum_rows(gc, [&](int Y, int Z, idx cbase) {
     const float* r = rho + gf.at(0, 2 * Y, d3 ? 2 * Z : 0);
-    double s[4] = {0, 0, 0, 0};
-    float* out = dst + cbase;
-    for (int X = 0; X < ncx; ++X) {
-      const idx c = 2 * (idx)X;
-      const idx at[8] = {c, c + 1, c + sy, c + sy + 1, c + sz, c + sz + 1, c + sz + sy, c + sz + sy + 1};
-      float v[8];
-      for (int i = 0; i < (d3 ? 8 : 4); ++i) {
-        const double d = (double)r[at[i]] - shift;
-        v[i] = (float)d;
-        s[i & 3] += d * d;
-      }
-      out[X] = d3 ? 0.125f * (((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7])))
-                  : 0.25f * ((v[0] + v[1]) + (v[2] + v[3]));
-    }
-    return (s[0] + s[1]) + (s[2] + s[3]);
+    const idx z1 = d3 ? sz : 0;  // (2D: two rows)
+    const float* rr[4] = {r, r + sy, r + z1, r + z1 + sy};
+    return d3 ? detail::restrict_rhs_row<true>(rr, shift, dst + cbase, ncx)
+              : detail::restrict_rhs_row<false>(rr, shift, dst + cbase, ncx);
   });
 }
 

@@ -422,46 +422,59 @@ inline void prolong_solution(CpuExec& ex, const Grid& gc, const double* pc, cons
 
 namespace detail {
 
+// A coarse cell's value from its children v (fp32 values or vectors of
+// them), in restrict_point's order: x, then y, then z.
+template <bool D3, class V>
+inline V children_mean(const V* v) {
+  if constexpr (D3) return 0.125f * (((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7])));
+  else return 0.25f * ((v[0] + v[1]) + (v[2] + v[3]));
+}
+
+typedef float F8v __attribute__((vector_size(32)));
+typedef float F4v __attribute__((vector_size(16)));
+typedef double D4v __attribute__((vector_size(32)));
+
+// The even and odd cells of eight fine cells from p: the children along x
+// of four coarse cells.
+inline void split_pairs(const float* p, F4v& even, F4v& odd) {
+  F8v a;
+  std::memcpy(&a, p, sizeof a);
+  even = __builtin_shufflevector(a, a, 0, 2, 4, 6);
+  odd = __builtin_shufflevector(a, a, 1, 3, 5, 7);
+}
+
 // One coarse row of restrict_rhs: the children's rows rr[0 .. 2 (4 in 3D))
 // (in restrict_point's order: y, then z), four coarse cells at a time in
 // vectors (each fine row's even and odd cells taken apart by a shuffle), the
 // rest one by one; returns the row's sum of squares.
 template <bool D3>
 inline double restrict_rhs_row(const float* const* rr, double shift, float* out, int ncx) {
-  typedef float F8 __attribute__((vector_size(32)));
-  typedef float F4 __attribute__((vector_size(16)));
-  typedef double D4 __attribute__((vector_size(32)));
   constexpr int rows = D3 ? 4 : 2;
-  const D4 sh = {shift, shift, shift, shift};
-  D4 acc = {0, 0, 0, 0};
+  const D4v sh = {shift, shift, shift, shift};
+  D4v acc = {0, 0, 0, 0};
   int X = 0;
   for (; X + 4 <= ncx; X += 4) {
-    F4 v[2 * rows];
+    F4v v[2 * rows];
     for (int j = 0; j < rows; ++j) {
-      F8 a;
-      std::memcpy(&a, rr[j] + 2 * X, sizeof a);
-      const D4 e = __builtin_convertvector(__builtin_shufflevector(a, a, 0, 2, 4, 6), D4) - sh;
-      const D4 o = __builtin_convertvector(__builtin_shufflevector(a, a, 1, 3, 5, 7), D4) - sh;
-      v[2 * j] = __builtin_convertvector(e, F4);
-      v[2 * j + 1] = __builtin_convertvector(o, F4);
-      acc += e * e;
-      acc += o * o;
+      split_pairs(rr[j] + 2 * X, v[2 * j], v[2 * j + 1]);
+      for (int k = 2 * j; k < 2 * j + 2; ++k) {
+        const D4v d = __builtin_convertvector(v[k], D4v) - sh;
+        v[k] = __builtin_convertvector(d, F4v);
+        acc += d * d;
+      }
     }
-    F4 m;
-    if (D3) m = 0.125f * (((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7])));
-    else m = 0.25f * ((v[0] + v[1]) + (v[2] + v[3]));
+    const F4v m = children_mean<D3>(v);
     std::memcpy(out + X, &m, sizeof m);
   }
   double s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
   for (; X < ncx; ++X) {
-    float v[8];
+    float v[2 * rows];
     for (int i = 0; i < 2 * rows; ++i) {
       const double d = (double)rr[i >> 1][2 * X + (i & 1)] - shift;
       v[i] = (float)d;
       s += d * d;
     }
-    out[X] = D3 ? 0.125f * (((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7])))
-                : 0.25f * ((v[0] + v[1]) + (v[2] + v[3]));
+    out[X] = children_mean<D3>(v);
   }
   return s;
 }

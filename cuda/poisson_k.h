@@ -106,25 +106,60 @@ inline void row_blocks(int x0, int x1, const B& block) {
   if (x < x1) block(x1 - kLanes16);
 }
 
+// The neighbour rows of row (y, z) for relax_row_run: y - 1, y + 1 (and
+// z - 1, z + 1 in 3D), each given by its first cell (across the wrap on a
+// periodic axis), or null where a wall stands (no neighbour; the wall's
+// weight goes to the diagonal, side_diag). Returns the diagonal weight of the
+// row's cells away from its ends along x.
+inline int row_neighbours(const Grid& g, float* u, int y, int z, const float** nb) {
+  const idx base = g.at(0, y, z);
+  const int p[2] = {y, z};
+  int diag = 2;  // x: both sides inside
+  for (int a = 1; a < g.dim; ++a) {
+    const idx st = g.stride(a);
+    const int i = p[a - 1], n = g.n[a], bc = g.bc[a];
+    const float* lo = i > 0 ? u + base - st : bc == BC_PERIODIC ? u + base + (idx)(n - 1) * st : nullptr;
+    const float* hi = i < n - 1 ? u + base + st : bc == BC_PERIODIC ? u + base - (idx)(n - 1) * st : nullptr;
+    nb[2 * (a - 1)] = lo;
+    nb[2 * (a - 1) + 1] = hi;
+    diag += side_diag(i > 0, bc) + side_diag(i < n - 1, bc);
+  }
+  return diag;
+}
+
+// A block's (or a cell's) neighbour sum in a row with neighbour rows nb (the
+// order of neighbours(): x, then the rows; with WALLS, a null row, a wall,
+// adds nothing; without, no row is null).
+template <int DIM, bool WALLS, class V, class Load>
+inline V row_sum(const float* u, idx c, const float* const* nb, int x, const Load& load) {
+  V s = (0.0f + load(u + c - 1)) + load(u + c + 1);
+  for (int k = 0; k < 2 * (DIM - 1); ++k)
+    if (!WALLS || nb[k]) s = s + load(nb[k] + x);
+  return s;
+}
+
 // Red-black relaxation of the cells of colour parity in [x0, x1) of the row
-// starting at base, in one pass over the row: each block of sixteen computes
-// the candidate value of every cell (reading u only) and its cells of this
-// colour take theirs by a lane blend. Each cell reads only cells of the other
-// colour, so this is exactly the colour's sweep. A block's new values are
-// stored only after the next block has loaded what it reads: the next
-// block's left neighbour lies in this one, and loading it straight after
-// this block's store would wait on the store (a store-forwarding stall per
-// block). So the last block, which overlaps the one before when the run is
-// not a multiple of sixteen, reads the values from before both, and writes
-// the same values again to the cells they share (over-relaxation too: the
-// same old value and the same candidate).
-template <int DIM>
-inline void relax_row_interior_d(float* u, const float* f, idx base, int x0, int x1, int parity, idx sy, idx sz,
-                                 float ih2, float inv, float w) {
+// starting at base (every cell's x neighbours inside the row; its other
+// neighbours in the rows nb, row_neighbours; inv = 1 / the row's diagonal),
+// in one pass over the row: each block of sixteen computes the candidate
+// value of every cell (reading u only) and its cells of this colour take
+// theirs by a lane blend. Each cell reads only cells of the other colour, so
+// this is exactly the colour's sweep. A block's new values are stored only
+// after the next block has loaded what it reads: the next block's left
+// neighbour lies in this one, and loading it straight after this block's
+// store would wait on the store (a store-forwarding stall per block). So the
+// last block, which overlaps the one before when the run is not a multiple of
+// sixteen, reads the values from before both, and writes the same values
+// again to the cells they share (over-relaxation too: the same old value and
+// the same candidate).
+template <int DIM, bool WALLS>
+inline void relax_row_run_d(float* u, const float* f, idx base, int x0, int x1, int parity, const float* const* nb,
+                            float ih2, float inv, float w) {
   if (x1 - x0 < kLanes16) {
     for (int x = x0 + ((x0 & 1) != parity); x < x1; x += 2) {
-      idx c = base + x;
-      u[c] = over_relax(u[c], (f[c] + interior_sum(u, c, sy, sz, DIM) * ih2) * inv, w);
+      const idx c = base + x;
+      const float s = row_sum<DIM, WALLS, float>(u, c, nb, x, [](const float* p) { return *p; });
+      u[c] = over_relax(u[c], (f[c] + s * ih2) * inv, w);
     }
     return;
   }
@@ -140,7 +175,8 @@ inline void relax_row_interior_d(float* u, const float* f, idx base, int x0, int
     const int xb = x + kLanes16 <= x1 ? x : x1 - kLanes16;  // the last block may overlap the one before
     const idx c = base + xb;
     const Lanes16 old = lanes_load(u + c);
-    const Lanes16 gs = (lanes_load(f + c) + row_interior_sum<DIM>(u, c, sy, sz) * ih2) * inv;
+    const Lanes16 sum = row_sum<DIM, WALLS, Lanes16>(u, c, nb, xb, [](const float* p) { return lanes_load(p); });
+    const Lanes16 gs = (lanes_load(f + c) + sum * ih2) * inv;
     const Lanes16 v = lanes_select((xb & 1) ? odd : even, w == 1.0f ? gs : old + w * (gs - old), old);
     if (at) lanes_store(at, held);
     at = u + c;
@@ -150,10 +186,17 @@ inline void relax_row_interior_d(float* u, const float* f, idx base, int x0, int
   lanes_store(at, held);
 }
 
-inline void relax_row_interior(float* u, const float* f, idx base, int x0, int x1, int parity, idx sy, idx sz,
-                               int dim, float ih2, float inv, float w) {
-  if (dim == 3) relax_row_interior_d<3>(u, f, base, x0, x1, parity, sy, sz, ih2, inv, w);
-  else relax_row_interior_d<2>(u, f, base, x0, x1, parity, sy, sz, ih2, inv, w);
+inline void relax_row_run(float* u, const float* f, idx base, int x0, int x1, int parity, const float* const* nb,
+                          int dim, float ih2, float inv, float w) {
+  bool walls = false;
+  for (int k = 0; k < 2 * (dim - 1); ++k) walls = walls || !nb[k];
+  if (dim == 3) {
+    if (walls) relax_row_run_d<3, true>(u, f, base, x0, x1, parity, nb, ih2, inv, w);
+    else relax_row_run_d<3, false>(u, f, base, x0, x1, parity, nb, ih2, inv, w);
+  } else {
+    if (walls) relax_row_run_d<2, true>(u, f, base, x0, x1, parity, nb, ih2, inv, w);
+    else relax_row_run_d<2, false>(u, f, base, x0, x1, parity, nb, ih2, inv, w);
+  }
 }
 
 // r = f - A u over [x0, x1) of the row starting at base, in fp32, into

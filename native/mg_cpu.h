@@ -57,7 +57,9 @@ inline bool interior_row(const Grid& g, int y, int z) {
   return y > 0 && y < g.n[1] - 1 && (g.dim == 2 || (z > 0 && z < g.n[2] - 1));
 }
 
-// One colour of one row, by the interior form where it applies.
+// One colour of one row: the cells between the row's ends by the row form
+// (relax_row_run, with the row's neighbour rows and diagonal), the ends and
+// grids with held cells by the per-cell form.
 inline void relax_row(const MgLevel& L, int y, int z, int col, float ih2, float k2, float inv, float w) {
   const Grid& g = L.g;
   float* u = L.u;
@@ -65,11 +67,13 @@ inline void relax_row(const MgLevel& L, int y, int z, int col, float ih2, float 
   const unsigned char* m = L.mask;
   idx base = g.at(0, y, z);
   int nx = g.n[0];
-  if (!m && interior_row(g, y, z) && nx > 2) {
+  if (!m && nx > 2) {
     int parity = (col + y + z) & 1;  // x parity of this colour in this row
     for (int x : {0, nx - 1})
       if ((x & 1) == parity) u[base + x] = over_relax(u[base + x], relax_point(g, u, f[base + x], base + x, x, y, z, ih2, k2), w);
-    relax_row_interior(u, f, base, 1, nx - 1, parity, (idx)nx, (idx)nx * g.n[1], g.dim, ih2, inv, w);
+    const float* nb[4];
+    const int diag = row_neighbours(g, u, y, z, nb);
+    relax_row_run(u, f, base, 1, nx - 1, parity, nb, g.dim, ih2, diag == 2 * g.dim ? inv : inv_diag(diag, ih2, k2), w);
     return;
   }
   for (int x = (col + y + z) & 1; x < nx; x += 2) {

@@ -71,10 +71,9 @@ SF_HD T relax_point(const Grid& g, const T* u, T f, idx c, int x, int y, int z, 
   return (f + nb.sum * ih2) * inv_diag(nb.diag, ih2, k2);
 }
 
-// The same two formulas for a run of interior cells (every neighbour inside
-// the grid: diag = 2 dim, neighbours summed in the order of neighbours()),
-// shaped for the compiler to vectorise: the CPU sweeps use them for every
-// cell away from the boundary and relax_point / residual_point elsewhere.
+// The neighbour sum of a cell whose neighbours all lie inside the grid
+// (diag = 2 dim), in the order of neighbours(), shaped for the compiler to
+// vectorise: the CPU's fp64 outer residual takes it away from the boundary.
 template <class T>
 SF_HD T interior_sum(const T* u, idx c, idx sy, idx sz, int dim) {
   T s = ((T(0) + u[c - 1]) + u[c + 1]) + u[c - sy];
@@ -84,18 +83,11 @@ SF_HD T interior_sum(const T* u, idx c, idx sy, idx sz, int dim) {
 }
 
 #if !defined(__CUDACC__)
-// The CPU's runs of interior cells, sixteen at a time as one vector of lanes
-// (lanes_k.h). A run shorter than sixteen cells is taken cell by cell; a
-// longer run ends with one block that overlaps the one before it, which
-// computes the same numbers again. The per-cell arithmetic is that of
-// interior_sum, residual_point and relax_point, in the same order.
-template <int DIM>
-inline Lanes16 row_interior_sum(const float* u, idx c, idx sy, idx sz) {
-  Lanes16 s = ((0.0f + lanes_load(u + c - 1)) + lanes_load(u + c + 1)) + lanes_load(u + c - sy);
-  s = s + lanes_load(u + c + sy);
-  if (DIM == 3) s = (s + lanes_load(u + c - sz)) + lanes_load(u + c + sz);
-  return s;
-}
+// The CPU's runs of cells between a row's ends, sixteen at a time as one
+// vector of lanes (lanes_k.h). A run shorter than sixteen cells is taken cell
+// by cell; a longer run ends with one block that overlaps the one before it,
+// which computes the same numbers again. The per-cell arithmetic is that of
+// neighbours(), residual_point and relax_point, in the same order.
 
 // Calls block(x) for blocks of kLanes16 cells covering [x0, x1) (x1 - x0 >=
 // kLanes16), the last one overlapping the one before.
@@ -111,7 +103,7 @@ inline void row_blocks(int x0, int x1, const B& block) {
 // periodic axis), or null where a wall stands (no neighbour; the wall's
 // weight goes to the diagonal, side_diag). Returns the diagonal weight of the
 // row's cells away from its ends along x.
-inline int row_neighbours(const Grid& g, float* u, int y, int z, const float** nb) {
+inline int row_neighbours(const Grid& g, const float* u, int y, int z, const float** nb) {
   const idx base = g.at(0, y, z);
   const int p[2] = {y, z};
   int diag = 2;  // x: both sides inside
@@ -125,6 +117,13 @@ inline int row_neighbours(const Grid& g, float* u, int y, int z, const float** n
     diag += side_diag(i > 0, bc) + side_diag(i < n - 1, bc);
   }
   return diag;
+}
+
+// Whether a wall stands beside the row (a null neighbour row).
+inline bool row_walls(const float* const* nb, int dim) {
+  for (int k = 0; k < 2 * (dim - 1); ++k)
+    if (!nb[k]) return true;
+  return false;
 }
 
 // A block's (or a cell's) neighbour sum in a row with neighbour rows nb (the
@@ -188,8 +187,7 @@ inline void relax_row_run_d(float* u, const float* f, idx base, int x0, int x1, 
 
 inline void relax_row_run(float* u, const float* f, idx base, int x0, int x1, int parity, const float* const* nb,
                           int dim, float ih2, float inv, float w) {
-  bool walls = false;
-  for (int k = 0; k < 2 * (dim - 1); ++k) walls = walls || !nb[k];
+  const bool walls = row_walls(nb, dim);
   if (dim == 3) {
     if (walls) relax_row_run_d<3, true>(u, f, base, x0, x1, parity, nb, ih2, inv, w);
     else relax_row_run_d<3, false>(u, f, base, x0, x1, parity, nb, ih2, inv, w);
@@ -199,30 +197,39 @@ inline void relax_row_run(float* u, const float* f, idx base, int x0, int x1, in
   }
 }
 
-// r = f - A u over [x0, x1) of the row starting at base, in fp32, into
-// out[x0, x1) (out: the row's own storage, or a buffer).
-template <int DIM>
-inline void residual_row_interior_d(const float* u, const float* f, float* out, idx base, int x0, int x1, idx sy,
-                                    idx sz, float ih2, float k2) {
-  const float diag = (float)(2 * DIM);
+// r = f - A u over [x0, x1) of the row starting at base (neighbour rows nb
+// and diagonal weight diag from row_neighbours), in fp32, into out[x0, x1)
+// (out: the row's own storage, or a buffer).
+template <int DIM, bool WALLS>
+inline void residual_row_run_d(const float* u, const float* f, float* out, idx base, int x0, int x1,
+                               const float* const* nb, float diag, float ih2, float k2) {
   if (x1 - x0 < kLanes16) {
     for (int x = x0; x < x1; ++x) {
-      idx c = base + x;
-      out[x] = f[c] - ((diag * u[c] - interior_sum(u, c, sy, sz, DIM)) * ih2 + k2 * u[c]);
+      const idx c = base + x;
+      const float s = row_sum<DIM, WALLS, float>(u, c, nb, x, [](const float* p) { return *p; });
+      out[x] = f[c] - ((diag * u[c] - s) * ih2 + k2 * u[c]);
     }
     return;
   }
   row_blocks(x0, x1, [&](int x) {
     const idx c = base + x;
     const Lanes16 uc = lanes_load(u + c);
-    lanes_store(out + x, lanes_load(f + c) - ((diag * uc - row_interior_sum<DIM>(u, c, sy, sz)) * ih2 + k2 * uc));
+    const Lanes16 s = row_sum<DIM, WALLS, Lanes16>(u, c, nb, x, [](const float* p) { return lanes_load(p); });
+    lanes_store(out + x, lanes_load(f + c) - ((diag * uc - s) * ih2 + k2 * uc));
   });
 }
 
-inline void residual_row_interior(const float* u, const float* f, float* out, idx base, int x0, int x1, idx sy,
-                                  idx sz, int dim, float ih2, float k2) {
-  if (dim == 3) residual_row_interior_d<3>(u, f, out, base, x0, x1, sy, sz, ih2, k2);
-  else residual_row_interior_d<2>(u, f, out, base, x0, x1, sy, sz, ih2, k2);
+inline void residual_row_run(const float* u, const float* f, float* out, idx base, int x0, int x1,
+                             const float* const* nb, int diag, int dim, float ih2, float k2) {
+  const bool walls = row_walls(nb, dim);
+  const float d = (float)diag;
+  if (dim == 3) {
+    if (walls) residual_row_run_d<3, true>(u, f, out, base, x0, x1, nb, d, ih2, k2);
+    else residual_row_run_d<3, false>(u, f, out, base, x0, x1, nb, d, ih2, k2);
+  } else {
+    if (walls) residual_row_run_d<2, true>(u, f, out, base, x0, x1, nb, d, ih2, k2);
+    else residual_row_run_d<2, false>(u, f, out, base, x0, x1, nb, d, ih2, k2);
+  }
 }
 #endif
 

@@ -235,21 +235,23 @@ inline void rbgs(CpuExec& ex, const MgLevel& L, float k2, int sweeps, float w = 
 
 namespace detail {
 
-// The fp32 residual of one row of a level into out[0, nx).
+// The fp32 residual of one row of a level into out[0, nx): the cells between
+// the row's ends by the row form (residual_row_run), the ends and grids with
+// held cells by the per-cell form.
 inline void residual_row(const MgLevel& L, float k2, float ih2, int y, int z, float* out) {
   const Grid& g = L.g;
   const unsigned char* m = L.mask;
   const int nx = g.n[0];
   const idx base = g.at(0, y, z);
-  const bool fast = !m && interior_row(g, y, z) && nx > 2;
-  for (int x = 0; x < nx; ++x) {
-    if (fast && x == 1) {
-      residual_row_interior(L.u, L.f, out, base, 1, nx - 1, (idx)nx, (idx)nx * g.n[1], g.dim, ih2, k2);
-      x = nx - 2;
-      continue;
-    }
+  const bool fast = !m && nx > 2;
+  for (int x = 0; x < nx; x += (fast && x == 0) ? nx - 1 : 1) {
     idx c = base + x;
     out[x] = (m && m[c]) ? 0.0f : residual_point<float, float>(g, L.u, L.f[c], c, x, y, z, ih2, k2);
+  }
+  if (fast) {
+    const float* nb[4];
+    const int diag = row_neighbours(g, L.u, y, z, nb);
+    residual_row_run(L.u, L.f, out, base, 1, nx - 1, nb, diag, g.dim, ih2, k2);
   }
 }
 

@@ -56,8 +56,9 @@ SF_HD T prolong_point(const Grid& gc, const T* ec, int x, int y, int z, int dim)
   return v;
 }
 
-// prolong_point for the interior fine cells [1, nx - 1) of row (y, z), whose
-// coarse neighbours all lie inside the coarse grid (no ghosts): the same
+// prolong_point for the fine cells [1, nx - 1) of row (y, z), whose coarse
+// neighbours along x all lie inside the coarse grid; along y and z they may
+// be ghosts, whose rows and signs (ghost_index) go into the weights: the same
 // products in the same order, added to u. Fine cells 2X and 2X + 1 share
 // coarse cell X, so the loop runs over X and writes both (it vectorises).
 // Used by the CPU sweeps.
@@ -85,8 +86,19 @@ inline void prolong_row_pairs(const T* const* row, const T* wa, const T* wb, T* 
 template <class T>
 inline void prolong_row_interior(const Grid& gc, const T* ec, T* u, idx base, int nx, int y, int z, int dim) {
   const T w[2] = {T(0.75), T(0.25)};
-  int Y[2] = {y >> 1, (y & 1) ? (y >> 1) + 1 : (y >> 1) - 1};
-  int Z[2] = {z >> 1, (z & 1) ? (z >> 1) + 1 : (z >> 1) - 1};
+  int Y[2], Z[2];
+  T sy[2], sz[2];
+  const int p[2] = {y, z};
+  int* at[2] = {Y, Z};
+  T* sg[2] = {sy, sz};
+  for (int a = 0; a < 2; ++a) {  // y, then z: prolong_point's coarse rows and their signs
+    const int C = p[a] >> 1, o = (p[a] & 1) ? 1 : -1;
+    at[a][0] = C;
+    sg[a][0] = T(1);
+    int s = 1;
+    at[a][1] = a + 1 < dim ? ghost_index(C + o, gc.n[a + 1], gc.bc[a + 1], s) : C;
+    sg[a][1] = T(s);
+  }
   int nz = dim == 3 ? 2 : 1;
   const T* row[4];
   T wa[4], wb[4];
@@ -95,8 +107,9 @@ inline void prolong_row_interior(const Grid& gc, const T* ec, T* u, idx base, in
       int q = k * 2 + j;
       row[q] = ec + gc.at(0, Y[j], dim == 3 ? Z[k] : 0);
       T wkj = (dim == 3 ? w[k] : T(1)) * w[j];
-      wa[q] = (wkj * w[0]) * T(1);  // prolong_point's (wk wj) wi s, with s = 1
-      wb[q] = (wkj * w[1]) * T(1);
+      T s = T(1) * sy[j] * (dim == 3 ? sz[k] : T(1));  // prolong_point's s, the x side inside
+      wa[q] = (wkj * w[0]) * s;  // prolong_point's (wk wj) wi s
+      wb[q] = (wkj * w[1]) * s;
     }
   if (dim == 3) prolong_row_pairs<4>(row, wa, wb, u, base, nx);
   else prolong_row_pairs<2>(row, wa, wb, u, base, nx);

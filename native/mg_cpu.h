@@ -290,7 +290,7 @@ inline void prolong_row(const MgLevel& C, const MgLevel& F, int y, int z, idx ba
   const Grid& gf = F.g;
   const unsigned char* m = F.mask;
   const int nx = gf.n[0];
-  const bool fast = !m && interior_row(gf, y, z) && nx > 2;
+  const bool fast = !m && nx > 2;
   for (int x = 0; x < nx; ++x) {
     if (fast && x == 1) {
       prolong_row_interior(C.g, (const float*)C.u, F.u, base, nx, y, z, gf.dim);

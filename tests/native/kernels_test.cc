@@ -290,6 +290,38 @@ static void smoother_tests() {
           check(std::memcmp(serial.data(), fused.data(), N * sizeof(float)) == 0,
                 tag + ": " + std::to_string(sweeps) + " sweeps on one thread and on all, bit for bit");
         }
+        {
+          // The CPU's row forms (rows beside walls and across periodic wraps
+          // included) against the generic per-cell launches, bit for bit: a
+          // sweep, the residual, the residual restricted and the coarse
+          // correction added.
+          CpuExec cx;
+          PlainExec px;
+          std::vector<float> a = u0, b = u0, ra(N), rb(N);
+          MgLevel La{g, a.data(), f.data(), ra.data(), held ? mask.data() : nullptr}, Lb = La;
+          Lb.u = b.data();
+          Lb.r = rb.data();
+          rbgs(cx, La, 0.5f, 1, 1.15f);
+          rbgs(px, Lb, 0.5f, 1, 1.15f);
+          check(std::memcmp(a.data(), b.data(), N * sizeof(float)) == 0, tag + ": a sweep by rows is the per-cell sweep, bit for bit");
+          level_residual(cx, La, 0.5f);
+          level_residual(px, Lb, 0.5f);
+          check(std::memcmp(ra.data(), rb.data(), N * sizeof(float)) == 0, tag + ": the residual by rows is the per-cell one, bit for bit");
+          if (sh.nx % 2 == 0 && sh.ny % 2 == 0 && sh.nz % (sh.dim == 3 ? 2 : 1) == 0) {
+            const Grid gc = g.coarse();
+            std::vector<float> ec = wave(gc.cells(), 0.29, 0.5), fa(gc.cells()), fb(gc.cells());
+            MgLevel Ca{gc, ec.data(), fa.data(), nullptr, nullptr}, Cb = Ca;
+            Cb.f = fb.data();
+            residual_restrict(cx, La, Ca, 0.5f);
+            residual_restrict(px, Lb, Cb, 0.5f);
+            check(std::memcmp(fa.data(), fb.data(), gc.cells() * sizeof(float)) == 0,
+                  tag + ": the residual restricted by rows is the per-cell one, bit for bit");
+            prolong_add(cx, Ca, La);
+            prolong_add(px, Cb, Lb);
+            check(std::memcmp(a.data(), b.data(), N * sizeof(float)) == 0,
+                  tag + ": the coarse correction added by rows is the per-cell one, bit for bit");
+          }
+        }
         if (!held) {
           // The last correction (the answer only) against the fused
           // correction that also stores phi + e and the residual, and the

@@ -3,6 +3,8 @@
 // cells (grid_k.h). Each routine is one cell's arithmetic; the CPU sweeps and
 // the CUDA launchers call these and nothing else.
 #pragma once
+#include <type_traits>
+
 #include "grid_k.h"
 #include "lanes_k.h"
 
@@ -98,7 +100,7 @@ inline void row_blocks(int x0, int x1, const B& block) {
   if (x < x1) block(x1 - kLanes16);
 }
 
-// The neighbour rows of row (y, z) for relax_row_run: y - 1, y + 1 (and
+// The neighbour rows of row (y, z) for the row forms below: y - 1, y + 1 (and
 // z - 1, z + 1 in 3D), each given by its first cell (across the wrap on a
 // periodic axis), or null where a wall stands (no neighbour; the wall's
 // weight goes to the diagonal, side_diag). Returns the diagonal weight of the
@@ -119,11 +121,22 @@ inline int row_neighbours(const Grid& g, const float* u, int y, int z, const flo
   return diag;
 }
 
-// Whether a wall stands beside the row (a null neighbour row).
-inline bool row_walls(const float* const* nb, int dim) {
-  for (int k = 0; k < 2 * (dim - 1); ++k)
-    if (!nb[k]) return true;
-  return false;
+// Calls f(DIM, WALLS) with the row's dimension and whether a wall stands
+// beside it (a null neighbour row), both as compile-time constants
+// (std::integral_constant), for the row forms' instantiations.
+template <class F>
+inline void row_kind(const float* const* nb, int dim, const F& f) {
+  bool walls = false;
+  for (int k = 0; k < 2 * (dim - 1); ++k) walls = walls || !nb[k];
+  using D2 = std::integral_constant<int, 2>;
+  using D3 = std::integral_constant<int, 3>;
+  if (dim == 3) {
+    if (walls) f(D3{}, std::true_type{});
+    else f(D3{}, std::false_type{});
+  } else {
+    if (walls) f(D2{}, std::true_type{});
+    else f(D2{}, std::false_type{});
+  }
 }
 
 // A block's (or a cell's) neighbour sum in a row with neighbour rows nb (the
@@ -187,14 +200,9 @@ inline void relax_row_run_d(float* u, const float* f, idx base, int x0, int x1, 
 
 inline void relax_row_run(float* u, const float* f, idx base, int x0, int x1, int parity, const float* const* nb,
                           int dim, float ih2, float inv, float w) {
-  const bool walls = row_walls(nb, dim);
-  if (dim == 3) {
-    if (walls) relax_row_run_d<3, true>(u, f, base, x0, x1, parity, nb, ih2, inv, w);
-    else relax_row_run_d<3, false>(u, f, base, x0, x1, parity, nb, ih2, inv, w);
-  } else {
-    if (walls) relax_row_run_d<2, true>(u, f, base, x0, x1, parity, nb, ih2, inv, w);
-    else relax_row_run_d<2, false>(u, f, base, x0, x1, parity, nb, ih2, inv, w);
-  }
+  row_kind(nb, dim, [&](auto D, auto W) {
+    relax_row_run_d<decltype(D)::value, decltype(W)::value>(u, f, base, x0, x1, parity, nb, ih2, inv, w);
+  });
 }
 
 // r = f - A u over [x0, x1) of the row starting at base (neighbour rows nb
@@ -221,15 +229,9 @@ inline void residual_row_run_d(const float* u, const float* f, float* out, idx b
 
 inline void residual_row_run(const float* u, const float* f, float* out, idx base, int x0, int x1,
                              const float* const* nb, int diag, int dim, float ih2, float k2) {
-  const bool walls = row_walls(nb, dim);
-  const float d = (float)diag;
-  if (dim == 3) {
-    if (walls) residual_row_run_d<3, true>(u, f, out, base, x0, x1, nb, d, ih2, k2);
-    else residual_row_run_d<3, false>(u, f, out, base, x0, x1, nb, d, ih2, k2);
-  } else {
-    if (walls) residual_row_run_d<2, true>(u, f, out, base, x0, x1, nb, d, ih2, k2);
-    else residual_row_run_d<2, false>(u, f, out, base, x0, x1, nb, d, ih2, k2);
-  }
+  row_kind(nb, dim, [&](auto D, auto W) {
+    residual_row_run_d<decltype(D)::value, decltype(W)::value>(u, f, out, base, x0, x1, nb, (float)diag, ih2, k2);
+  });
 }
 #endif
 

@@ -84,7 +84,7 @@ inline void prolong_row_pairs(const T* const* row, const T* wa, const T* wb, T* 
 }
 
 template <class T>
-inline void prolong_row_interior(const Grid& gc, const T* ec, T* u, idx base, int nx, int y, int z, int dim) {
+inline void prolong_row_run(const Grid& gc, const T* ec, T* u, idx base, int nx, int y, int z, int dim) {
   const T w[2] = {T(0.75), T(0.25)};
   int Y[2], Z[2];
   T sy[2], sz[2];

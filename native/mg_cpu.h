@@ -1,8 +1,10 @@
 // The multigrid kernels driven on the CPU: overloads for CpuExec of the
-// launches in algo/multigrid.h. Rows away from the boundary take the
-// vectorisable interior forms in cuda/poisson_k.h and cuda/transfer_k.h; the
-// boundary cells and grids with held cells take the general per-cell forms.
-// Both compute the same numbers as the GPU launches.
+// launches in algo/multigrid.h. The cells between a row's ends take the
+// vectorisable row forms in cuda/poisson_k.h and cuda/transfer_k.h (for the
+// smoother, the residual and the coarse correction, rows beside a wall or
+// across a periodic wrap too); a row's end cells and grids with held cells
+// take the general per-cell forms. Both compute the same numbers as the GPU
+// launches.
 #pragma once
 #include <algorithm>
 #include <cstring>
@@ -293,7 +295,7 @@ inline void prolong_row(const MgLevel& C, const MgLevel& F, int y, int z, idx ba
   const bool fast = !m && nx > 2;
   for (int x = 0; x < nx; ++x) {
     if (fast && x == 1) {
-      prolong_row_interior(C.g, (const float*)C.u, F.u, base, nx, y, z, gf.dim);
+      prolong_row_run(C.g, (const float*)C.u, F.u, base, nx, y, z, gf.dim);
       x = nx - 2;
       continue;
     }

@@ -102,8 +102,8 @@ double sum_array(Exec& ex, idx n, const T* v) {
 }
 
 // The multigrid kernels as launches over cells. CpuExec has its own
-// overloads (native/mg_cpu.h): row loops with a vectorisable interior path
-// and the same per-cell arithmetic.
+// overloads (native/mg_cpu.h): row loops with vectorisable row forms and
+// the same per-cell arithmetic.
 
 // Red-black Gauss-Seidel, over-relaxed by w, one launch per colour over that
 // colour's cells only: the launch is half as wide as the grid in x (cell xh

@@ -7,8 +7,10 @@
 // launches.
 #pragma once
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "algo/multigrid.h"
@@ -264,26 +266,34 @@ inline void level_residual(CpuExec& ex, const MgLevel& L, float k2) {
   ex.for_rows(L.g, [&](int y, int z, idx base) { detail::residual_row(L, k2, ih2, y, z, L.r + base); });
 }
 
-// The residual restricted to the coarse level in one pass (level_residual
-// then restrict_level): a coarse row's two (2D) or four (3D) fine rows of
+namespace detail {
+
+// One coarse row (Y, Z) of the residual restricted (level_residual then
+// restrict_level): the coarse row's two (2D) or four (3D) fine rows of
 // residual go to a buffer of the thread's and are averaged from there by
 // restrict_point, the same sums in the same order; the fine residual is
 // never stored.
-inline void residual_restrict(CpuExec& ex, const MgLevel& L, const MgLevel& C, float k2) {
+inline void residual_restrict_row(const MgLevel& L, const MgLevel& C, float k2, int Y, int Z) {
   const Grid& g = L.g;
   const int nx = g.n[0], rows = g.dim == 3 ? 4 : 2;
   const float ih2 = (float)(1.0 / (g.h * g.h));
   Grid mini = g;  // the buffer as a grid of the fine rows: [nx, 2 (, 2)]
   mini.n[1] = 2;
   if (g.dim == 3) mini.n[2] = 2;
-  float* fc = C.f;
-  ex.for_rows(C.g, [&](int Y, int Z, idx cbase) {
-    thread_local std::vector<float> buf;
-    if (buf.size() < (size_t)rows * nx) buf.resize((size_t)rows * nx);
-    for (int j = 0; j < rows; ++j)
-      detail::residual_row(L, k2, ih2, 2 * Y + (j & 1), g.dim == 3 ? 2 * Z + (j >> 1) : 0, buf.data() + (size_t)j * nx);
-    for (int X = 0; X < C.g.n[0]; ++X) fc[cbase + X] = restrict_point(mini, (const float*)buf.data(), X, 0, 0);
-  });
+  thread_local std::vector<float> buf;
+  if (buf.size() < (size_t)rows * nx) buf.resize((size_t)rows * nx);
+  for (int j = 0; j < rows; ++j)
+    residual_row(L, k2, ih2, 2 * Y + (j & 1), g.dim == 3 ? 2 * Z + (j >> 1) : 0, buf.data() + (size_t)j * nx);
+  float* fc = C.f + C.g.at(0, Y, Z);
+  for (int X = 0; X < C.g.n[0]; ++X) fc[X] = restrict_point(mini, (const float*)buf.data(), X, 0, 0);
+}
+
+}  // namespace detail
+
+// The residual restricted to the coarse level in one pass, coarse row by
+// coarse row (detail::residual_restrict_row).
+inline void residual_restrict(CpuExec& ex, const MgLevel& L, const MgLevel& C, float k2) {
+  ex.for_rows(C.g, [&](int Y, int Z, idx) { detail::residual_restrict_row(L, C, k2, Y, Z); });
 }
 
 namespace detail {
@@ -319,16 +329,74 @@ inline void prolong_add(CpuExec& ex, const MgLevel& C, const MgLevel& F) {
 //    becomes w (f / diagonal), the value that half-sweep gives, and the
 //    black cells 0: one pass with no neighbours read and no zeroing of its
 //    own.
-inline void smooth_from_zero(CpuExec& ex, const MgLevel& L, float k2, int sweeps, float w) {
+inline bool smooth_from_zero(CpuExec& ex, const MgLevel& L, float k2, int sweeps, float w,
+                             const std::function<void(int)>* done = nullptr) {
   const Grid& g = L.g;
   const float ih2 = (float)(1.0 / (g.h * g.h)), inv = inv_diag(2 * g.dim, ih2, k2);
   const std::function<void(int)> zero_red = [&](int s) {
     if (g.dim == 2) return detail::red_from_zero_row(L, s, 0, ih2, k2, inv, w);
     for (int y = 0; y < g.n[1]; ++y) detail::red_from_zero_row(L, y, s, ih2, k2, inv, w);
   };
-  if (detail::smooth_wavefront(ex, L, k2, sweeps, w, &zero_red, 1)) return;
+  if (detail::smooth_wavefront(ex, L, k2, sweeps, w, &zero_red, 1, done)) return true;
   ex.fill_zero(L.u, g.cells());
   rbgs(ex, L, k2, sweeps, w);
+  return false;
+}
+
+// A V-cycle's descent (algo/multigrid.h) in one pass over memory: the
+// pre-smoothing's wavefront calls `done` for each fine slab after its last
+// stage, and coarse slab Z (fine slabs 2Z and 2Z + 1) is restricted
+// (detail::residual_restrict_row on its rows) by whichever thread finds fine
+// slabs 2Z - 1 .. 2Z + 2 all done (those that exist: across the periodic
+// wrap, modulo; beside a wall, fewer), while they are still in cache. So the
+// fine correction and right-hand side are not read again, and the coarse
+// values are those of the two passes, bit for bit.
+//  - A slab's flag is set after its last stage and read before its values
+//    (sequentially consistent atomics: of two threads finishing the last two
+//    slabs a coarse slab waits for, at least one sees both), and a coarse
+//    slab is claimed by an exchange, so it is restricted exactly once.
+//  - A coarse slab no thread claimed (none, by the rule above; the guard
+//    costs a scan of flags) is restricted afterwards.
+//  - Where the wavefront does not apply, the two passes one by one.
+inline void smooth_residual_restrict(CpuExec& ex, const MgLevel& L, const MgLevel& C, float k2, int sweeps, float w) {
+  const Grid& g = L.g;
+  const int ax = g.dim - 1, n = g.n[ax], nc = C.g.n[ax];
+  const bool wrap = g.bc[ax] == BC_PERIODIC;
+  const int rows = g.dim == 3 ? C.g.n[1] : 1;
+  std::unique_ptr<std::atomic<unsigned char>[]> done(new std::atomic<unsigned char>[(size_t)n]()),
+      claimed(new std::atomic<unsigned char>[(size_t)nc]());
+  auto restrict_slab = [&](int Z) {
+    for (int Y = 0; Y < rows; ++Y) detail::residual_restrict_row(L, C, k2, g.dim == 3 ? Y : Z, g.dim == 3 ? Z : 0);
+  };
+  auto ready = [&](int Z) {
+    for (int j = 2 * Z - 1; j <= 2 * Z + 2; ++j) {
+      int k = j;
+      if (k < 0 || k >= n) {
+        if (!wrap) continue;
+        k = (k + n) % n;
+      }
+      if (!done[(size_t)k].load()) return false;
+    }
+    return true;
+  };
+  const std::function<void(int)> on_done = [&](int s) {
+    done[(size_t)s].store(1);
+    for (int d = -1; d <= 1; ++d) {
+      int j = s + d;
+      if (j < 0 || j >= n) {
+        if (!wrap) continue;
+        j = (j + n) % n;
+      }
+      const int Z = j / 2;
+      if (ready(Z) && !claimed[(size_t)Z].exchange(1)) restrict_slab(Z);
+    }
+  };
+  if (n != 2 * nc || !smooth_from_zero(ex, L, k2, sweeps, w, &on_done)) {
+    residual_restrict(ex, L, C, k2);
+    return;
+  }
+  for (int Z = 0; Z < nc; ++Z)
+    if (!claimed[(size_t)Z].load()) restrict_slab(Z);
 }
 
 // With sum, the sum of u after the smoothing, each slab summed while the

@@ -169,6 +169,15 @@ void residual_restrict(Exec& ex, const MgLevel& L, const MgLevel& C, float k2) {
   restrict_level(ex, L, C, L.r);
 }
 
+// A V-cycle's descent on level L: the pre-smoothing of a correction that
+// starts from zero, then its residual restricted to C's right-hand side. The
+// CPU takes both in one pass over memory (native/mg_cpu.h).
+template <class Exec>
+void smooth_residual_restrict(Exec& ex, const MgLevel& L, const MgLevel& C, float k2, int sweeps, float w) {
+  smooth_from_zero(ex, L, k2, sweeps, w);
+  residual_restrict(ex, L, C, k2);
+}
+
 template <class Exec>
 void prolong_add(Exec& ex, const MgLevel& C, const MgLevel& F) {
   Grid gc = C.g;
@@ -602,9 +611,8 @@ class Multigrid {
       if (sum) *sum = sum_array(ex_, L.g.cells(), (const float*)L.u);
       return;
     }
-    smooth_from_zero(ex_, L, k2, opt_.pre, (float)opt_.omega);
     MgLevel& C = levels_[l + 1];
-    residual_restrict(ex_, L, C, k2);
+    smooth_residual_restrict(ex_, L, C, k2, opt_.pre, (float)opt_.omega);
     vcycle(l + 1, post);
     prolong_add_smooth(ex_, C, L, k2, post, (float)opt_.omega, sum);
   }

@@ -365,6 +365,34 @@ static void smoother_tests() {
         smooth_from_zero(ex, L, 0.5f, 2, 1.15f);
         check(std::memcmp(one.data(), fused.data(), N * sizeof(float)) == 0, tag + ": smoothing from zero in one pass, bit for bit");
         if (sh.nx % 2 == 0 && sh.ny % 2 == 0 && sh.nz % (sh.dim == 3 ? 2 : 1) == 0) {
+          // The descent (smoothing from zero, then the residual restricted)
+          // in one pass, coarse slabs restricted as the wavefront finishes
+          // their fine ones: the two passes' values, bit for bit, on all
+          // threads, on one, and by the generic per-cell launches.
+          const Grid gc = g.coarse();
+          std::vector<float> fa(gc.cells()), fb(gc.cells(), -1.0f), fc(gc.cells(), -2.0f), fd(gc.cells(), -3.0f);
+          std::vector<float> ub = u0, uc = u0, ud = u0, rd(N);
+          MgLevel C{gc, nullptr, fa.data(), nullptr, nullptr};
+          L.u = one.data();
+          residual_restrict(ex, L, C, 0.5f);
+          CpuExec serial(false);
+          PlainExec px;
+          MgLevel Lb = L, Lc = L, Ld = L, Cb = C, Cc = C, Cd = C;
+          Lb.u = ub.data(), Cb.f = fb.data();
+          Lc.u = uc.data(), Cc.f = fc.data();
+          Ld.u = ud.data(), Ld.r = rd.data(), Cd.f = fd.data();
+          smooth_residual_restrict(ex, Lb, Cb, 0.5f, 2, 1.15f);
+          smooth_residual_restrict(serial, Lc, Cc, 0.5f, 2, 1.15f);
+          smooth_residual_restrict(px, Ld, Cd, 0.5f, 2, 1.15f);
+          const size_t cb = gc.cells() * sizeof(float);
+          check(std::memcmp(one.data(), ub.data(), N * sizeof(float)) == 0 && std::memcmp(fa.data(), fb.data(), cb) == 0,
+                tag + ": the descent in one pass is the smoothing and the residual restricted, bit for bit");
+          check(std::memcmp(ub.data(), uc.data(), N * sizeof(float)) == 0 && std::memcmp(fb.data(), fc.data(), cb) == 0,
+                tag + ": the descent on one thread and on all, bit for bit");
+          check(std::memcmp(ub.data(), ud.data(), N * sizeof(float)) == 0 && std::memcmp(fb.data(), fd.data(), cb) == 0,
+                tag + ": the descent is the generic launches', bit for bit");
+        }
+        if (sh.nx % 2 == 0 && sh.ny % 2 == 0 && sh.nz % (sh.dim == 3 ? 2 : 1) == 0) {
           Grid gc = g.coarse();
           std::vector<float> ec = wave(gc.cells(), 0.29, 0.5);
           MgLevel C{gc, ec.data(), nullptr, nullptr, nullptr};

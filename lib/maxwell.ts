@@ -63,7 +63,11 @@ export interface MaxwellOptions extends RunOptions {
   batch?: number;
   energyEvery?: number;
   every?: number;
-  /** Called every 64 steps with the step counted over the whole batch. */
+  /**
+   * Called every 64 steps of each field with the steps taken over the whole
+   * batch (a batch of small fields runs side by side; the count never goes
+   * back).
+   */
   onProgress?: (step: number) => void;
 }
 

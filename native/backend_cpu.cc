@@ -107,11 +107,30 @@ void resonance_mesh(MeshResonanceJob& job) {
   sf::resonance_mesh(ex, job);
 }
 
+// Small fields of a batch run side by side (over_fields). The progress
+// counts the steps taken over the whole batch: each field's latest reported
+// step (all its steps once it is done), summed under a lock, so the count
+// only grows and, fields one after another, is b steps + n as before.
 void maxwell(MaxwellJob& job) {
-  for (int b = 0; b < job.batch; ++b) {
-    CpuExec ex;
-    maxwell_field(ex, job, b);
-  }
+  std::mutex lock;
+  std::vector<long long> seen((size_t)job.batch, 0);
+  long long total = 0;
+  auto advance = [&](int b, long long n) {
+    total += n - seen[(size_t)b];
+    seen[(size_t)b] = n;
+  };
+  MaxwellJob all = job;
+  if (job.progress)
+    all.progress = [&](int step) {
+      std::lock_guard<std::mutex> l(lock);
+      advance(step / job.steps, step % job.steps);
+      job.progress((int)total);
+    };
+  over_fields(job.batch, job.g.cells(), [&](CpuExec& ex, int b) {
+    maxwell_field(ex, all, b);
+    std::lock_guard<std::mutex> l(lock);
+    advance(b, job.steps);
+  });
 }
 
 }  // namespace cpu

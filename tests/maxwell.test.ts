@@ -206,6 +206,16 @@ test('a batch equals its fields run one by one (per-field materials and initial 
     expect(Array.from(both.probes.subarray(b * (steps + 1), (b + 1) * (steps + 1)))).toEqual(Array.from(one.probes));
     expect(Array.from(both.energy!.subarray(b * 5, (b + 1) * 5))).toEqual(Array.from(one.energy!));
   }
+  // Small fields run side by side; the progress counts the steps taken over
+  // the batch, every 64 steps of each field, and never goes back.
+  const seen: number[] = [];
+  const three = await maxwell({ n: [n, n], h, dt, steps: 200, batch: 3, init: new Float32Array(3 * 6 * N).map((_, i) => Math.cos(i * 0.01)), boundary: 'cpml', pml: { cells: 4 }, onProgress: (s) => seen.push(s) });
+  expect(seen.length).toBe(3 * 4);
+  for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThanOrEqual(seen[i - 1]);
+  expect(Math.max(...seen)).toBeLessThan(3 * 200);
+  expect(Math.max(...seen)).toBeGreaterThanOrEqual(3 * 192);  // the last report comes after every field reported 192
+  const last = await maxwell({ n: [n, n], h, dt, steps: 200, init: new Float32Array(3 * 6 * N).map((_, i) => Math.cos(i * 0.01)).subarray(2 * 6 * N), boundary: 'cpml', pml: { cells: 4 } });
+  expect(Array.from(three.fields.subarray(2 * 6 * N))).toEqual(Array.from(last.fields));
   const two = (await errorOf(() => maxwell({ n: [n, n], h, dt, steps: 1, batch: 2, eps: new Float32Array(3 * N).fill(1) }))) as SemfieldError;
   expect(two.code).toBe('E_SHAPE');
   expect(two.message).toContain(`eps must be of length ${N} or ${2 * N} (batch 2)`);

@@ -12,6 +12,13 @@ export interface BenchContext {
   rows: { name: string; medianMs: number; samples: number; [key: string]: number | string | boolean }[];
   measure: (name: string, fn: () => void | Promise<unknown>, async?: boolean, minSamples?: number) => Promise<number>;
   triadGBs: number;
+  /**
+   * The triad now (GB/s, the median of a few calls): a row's fraction of the
+   * triad takes the mean of one just before and one just after its own
+   * measurement, as the bandwidth a shared machine leaves drifts by tens of
+   * percent over minutes.
+   */
+  triadNow: () => number;
   resultsDir: string;
 }
 

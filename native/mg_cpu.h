@@ -90,14 +90,21 @@ inline void relax_row(const MgLevel& L, int y, int z, int col, float ih2, float 
 // A row of a correction that is zero everywhere, after its first red
 // half-sweep: red cells w (f / diagonal), black and held cells 0. The same
 // values as zeroing the row and relaxing red (the neighbours' sum is 0), so
-// the row's neighbours are not read.
+// the row's neighbours are not read. The cells between the row's ends take
+// the vectorisable loop (rows beside a wall with their own diagonal), the
+// ends and grids with held cells the per-cell form.
 inline void red_from_zero_row(const MgLevel& L, int y, int z, float ih2, float k2, float inv, float w) {
   const Grid& g = L.g;
   float* u = L.u + g.at(0, y, z);
   const float* f = L.f + g.at(0, y, z);
   const unsigned char* m = L.mask ? L.mask + g.at(0, y, z) : nullptr;
   const int nx = g.n[0], parity = (y + z) & 1;  // the red cells' x parity
-  const bool fast = !m && interior_row(g, y, z) && nx > 2;
+  const bool fast = !m && nx > 2;
+  if (fast) {  // the diagonal of the cells between the row's ends (row_neighbours'; beside a wall, not 2 dim)
+    const float* nb[4];
+    const int diag = row_neighbours(g, L.u, y, z, nb);
+    if (diag != 2 * g.dim) inv = inv_diag(diag, ih2, k2);
+  }
   auto edge = [&](int x) {  // the diagonal weight as neighbours() counts it
     const int p[3] = {x, y, z};
     int diag = 0;

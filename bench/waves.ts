@@ -52,19 +52,20 @@ function oneCore(n: number, steps: number): number | undefined {
 }
 
 export async function wavesBench(ctx: BenchContext): Promise<void> {
-  const { rows, triadNow } = ctx;
-  // Each rate against the triad measured just before and after it (BenchContext.triadNow).
-  const measure = async (...a: Parameters<BenchContext['measure']>): Promise<number> => {
+  const { rows, measure, triadNow } = ctx;
+  // The stencils' rates against the triad measured just before and after
+  // each (BenchContext.triadNow); the resonance rows need no triad.
+  let triadGBs = ctx.triadGBs;
+  const alongTriad = async (...a: Parameters<BenchContext['measure']>): Promise<number> => {
     const t0 = triadNow();
-    const t = await ctx.measure(...a);
+    const t = await measure(...a);
     triadGBs = (t0 + triadNow()) / 2;
     return t;
   };
-  let triadGBs = ctx.triadGBs;
   for (const n of [1024, 2048]) {
     const u0 = Float32Array.from({ length: n * n }, (_, i) => Math.sin(i * 1e-3));
     const steps = 20, dt = 0.5 / (Math.SQRT2 * n);
-    const t = await measure(`wave ${n}^2 x ${steps} steps`, () => wave(u0, { n: [n, n] }, { dt, steps }), true, 5);
+    const t = await alongTriad(`wave ${n}^2 x ${steps} steps`, () => wave(u0, { n: [n, n] }, { dt, steps }), true, 5);
     const cu = (n * n * steps) / t, GBs = (12 * cu) / 1e9;
     rows.push({ name: `wave ${n}^2`, medianMs: t * 1e3, samples: n * n * steps, cellsPerSecond: cu, GBs, triadNowGBs: triadGBs, ofTriad: GBs / triadGBs, movedOfTriad: (8 * cu) / 1e9 / triadGBs });
   }
@@ -73,7 +74,7 @@ export async function wavesBench(ctx: BenchContext): Promise<void> {
     const h = 1 / n, dt = 0.5 * h, steps = 20;
     const init = new Float32Array(6 * n * n);
     for (let i = 0; i < n * n; i++) init[2 * n * n + i] = Math.sin(i * 1e-3);
-    const t = await measure(`maxwell TMz ${n}^2 x ${steps} steps`, () => maxwell({ n: [n, n], h, dt, steps, init }), true, 5);
+    const t = await alongTriad(`maxwell TMz ${n}^2 x ${steps} steps`, () => maxwell({ n: [n, n], h, dt, steps, init }), true, 5);
     const cu = (n * n * steps) / t, GBs = (40 * cu) / 1e9;
     const m = meep(n, 40), one = oneCore(n, 40);
     const meepCu = m ? (n * n * m.steps) / m.seconds : undefined;
@@ -89,7 +90,7 @@ export async function wavesBench(ctx: BenchContext): Promise<void> {
     const n = 128, h = 1 / n, dt = 0.5 * h, steps = 10;
     const init = new Float32Array(6 * n ** 3);
     for (let i = 0; i < n ** 3; i++) init[2 * n ** 3 + i] = Math.sin(i * 1e-3);
-    const t = await measure(`maxwell 3D ${n}^3 x ${steps} steps`, () => maxwell({ n: [n, n, n], h, dt: dt / Math.SQRT2, steps, init }), true, 3);
+    const t = await alongTriad(`maxwell 3D ${n}^3 x ${steps} steps`, () => maxwell({ n: [n, n, n], h, dt: dt / Math.SQRT2, steps, init }), true, 3);
     const cu = (n ** 3 * steps) / t, GBs = (112 * cu) / 1e9;
     rows.push({ name: `maxwell 3D ${n}^3`, medianMs: t * 1e3, samples: n ** 3 * steps, cellsPerSecond: cu, GBs, triadNowGBs: triadGBs, ofTriad: GBs / triadGBs, movedOfTriad: (48 * cu) / 1e9 / triadGBs });
   }

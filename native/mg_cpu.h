@@ -375,28 +375,19 @@ inline void smooth_residual_restrict(CpuExec& ex, const MgLevel& L, const MgLeve
   auto restrict_slab = [&](int Z) {
     for (int Y = 0; Y < rows; ++Y) detail::residual_restrict_row(L, C, k2, g.dim == 3 ? Y : Z, g.dim == 3 ? Z : 0);
   };
+  auto slab = [&](int j) { return j >= 0 && j < n ? j : wrap ? (j + n) % n : -1; };  // -1: beyond a wall
   auto ready = [&](int Z) {
-    for (int j = 2 * Z - 1; j <= 2 * Z + 2; ++j) {
-      int k = j;
-      if (k < 0 || k >= n) {
-        if (!wrap) continue;
-        k = (k + n) % n;
-      }
-      if (!done[(size_t)k].load()) return false;
-    }
+    for (int j = 2 * Z - 1; j <= 2 * Z + 2; ++j)
+      if (slab(j) >= 0 && !done[(size_t)slab(j)].load()) return false;
     return true;
   };
   const std::function<void(int)> on_done = [&](int s) {
     done[(size_t)s].store(1);
-    for (int d = -1; d <= 1; ++d) {
-      int j = s + d;
-      if (j < 0 || j >= n) {
-        if (!wrap) continue;
-        j = (j + n) % n;
+    for (int j = s - 1; j <= s + 1; ++j)
+      if (slab(j) >= 0) {
+        const int Z = slab(j) / 2;
+        if (ready(Z) && !claimed[(size_t)Z].exchange(1)) restrict_slab(Z);
       }
-      const int Z = j / 2;
-      if (ready(Z) && !claimed[(size_t)Z].exchange(1)) restrict_slab(Z);
-    }
   };
   if (n != 2 * nc || !smooth_from_zero(ex, L, k2, sweeps, w, &on_done)) {
     residual_restrict(ex, L, C, k2);

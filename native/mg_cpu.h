@@ -29,18 +29,11 @@ inline double sum_squares(const float* v, int n) {
   return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
-// Sum of n values in sixteen fixed partial sums (vectorisable: four
-// vectors of independent additions, and the same order on every run).
+// Sum of n values in sixteen fixed partial sums (CpuExec::lanes_sum: the
+// same order on every run).
 template <class T>
 inline double sum_values(const T* v, idx n) {
-  double s[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-  idx i = 0;
-  for (; i + 16 <= n; i += 16)
-    for (int j = 0; j < 16; ++j) s[j] += (double)v[i + j];
-  for (; i < n; ++i) s[i & 15] += (double)v[i];
-  for (int w = 8; w > 0; w /= 2)
-    for (int j = 0; j < w; ++j) s[j] += s[j + w];
-  return s[0];
+  return CpuExec::lanes_sum(n, [&](idx i) { return (double)v[i]; });
 }
 
 namespace detail {

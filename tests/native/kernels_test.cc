@@ -516,6 +516,48 @@ static void thread_pool_tests() {
   check(right, "thread pool: 20000 short runs back to back, each task once and in its own run");
 }
 
+// The CPU's reductions (sum_n, sum_cells): the same result on one thread
+// and on all of them, for any length (every remainder of the sixteen lanes
+// and of the 16384-value chunks), and within a few ulps of the sum of the
+// magnitudes of an exact sum (long double, Neumaier-compensated).
+static void reduction_tests() {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> U(-1, 1);
+  bool same = true, close = true;
+  double worst = 0;
+  for (idx n : {(idx)1, (idx)15, (idx)16, (idx)17, (idx)1000, (idx)16383, (idx)16384, (idx)16385, (idx)100003}) {
+    std::vector<float> v((size_t)n);
+    for (auto& x : v) x = (float)(U(rng) * 1e3 + 1e4);  // a large mean: cancellation does not hide an error
+    const float* p = v.data();
+    CpuExec par(true), one(false);
+    const double a = par.sum_n(n, [=](idx i) { return (double)p[i] * p[i] - 1e8; });
+    const double b = one.sum_n(n, [=](idx i) { return (double)p[i] * p[i] - 1e8; });
+    long double s = 0, c = 0, mag = 0;
+    for (idx i = 0; i < n; ++i) {
+      const long double t = (long double)((double)p[i] * p[i] - 1e8), u = s + t;
+      c += std::fabs(s) >= std::fabs(t) ? (s - u) + t : (t - u) + s;
+      s = u;
+      mag += std::fabs(t);
+    }
+    const double err = std::fabs((double)(s + c) - a) / (double)mag;
+    worst = std::max(worst, err);
+    same = same && a == b;
+    close = close && err < 8 * 2.2e-16;
+    Grid g;
+    g.dim = 2, g.n[0] = (int)std::min<idx>(n, 1000), g.n[1] = (int)((n + g.n[0] - 1) / g.n[0]), g.n[2] = 1;
+    const idx cells = g.cells();
+    std::vector<float> w((size_t)cells);
+    for (idx i = 0; i < cells; ++i) w[(size_t)i] = v[(size_t)(i % n)];
+    const float* q = w.data();
+    auto f = [=](idx c, int x, int y, int) { return (double)q[c] + 1e-3 * x - 1e-4 * y; };
+    same = same && par.sum_cells(g, f) == one.sum_cells(g, f);
+  }
+  check(same, "CPU reductions: sum_n and sum_cells give the same result on one thread and on all");
+  char msg[160];
+  std::snprintf(msg, sizeof msg, "CPU reductions: sum_n within 8 ulps of the magnitudes of an exact sum (worst %.2g)", worst);
+  check(close, msg);
+}
+
 static void host_cache_tests() {
   host_cache_release();
   const size_t saved = host_cache_state().cap, K = 1 << 20;
@@ -1051,6 +1093,7 @@ static void wave_maxwell_tests() {
 
 int main() {
   thread_pool_tests();
+  reduction_tests();
   host_cache_tests();
   wave_maxwell_tests();
   fractal_tests();

@@ -527,7 +527,7 @@ static void reduction_tests() {
   double worst = 0;
   for (idx n : {(idx)1, (idx)15, (idx)16, (idx)17, (idx)1000, (idx)16383, (idx)16384, (idx)16385, (idx)100003}) {
     std::vector<float> v((size_t)n);
-    for (auto& x : v) x = (float)(U(rng) * 1e3 + 1e4);  // a large mean: cancellation does not hide an error
+    for (auto& x : v) x = (float)(U(rng) * 1e3 + 1e4);  // f(i) below: terms of both signs, near 1e7
     const float* p = v.data();
     CpuExec par(true), one(false);
     const double a = par.sum_n(n, [=](idx i) { return (double)p[i] * p[i] - 1e8; });
@@ -543,7 +543,7 @@ static void reduction_tests() {
     worst = std::max(worst, err);
     same = same && a == b;
     close = close && err < 8 * 2.2e-16;
-    Grid g;
+    Grid g{};
     g.dim = 2, g.n[0] = (int)std::min<idx>(n, 1000), g.n[1] = (int)((n + g.n[0] - 1) / g.n[0]), g.n[2] = 1;
     const idx cells = g.cells();
     std::vector<float> w((size_t)cells);

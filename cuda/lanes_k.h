@@ -97,6 +97,35 @@ inline void lanes_store(float* p, const Lanes16& v) {
   for (int k = 0; k < kLaneParts; ++k) __builtin_memcpy(p + k * kLanePart, &v.p[k], sizeof(LanePart));
 }
 
+// Lane shifts across two consecutive blocks a, b (a's cells, then b's):
+// lanes_next(a, b) is the block one cell after a (a[1..15], b[0]), and
+// lanes_prev(a, b) the block one cell before b (a[15], b[0..14]). Each part
+// is one two-register permute (valignd under AVX-512).
+#if defined(__AVX512F__)
+#define SF_LANES_NEXT {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+#define SF_LANES_PREV {15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30}
+#elif defined(__AVX__)
+#define SF_LANES_NEXT {1, 2, 3, 4, 5, 6, 7, 8}
+#define SF_LANES_PREV {7, 8, 9, 10, 11, 12, 13, 14}
+#else
+#define SF_LANES_NEXT {1, 2, 3, 4}
+#define SF_LANES_PREV {3, 4, 5, 6}
+#endif
+inline Lanes16 lanes_next(const Lanes16& a, const Lanes16& b) {
+  Lanes16 r;
+  for (int k = 0; k < kLaneParts; ++k)
+    r.p[k] = __builtin_shuffle(a.p[k], k + 1 < kLaneParts ? a.p[k + 1] : b.p[0], (LaneIntPart)SF_LANES_NEXT);
+  return r;
+}
+inline Lanes16 lanes_prev(const Lanes16& a, const Lanes16& b) {
+  Lanes16 r;
+  for (int k = 0; k < kLaneParts; ++k)
+    r.p[k] = __builtin_shuffle(k > 0 ? b.p[k - 1] : a.p[kLaneParts - 1], b.p[k], (LaneIntPart)SF_LANES_PREV);
+  return r;
+}
+#undef SF_LANES_NEXT
+#undef SF_LANES_PREV
+
 // Lane i of a where m[i] is all ones, of b where it is zero.
 inline Lanes16 lanes_select(const LaneInts16& m, const Lanes16& a, const Lanes16& b) {
   Lanes16 r;

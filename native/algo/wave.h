@@ -22,6 +22,17 @@ void wave_step(Exec& ex, const Grid& g, const WaveCoef& w, const float* cur, flo
 // Two steps: up <- u^{n+1} (from u and up, source amplitude f0), then
 // u <- u^{n+2} (from up and u, f1); u and up keep their roles. (The CPU
 // backend fuses them into one sweep in wave_cpu.h.)
+// The step before the first (wave_start_point) at every cell into up, from
+// u0, the velocity v0 (null: at rest) and the source src f0 (null: none).
+// (The CPU backend has a row-by-row overload in wave_cpu.h.)
+template <class Exec>
+void wave_start(Exec& ex, const Grid& g, const WaveCoef& w, float dt, float gamma, const float* u0, const float* v0, const float* src,
+                float f0, float* up) {
+  ex.for_cells(g, [=] SF_LAMBDA(idx c, int x, int y, int z) {
+    up[c] = wave_start_point(g, w, dt, gamma, u0, v0 ? v0[c] : 0.0f, src ? src[c] * f0 : 0.0f, c, x, y, z);
+  });
+}
+
 template <class Exec>
 void wave_two_steps(Exec& ex, const Grid& g, const WaveCoef& w, float* u, float* up, const float* src, float f0, float f1) {
   wave_step(ex, g, w, u, up, src, f0);
@@ -59,10 +70,7 @@ void wave_field(Exec& ex, WaveJob& job, int b) {
   } else {
     const float* v0 = job.v0 ? ex.upload(job.v0 + b * N, N) : nullptr;
     const float* u0 = u;
-    const float f0 = steps > 0 ? amp(0) : 1.0f;
-    ex.for_cells(g, [=] SF_LAMBDA(idx c, int x, int y, int z) {
-      up[c] = wave_start_point(g, w, dt, gamma, u0, v0 ? v0[c] : 0.0f, src ? src[c] * f0 : 0.0f, c, x, y, z);
-    });
+    wave_start(ex, g, w, dt, gamma, u0, v0, src, steps > 0 ? amp(0) : 1.0f, up);
   }
   const float* probes = np ? ex.upload(job.probes, (idx)np * g.dim) : nullptr;
   idx rec = (idx)(steps + 1) * np;

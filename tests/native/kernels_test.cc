@@ -977,16 +977,16 @@ static void fractal_tests() {
 static void wave_maxwell_tests() {
   // Small grids (one run of slabs on the CPU, steps fused in pairs) and
   // grids past the parallel threshold (runs of slabs, each leaving the
-  // second step of its end slabs to a second phase); an odd number of
-  // steps, and the energy every 3 steps, which leaves single steps between
-  // the pairs.
+  // second step of its end slabs to a second phase, and a start velocity);
+  // an odd number of steps, and the energy every 3 steps, which leaves
+  // single steps between the pairs.
   for (int bc : {BC_DIRICHLET, BC_NEUMANN, BC_PERIODIC})
     for (int dim : {2, 3})
       for (int large : {0, 1}) {
         Grid g = unit_grid(dim, dim == 2 ? (large ? 192 : 40) : (large ? 34 : 12), bc);
         idx N = g.cells();
         const int steps = large ? 31 : 30;
-        std::vector<float> u0 = wave(N, 0.37), src = wave(N, 0.11, 1.0), f(steps, 0.5f);
+        std::vector<float> u0 = wave(N, 0.37), src = wave(N, 0.11, 1.0), v0 = wave(N, 0.23, 0.5), f(steps, 0.5f);
         for (int k = 0; k < steps; ++k) f[(size_t)k] = 0.5f + 0.01f * k;
         WaveJob job;
         job.g = g;
@@ -995,6 +995,7 @@ static void wave_maxwell_tests() {
         job.gamma = 0.3;
         job.steps = steps;
         job.u0 = u0.data();
+        job.v0 = large ? v0.data() : nullptr;  // the start step with and without a velocity
         job.src = src.data();
         job.f = f.data();
         job.energy_every = large && bc == BC_PERIODIC ? 3 : 0;

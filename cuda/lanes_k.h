@@ -21,6 +21,12 @@
 
 namespace sf {
 
+// On a function or a lambda (after its parameters): inlined wherever it is
+// called. The row forms' bodies need it: called out of line, a body reaches
+// its caller's locals through a pointer, and since its stores (memcpy) may
+// alias them, it reloads them for every block.
+#define SF_ALWAYS_INLINE __attribute__((always_inline))
+
 constexpr int kLanes16 = 16;
 #if defined(__AVX512F__)
 constexpr int kLanePart = 16;

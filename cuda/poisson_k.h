@@ -3,6 +3,7 @@
 // cells (grid_k.h). Each routine is one cell's arithmetic; the CPU sweeps and
 // the CUDA launchers call these and nothing else.
 #pragma once
+#include <cstdint>
 #include <type_traits>
 
 #include "grid_k.h"
@@ -95,40 +96,58 @@ SF_HD T interior_sum(const T* u, idx c, idx sy, idx sz, int dim) {
 // [x0, x1) of the row starting at u (x1 - x0 >= kLanes16; x0 >= 1 and x1 <
 // the row's length, so every cell has both x neighbours in the row): centre
 // holds u[x + i], left u[x + i - 1] and right u[x + i + 1]. The first block
-// starts at x0, the next ones at multiples of sixteen (the first of them
-// overlapping the one at x0), and the last one may overlap the one before.
+// starts at x0; in a run of 32 cells or more the next ones start where
+// u + x begins a 64-byte line (the first of them overlapping the one at
+// x0), and the last one may overlap the one before. A block overlaps no
+// other than the one before it.
 //  - In between, a block loads one vector, the next block's centre, and
 //    takes its left and right neighbours from the vectors it already holds by
-//    a lane shift (lanes_prev, lanes_next). A row of a multiple of sixteen
-//    cells (every level's rows but the smallest) is then read in whole
-//    64-byte lines, and each line once.
+//    a lane shift (lanes_prev, lanes_next), so the row is read in whole
+//    lines, each once. The lines are u's: a level's arrays begin on one, and
+//    the rows of those of a multiple of sixteen cells too; an array from JS
+//    begins 16 bytes past one, and the other arrays a row form reads (f, the
+//    output) are most often placed alike.
 //  - Loaded at x - 1 and x + 1, every 16-float vector straddles two lines.
 //    Out of cache that costs a stencil a fifth of its rate: in plain code on
 //    two threads of an AVX-512 EPYC, a 4096^2 residual took 0.26 ns per cell
-//    that way and 0.21 with the shifts, against 0.18 for the triad. The
-//    residual row form went from 0.40 to 0.31 ns per cell at 4096^2 and from
-//    0.21 to 0.16 at 1024^2; the smoother's four sweeps in one pass took
-//    6-9% less time from 1024^2 to 4096^2.
-//  - Always inlined: the row forms' scalars and held block must stay in
-//    registers; out of the caller's sight, a store through u (memcpy) may
-//    alias whatever a closure holds by reference, and each block reloaded
-//    them (the smoother ran 1.4x slower).
+//    that way and 0.21 with the shifts, against 0.18 for the triad.
+//  - Measured on the same host, alternating builds: the residual row form
+//    of a level took 0.31 ns per cell at 4096^2 instead of 0.40 (24% less
+//    time), and the smoother's four sweeps in one pass 6-9% less from
+//    1024^2 to 4096^2. On arrays from JS, lines by address rather than by
+//    row took the residual to 0.26 ns per cell at 4096^2 (the triad: 0.26
+//    ns per element), one smoother sweep to 0.30 from 0.35, and four to
+//    0.70 from 0.94.
+//  - Always inlined, with block and the row forms' bodies (SF_ALWAYS_INLINE):
+//    their scalars and held block must stay in registers. Out of line, a
+//    body reloaded them for every block; the smoother ran 1.4x slower, and
+//    the wave steps 1.3-1.6x.
 template <class B>
-__attribute__((always_inline)) inline void row_blocks(const float* u, int x0, int x1, const B& block) {
-  auto loaded = [&](int x) { block(x, lanes_load(u + x - 1), lanes_load(u + x), lanes_load(u + x + 1)); };
+SF_ALWAYS_INLINE inline void row_blocks(const float* u, int x0, int x1, const B& block) {
+  auto loaded = [&](int x) SF_ALWAYS_INLINE { block(x, lanes_load(u + x - 1), lanes_load(u + x), lanes_load(u + x + 1)); };
   loaded(x0);
-  int x = (x0 + kLanes16) & ~(kLanes16 - 1);
+  if (x1 - x0 < 2 * kLanes16) {  // two blocks at most, each overlapping only the one before
+    if (x1 - kLanes16 > x0) loaded(x1 - kLanes16);
+    return;
+  }
+  // The first x after x0 where u + x starts a 64-byte line (the rows of a
+  // level, and those of an array from JS, 16 bytes past a line, alike).
+  // There is a block at x, so the last block overlaps it at most.
+  int x = x0 + 1 + (int)((0u - (unsigned)((uintptr_t)(u + x0 + 1) / sizeof(float))) & (kLanes16 - 1));
   if (x + 2 * kLanes16 <= x1 + 1) {  // the next block's centre lies inside the row
-    Lanes16 prev = lanes_load(u + x - kLanes16), cur = lanes_load(u + x);
-    for (; x + 2 * kLanes16 <= x1 + 1; x += kLanes16) {
-      const Lanes16 next = lanes_load(u + x + kLanes16);
-      block(x, lanes_prev(prev, cur), cur, lanes_next(cur, next));
-      prev = cur;
+    // (The first of these loads its left neighbours: the line before x may
+    // begin before the row.)
+    Lanes16 cur = lanes_load(u + x), next = lanes_load(u + x + kLanes16);
+    block(x, lanes_load(u + x - 1), cur, lanes_next(cur, next));
+    for (x += kLanes16; x + 2 * kLanes16 <= x1 + 1; x += kLanes16) {
+      const Lanes16 prev = cur;
       cur = next;
+      next = lanes_load(u + x + kLanes16);
+      block(x, lanes_prev(prev, cur), cur, lanes_next(cur, next));
     }
   }
   for (; x + kLanes16 <= x1; x += kLanes16) loaded(x);
-  if (x < x1 && x1 - kLanes16 > x0) loaded(x1 - kLanes16);
+  if (x < x1) loaded(x1 - kLanes16);
 }
 
 // The neighbour rows of row (y, z) for the row forms below: y - 1, y + 1 (and
@@ -222,7 +241,7 @@ inline void relax_row_run_d(float* u, const float* f, idx base, int x0, int x1, 
   float* at = nullptr;  // where held goes
   Lanes16 held{};
   const auto lanes = [](const float* p) { return lanes_load(p); };
-  row_blocks(u + base, x0, x1, [&](int x, const Lanes16& left, const Lanes16& old, const Lanes16& right) {
+  row_blocks(u + base, x0, x1, [&](int x, const Lanes16& left, const Lanes16& old, const Lanes16& right) SF_ALWAYS_INLINE {
     const idx c = base + x;
     const Lanes16 sum = row_sum<DIM, WALLS, Lanes16>(left, right, nb, x, lanes);
     const Lanes16 gs = (lanes_load(f + c) + sum * ih2) * inv;
@@ -256,7 +275,7 @@ inline void residual_row_run_d(const float* u, const float* f, float* out, idx b
     return;
   }
   const auto lanes = [](const float* p) { return lanes_load(p); };
-  row_blocks(u + base, x0, x1, [&](int x, const Lanes16& left, const Lanes16& uc, const Lanes16& right) {
+  row_blocks(u + base, x0, x1, [&](int x, const Lanes16& left, const Lanes16& uc, const Lanes16& right) SF_ALWAYS_INLINE {
     const Lanes16 s = row_sum<DIM, WALLS, Lanes16>(left, right, nb, x, lanes);
     lanes_store(out + x, lanes_load(f + base + x) - ((diag * uc - s) * ih2 + k2 * uc));
   });

@@ -39,7 +39,7 @@ inline void wave_cells(const float* __restrict__ u, float* __restrict__ up, cons
     // writes the same values again.
     float* at = nullptr;
     Lanes16 held{};
-    row_blocks(u, lo, hi, [&](int i, const Lanes16& left, const Lanes16& uc, const Lanes16& right) {
+    row_blocks(u, lo, hi, [&](int i, const Lanes16& left, const Lanes16& uc, const Lanes16& right) SF_ALWAYS_INLINE {
       Lanes16 nb = left + right + lanes_load(u + i - sy) + lanes_load(u + i + sy);
       if (D3) nb = nb + (lanes_load(u + i - sz) + lanes_load(u + i + sz));
       const Lanes16 Au = (diag * uc - nb) * ih2;
@@ -96,7 +96,7 @@ template <bool D3>
 inline void wave_start_cells(const float* __restrict__ u, float* __restrict__ up, const float* __restrict__ v0, const float* __restrict__ s,
                              float f0, idx sy, idx sz, float diag, const WaveCoef& w, float dt, float gamma, int lo, int hi) {
   const float ih2 = w.ih2, nc2dt2 = -w.c2dt2, k2dt2 = w.k2dt2, dt2 = w.dt2;
-  row_blocks(u, lo, hi, [&](int i, const Lanes16& left, const Lanes16& uc, const Lanes16& right) {
+  row_blocks(u, lo, hi, [&](int i, const Lanes16& left, const Lanes16& uc, const Lanes16& right) SF_ALWAYS_INLINE {
     Lanes16 nb = (0.0f + left) + right;
     nb = nb + lanes_load(u + i - sy);
     nb = nb + lanes_load(u + i + sy);

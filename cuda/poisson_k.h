@@ -89,8 +89,9 @@ SF_HD T interior_sum(const T* u, idx c, idx sy, idx sz, int dim) {
 // The CPU's runs of cells between a row's ends, sixteen at a time as one
 // vector of lanes (lanes_k.h). A run shorter than sixteen cells is taken cell
 // by cell; in a longer run the second block, and the last, may overlap the
-// one before, and compute the same numbers again (row_blocks). The per-cell arithmetic is that of
-// neighbours(), residual_point and relax_point, in the same order.
+// one before, and compute the same numbers again (row_blocks). The per-cell
+// arithmetic is that of neighbours(), residual_point and relax_point, in the
+// same order.
 
 // Calls block(x, left, centre, right) for blocks of kLanes16 cells covering
 // [x0, x1) of the row starting at u (x1 - x0 >= kLanes16; x0 >= 1 and x1 <
@@ -214,13 +215,12 @@ inline V row_sum(const float* u, idx c, const float* const* nb, int x, const Loa
 // after the next block has loaded what it reads: the next block's left
 // neighbour lies in this one, and loading it straight after this block's
 // store would wait on the store (a store-forwarding stall per block). So a
-// block that overlaps the one before (the second, and the last when the run
-// is not a multiple of sixteen, row_blocks) reads the values from before
-// both, and writes the same values again to the cells they share
-// (over-relaxation too: the same old value and the same candidate). The
-// shifted neighbours of row_blocks are old values too, which for the lanes
-// that keep their candidate are cells of the other colour, not changed by
-// this sweep.
+// block that overlaps the one before (the second, or the last, row_blocks)
+// reads the values from before both, and writes the same values again to
+// the cells they share (over-relaxation too: the same old value and the same
+// candidate). The shifted neighbours of row_blocks are old values too, which
+// for the lanes that keep their candidate are cells of the other colour, not
+// changed by this sweep.
 template <int DIM, bool WALLS>
 inline void relax_row_run_d(float* u, const float* f, idx base, int x0, int x1, int parity, const float* const* nb,
                             float ih2, float inv, float w) {

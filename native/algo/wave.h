@@ -19,9 +19,6 @@ void wave_step(Exec& ex, const Grid& g, const WaveCoef& w, const float* cur, flo
   ex.for_cells(g, [=] SF_LAMBDA(idx c, int x, int y, int z) { next[c] = wave_point(g, w, cur, next, src ? src[c] * fn : 0.0f, c, x, y, z); });
 }
 
-// Two steps: up <- u^{n+1} (from u and up, source amplitude f0), then
-// u <- u^{n+2} (from up and u, f1); u and up keep their roles. (The CPU
-// backend fuses them into one sweep in wave_cpu.h.)
 // The step before the first (wave_start_point) at every cell into up, from
 // u0, the velocity v0 (null: at rest) and the source src f0 (null: none).
 // (The CPU backend has a row-by-row overload in wave_cpu.h.)
@@ -33,6 +30,9 @@ void wave_start(Exec& ex, const Grid& g, const WaveCoef& w, float dt, float gamm
   });
 }
 
+// Two steps: up <- u^{n+1} (from u and up, source amplitude f0), then
+// u <- u^{n+2} (from up and u, f1); u and up keep their roles. (The CPU
+// backend fuses them into one sweep in wave_cpu.h.)
 template <class Exec>
 void wave_two_steps(Exec& ex, const Grid& g, const WaveCoef& w, float* u, float* up, const float* src, float f0, float f1) {
   wave_step(ex, g, w, u, up, src, f0);

@@ -18,15 +18,10 @@
 
 namespace sf {
 
-// Sum of squares in eight fixed partial sums (vectorisable, and the same
-// order on every run).
+// Sum of squares in sixteen fixed partial sums (CpuExec::lanes_sum: the
+// same order on every run).
 inline double sum_squares(const float* v, int n) {
-  double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; ++j) s[j] += (double)v[i + j] * (double)v[i + j];
-  for (; i < n; ++i) s[i & 7] += (double)v[i] * (double)v[i];
-  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+  return CpuExec::lanes_sum(n, [&](idx i) { return (double)v[i] * (double)v[i]; });
 }
 
 // Sum of n values in sixteen fixed partial sums (CpuExec::lanes_sum: the

@@ -492,43 +492,45 @@ inline V children_mean(const V* v) {
   else return 0.25f * ((v[0] + v[1]) + (v[2] + v[3]));
 }
 
+typedef float F16v __attribute__((vector_size(64)));
 typedef float F8v __attribute__((vector_size(32)));
-typedef float F4v __attribute__((vector_size(16)));
-typedef double D4v __attribute__((vector_size(32)));
+typedef double D8v __attribute__((vector_size(64)));
 
-// The even and odd cells of eight fine cells from p: the children along x
-// of four coarse cells.
-inline void split_pairs(const float* p, F4v& even, F4v& odd) {
-  F8v a;
+// The even and odd cells of sixteen fine cells from p: the children along x
+// of eight coarse cells.
+inline void split_pairs(const float* p, F8v& even, F8v& odd) {
+  F16v a;
   std::memcpy(&a, p, sizeof a);
-  even = __builtin_shufflevector(a, a, 0, 2, 4, 6);
-  odd = __builtin_shufflevector(a, a, 1, 3, 5, 7);
+  even = __builtin_shufflevector(a, a, 0, 2, 4, 6, 8, 10, 12, 14);
+  odd = __builtin_shufflevector(a, a, 1, 3, 5, 7, 9, 11, 13, 15);
 }
 
 // One coarse row of restrict_rhs: the children's rows rr[0 .. 2 (4 in 3D))
-// (in restrict_point's order: y, then z), four coarse cells at a time in
+// (in restrict_point's order: y, then z), eight coarse cells at a time in
 // vectors (each fine row's even and odd cells taken apart by a shuffle), the
-// rest one by one; returns the row's sum of squares.
+// rest one by one; returns the row's sum of squares. (Eight doubles are one
+// AVX-512 register; narrower ISAs split them. Four at a time, the pass had a
+// fifth more of the samples of a 4096^2 solve.)
 template <bool D3>
 inline double restrict_rhs_row(const float* const* rr, double shift, float* out, int ncx) {
   constexpr int rows = D3 ? 4 : 2;
-  const D4v sh = {shift, shift, shift, shift};
-  D4v acc = {0, 0, 0, 0};
+  D8v acc = {0, 0, 0, 0, 0, 0, 0, 0};
+  const D8v sh = acc + shift;
   int X = 0;
-  for (; X + 4 <= ncx; X += 4) {
-    F4v v[2 * rows];
+  for (; X + 8 <= ncx; X += 8) {
+    F8v v[2 * rows];
     for (int j = 0; j < rows; ++j) {
       split_pairs(rr[j] + 2 * X, v[2 * j], v[2 * j + 1]);
       for (int k = 2 * j; k < 2 * j + 2; ++k) {
-        const D4v d = __builtin_convertvector(v[k], D4v) - sh;
-        v[k] = __builtin_convertvector(d, F4v);
+        const D8v d = __builtin_convertvector(v[k], D8v) - sh;
+        v[k] = __builtin_convertvector(d, F8v);
         acc += d * d;
       }
     }
-    const F4v m = children_mean<D3>(v);
+    const F8v m = children_mean<D3>(v);
     std::memcpy(out + X, &m, sizeof m);
   }
-  double s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+  double s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
   for (; X < ncx; ++X) {
     float v[2 * rows];
     for (int i = 0; i < 2 * rows; ++i) {

@@ -4,7 +4,11 @@
 // smoother, the residual and the coarse correction, rows beside a wall or
 // across a periodic wrap too); a row's end cells and grids with held cells
 // take the general per-cell forms. Both compute the same numbers as the GPU
-// launches.
+// launches: the same operations in the same order, bit for bit in a build
+// without fused multiply-adds (the baseline one); where the compiler fuses
+// (the AVX2 and AVX-512 builds, nvcc), it may fuse another product in one
+// form than in the other, and the residual then differs by an ulp of its
+// terms in some cells.
 #pragma once
 #include <algorithm>
 #include <atomic>

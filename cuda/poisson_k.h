@@ -25,18 +25,19 @@ struct Neighbours {
 // face, 0 at a Neumann face.
 SF_HD int side_diag(bool inside, int bc) { return inside || bc == BC_PERIODIC ? 1 : bc == BC_DIRICHLET ? 2 : 0; }
 
-template <class T>
-SF_HD void add_axis(const T* u, idx c, int i, int n, idx stride, int bc, Neighbours<T>& nb) {
-  if (i > 0) nb.sum += u[c - stride];
-  else if (bc == BC_PERIODIC) nb.sum += u[c + (idx)(n - 1) * stride];
+// The neighbours of values stored as S, summed as T (S = T unless given).
+template <class S, class T>
+SF_HD void add_axis(const S* u, idx c, int i, int n, idx stride, int bc, Neighbours<T>& nb) {
+  if (i > 0) nb.sum += (T)u[c - stride];
+  else if (bc == BC_PERIODIC) nb.sum += (T)u[c + (idx)(n - 1) * stride];
   nb.diag += side_diag(i > 0, bc);
-  if (i < n - 1) nb.sum += u[c + stride];
-  else if (bc == BC_PERIODIC) nb.sum += u[c - (idx)(n - 1) * stride];
+  if (i < n - 1) nb.sum += (T)u[c + stride];
+  else if (bc == BC_PERIODIC) nb.sum += (T)u[c - (idx)(n - 1) * stride];
   nb.diag += side_diag(i < n - 1, bc);
 }
 
-template <class T>
-SF_HD Neighbours<T> neighbours(const Grid& g, const T* u, idx c, int x, int y, int z) {
+template <class S, class T = S>
+SF_HD Neighbours<T> neighbours(const Grid& g, const S* u, idx c, int x, int y, int z) {
   Neighbours<T> nb{T(0), 0};
   add_axis(u, c, x, g.n[0], (idx)1, g.bc[0], nb);
   add_axis(u, c, y, g.n[1], (idx)g.n[0], g.bc[1], nb);
@@ -44,11 +45,11 @@ SF_HD Neighbours<T> neighbours(const Grid& g, const T* u, idx c, int x, int y, i
   return nb;
 }
 
-// (A u)_c
-template <class T>
-SF_HD T apply_point(const Grid& g, const T* u, idx c, int x, int y, int z, T ih2, T k2) {
-  Neighbours<T> nb = neighbours(g, u, c, x, y, z);
-  return ((T)nb.diag * u[c] - nb.sum) * ih2 + k2 * u[c];
+// (A u)_c, of values stored as S, in T.
+template <class S, class T = S>
+SF_HD T apply_point(const Grid& g, const S* u, idx c, int x, int y, int z, T ih2, T k2) {
+  Neighbours<T> nb = neighbours<S, T>(g, u, c, x, y, z);
+  return ((T)nb.diag * (T)u[c] - nb.sum) * ih2 + k2 * (T)u[c];
 }
 
 // r_c = f_c - (A u)_c; the accumulation type R may be wider than the storage.

@@ -640,15 +640,15 @@ inline double outer_residual(CpuExec& ex, const Grid& g, const double* phi, cons
   });
 }
 
-// phi += e, then the outer residual, in one pass: slabs (rows in 2D, planes in
-// 3D) are corrected just before the residual of the slab below them needs
+// phi += alpha e, then the outer residual, in one pass: slabs (rows in 2D,
+// planes in 3D) are corrected just before the residual of the slab below them needs
 // them. Threads own blocks of slabs and correct their edge slabs first, so a
 // slab's neighbours across a block edge or the periodic wrap are corrected
 // before its residual is taken. Partial sums are kept per slab and added in
 // order, the same for any number of threads.
 inline double correct_and_residual(CpuExec& ex, const Grid& g, double* phi, const float* e, const float* rho,
                                    double shift, const unsigned char* m, float* r, double k2, float* out = nullptr,
-                                   double* rho_out = nullptr, double mean = 0) {
+                                   double* rho_out = nullptr, double mean = 0, double alpha = 1.0) {
   int slabs = g.dim == 3 ? g.n[2] : g.n[1];
   int rows_per_slab = g.dim == 3 ? g.n[1] : 1;
   idx slab_cells = (idx)g.n[0] * rows_per_slab;
@@ -657,9 +657,9 @@ inline double correct_and_residual(CpuExec& ex, const Grid& g, double* phi, cons
     idx b = (idx)s * slab_cells;
     if (m) {
       for (idx i = b; i < b + slab_cells; ++i)
-        if (!m[i]) phi[i] += (double)e[i];
+        if (!m[i]) phi[i] += alpha * (double)e[i];
     } else {
-      for (idx i = b; i < b + slab_cells; ++i) phi[i] += (double)e[i];
+      for (idx i = b; i < b + slab_cells; ++i) phi[i] += alpha * (double)e[i];
     }
   };
   auto residual = [&](int s) {
@@ -695,6 +695,47 @@ inline double correct_and_residual(CpuExec& ex, const Grid& g, double* phi, cons
     *rho_out = so;
   }
   return sum;
+}
+
+// energy_step (algo/multigrid.h) in one pass by rows: each row's r . e and
+// e . A e (A e in fp64 from the fp32 e: the row's ends and grids under 3
+// cells wide by apply_point, the cells between by the same sums written
+// out, vectorised), per row, added in row order (the same for any number
+// of threads).
+inline double energy_step(CpuExec& ex, const Grid& g, const float* r, const float* e, double k2) {
+  const double ih2 = 1.0 / (g.h * g.h);
+  const int nx = g.n[0];
+  std::vector<double> re_rows((size_t)g.n[1] * g.n[2], 0.0);
+  const double eae = ex.sum_rows(g, [&](int y, int z, idx base) {
+    const float* u = e + base;
+    double ea = 0;
+    for (int x = 0; x < nx; x += (nx > 2 && x == 0) ? nx - 1 : 1)
+      ea += (double)u[x] * apply_point<float, double>(g, e, base + x, x, y, z, ih2, k2);
+    if (nx > 2) {
+      const float* nb[4] = {nullptr, nullptr, nullptr, nullptr};
+      const double diag = row_neighbours(g, e, y, z, nb);
+      // (Cell x = i + 1 of each row, through pointers offset by one: with x
+      // an int index the compiler gathered every value.)
+      const float *ul = u, *uc = u + 1, *ur = u + 2;
+      const float* on[4];
+      for (int k = 0; k < 4; ++k) on[k] = nb[k] ? nb[k] + 1 : nullptr;
+      row_kind(nb, g.dim, [&](auto D, auto W) {
+        ea += CpuExec::lanes_sum(nx - 2, [&](idx i) {
+          double s = (0.0 + (double)ul[i]) + (double)ur[i];
+          for (int k = 0; k < 2 * (decltype(D)::value - 1); ++k)
+            if (!decltype(W)::value || on[k]) s += (double)on[k][i];
+          const double c = uc[i];
+          return c * ((diag * c - s) * ih2 + k2 * c);
+        });
+      });
+    }
+    re_rows[(size_t)z * g.n[1] + y] = CpuExec::lanes_sum(nx, [&](idx x) { return (double)r[base + x] * (double)u[x]; });
+    return ea;
+  });
+  double re = 0;
+  for (double v : re_rows) re += v;
+  const double a = re / eae;
+  return eae > 0 && std::isfinite(a) ? a : 1.0;
 }
 
 namespace detail {

@@ -145,8 +145,9 @@ describe("tol: 'discretization', one full multigrid cycle", () => {
   });
 });
 
-// The first cycle is full multigrid; the V-cycle's own factor is measured
-// over the plain V-cycles after it (cycles 3 to 8).
+// The first cycle is full multigrid; the factor is measured over the cycles
+// after it (cycles 3 to 8), each a V-cycle whose correction takes its energy
+// step.
 describe('V-cycle convergence factor, flat in n', () => {
   // A rough right-hand side excites every frequency.
   function roughRho(cells: number): Float32Array {

@@ -214,8 +214,8 @@ double outer_residual(Exec& ex, const Grid& g, const double* phi, const float* r
   });
 }
 
-// phi += e on free cells, then outer_residual: one step of the defect
-// correction. With out, also the answer phi - mean in fp32 into out and
+// phi += alpha e on free cells, then outer_residual: one step of the defect
+// correction (alpha: energy_step, or 1). With out, also the answer phi - mean in fp32 into out and
 // sum (rho - shift) out into rho_out: the answer and its energy, should this
 // step be the last. (A singular problem's answer is phi less its mean, which
 // the caller knows before this pass: the mean of the phi it started from plus
@@ -224,9 +224,9 @@ double outer_residual(Exec& ex, const Grid& g, const double* phi, const float* r
 template <class Exec>
 double correct_and_residual(Exec& ex, const Grid& g, double* phi, const float* e, const float* rho, double shift,
                             const unsigned char* m, float* r, double k2, float* out = nullptr, double* rho_out = nullptr,
-                            double mean = 0) {
+                            double mean = 0, double alpha = 1.0) {
   ex.for_n(g.cells(), [=] SF_LAMBDA(idx i) {
-    if (!(m && m[i])) phi[i] += (double)e[i];
+    if (!(m && m[i])) phi[i] += alpha * (double)e[i];
   });
   double rn2 = outer_residual(ex, g, phi, rho, shift, m, r, k2);
   if (out) *rho_out = ex.sum_n(g.cells(), [=] SF_LAMBDA(idx i) {
@@ -235,6 +235,30 @@ double correct_and_residual(Exec& ex, const Grid& g, double* phi, const float* e
     return ((double)rho[i] - shift) * (double)o;
   });
   return rn2;
+}
+
+// The step along a V-cycle's correction e of the residual r that minimises
+// the energy norm of the error, (r . e) / (e . A e), in fp64 (A e from the
+// fp32 e summed in fp64: its terms cancel by up to 8 / (h^2 lambda)). Taking
+// that step instead of the whole correction is steepest descent
+// preconditioned by the V-cycle, which the error's energy norm can only
+// gain from. Measured: on rough right-hand sides (2D n = 64 to 1024, 3D
+// n = 16 to 64, every boundary kind) the residual contracts by 0.023 to
+// 0.040 per cycle instead of 0.039 to 0.051; on the bench's smooth ones by
+// 1/36 to 1/240 in 2D instead of 1/24 to 1/124, so a 1024^2 or 256^2
+// Dirichlet solve to 1e-6 takes 2 cycles instead of 3 and a 64^3 one 3
+// instead of 4. The pass reads r and e once: 5% of the samples of a 4096^2
+// solve to 1e-6. 1 where e . A e is not positive (e = 0: nothing left to
+// correct). CpuExec takes both sums in one pass by rows (native/mg_cpu.h).
+template <class Exec>
+double energy_step(Exec& ex, const Grid& g, const float* r, const float* e, double k2) {
+  const double ih2 = 1.0 / (g.h * g.h);
+  const double re = ex.sum_n(g.cells(), [=] SF_LAMBDA(idx i) { return (double)r[i] * (double)e[i]; });
+  const double eae = ex.sum_cells(g, [=] SF_LAMBDA(idx c, int x, int y, int z) {
+    return (double)e[c] * apply_point<float, double>(g, e, c, x, y, z, ih2, k2);
+  });
+  const double a = re / eae;
+  return eae > 0 && std::isfinite(a) ? a : 1.0;
 }
 
 // The last step of the defect correction, when phi itself is not needed
@@ -455,11 +479,18 @@ class Multigrid {
       out_current = false;
       if (cancel && *cancel) fail("E_ABORTED", "potential: aborted");
       double added = 0;  // sum of the correction (singular problems)
+      double alpha = 1.0;  // the step taken along the correction
       if (cycle == 0 && held_ == 0 && levels_.size() > 1) {
         fmg(rho, shift, singular_ ? &phi_total : nullptr, singular_ ? &added : nullptr);
         fmg_done = true;
       } else {
         vcycle(0, opt_.post, singular_ ? &added : nullptr);
+        // Without held cells (those take flexible conjugate gradients,
+        // krylov_step) the correction is scaled by its energy step.
+        if (held_ == 0 && levels_.size() > 1) {
+          alpha = energy_step(ex_, g, f0, u0, k2);
+          added *= alpha;
+        }
       }
       const double mean = singular_ ? (phi_total + added) / (double)n : 0.0;
       phi_total += added;
@@ -473,7 +504,7 @@ class Multigrid {
         out_current = true;
       } else {
         rn2 = correct_and_residual(ex_, g, phi, u0, rho, shift, m, f0, k2, fuse_out ? phi_out : nullptr, &rho_phi,
-                                   mean);
+                                   mean, alpha);
         out_current = fuse_out;
       }
     }

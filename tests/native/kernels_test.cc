@@ -336,6 +336,24 @@ static void smoother_tests() {
           }
         }
         if (!held) {
+          // The energy step of a correction e: by rows on the CPU against the
+          // generic launches, the step a recovered from r = a A e (A e in fp64,
+          // r rounded to fp32), and 1 for e = 0.
+          CpuExec cx;
+          PlainExec px;
+          const double k2 = 0.5, ih2 = 1.0 / (g.h * g.h);
+          std::vector<float> e = wave(N, 0.021, 0.4), r(N), zero(N, 0.0f);
+          for (idx c = 0; c < N; ++c) {
+            const int x = (int)(c % g.n[0]), y = (int)(c / g.n[0] % g.n[1]), z = (int)(c / ((idx)g.n[0] * g.n[1]));
+            r[c] = (float)(2.5 * apply_point<float, double>(g, e.data(), c, x, y, z, ih2, k2));
+          }
+          const double ac = energy_step(cx, g, r.data(), e.data(), k2), ap = energy_step(px, g, r.data(), e.data(), k2);
+          check(std::fabs(ac - ap) <= 1e-12 * std::fabs(ap), tag + ": the energy step by rows is the generic one");
+          check(std::fabs(ac - 2.5) <= 1e-6, tag + ": the energy step recovers a from r = a A e (" + std::to_string(ac) + ")");
+          check(energy_step(cx, g, r.data(), zero.data(), k2) == 1.0 && energy_step(px, g, r.data(), zero.data(), k2) == 1.0,
+                tag + ": the energy step of a zero correction is 1");
+        }
+        if (!held) {
           // The last correction (the answer only) against the fused
           // correction that also stores phi + e and the residual, and the
           // generic driver.

@@ -641,11 +641,11 @@ inline double outer_residual(CpuExec& ex, const Grid& g, const double* phi, cons
 }
 
 // phi += alpha e, then the outer residual, in one pass: slabs (rows in 2D,
-// planes in 3D) are corrected just before the residual of the slab below them needs
-// them. Threads own blocks of slabs and correct their edge slabs first, so a
-// slab's neighbours across a block edge or the periodic wrap are corrected
-// before its residual is taken. Partial sums are kept per slab and added in
-// order, the same for any number of threads.
+// planes in 3D) are corrected just before the residual of the slab below
+// them needs them. Threads own blocks of slabs and correct their edge slabs
+// first, so a slab's neighbours across a block edge or the periodic wrap are
+// corrected before its residual is taken. Partial sums are kept per slab and
+// added in order, the same for any number of threads.
 inline double correct_and_residual(CpuExec& ex, const Grid& g, double* phi, const float* e, const float* rho,
                                    double shift, const unsigned char* m, float* r, double k2, float* out = nullptr,
                                    double* rho_out = nullptr, double mean = 0, double alpha = 1.0) {

@@ -214,13 +214,14 @@ double outer_residual(Exec& ex, const Grid& g, const double* phi, const float* r
   });
 }
 
-// phi += alpha e on free cells, then outer_residual: one step of the defect
-// correction (alpha: energy_step, or 1). With out, also the answer phi - mean in fp32 into out and
-// sum (rho - shift) out into rho_out: the answer and its energy, should this
-// step be the last. (A singular problem's answer is phi less its mean, which
-// the caller knows before this pass: the mean of the phi it started from plus
-// that of e. Elsewhere mean is 0, and out is phi rounded.) CpuExec fuses it
-// all into one pass (native/mg_cpu.h).
+// phi += alpha e on free cells (alpha: energy_step, or 1), then
+// outer_residual: one step of the defect correction. With out, also the
+// answer phi - mean in fp32 into out and sum (rho - shift) out into rho_out:
+// the answer and its energy, should this step be the last. (A singular
+// problem's answer is phi less its mean, which the caller knows before this
+// pass: the mean of the phi it started from plus that of alpha e. Elsewhere
+// mean is 0, and out is phi rounded.) CpuExec fuses it all into one pass
+// (native/mg_cpu.h).
 template <class Exec>
 double correct_and_residual(Exec& ex, const Grid& g, double* phi, const float* e, const float* rho, double shift,
                             const unsigned char* m, float* r, double k2, float* out = nullptr, double* rho_out = nullptr,

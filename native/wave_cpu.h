@@ -96,14 +96,10 @@ template <bool D3>
 inline void wave_start_cells(const float* __restrict__ u, float* __restrict__ up, const float* __restrict__ v0, const float* __restrict__ s,
                              float f0, idx sy, idx sz, float diag, const WaveCoef& w, float dt, float gamma, int lo, int hi) {
   const float ih2 = w.ih2, nc2dt2 = -w.c2dt2, k2dt2 = w.k2dt2, dt2 = w.dt2;
+  const float* rows[4] = {u - sy, u + sy, u - sz, u + sz};  // the neighbour rows, in neighbours()' order
+  const auto lanes = [](const float* p) { return lanes_load(p); };
   row_blocks(u, lo, hi, [&](int i, const Lanes16& left, const Lanes16& uc, const Lanes16& right) SF_ALWAYS_INLINE {
-    Lanes16 nb = (0.0f + left) + right;
-    nb = nb + lanes_load(u + i - sy);
-    nb = nb + lanes_load(u + i + sy);
-    if (D3) {
-      nb = nb + lanes_load(u + i - sz);
-      nb = nb + lanes_load(u + i + sz);
-    }
+    const Lanes16 nb = row_sum<D3 ? 3 : 2, false, Lanes16>(left, right, rows, i, lanes);
     const Lanes16 Au = (diag * uc - nb) * ih2 + 0.0f * uc;  // apply_point with k2 = 0
     const Lanes16 v = v0 ? lanes_load(v0 + i) : Lanes16{}, src = s ? lanes_load(s + i) * f0 : Lanes16{};
     lanes_store(up + i, uc - dt * v + 0.5f * (nc2dt2 * Au - k2dt2 * uc + dt2 * (src - gamma * v)));

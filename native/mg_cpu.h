@@ -715,7 +715,9 @@ inline double energy_step(CpuExec& ex, const Grid& g, const float* r, const floa
       const float* nb[4] = {nullptr, nullptr, nullptr, nullptr};
       const double diag = row_neighbours(g, e, y, z, nb);
       // (Cell x = i + 1 of each row, through pointers offset by one: with x
-      // an int index the compiler gathered every value.)
+      // an int index the compiler gathered every value, and so it does
+      // through row_sum, whose rows take an int x: the pass then had twice
+      // the samples.)
       const float *ul = u, *uc = u + 1, *ur = u + 2;
       const float* on[4];
       for (int k = 0; k < 4; ++k) on[k] = nb[k] ? nb[k] + 1 : nullptr;

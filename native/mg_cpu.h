@@ -736,8 +736,7 @@ inline double energy_step(CpuExec& ex, const Grid& g, const float* r, const floa
   });
   double re = 0;
   for (double v : re_rows) re += v;
-  const double a = re / eae;
-  return eae > 0 && std::isfinite(a) ? a : 1.0;
+  return energy_step_of(re, eae);
 }
 
 namespace detail {

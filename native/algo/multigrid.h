@@ -251,6 +251,10 @@ double correct_and_residual(Exec& ex, const Grid& g, double* phi, const float* e
 // instead of 4. The pass reads r and e once: 5% of the samples of a 4096^2
 // solve to 1e-6. 1 where e . A e is not positive (e = 0: nothing left to
 // correct). CpuExec takes both sums in one pass by rows (native/mg_cpu.h).
+inline double energy_step_of(double re, double eae) {
+  const double a = re / eae;
+  return eae > 0 && std::isfinite(a) ? a : 1.0;
+}
 template <class Exec>
 double energy_step(Exec& ex, const Grid& g, const float* r, const float* e, double k2) {
   const double ih2 = 1.0 / (g.h * g.h);
@@ -258,8 +262,7 @@ double energy_step(Exec& ex, const Grid& g, const float* r, const float* e, doub
   const double eae = ex.sum_cells(g, [=] SF_LAMBDA(idx c, int x, int y, int z) {
     return (double)e[c] * apply_point<float, double>(g, e, c, x, y, z, ih2, k2);
   });
-  const double a = re / eae;
-  return eae > 0 && std::isfinite(a) ? a : 1.0;
+  return energy_step_of(re, eae);
 }
 
 // The last step of the defect correction, when phi itself is not needed

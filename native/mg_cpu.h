@@ -420,18 +420,18 @@ namespace detail {
 
 // cubic_point along x for one row of n coarse values into 2n fine ones: the
 // edges by cubic_point, the rest by the same sums written out (vectorised).
-inline void cubic_row_x(const double* s, double* d, int n, int bc) {
+inline void cubic_row_x(const double* s, double* d, int n, int bc, bool wall) {
   const double a = -7.0 / 128, b = 105.0 / 128, c = 35.0 / 128, e = -5.0 / 128;
   if (n < 5) {
-    for (int f = 0; f < 2 * n; ++f) d[f] = cubic_point<double>(s, 0, 1, f, n, bc);
+    for (int f = 0; f < 2 * n; ++f) d[f] = cubic_point<double>(s, 0, 1, f, n, bc, wall);
     return;
   }
-  for (int f = 0; f < 4; ++f) d[f] = cubic_point<double>(s, 0, 1, f, n, bc);
+  for (int f = 0; f < 4; ++f) d[f] = cubic_point<double>(s, 0, 1, f, n, bc, wall);
   for (int X = 2; X <= n - 3; ++X) {
     d[2 * X] = a * s[X + 1] + b * s[X] + c * s[X - 1] + e * s[X - 2];
     d[2 * X + 1] = a * s[X - 1] + b * s[X] + c * s[X + 1] + e * s[X + 2];
   }
-  for (int f = 2 * (n - 2); f < 2 * n; ++f) d[f] = cubic_point<double>(s, 0, 1, f, n, bc);
+  for (int f = 2 * (n - 2); f < 2 * n; ++f) d[f] = cubic_point<double>(s, 0, 1, f, n, bc, wall);
 }
 
 // d = the weighted sum of four rows of n values.
@@ -448,29 +448,38 @@ inline void weigh_rows(const double* const r[4], const double ws[4], double* d, 
 // least (ncx ncy in 3D) + ncx doubles.
 inline void interp_slab(const Grid& gc, const double* pc, const Grid& gf, int s, double* d, double* tmp) {
   const int ax = gf.dim - 1, ncx = gc.n[0];
+  const bool wx = wall_cubic(gc.dim, ncx, gc.bc[0]);
   int at[4];
   double ws[4];
-  cubic_taps(s, gc.n[ax], gc.bc[ax], at, ws);
+  cubic_taps(s, gc.n[ax], gc.bc[ax], wall_cubic(gc.dim, gc.n[ax], gc.bc[ax]), at, ws);
   const idx sc = gf.dim == 3 ? (idx)ncx * gc.n[1] : ncx;  // a coarse slab
   const double* r[4] = {pc + at[0] * sc, pc + at[1] * sc, pc + at[2] * sc, pc + at[3] * sc};
   if (gf.dim == 2) {
     weigh_rows(r, ws, tmp, ncx);
-    cubic_row_x(tmp, d, ncx, gc.bc[0]);
+    cubic_row_x(tmp, d, ncx, gc.bc[0], wx);
     return;
   }
   double *plane = tmp, *row = tmp + sc;
   weigh_rows(r, ws, plane, sc);
   for (int y = 0; y < gf.n[1]; ++y) {
-    cubic_taps(y, gc.n[1], gc.bc[1], at, ws);
+    cubic_taps(y, gc.n[1], gc.bc[1], wall_cubic(gc.dim, gc.n[1], gc.bc[1]), at, ws);
     const double* ry[4] = {plane + at[0] * ncx, plane + at[1] * ncx, plane + at[2] * ncx, plane + at[3] * ncx};
     weigh_rows(ry, ws, row, ncx);
-    cubic_row_x(row, d + (idx)y * gf.n[0], ncx, gc.bc[0]);
+    cubic_row_x(row, d + (idx)y * gf.n[0], ncx, gc.bc[0], wx);
   }
 }
 
 inline size_t interp_scratch(const Grid& gc) { return (size_t)gc.n[0] * (gc.dim == 3 ? gc.n[1] + 1 : 1); }
 
 }  // namespace detail
+
+// The wall ramp added to a coarse answer (algo/multigrid.h) by rows
+// (wall_ramp_row): the per-cell form's subsets and divisions cost more than
+// the interpolation that follows.
+inline void add_wall_ramp(CpuExec& ex, const Grid& gc, double* pc, const WallRamp& ramp) {
+  if (!ramp.mask) return;
+  ex.for_rows(gc, [&](int y, int z, idx base) { wall_ramp_row(ramp, y, z, pc + base); });
+}
 
 // Full multigrid's cubic interpolation of a coarse answer (algo/multigrid.h)
 // in one pass, slab by slab (interp_slab): without the generic form's

@@ -119,6 +119,31 @@ describe("tol: 'discretization', one full multigrid cycle", () => {
         }
       });
 
+  // At a 2D Dirichlet wall the fine answer's wall value is a quarter of the
+  // coarse one's (h^2 rho / 8 against H^2 rho / 8): the one-sided cubic and
+  // the wall ramp (cuda/transfer_k.h) take that into account. Mirroring the
+  // coarse answer with sign -1 instead left a residual of the size of rho in
+  // the cells along the walls, so the cycle's relative residual fell as
+  // h^0.5 only (measured: 3.3e-4 at 128^2, 1.7e-4 at 512^2; with the ramp
+  // 1.1e-5 and 1.3e-6).
+  test('2D Dirichlet, rho not 0 on the walls: the full multigrid cycle leaves a residual falling faster than h', async () => {
+    const { f, f2 } = ONE_D.dirichlet;
+    const after = async (n: number, corner: number) => {
+      const h = 1 / n;
+      const rho = sample([n, n], h, (x, y) => -(f2(x) * f(y) + f(x) * f2(y)) + corner * Math.cos(6 * PI * x));
+      const r = await potential(rho, { n: [n, n], boundary: 'dirichlet' }, { tol: 1e-12, maxCycles: 1, allowNotConverged: true, field: false });
+      return r.fields[0].history[1];
+    };
+    const [a, b] = [await after(128, 0), await after(512, 0)];
+    expect(b).toBeLessThan(5e-6);
+    expect(a / b).toBeGreaterThan(6);  // 4^1.5 = 8
+    // rho = 10 at the corners too, where u_xx = u_yy = 0 (measured: 3.3e-5 and
+    // 4.1e-6; the mirror, 4.0e-4 and 2.1e-4)
+    const [c, d] = [await after(128, 10), await after(512, 10)];
+    expect(c / d).toBeGreaterThan(3);
+    expect(d).toBeLessThan(2e-5);
+  });
+
   // The over-relaxed smoother's gain in 3D: after the full multigrid cycle
   // the residual is 0.001-0.005 of rho's (Gauss-Seidel's own left 0.05), so a
   // solve to 1e-6 takes at most 4 cycles (5 with Gauss-Seidel).

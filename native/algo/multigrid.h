@@ -287,12 +287,107 @@ void cubic_axis(Exec& ex, const double* src, const Grid& gs, int axis, double* d
   gd.n[axis] *= 2;
   const idx s = gs.stride(axis);
   const int n = gs.n[axis], bc = gs.bc[axis];
+  const bool wall = wall_cubic(gs.dim, n, bc);
   ex.for_cells(gd, [=] SF_LAMBDA(idx c, int x, int y, int z) {
     int p[3] = {x, y, z};
     int f = p[axis];
     p[axis] = 0;
-    dst[c] = cubic_point<double>(src, gs.at(p[0], p[1], p[2]), s, f, n, bc);
+    dst[c] = cubic_point<double>(src, gs.at(p[0], p[1], p[2]), s, f, n, bc, wall);
   });
+}
+
+// The axes of coarse grid gc whose interpolation takes full multigrid's
+// wall ramp (transfer_k.h): those with the one-sided cubic.
+inline int wall_ramp_axes(const Grid& gc) {
+  int m = 0;
+  for (int a = 0; a < gc.dim; ++a)
+    if (wall_cubic(gc.dim, gc.n[a], gc.bc[a])) m |= 1 << a;
+  return m;
+}
+
+inline WallRamp wall_ramp_shape(const Grid& g, int mask) {
+  WallRamp w;
+  w.mask = mask;
+  for (int a = 0; a < 3; ++a) w.n[a] = g.n[a];
+  return w;
+}
+
+// The doubles that wall_ramp needs on g for the axes in mask: the
+// profiles, then each G[S].
+inline idx wall_ramp_size(const Grid& g, int mask) {
+  const WallRamp w = wall_ramp_shape(g, mask);
+  idx s = 0;
+  for (int a = 0; a < 3; ++a)
+    if (w.mask >> a & 1) s += 2 * (idx)g.n[a];
+  for (int S = 1; S < 8; ++S)
+    if ((S & w.mask) == S) s += ((idx)1 << WallRamp::count(S)) * w.others(S);
+  return s;
+}
+
+// A side's profile at x along an axis of length L: sinh(k (L - x)) /
+// sinh(k L), written so that no term overflows; 1 - x / L without screening.
+inline double wall_profile(double x, double L, double k) {
+  if (k == 0) return 1 - x / L;
+  return std::exp(-k * x) * std::expm1(-2 * k * (L - x)) / std::expm1(-2 * k * L);
+}
+
+// The wall ramp (transfer_k.h) of an interpolation from coarse level gc,
+// with right-hand side f, to a fine level of cell size h, along the axes in
+// mask (wall_ramp_axes(gc); the formulas hold for any Dirichlet axes), for
+// screening k2, sampled at gc's cells: g = -(3/8) h^2 f at the wall cells of
+// gc. In buf (wall_ramp_size(gc, mask) doubles): the profiles formed on the
+// host, each G[S] by one launch. With mask 0, buf is not used.
+template <class Exec>
+WallRamp wall_ramp(Exec& ex, const Grid& g, const float* f, double h, double k2, double* buf, int mask) {
+  WallRamp w = wall_ramp_shape(g, mask);
+  if (!w.mask) return w;
+  double* p = buf;
+  std::vector<double> host;
+  for (int a = 0; a < 3; ++a) {
+    if (!(w.mask >> a & 1)) continue;
+    const int n = g.n[a];
+    host.assign(2 * (size_t)n, 0.0);
+    for (int i = 0; i < n; ++i) host[(size_t)i] = host[2 * (size_t)n - 1 - i] = wall_profile((i + 0.5) * g.h, n * g.h, std::sqrt(k2));
+    ex.upload_into(p, host.data(), 2 * (idx)n);
+    w.prof[a] = p;
+    p += 2 * (idx)n;
+  }
+  const double c = -0.375 * h * h;
+  for (int S = 1; S < 8; ++S) {
+    if ((S & w.mask) != S) continue;
+    const idx oc = w.others(S), m = ((idx)1 << WallRamp::count(S)) * oc;
+    double* dst = p;
+    w.G[S] = dst;
+    p += m;
+    const Grid gg = g;
+    ex.for_n(m, [=] SF_LAMBDA(idx i) {
+      const int sd = (int)(i / oc);
+      idx r = i % oc;
+      int q[3] = {0, 0, 0};
+      for (int a = 0; a < 3; ++a)
+        if (!(S >> a & 1)) {
+          q[a] = (int)(r % gg.n[a]);
+          r /= gg.n[a];
+        }
+      int j = 0;
+      for (int a = 0; a < 3; ++a)
+        if (S >> a & 1) q[a] = (sd >> j++ & 1) ? gg.n[a] - 1 : 0;
+      const double v = (double)f[gg.at(q[0], q[1], q[2])];
+      dst[i] = c * v;
+    });
+  }
+  return w;
+}
+
+// The coarse answer pc plus the wall ramp of its interpolation (wall_ramp):
+// the cubic interpolation reproduces the ramp's linear profiles (the
+// screened ones to O(H^4 k^4)) and carries the wall values along the walls,
+// so the fine level receives the ramp with the answer.
+template <class Exec>
+void add_wall_ramp(Exec& ex, const Grid& gc, double* pc, const WallRamp& ramp) {
+  if (!ramp.mask) return;
+  const WallRamp w = ramp;
+  ex.for_cells(gc, [=] SF_LAMBDA(idx c, int x, int y, int z) { pc[c] += w.at(x, y, z); });
 }
 
 template <class Exec>
@@ -587,6 +682,11 @@ class Multigrid {
     idx half = levels_[0].g.cells() / 2;
     fmg_t1_ = ex_.template alloc<double>(half);
     if (levels_[0].g.dim == 3) fmg_t2_ = ex_.template alloc<double>(half);
+    // The wall ramp (transfer_k.h) of each interpolation in turn, if any.
+    if (levels_.size() > 1) {
+      const idx m = wall_ramp_size(levels_[1].g, wall_ramp_axes(levels_[1].g));
+      if (m > 0) ramp_buf_ = ex_.template alloc<double>(m);
+    }
   }
 
   // Full multigrid for the first correction (phi = 0, so the correction is
@@ -618,6 +718,10 @@ class Multigrid {
     for (size_t l = last; l-- > 0;) {
       const MgLevel& L = levels_[l];
       double* phi = l == 0 ? phi_ : fine_phi_[l];
+      const Grid& gc = levels_[l + 1].g;
+      const WallRamp ramp = wall_ramp(ex_, gc, l + 1 == last ? levels_[last].f : fine_rhs_[l + 1], L.g.h, k2,
+                                      ramp_buf_, wall_ramp_axes(gc));
+      add_wall_ramp(ex_, gc, fine_phi_[l + 1], ramp);
       if (l == 0) {
         // phi is kept when cycles follow; else the caller's last correction
         // forms it again from level 1's answer.
@@ -682,6 +786,7 @@ class Multigrid {
   std::vector<double*> fine_phi_;         // and its fp64 answer (level 0: phi_)
   double* fmg_t1_ = nullptr;              // cubic interpolation's passes
   double* fmg_t2_ = nullptr;
+  double* ramp_buf_ = nullptr;            // the wall ramp of an interpolation
   double* kp_ = nullptr;                  // FCG direction
   float* kr_ = nullptr;                   // previous residual
   double krz_prev_ = 0;

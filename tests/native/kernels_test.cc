@@ -250,6 +250,101 @@ static void potential_tests() {
       }
 }
 
+// Full multigrid's wall ramp (transfer_k.h): on every ramped wall it takes
+// g = -(3/8) h^2 f at the wall's cells, its profiles solve -u'' + k^2 u = 0
+// along each axis, and it is the Boolean sum of its walls (so a constant g
+// gives s = g everywhere without screening). Full multigrid ramps 2D grids
+// only (wall_ramp_axes); the ramp itself is taken here on every Dirichlet
+// axis in 2D and 3D.
+static void wall_ramp_tests() {
+  const int shapes[][3] = {{16, 12, 1}, {8, 8, 8}, {12, 10, 16}};
+  const int bcs[][3] = {{BC_DIRICHLET, BC_DIRICHLET, BC_DIRICHLET},
+                        {BC_DIRICHLET, BC_PERIODIC, BC_DIRICHLET},
+                        {BC_PERIODIC, BC_DIRICHLET, BC_NEUMANN}};
+  for (const auto& sh : shapes)
+    for (const auto& bc : bcs)
+      for (double k2 : {0.0, 40.0}) {
+        Grid g;
+        g.dim = sh[2] == 1 ? 2 : 3;
+        for (int a = 0; a < 3; ++a) {
+          g.n[a] = sh[a];
+          g.bc[a] = a < g.dim ? bc[a] : BC_PERIODIC;
+        }
+        g.h = 1.0 / g.n[0];
+        const idx N = g.cells();
+        const std::string tag = "wall ramp " + std::to_string(g.n[0]) + "x" + std::to_string(g.n[1]) + "x" +
+                                std::to_string(g.n[2]) + " bc " + std::to_string(bc[0]) + std::to_string(bc[1]) +
+                                std::to_string(bc[2]) + " k2 " + std::to_string((int)k2);
+        CpuExec ex;
+        int mask = 0;
+        for (int a = 0; a < g.dim; ++a)
+          if (bc[a] == BC_DIRICHLET) mask |= 1 << a;
+        check(wall_ramp_axes(g) == (g.dim == 2 ? mask : 0), tag + ": full multigrid ramps the Dirichlet axes in 2D");
+        std::vector<double> buf((size_t)std::max<idx>(1, wall_ramp_size(g, mask)));
+        const double h = g.h / 2, c = -0.375 * h * h;  // the fine level's h
+        // f = 1 everywhere: g = c on every wall
+        std::vector<float> one(N, 1.0f);
+        const WallRamp w = wall_ramp(ex, g, one.data(), h, k2, buf.data(), mask);
+        double worst = 0;
+        for (int z = 0; z < g.n[2]; ++z)
+          for (int y = 0; y < g.n[1]; ++y)
+            for (int x = 0; x < g.n[0]; ++x) {
+              const double s = w.at(x, y, z);
+              // The value the walls' profiles give: 1 - prod over ramped axes of (1 - phi0 - phi1).
+              double rest = 1;
+              const int p[3] = {x, y, z};
+              for (int a = 0; a < 3; ++a)
+                if (w.mask >> a & 1) rest *= 1 - w.prof[a][p[a]] - w.prof[a][g.n[a] + p[a]];
+              worst = std::max(worst, std::fabs(s - c * (1 - rest)));
+            }
+        check(worst <= 1e-12 * std::fabs(c), tag + ": a constant wall value is the Boolean sum of the profiles");
+        if (k2 == 0) check(w.mask == 0 || std::fabs(w.at(g.n[0] / 2, g.n[1] / 2, g.n[2] / 2) - c) < 1e-12 * std::fabs(c),
+                           tag + ": without screening a constant wall value is constant inside");
+        // Rough f: each face takes its own cells' values, and the CPU's rows
+        // (add_wall_ramp) agree with the per-cell form.
+        std::vector<float> rho = wave(N, 0.37, 0.5);
+        const WallRamp v = wall_ramp(ex, g, rho.data(), h, k2, buf.data(), mask);
+        std::vector<double> rows(N, 0.0), cells(N, 0.0);
+        add_wall_ramp(ex, g, rows.data(), v);
+        PlainExec pe;
+        add_wall_ramp(pe, g, cells.data(), v);
+        check(rel_diff(rows, cells, N) < 1e-13, tag + ": rows agree with cells");
+        for (int a = 0; a < 3; ++a) {
+          if (!(v.mask >> a & 1)) continue;
+          const int S = 1 << a;
+          const idx oc = v.others(S);
+          double e = 0;
+          for (idx i = 0; i < 2 * oc; ++i) {
+            int q[3] = {0, 0, 0};
+            idx r = i % oc;
+            for (int b = 0; b < 3; ++b)
+              if (b != a) {
+                q[b] = (int)(r % g.n[b]);
+                r /= g.n[b];
+              }
+            q[a] = i / oc ? g.n[a] - 1 : 0;
+            e = std::max(e, std::fabs(v.G[S][i] - c * (double)rho[g.at(q[0], q[1], q[2])]));
+          }
+          check(e <= 1e-15, tag + ": face " + std::to_string(a) + " takes c f of its cells");
+        }
+        // The profiles: 1 at the wall, 0 at the other, and -phi'' + k2 phi = 0.
+        for (int a = 0; a < 3; ++a) {
+          if (!(v.mask >> a & 1)) continue;
+          const int n = g.n[a];
+          const double* p = v.prof[a];
+          double worst_ode = 0;
+          for (int i = 1; i + 1 < n; ++i) {
+            const double r2 = (p[i - 1] - 2 * p[i] + p[i + 1]) / (g.h * g.h);
+            worst_ode = std::max(worst_ode, std::fabs(-r2 + k2 * p[i]) / (1 + k2));
+          }
+          const double ends = std::fabs(0.5 * (3 * p[0] - p[1]) - 1) + std::fabs(0.5 * (3 * p[n - 1] - p[n - 2]));
+          check(worst_ode < 0.1 * k2 * k2 * g.h * g.h + 1e-9 && ends < k2 * g.h * g.h + 1e-12 &&
+                    std::fabs(p[n + 3] - p[n - 4]) < 1e-15,
+                tag + ": axis " + std::to_string(a) + " profiles");
+        }
+      }
+}
+
 // A device's multigrid stops at kHostCoarseCells and solves that level by
 // the host's multigrid (AtomicExec takes the device path on the CPU): the
 // same answer as the CPU backend, in as many cycles, every boundary, with
@@ -1130,6 +1225,7 @@ int main() {
   wave_maxwell_tests();
   fractal_tests();
   potential_tests();
+  wall_ramp_tests();
   smoother_tests();
   device_coarse_tests();
   device_tests();

@@ -305,22 +305,20 @@ inline int wall_ramp_axes(const Grid& gc) {
   return m;
 }
 
-inline WallRamp wall_ramp_shape(const Grid& g, int mask) {
-  WallRamp w;
-  w.mask = mask;
-  for (int a = 0; a < 3; ++a) w.n[a] = g.n[a];
-  return w;
-}
-
-// The doubles that wall_ramp needs on g for the axes in mask: the
-// profiles, then each G[S].
-inline idx wall_ramp_size(const Grid& g, int mask) {
-  const WallRamp w = wall_ramp_shape(g, mask);
+// The doubles of a wall ramp on g for the axes in mask: its profiles
+// (wall_ramp_profiles), and its wall values (wall_ramp_values).
+inline idx wall_profiles_size(const Grid& g, int mask) {
   idx s = 0;
   for (int a = 0; a < 3; ++a)
-    if (w.mask >> a & 1) s += 2 * (idx)g.n[a];
+    if (mask >> a & 1) s += 2 * (idx)g.n[a];
+  return s;
+}
+inline idx wall_values_size(const Grid& g, int mask) {
+  WallRamp w;
+  for (int a = 0; a < 3; ++a) w.n[a] = g.n[a];
+  idx s = 0;
   for (int S = 1; S < 8; ++S)
-    if ((S & w.mask) == S) s += ((idx)1 << WallRamp::count(S)) * w.others(S);
+    if ((S & mask) == S) s += ((idx)1 << WallRamp::count(S)) * w.others(S);
   return s;
 }
 
@@ -331,34 +329,41 @@ inline double wall_profile(double x, double L, double k) {
   return std::exp(-k * x) * std::expm1(-2 * k * (L - x)) / std::expm1(-2 * k * L);
 }
 
-// The wall ramp (transfer_k.h) of an interpolation from coarse level gc,
-// with right-hand side f, to a fine level of cell size h, along the axes in
-// mask (wall_ramp_axes(gc); the formulas hold for any Dirichlet axes), for
-// screening k2, sampled at gc's cells: g = -(3/8) h^2 f at the wall cells of
-// gc. In buf (wall_ramp_size(gc, mask) doubles): the profiles formed on the
-// host, each G[S] by one launch. With mask 0, buf is not used.
+// The wall ramp (transfer_k.h) of an interpolation from coarse level g
+// along the axes in mask (wall_ramp_axes(g); the formulas hold for any
+// Dirichlet axes), for screening k2, sampled at g's cells: its profiles,
+// formed on the host into buf (wall_profiles_size(g, mask) doubles). They
+// depend on the grid alone: full multigrid forms them once per level.
 template <class Exec>
-WallRamp wall_ramp(Exec& ex, const Grid& g, const float* f, double h, double k2, double* buf, int mask) {
-  WallRamp w = wall_ramp_shape(g, mask);
-  if (!w.mask) return w;
-  double* p = buf;
+WallRamp wall_ramp_profiles(Exec& ex, const Grid& g, double k2, double* buf, int mask) {
+  WallRamp w;
+  w.mask = mask;
+  for (int a = 0; a < 3; ++a) w.n[a] = g.n[a];
   std::vector<double> host;
   for (int a = 0; a < 3; ++a) {
-    if (!(w.mask >> a & 1)) continue;
+    if (!(mask >> a & 1)) continue;
     const int n = g.n[a];
     host.assign(2 * (size_t)n, 0.0);
     for (int i = 0; i < n; ++i) host[(size_t)i] = host[2 * (size_t)n - 1 - i] = wall_profile((i + 0.5) * g.h, n * g.h, std::sqrt(k2));
-    ex.upload_into(p, host.data(), 2 * (idx)n);
-    w.prof[a] = p;
-    p += 2 * (idx)n;
+    ex.upload_into(buf, host.data(), 2 * (idx)n);
+    w.prof[a] = buf;
+    buf += 2 * (idx)n;
   }
+  return w;
+}
+
+// The ramp's wall values for the coarse level's right-hand side f and a fine
+// level of cell size h: g = -(3/8) h^2 f at the wall cells, each G[S] by one
+// launch into buf (wall_values_size(g, w.mask) doubles).
+template <class Exec>
+void wall_ramp_values(Exec& ex, const Grid& g, const float* f, double h, double* buf, WallRamp& w) {
   const double c = -0.375 * h * h;
   for (int S = 1; S < 8; ++S) {
     if ((S & w.mask) != S) continue;
     const idx oc = w.others(S), m = ((idx)1 << WallRamp::count(S)) * oc;
-    double* dst = p;
+    double* dst = buf;
     w.G[S] = dst;
-    p += m;
+    buf += m;
     const Grid gg = g;
     ex.for_n(m, [=] SF_LAMBDA(idx i) {
       const int sd = (int)(i / oc);
@@ -372,17 +377,16 @@ WallRamp wall_ramp(Exec& ex, const Grid& g, const float* f, double h, double k2,
       int j = 0;
       for (int a = 0; a < 3; ++a)
         if (S >> a & 1) q[a] = (sd >> j++ & 1) ? gg.n[a] - 1 : 0;
-      const double v = (double)f[gg.at(q[0], q[1], q[2])];
-      dst[i] = c * v;
+      dst[i] = c * (double)f[gg.at(q[0], q[1], q[2])];
     });
   }
-  return w;
 }
 
-// The coarse answer pc plus the wall ramp of its interpolation (wall_ramp):
-// the cubic interpolation reproduces the ramp's linear profiles (the
-// screened ones to O(H^4 k^4)) and carries the wall values along the walls,
-// so the fine level receives the ramp with the answer.
+// The coarse answer pc plus the wall ramp of its interpolation
+// (wall_ramp_profiles, wall_ramp_values): the cubic interpolation
+// reproduces the ramp's linear profiles (the screened ones to O(H^4 k^4))
+// and carries the wall values along the walls, so the fine level receives
+// the ramp with the answer.
 template <class Exec>
 void add_wall_ramp(Exec& ex, const Grid& gc, double* pc, const WallRamp& ramp) {
   if (!ramp.mask) return;
@@ -682,10 +686,16 @@ class Multigrid {
     idx half = levels_[0].g.cells() / 2;
     fmg_t1_ = ex_.template alloc<double>(half);
     if (levels_[0].g.dim == 3) fmg_t2_ = ex_.template alloc<double>(half);
-    // The wall ramp (transfer_k.h) of each interpolation in turn, if any.
-    if (levels_.size() > 1) {
-      const idx m = wall_ramp_size(levels_[1].g, wall_ramp_axes(levels_[1].g));
-      if (m > 0) ramp_buf_ = ex_.template alloc<double>(m);
+    // The wall ramp (transfer_k.h) of each interpolation, from levels 1 to
+    // last: the profiles of each level, and room for one level's wall
+    // values at a time.
+    ramps_.assign(levels_.size(), WallRamp());
+    for (size_t l = 1; l <= last; ++l) {
+      const Grid& g = levels_[l].g;
+      const int mask = wall_ramp_axes(g);
+      if (!mask) continue;
+      ramps_[l] = wall_ramp_profiles(ex_, g, k2_, ex_.template alloc<double>(wall_profiles_size(g, mask)), mask);
+      if (l == 1) ramp_values_ = ex_.template alloc<double>(wall_values_size(g, mask));
     }
   }
 
@@ -718,10 +728,12 @@ class Multigrid {
     for (size_t l = last; l-- > 0;) {
       const MgLevel& L = levels_[l];
       double* phi = l == 0 ? phi_ : fine_phi_[l];
-      const Grid& gc = levels_[l + 1].g;
-      const WallRamp ramp = wall_ramp(ex_, gc, l + 1 == last ? levels_[last].f : fine_rhs_[l + 1], L.g.h, k2,
-                                      ramp_buf_, wall_ramp_axes(gc));
-      add_wall_ramp(ex_, gc, fine_phi_[l + 1], ramp);
+      WallRamp& ramp = ramps_[l + 1];
+      if (ramp.mask) {
+        const Grid& gc = levels_[l + 1].g;
+        wall_ramp_values(ex_, gc, l + 1 == last ? levels_[last].f : fine_rhs_[l + 1], L.g.h, ramp_values_, ramp);
+        add_wall_ramp(ex_, gc, fine_phi_[l + 1], ramp);
+      }
       if (l == 0) {
         // phi is kept when cycles follow; else the caller's last correction
         // forms it again from level 1's answer.
@@ -786,7 +798,8 @@ class Multigrid {
   std::vector<double*> fine_phi_;         // and its fp64 answer (level 0: phi_)
   double* fmg_t1_ = nullptr;              // cubic interpolation's passes
   double* fmg_t2_ = nullptr;
-  double* ramp_buf_ = nullptr;            // the wall ramp of an interpolation
+  std::vector<WallRamp> ramps_;           // each level's wall ramp (profiles; mask 0: none)
+  double* ramp_values_ = nullptr;         // the wall values of one of them
   double* kp_ = nullptr;                  // FCG direction
   float* kr_ = nullptr;                   // previous residual
   double krz_prev_ = 0;

@@ -280,11 +280,13 @@ static void wall_ramp_tests() {
         for (int a = 0; a < g.dim; ++a)
           if (bc[a] == BC_DIRICHLET) mask |= 1 << a;
         check(wall_ramp_axes(g) == (g.dim == 2 ? mask : 0), tag + ": full multigrid ramps the Dirichlet axes in 2D");
-        std::vector<double> buf((size_t)std::max<idx>(1, wall_ramp_size(g, mask)));
+        std::vector<double> prof((size_t)std::max<idx>(1, wall_profiles_size(g, mask))),
+            vals((size_t)std::max<idx>(1, wall_values_size(g, mask)));
         const double h = g.h / 2, c = -0.375 * h * h;  // the fine level's h
         // f = 1 everywhere: g = c on every wall
         std::vector<float> one(N, 1.0f);
-        const WallRamp w = wall_ramp(ex, g, one.data(), h, k2, buf.data(), mask);
+        WallRamp w = wall_ramp_profiles(ex, g, k2, prof.data(), mask);
+        wall_ramp_values(ex, g, one.data(), h, vals.data(), w);
         double worst = 0;
         for (int z = 0; z < g.n[2]; ++z)
           for (int y = 0; y < g.n[1]; ++y)
@@ -303,7 +305,8 @@ static void wall_ramp_tests() {
         // Rough f: each face takes its own cells' values, and the CPU's rows
         // (add_wall_ramp) agree with the per-cell form.
         std::vector<float> rho = wave(N, 0.37, 0.5);
-        const WallRamp v = wall_ramp(ex, g, rho.data(), h, k2, buf.data(), mask);
+        WallRamp v = w;
+        wall_ramp_values(ex, g, rho.data(), h, vals.data(), v);
         std::vector<double> rows(N, 0.0), cells(N, 0.0);
         add_wall_ramp(ex, g, rows.data(), v);
         PlainExec pe;

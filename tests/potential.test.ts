@@ -390,6 +390,17 @@ describe('progress, abort, not converged', () => {
     expect(seen[seen.length - 1][2]).toBeLessThan(seen[0][2]);
   });
 
+  test('progress: every cycle once, in order, all delivered before the promise settles', async () => {
+    const n = 64;
+    const rho = sample([n, n], 1 / n, (x, y) => Math.sin(5 * x) * y);
+    for (let k = 0; k < 20; k++) {
+      const seen: [number, number, number][] = [];
+      const r = await potential(rho, { n: [n, n] }, { tol: 1e-10, onProgress: (f, c, res) => seen.push([f, c, res]) });
+      const h = Array.from(r.fields[0].history);
+      expect(seen).toEqual(h.map((res, c) => [0, c, res]));
+    }
+  });
+
   test('not converged is an error unless allowed', async () => {
     const n = 64;
     const rho = sample([n, n], 1 / n, (x, y) => Math.sin(9 * x) * y);

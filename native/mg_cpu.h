@@ -35,6 +35,53 @@ inline double sum_values(const T* v, idx n) {
   return CpuExec::lanes_sum(n, [&](idx i) { return (double)v[i]; });
 }
 
+// corner_transforms (algo/multigrid.h) by rows: each output adds its p terms
+// in the same order as the generic form, a row of outputs at a time (held in
+// registers across its terms, vectorised). Measured for the four squares:
+// some 30 us, against some 230 us for the generic form (one output at a
+// time, each a chain of p dependent additions).
+inline void corner_transforms(CpuExec&, const CornerSolve& c, double ih2, double k2) {
+  constexpr int p = kCornerSquare;
+  constexpr idx pp = (idx)p * p;
+  const double *V = c.V, *Vt = c.Vt, *lam = c.lam;
+  for (int q = 0; q < 4; ++q) {
+    double* A = c.a + q * pp;
+    double* B = c.b + q * pp;
+    for (int j = 0; j < p; ++j) {  // B = A V
+      double acc[p] = {};
+      for (int i = 0; i < p; ++i) {
+        const double s = A[(idx)j * p + i];
+        for (int k = 0; k < p; ++k) acc[k] += s * V[(idx)i * p + k];
+      }
+      std::copy(acc, acc + p, B + (idx)j * p);
+    }
+    for (int l = 0; l < p; ++l) {  // A = V^T B, over the eigenvalues
+      double acc[p] = {};
+      for (int j = 0; j < p; ++j) {
+        const double s = V[(idx)j * p + l];
+        for (int k = 0; k < p; ++k) acc[k] += s * B[(idx)j * p + k];
+      }
+      for (int k = 0; k < p; ++k) A[(idx)l * p + k] = acc[k] / ((lam[l] + lam[k]) * ih2 + k2);
+    }
+    for (int j = 0; j < p; ++j) {  // B = V A
+      double acc[p] = {};
+      for (int l = 0; l < p; ++l) {
+        const double s = V[(idx)j * p + l];
+        for (int k = 0; k < p; ++k) acc[k] += s * A[(idx)l * p + k];
+      }
+      std::copy(acc, acc + p, B + (idx)j * p);
+    }
+    for (int j = 0; j < p; ++j) {  // A = B V^T
+      double acc[p] = {};
+      for (int k = 0; k < p; ++k) {
+        const double s = B[(idx)j * p + k];
+        for (int i = 0; i < p; ++i) acc[i] += s * Vt[(idx)k * p + i];
+      }
+      std::copy(acc, acc + p, A + (idx)j * p);
+    }
+  }
+}
+
 namespace detail {
 
 // The slab pipeline shared by the smoother and the fused correction: the

@@ -256,6 +256,113 @@ static void potential_tests() {
 // gives s = g everywhere without screening). Full multigrid ramps 2D grids
 // only (wall_ramp_axes); the ramp itself is taken here on every Dirichlet
 // axis in 2D and 3D.
+// The corner solve (algo/multigrid.h): its basis is the square's
+// eigenvectors; with the gate open it zeroes the residual on the four
+// squares, changes phi there only, and keeps r, out, sum rho out and the
+// returned ||r||^2 those of the new phi; closed, it changes nothing; the
+// CPU's transforms by rows agree with the generic ones.
+static void corner_solve_tests() {
+  CpuExec ex;
+  const int p = kCornerSquare;
+  {
+    CornerSolve c = corner_solve_basis(ex);
+    double orth = 0, eig = 0, tr = 0;
+    for (int k = 0; k < p; ++k) {
+      for (int l = 0; l < p; ++l) {
+        double d = 0;
+        for (int i = 0; i < p; ++i) d += c.V[i * p + k] * c.V[i * p + l];
+        orth = std::max(orth, std::fabs(d - (k == l ? 1.0 : 0.0)));
+      }
+      for (int i = 0; i < p; ++i) {
+        const double tv = (i == 0 ? 3.0 : 2.0) * c.V[i * p + k] - (i > 0 ? c.V[(i - 1) * p + k] : 0.0) -
+                          (i < p - 1 ? c.V[(i + 1) * p + k] : 0.0);
+        eig = std::max(eig, std::fabs(tv - c.lam[k] * c.V[i * p + k]));
+        tr = std::max(tr, std::fabs(c.Vt[k * p + i] - c.V[i * p + k]));
+      }
+    }
+    check(orth < 1e-13, "corner solve: the basis is orthonormal");
+    check(eig < 1e-13, "corner solve: the basis holds T's eigenvectors (3 at the wall cell, 0 beyond the square)");
+    check(tr == 0, "corner solve: Vt is V's transpose");
+  }
+  const int shapes[][2] = {{264, 256}, {256, 288}};
+  for (const auto& sh : shapes)
+    for (double k2 : {0.0, 900.0}) {
+      Grid g;
+      g.dim = 2;
+      g.n[0] = sh[0];
+      g.n[1] = sh[1];
+      g.n[2] = 1;
+      for (int a = 0; a < 3; ++a) g.bc[a] = a < 2 ? BC_DIRICHLET : BC_PERIODIC;
+      g.h = 1.0 / g.n[0];
+      const std::string tag = "corner solve " + std::to_string(g.n[0]) + "x" + std::to_string(g.n[1]) + " k2 " +
+                              std::to_string((int)k2);
+      check(corner_solve_applies(g), tag + ": applies");
+      {
+        Grid s2 = g;
+        s2.n[1] = 8 * kCornerSquare - 2;
+        Grid s3 = g;
+        s3.bc[0] = BC_NEUMANN;
+        check(!corner_solve_applies(s2) && !corner_solve_applies(s3), tag + ": not on small grids or other walls");
+      }
+      const idx N = g.cells();
+      std::vector<float> rho = wave(N, 0.31, 0.2), r(N), out(N);
+      std::vector<double> phi(N);
+      for (idx i = 0; i < N; ++i) phi[i] = 1e-4 * std::sin(0.7 * (double)i) + 1e-3;
+      const double rn2 = outer_residual(ex, g, phi.data(), rho.data(), 0.0, nullptr, r.data(), k2);
+      double rho_out = 0;
+      for (idx i = 0; i < N; ++i) {
+        out[i] = (float)phi[i];
+        rho_out += (double)rho[i] * (double)out[i];
+      }
+      CornerSolve c = corner_solve_basis(ex);
+      // Closed: what lies outside the squares is above target.
+      std::vector<double> phi1 = phi;
+      std::vector<float> r1 = r, out1 = out;
+      double ro1 = rho_out;
+      const double same = corner_solve(ex, g, c, phi1.data(), rho.data(), r1.data(), k2, out1.data(), &ro1, rn2, 0.5 * rn2);
+      check(same == rn2 && phi1 == phi && r1 == r && out1 == out && ro1 == rho_out, tag + ": closed, nothing changes");
+      check(corner_solve(ex, g, c, phi1.data(), rho.data(), r1.data(), k2, out1.data(), &ro1, rn2, rn2) == rn2 &&
+                phi1 == phi,
+            tag + ": a residual within the target is left as it is");
+      // Open.
+      const double got = corner_solve(ex, g, c, phi1.data(), rho.data(), r1.data(), k2, out1.data(), &ro1, rn2, 0.99 * rn2);
+      std::vector<float> rf(N);
+      const double full = outer_residual(ex, g, phi1.data(), rho.data(), 0.0, nullptr, rf.data(), k2);
+      check(std::fabs(got - full) <= 1e-12 * full, tag + ": the returned ||r||^2 is the new phi's (" + std::to_string(got) + " " + std::to_string(full) + " " + std::to_string(rn2) + ")");
+      check(full < 0.95 * rn2, tag + ": the residual falls");
+      check(r1 == rf, tag + ": r is the new phi's residual");
+      double sq = 0, sq0 = 0, ro = 0;
+      bool only_squares = true, rounded = true;
+      for (int y = 0; y < g.n[1]; ++y)
+        for (int x = 0; x < g.n[0]; ++x) {
+          const idx i = g.at(x, y, 0);
+          const bool in = std::min(x, g.n[0] - 1 - x) < p && std::min(y, g.n[1] - 1 - y) < p;
+          if (in) {
+            sq = std::max(sq, std::fabs((double)rf[i]));
+            sq0 = std::max(sq0, std::fabs((double)r[i]));
+          } else if (phi1[i] != phi[i]) {
+            only_squares = false;
+          }
+          rounded = rounded && out1[i] == (float)phi1[i];
+          ro += (double)rho[i] * (double)out1[i];
+        }
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.2e", sq / sq0);
+      // (to the rounding of the stored residual it starts from)
+      check(sq <= 1e-6 * sq0, tag + ": the squares' residual is zeroed (" + buf + ")");
+      check(only_squares, tag + ": phi changes on the squares only");
+      check(rounded && std::fabs(ro1 - ro) <= 1e-10 * std::fabs(ro), tag + ": out and sum rho out follow phi");
+      // The CPU's transforms by rows against the generic ones.
+      CornerSolve c2 = corner_solve_basis(ex);
+      std::vector<float> rw = wave(4 * (size_t)p * p, 0.13);
+      for (int i = 0; i < 4 * p * p; ++i) c.a[i] = c2.a[i] = rw[(size_t)i];
+      corner_transforms(ex, c, 1.0 / (g.h * g.h), k2);
+      PlainExec pe;
+      corner_transforms(pe, c2, 1.0 / (g.h * g.h), k2);
+      check(rel_diff(c.a, c2.a, 4 * (size_t)p * p) < 1e-13, tag + ": rows agree with the generic transforms");
+    }
+}
+
 static void wall_ramp_tests() {
   const int shapes[][3] = {{16, 12, 1}, {8, 8, 8}, {12, 10, 16}};
   const int bcs[][3] = {{BC_DIRICHLET, BC_DIRICHLET, BC_DIRICHLET},
@@ -1229,6 +1336,7 @@ int main() {
   fractal_tests();
   potential_tests();
   wall_ramp_tests();
+  corner_solve_tests();
   smoother_tests();
   device_coarse_tests();
   device_tests();

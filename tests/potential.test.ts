@@ -424,6 +424,21 @@ describe('progress, abort, not converged', () => {
     }
   });
 
+  test('a throwing onProgress does not break the solve', async () => {
+    const n = 64;
+    const rho = sample([n, n], 1 / n, (x, y) => Math.sin(5 * x) * y);
+    let calls = 0;
+    const onProgress = () => {
+      calls++;
+      throw new Error('from the callback');
+    };
+    const r = await potential(rho, { n: [n, n] }, { tol: 1e-10, onProgress });
+    expect(r.fields[0].converged).toBe(true);
+    expect(calls).toBe(r.fields[0].history.length);
+    const plain = await potential(rho, { n: [n, n] }, { tol: 1e-10 });
+    expect(Array.from(r.phi)).toEqual(Array.from(plain.phi));
+  });
+
   test('not converged is an error unless allowed', async () => {
     const n = 64;
     const rho = sample([n, n], 1 / n, (x, y) => Math.sin(9 * x) * y);

@@ -609,10 +609,11 @@ void corner_transforms(Exec& ex, const CornerSolve& c, double ih2, double k2) {
 // The corner solve on phi (2D, corner_solve_applies, no held cells: the
 // problem is not singular, and phi_out is phi rounded), given r, phi's fp32
 // residual, and rn2 = ||r||^2 (of the stored values on the CPU; the fp64
-// ones elsewhere, which differ in the eighth digit): when rn2 is above
-// target and what lies outside the squares is at most target, phi += d (from
-// the stored residual: d's own rounding is then 1e-7 of d), with r, out and *rho_out (sum rho out) kept those
-// of phi where given, and the new ||r||^2 is returned; otherwise rn2.
+// ones elsewhere, which differ in the eighth digit). When rn2 is above
+// target and what lies outside the squares is at most target: phi += d (d
+// from the stored residual, so rounded to 1e-7 of itself), r, out and
+// *rho_out (sum rho out) kept those of phi where given, and the new ||r||^2
+// returned. Otherwise rn2, and nothing changes.
 template <class Exec>
 double corner_solve(Exec& ex, const Grid& g, const CornerSolve& c, double* phi, const float* rho, float* r,
                     double k2, float* out, double* rho_out, double rn2, double target) {

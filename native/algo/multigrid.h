@@ -504,14 +504,13 @@ inline bool corner_solve_applies(const Grid& g) {
          g.n[1] >= 8 * kCornerSquare;
 }
 
-// The squares' basis (on the executor's side) and scratch.
+// The squares' basis (on the executor's side; null: not made yet) and
+// scratch, for p = kCornerSquare.
 struct CornerSolve {
-  static constexpr int p = kCornerSquare;
-  bool made = false;
   const double* V = nullptr;    // p x p, V[i p + k] = v_k(i), orthonormal
   const double* Vt = nullptr;   // its transpose
   const double* lam = nullptr;  // the p eigenvalues of T
-  double* a = nullptr;     // 4 p^2 each: one value per cell of the four squares
+  double* a = nullptr;          // 4 p^2 each: one value per cell of the four squares
   double* b = nullptr;
 };
 
@@ -552,7 +551,6 @@ CornerSolve corner_solve_basis(Exec& ex) {
     lam[(size_t)k] = 4 * std::sin(th / 2) * std::sin(th / 2);
   }
   CornerSolve c;
-  c.made = true;
   double* V = ex.template alloc<double>((idx)p * p);
   double* Vt = ex.template alloc<double>((idx)p * p);
   double* L = ex.template alloc<double>(p);
@@ -794,7 +792,7 @@ class Multigrid {
                                    mean, alpha);
         out_current = fuse_out;
         if (held_ == 0 && corner_solve_applies(g)) {
-          if (!corners_.made) corners_ = corner_solve_basis(ex_);
+          if (!corners_.V) corners_ = corner_solve_basis(ex_);
           const double target = (opt_.tol * ref) * (opt_.tol * ref);
           rn2 = corner_solve(ex_, g, corners_, phi, rho, f0, k2, phi_out, &rho_phi, rn2, target);
         }

@@ -130,14 +130,14 @@ inline void prolong_row_run(const Grid& gc, const T* ec, T* u, idx base, int nx,
 //    the three fine cells nearest the wall, whose cubic would reach past
 //    it, take the cubic through the four coarse cells nearest the wall
 //    instead: weights (195, -117, 65, -15), (77, 77, -33, 7) and (15, 135,
-//    -27, 5) / 128 for fine cells 0, 1 and 2 (mirrored at the far wall). A ghost mirrored with sign -1 would
-//    bend the cubic through 0 on the wall, but no discrete answer is 0 there:
-//    extended smoothly, the answer of the cell-centred condition (ghost =
-//    -u_0) reaches h^2 rho / 8 on the wall (u_nn = -rho where u = 0), so the
-//    odd mirror put a kink of that size into the first cells, a residual of
-//    the size of rho itself. What remains, the coarse answer's wall value
-//    H^2 rho / 8 against the fine h^2 rho / 8, the wall ramp (WallRamp)
-//    takes away.
+//    -27, 5) / 128 for fine cells 0, 1 and 2 (mirrored at the far wall).
+//    A ghost mirrored with sign -1 would bend the cubic through 0 on the
+//    wall, but no discrete answer is 0 there: extended smoothly, the answer
+//    of the cell-centred condition (ghost = -u_0) reaches h^2 rho / 8 on the
+//    wall (u_nn = -rho where u = 0), so the odd mirror put a kink of that
+//    size into the first cells, a residual of the size of rho itself. What
+//    remains, the coarse answer's wall value H^2 rho / 8 against the fine
+//    h^2 rho / 8, the wall ramp (WallRamp) takes away.
 //  - Elsewhere (3D, or fewer coarse cells) a Dirichlet wall is mirrored
 //    with sign -1.
 SF_HD int ghost_index2(int i, int n, int bc, int& sign) {
@@ -154,9 +154,9 @@ SF_HD int ghost_index2(int i, int n, int bc, int& sign) {
 // fine level) made one full multigrid cycle's residual larger, not smaller
 // (a smooth rho nonzero on the walls, 128^3: 6.9e-4 against 3.6e-4; rho =
 // sin(0.001 i), rough along z: 1.6e-2 against 3.3e-3; only at 256^3
-// smaller, 1.9e-4 against 2.7e-4). There rho is not
-// zero along whole edges, where u is not smooth, and the one-sided cubics of
-// two axes multiply their weights (up to 3 in sum of magnitudes each).
+// smaller, 1.9e-4 against 2.7e-4). There rho is not zero along whole edges,
+// where u is not smooth, and the one-sided cubics of two axes multiply their
+// weights (up to 3 in sum of magnitudes each).
 SF_HD bool wall_cubic(int dim, int n, int bc) { return dim == 2 && bc == BC_DIRICHLET && n >= 4; }
 
 // The four coarse cells and weights of the cubic for fine position f along an
